@@ -1,0 +1,17 @@
+"""The Celery app. Periodic schedules are defined here, in one place."""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("groundwork")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+# Each periodic job of the program, by name. django-celery-beat copies these
+# into its tables at start-up, where program admins can see and pause them.
+app.conf.beat_schedule = {}

@@ -1,0 +1,129 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from engagement.models import Account, Contact, Executive, ExecutiveContact, Function, Program, Skill, User
+from engagement.services import executive_time_zone_change
+
+
+class GroundworkUserCreationForm(AdminUserCreationForm):
+    class Meta(AdminUserCreationForm.Meta):
+        model = User
+        fields = ("email", "full_name")
+
+
+class GroundworkUserChangeForm(UserChangeForm):
+    class Meta(UserChangeForm.Meta):
+        model = User
+        fields = "__all__"
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    form = GroundworkUserChangeForm
+    add_form = GroundworkUserCreationForm
+    ordering = ["full_name", "email"]
+    list_display = ["email", "full_name", "time_zone", "is_active", "is_staff", "last_login"]
+    list_filter = ["groups", "is_active", "is_staff", "time_zone"]
+    search_fields = ["email", "full_name"]
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        ("Person", {"fields": ("full_name", "time_zone")}),
+        ("Roles and access", {"fields": ("is_active", "groups", "is_staff", "is_superuser", "user_permissions")}),
+        ("Dates", {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "full_name", "password1", "password2")}),)
+    filter_horizontal = ("groups", "user_permissions")
+
+    def save_model(self, request: HttpRequest, obj: User, form: object, change: bool) -> None:
+        time_zone_changed = change and "time_zone" in getattr(form, "changed_data", [])
+        super().save_model(request, obj, form, change)
+        if time_zone_changed:
+            # Contact dates are counted in the executive's own time zone.
+            executive_time_zone_change(user=obj, time_zone=obj.time_zone)
+
+
+@admin.register(Program)
+class ProgramAdmin(admin.ModelAdmin):
+    list_display = ["name", "cadence_days", "exposure_hours_target", "warning_days", "escalation_days", "active"]
+    list_filter = ["active"]
+    search_fields = ["name"]
+
+
+@admin.register(Skill)
+class SkillAdmin(admin.ModelAdmin):
+    list_display = ["name"]
+    search_fields = ["name"]
+
+
+@admin.register(Function)
+class FunctionAdmin(admin.ModelAdmin):
+    list_display = ["name", "lead"]
+    list_select_related = ["lead__user"]
+    search_fields = ["name"]
+    autocomplete_fields = ["lead"]
+
+
+@admin.register(Executive)
+class ExecutiveAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "title", "level", "function", "manager", "last_contact_on", "active"]
+    list_filter = ["active", "level", "function", "programs"]
+    list_select_related = ["user", "function", "manager__user"]
+    search_fields = ["user__full_name", "user__email", "title"]
+    autocomplete_fields = ["user", "manager", "function"]
+    filter_horizontal = ["talents", "programs"]
+    readonly_fields = ["last_contact_on"]
+
+
+class ContactInline(admin.TabularInline):
+    model = Contact
+    extra = 0
+    fields = ["name", "title", "level", "email", "active"]
+
+
+@admin.register(Account)
+class AccountAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "tier", "industry", "region", "account_manager", "status"]
+    list_filter = ["kind", "tier", "status", "region", "industry"]
+    list_select_related = ["account_manager"]
+    search_fields = ["name", "crm_id"]
+    autocomplete_fields = ["account_manager", "account_team"]
+    filter_horizontal = ["needs"]
+    inlines = [ContactInline]
+    list_per_page = 50
+
+
+@admin.register(Contact)
+class ContactAdmin(admin.ModelAdmin):
+    list_display = ["name", "title", "level", "account", "email", "active"]
+    list_filter = ["level", "active", "account__kind"]
+    list_select_related = ["account"]
+    search_fields = ["name", "email", "account__name"]
+    autocomplete_fields = ["account"]
+
+
+@admin.register(ExecutiveContact)
+class ExecutiveContactAdmin(admin.ModelAdmin):
+    """Read-only: contacts follow from held engagements."""
+
+    list_display = ["executive", "account", "contact_on", "duration_minutes"]
+    list_filter = ["contact_on"]
+    list_select_related = ["executive__user", "account"]
+    search_fields = ["executive__user__full_name", "account__name"]
+    date_hierarchy = "contact_on"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ExecutiveContact]:
+        return super().get_queryset(request).select_related("executive__user", "account")

@@ -1,0 +1,343 @@
+"""Demo data for the program's core: people, functions, skills and accounts.
+
+``manage.py seed_demo`` runs the ``demo.seed`` of every installed app that has
+one, in INSTALLED_APPS order, passing one ``DemoContext`` along so that later
+apps build on what earlier ones made. Everything is drawn from one seeded
+random generator, so the same scale and seed give the same data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from dataclasses import dataclass, field
+from typing import TextIO
+
+from django.contrib.auth.hashers import make_password
+from faker import Faker
+
+from engagement.models import Account, Contact, Executive, Function, Level, Program, Skill, User
+from engagement.roles import Role
+from engagement.services import role_groups_ensure, user_set_roles
+
+DEMO_PASSWORD = "groundwork-demo"
+DEMO_ADMIN_EMAIL = "admin@groundwork.example"
+DEMO_EXECUTIVE_EMAIL = "exec@groundwork.example"
+DEMO_ACCOUNT_MANAGER_EMAIL = "am@groundwork.example"
+DEMO_LOGINS = [
+    (DEMO_ADMIN_EMAIL, "program admin"),
+    (DEMO_EXECUTIVE_EMAIL, "executive"),
+    (DEMO_ACCOUNT_MANAGER_EMAIL, "account manager"),
+]
+
+BATCH = 5000
+
+SKILLS = [
+    "Supply chain",
+    "Digital transformation",
+    "Pricing and commercial terms",
+    "Service operations",
+    "Product strategy",
+    "Data and analytics",
+    "Cloud migration",
+    "Regulatory affairs",
+    "Manufacturing excellence",
+    "Customer experience",
+    "Finance and procurement",
+    "Sustainability",
+    "Security",
+    "Partner ecosystems",
+    "Change management",
+    "Field service",
+]
+FUNCTIONS = ["Sales", "Service", "Operations", "Product", "Engineering", "Finance", "Marketing", "People", "Legal"]
+TIME_ZONES = [
+    "Europe/London",
+    "Europe/Berlin",
+    "America/New_York",
+    "America/Chicago",
+    "America/Los_Angeles",
+    "Asia/Singapore",
+    "Asia/Tokyo",
+    "Australia/Sydney",
+]
+INDUSTRIES = ["Manufacturing", "Retail", "Healthcare", "Energy", "Logistics", "Financial services", "Public sector"]
+REGIONS = ["North America", "EMEA", "APAC", "LATAM"]
+CONTACT_TITLES = {
+    Level.STAFF: ["Service Coordinator", "Buyer", "Analyst"],
+    Level.MANAGER: ["Operations Manager", "IT Manager", "Procurement Manager"],
+    Level.DIRECTOR: ["Director of Operations", "Director of IT", "Director of Supply Chain"],
+    Level.VP: ["VP Operations", "VP Engineering", "VP Procurement"],
+    Level.SVP: ["SVP Operations", "SVP Technology"],
+    Level.C_SUITE: ["Chief Operating Officer", "Chief Information Officer", "Chief Executive Officer"],
+}
+# Share of executives by level, top down.
+LEVEL_SHARES = [(Level.C_SUITE, 0.08), (Level.SVP, 0.15), (Level.VP, 0.35), (Level.DIRECTOR, 0.42)]
+# How long ago each executive last met a customer: most keep the rhythm, a
+# believable share drifts past six weeks, a few never started.
+DRIFT = [("on_track", 0.55, 0, 34), ("due_soon", 0.15, 35, 42), ("overdue", 0.14, 43, 56),
+         ("escalated", 0.11, 57, 160), ("never", 0.05, None, None)]  # fmt: skip
+
+
+@dataclass
+class DemoExecutive:
+    pk: int
+    time_zone: str
+    level: int
+    days_since_contact: int | None
+    activity: float
+    account_ids: list[int] = field(default_factory=list)
+
+
+@dataclass
+class DemoAccount:
+    pk: int
+    manager_id: int
+    contact_ids: list[int]
+
+
+@dataclass
+class DemoContext:
+    """What the apps' seeders share while they build the demo."""
+
+    scale: float
+    rng: random.Random
+    faker: Faker
+    today: dt.date
+    out: TextIO
+    executives: list[DemoExecutive] = field(default_factory=list)
+    accounts: dict[int, DemoAccount] = field(default_factory=dict)
+    staff_ids: list[int] = field(default_factory=list)
+
+    def count(self, base: int, minimum: int = 1) -> int:
+        return max(minimum, round(base * self.scale))
+
+    def say(self, message: str) -> None:
+        self.out.write(message + "\n")
+
+
+def demo_loaded() -> bool:
+    return User.objects.filter(email=DEMO_ADMIN_EMAIL).exists()
+
+
+def _pick_share(rng: random.Random, shares: list[tuple]) -> tuple:
+    roll, total = rng.random(), 0.0
+    for entry in shares:
+        total += entry[1]
+        if roll < total:
+            return entry
+    return shares[-1]
+
+
+def _unique_emails(ctx: DemoContext, names: list[str], taken: set[str]) -> list[str]:
+    emails = []
+    for name in names:
+        base = ".".join(part.lower() for part in name.split() if part.isalpha()) or "person"
+        email, n = f"{base}@groundwork.example", 1
+        while email in taken:
+            n += 1
+            email = f"{base}{n}@groundwork.example"
+        taken.add(email)
+        emails.append(email)
+    return emails
+
+
+def seed(ctx: DemoContext) -> None:
+    """Skills, functions, the program, people with their roles, accounts and contacts."""
+    role_groups_ensure()
+    rng, faker = ctx.rng, ctx.faker
+    skills = [Skill.objects.get_or_create(name=name)[0] for name in SKILLS]
+    functions = [Function.objects.get_or_create(name=name)[0] for name in FUNCTIONS]
+    program = Program.objects.filter(active=True).order_by("pk").first() or Program.objects.create(
+        name="Executive customer engagement"
+    )
+    password = make_password(DEMO_PASSWORD)  # hashed once: hashing is slow by design
+    taken = set(User.objects.values_list("email", flat=True))
+
+    # People: the demo logins first, then executives and account managers.
+    n_executives = ctx.count(40, minimum=5)
+    n_managers = ctx.count(12, minimum=2)
+    executive_names = [faker.name() for _ in range(n_executives - 1)]
+    manager_names = [faker.name() for _ in range(n_managers - 1)]
+
+    def person(email: str, name: str, time_zone: str) -> User:
+        return User(email=email, full_name=name, time_zone=time_zone, password=password)
+
+    taken.update(email for email, _ in DEMO_LOGINS)
+    admin = person(DEMO_ADMIN_EMAIL, "Alex Morgan", "Europe/London")
+    executive_users = [person(DEMO_EXECUTIVE_EMAIL, "Jordan Ellis", "America/New_York")] + [
+        person(email, name, rng.choice(TIME_ZONES))
+        for name, email in zip(executive_names, _unique_emails(ctx, executive_names, taken), strict=True)
+    ]
+    manager_users = [person(DEMO_ACCOUNT_MANAGER_EMAIL, "Sam Rivera", "America/Chicago")] + [
+        person(email, name, rng.choice(TIME_ZONES))
+        for name, email in zip(manager_names, _unique_emails(ctx, manager_names, taken), strict=True)
+    ]
+    # bulk_create sets primary keys on PostgreSQL and SQLite alike.
+    User.objects.bulk_create([admin, *executive_users, *manager_users], batch_size=BATCH)
+    user_set_roles(user=admin, roles=[Role.PROGRAM_ADMIN])
+    _add_to_group(executive_users, Role.EXECUTIVE)
+    _add_to_group(manager_users, Role.ACCOUNT_MANAGER)
+    ctx.staff_ids = [user.pk for user in manager_users]
+
+    # Executives: levels top down, each managed by someone a level above.
+    executives = []
+    levels = []
+    for index, user in enumerate(executive_users):
+        level = Level.SVP if user.email == DEMO_EXECUTIVE_EMAIL else _pick_share(rng, LEVEL_SHARES)[0]
+        if index == 1:
+            level = Level.C_SUITE  # the chief executive heads the chain
+        levels.append(level)
+    for user, level in zip(executive_users, levels, strict=True):
+        function = rng.choice(functions)
+        executives.append(
+            Executive(
+                user=user,
+                title=f"Chief {function.name} Officer"
+                if level == Level.C_SUITE
+                else f"{Level(level).label} {function.name}",
+                level=level,
+                function=function,
+                joined_on=ctx.today - dt.timedelta(days=rng.randint(760, 1100)),
+            )
+        )
+    Executive.objects.bulk_create(executives, batch_size=BATCH)
+    _build_management_chain(ctx, executives)
+    Executive.programs.through.objects.bulk_create(
+        [Executive.programs.through(executive_id=e.pk, program_id=program.pk) for e in executives], batch_size=BATCH
+    )
+    Executive.talents.through.objects.bulk_create(
+        [
+            Executive.talents.through(executive_id=e.pk, skill_id=skill.pk)
+            for e in executives
+            for skill in rng.sample(skills, rng.randint(2, 4))
+        ],
+        batch_size=BATCH,
+    )
+    for function in functions:
+        leads = sorted((e for e in executives if e.function_id == function.pk), key=lambda e: (-e.level, e.pk))
+        if leads:
+            Function.objects.filter(pk=function.pk).update(lead=leads[0])
+
+    for executive in executives:
+        if executive.user.email == DEMO_EXECUTIVE_EMAIL:
+            state, days = "on_track", 12
+        else:
+            state, _, low, high = _pick_share(rng, DRIFT)
+            days = None if state == "never" else rng.randint(low, high)
+        if state == "never":
+            # Newcomers who have not started yet.
+            Executive.objects.filter(pk=executive.pk).update(
+                joined_on=ctx.today - dt.timedelta(days=rng.randint(20, 70))
+            )
+        ctx.executives.append(
+            DemoExecutive(
+                pk=executive.pk,
+                time_zone=executive.user.time_zone,
+                level=executive.level,
+                days_since_contact=days,
+                activity=rng.uniform(0.4, 1.6) * (1.6 if executive.user.email == DEMO_EXECUTIVE_EMAIL else 1),
+            )
+        )
+
+    _seed_accounts(ctx, skills, manager_users)
+    ctx.say(
+        f"  {len(executives)} executives, {len(manager_users)} account managers, "
+        f"{len(ctx.accounts)} accounts with contacts"
+    )
+
+
+def _add_to_group(users: list[User], role: Role) -> None:
+    from django.contrib.auth.models import Group
+
+    group = Group.objects.get(name=role.value)
+    through = User.groups.through
+    through.objects.bulk_create([through(user_id=user.pk, group_id=group.pk) for user in users], batch_size=BATCH)
+
+
+def _build_management_chain(ctx: DemoContext, executives: list[Executive]) -> None:
+    by_level: dict[int, list[Executive]] = {}
+    for executive in executives:
+        by_level.setdefault(executive.level, []).append(executive)
+    chief = by_level[Level.C_SUITE][0]
+    for executive in executives:
+        if executive.pk == chief.pk:
+            continue
+        above = [e for level, group in by_level.items() if level > executive.level for e in group]
+        if executive.level == Level.C_SUITE:
+            above = [chief]
+        executive.manager = ctx.rng.choice(above) if above else chief
+    Executive.objects.bulk_update([e for e in executives if e.pk != chief.pk], ["manager"], batch_size=BATCH)
+
+
+def _seed_accounts(ctx: DemoContext, skills: list[Skill], manager_users: list[User]) -> None:
+    rng, faker = ctx.rng, ctx.faker
+    n_accounts = ctx.count(300, minimum=10)
+    names: set[str] = set()
+    accounts = []
+    for index in range(n_accounts):
+        name = faker.company()
+        while name in names:
+            name = f"{faker.company()} {rng.choice(['Group', 'Holdings', 'International', 'Systems'])}"
+        names.add(name)
+        # The demo account manager has a portfolio of 25; the others share the rest.
+        manager = manager_users[0] if index < 25 else rng.choice(manager_users[1:] or manager_users)
+        accounts.append(
+            Account(
+                name=name,
+                kind=Account.Kind.PARTNER if rng.random() < 0.2 else Account.Kind.CUSTOMER,
+                tier=rng.choices(list(Account.Tier), weights=[1, 2, 3, 4])[0],
+                industry=rng.choice(INDUSTRIES),
+                region=rng.choice(REGIONS),
+                account_manager=manager,
+                crm_id=f"CRM-{index + 1:07d}",
+                status=rng.choices(list(Account.Status), weights=[85, 5, 7, 3])[0],
+            )
+        )
+    Account.objects.bulk_create(accounts, batch_size=BATCH)
+    Account.needs.through.objects.bulk_create(
+        [
+            Account.needs.through(account_id=account.pk, skill_id=skill.pk)
+            for account in accounts
+            for skill in rng.sample(skills, rng.randint(1, 3))
+        ],
+        batch_size=BATCH,
+    )
+    Account.account_team.through.objects.bulk_create(
+        [
+            Account.account_team.through(account_id=account.pk, user_id=rng.choice(manager_users).pk)
+            for account in accounts
+            if rng.random() < 0.3
+        ],
+        batch_size=BATCH,
+        ignore_conflicts=True,
+    )
+    contacts = []
+    for account in accounts:
+        for _ in range(rng.randint(2, 4)):
+            level = rng.choices(list(CONTACT_TITLES), weights=[2, 4, 4, 3, 1, 1])[0]
+            name = faker.name()
+            contacts.append(
+                Contact(
+                    account=account,
+                    name=name,
+                    title=rng.choice(CONTACT_TITLES[level]),
+                    level=level,
+                    email=f"{name.split()[-1].lower()}.{account.pk}@customer.example",
+                )
+            )
+    Contact.objects.bulk_create(contacts, batch_size=BATCH)
+    contact_ids: dict[int, list[int]] = {}
+    first, last = accounts[0].pk, accounts[-1].pk
+    for contact_id, account_id in Contact.objects.filter(account__pk__range=(first, last)).values_list(
+        "pk", "account_id"
+    ):
+        contact_ids.setdefault(account_id, []).append(contact_id)
+    for account in accounts:
+        ctx.accounts[account.pk] = DemoAccount(
+            pk=account.pk, manager_id=account.account_manager_id, contact_ids=contact_ids.get(account.pk, [])
+        )
+    # Each executive keeps a circle of accounts; some accounts share executives.
+    account_ids = list(ctx.accounts)
+    for executive in ctx.executives:
+        executive.account_ids = rng.sample(account_ids, min(len(account_ids), rng.randint(6, 16)))

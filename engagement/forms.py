@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from typing import Any
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Submit
+from django import forms
+
+from engagement.models import EXECUTIVE_LEVELS, Executive, Function, Level, User, time_zone_choices
+from engagement.roles import Role
+
+
+class InviteForm(forms.Form):
+    """What a program admin fills in to invite someone."""
+
+    email = forms.EmailField(widget=forms.EmailInput(attrs={"autocomplete": "off"}))
+    full_name = forms.CharField(max_length=150, label="Full name")
+    roles = forms.MultipleChoiceField(
+        choices=Role.choices, widget=forms.CheckboxSelectMultiple, help_text="One person may hold several roles."
+    )
+    time_zone = forms.ChoiceField(choices=time_zone_choices, initial="UTC", label="Time zone")
+    title = forms.CharField(max_length=150, required=False, help_text="For executives, e.g. 'VP Customer Service'.")
+    level = forms.TypedChoiceField(choices=EXECUTIVE_LEVELS, coerce=int, initial=Level.VP, required=False)
+    function = forms.ModelChoiceField(queryset=Function.objects.all(), required=False)
+    manager = forms.ModelChoiceField(
+        queryset=Executive.objects.filter(active=True).select_related("user"),
+        required=False,
+        help_text="Hears about it when this executive's contact is escalated.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("submit", "Send invitation"))
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].strip().lower()
+        if User.objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError("This email address already has a Groundwork login.")
+        return email
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if Role.EXECUTIVE.value in cleaned.get("roles", []) and not cleaned.get("title"):
+            self.add_error("title", "Give the executive's title.")
+        return cleaned

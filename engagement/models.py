@@ -1,0 +1,297 @@
+"""The program's core: people, accounts, cadence and each executive's contacts."""
+
+from __future__ import annotations
+
+import zoneinfo
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+
+def time_zone_choices() -> list[tuple[str, str]]:
+    return [(name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones()) if "/" in name] + [
+        ("UTC", "UTC")
+    ]
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def _create_user(self, email: str, password: str | None, **extra: object) -> User:
+        if not email:
+            raise ValueError("A user needs an email address.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra: object) -> User:
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: object) -> User:
+        extra["is_staff"] = True
+        extra["is_superuser"] = True
+        return self._create_user(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """Anyone who signs in: executives, account managers, program admins.
+
+    People sign in with their email address; there are no usernames.
+    """
+
+    email = models.EmailField("email address", unique=True)
+    full_name = models.CharField(max_length=150)
+    time_zone = models.CharField(
+        max_length=64,
+        default="UTC",
+        choices=time_zone_choices,
+        help_text="Dates such as 'days since last contact' are counted in this time zone.",
+    )
+    is_staff = models.BooleanField(
+        "staff status", default=False, help_text="Can open the Django admin (program admins)."
+    )
+    is_active = models.BooleanField(default=True)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    EMAIL_FIELD = "email"
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS = ["full_name"]
+
+    class Meta:
+        ordering = ["full_name", "email"]
+        constraints = [models.UniqueConstraint(Lower("email"), name="user_email_ci_unique")]
+
+    def __str__(self) -> str:
+        return self.full_name or self.email
+
+    def get_full_name(self) -> str:
+        return self.full_name or self.email
+
+    def get_short_name(self) -> str:
+        return (self.full_name or self.email).split()[0]
+
+    @property
+    def tzinfo(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+
+class Level(models.IntegerChoices):
+    """Seniority, shared by executives and customer contacts so they compare."""
+
+    STAFF = 1, "Staff"
+    MANAGER = 2, "Manager"
+    DIRECTOR = 3, "Director"
+    VP = 4, "VP"
+    SVP = 5, "SVP"
+    C_SUITE = 6, "C-suite"
+
+
+EXECUTIVE_LEVELS = [(level.value, level.label) for level in Level if level >= Level.DIRECTOR]
+
+
+class Program(models.Model):
+    """An engagement program: the cadence and targets its executives are held to."""
+
+    name = models.CharField(max_length=120, unique=True)
+    cadence_days = models.PositiveSmallIntegerField(
+        default=42, validators=[MinValueValidator(7)], help_text="Longest gap allowed between customer contacts."
+    )
+    exposure_hours_target = models.DecimalField(
+        max_digits=5,
+        decimal_places=1,
+        default=Decimal("2.0"),
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text="Hours of direct customer exposure expected in each cadence window.",
+    )
+    warning_days = models.PositiveSmallIntegerField(
+        default=7, help_text="Days before the window closes when an executive is 'due soon'."
+    )
+    escalation_days = models.PositiveSmallIntegerField(
+        default=14, help_text="Days past due before the executive's manager is told."
+    )
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Skill(models.Model):
+    """A talent of an executive and a need of an account: one shared vocabulary."""
+
+    name = models.CharField(max_length=80, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Function(models.Model):
+    """A part of the company (Sales, Service, Product, ...) led by one executive."""
+
+    name = models.CharField(max_length=80, unique=True)
+    lead = models.ForeignKey(
+        "Executive", null=True, blank=True, on_delete=models.SET_NULL, related_name="functions_led"
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Executive(models.Model):
+    """An executive in the program, one-to-one with the user who signs in."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="executive")
+    title = models.CharField(max_length=150)
+    level = models.PositiveSmallIntegerField(choices=EXECUTIVE_LEVELS, default=Level.VP)
+    function = models.ForeignKey(Function, null=True, blank=True, on_delete=models.SET_NULL, related_name="executives")
+    manager = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="reports",
+        help_text="Who hears about it when this executive's contact is escalated.",
+    )
+    talents = models.ManyToManyField(Skill, blank=True, related_name="executives")
+    programs = models.ManyToManyField(Program, blank=True, related_name="executives")
+    cadence_override_days = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(7)],
+        help_text="Leave empty to use the program's cadence.",
+    )
+    joined_on = models.DateField(
+        default=timezone.localdate,
+        help_text="When the executive joined the program; with no contact yet, lateness counts from here.",
+    )
+    active = models.BooleanField(default=True)
+    # Kept by engagement.services.executive_contacts_record, from ExecutiveContact.
+    last_contact_on = models.DateField(null=True, blank=True, editable=False, db_index=True)
+
+    class Meta:
+        ordering = ["user__full_name"]
+        indexes = [models.Index(fields=["active", "last_contact_on"])]
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+    @property
+    def name(self) -> str:
+        return self.user.get_full_name()
+
+    @property
+    def time_zone(self) -> str:
+        return self.user.time_zone
+
+
+class Account(models.Model):
+    """A customer or a partner."""
+
+    class Kind(models.TextChoices):
+        CUSTOMER = "customer", "Customer"
+        PARTNER = "partner", "Partner"
+
+    class Tier(models.IntegerChoices):
+        STRATEGIC = 1, "Strategic"
+        KEY = 2, "Key"
+        GROWTH = 3, "Growth"
+        STANDARD = 4, "Standard"
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        PROSPECT = "prospect", "Prospect"
+        AT_RISK = "at_risk", "At risk"
+        CHURNED = "churned", "Churned"
+
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.CUSTOMER)
+    tier = models.PositiveSmallIntegerField(choices=Tier.choices, default=Tier.STANDARD)
+    industry = models.CharField(max_length=80, blank=True)
+    region = models.CharField(max_length=80, blank=True)
+    account_manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="managed_accounts",
+    )
+    account_team = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="account_teams")
+    needs = models.ManyToManyField(Skill, blank=True, related_name="accounts")
+    crm_id = models.CharField("CRM id", max_length=64, null=True, blank=True, unique=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [models.Index(fields=["kind", "tier"]), models.Index(Lower("name"), name="account_name_lower")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Contact(models.Model):
+    """A person at an account whom executives meet."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="contacts")
+    name = models.CharField(max_length=150)
+    title = models.CharField(max_length=150, blank=True)
+    level = models.PositiveSmallIntegerField(choices=Level.choices, default=Level.MANAGER)
+    email = models.EmailField(blank=True)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.account})"
+
+
+class ExecutiveContact(models.Model):
+    """One executive's customer contact: a held engagement of a counting type.
+
+    ``visits`` records these through ``executive_contacts_record`` whenever an
+    engagement is held, changed or undone, so that the program can compute
+    cadence, exposure and coverage from its own table. ``contact_on`` is the
+    date in the executive's own time zone at the time of the contact.
+    """
+
+    executive = models.ForeignKey(Executive, on_delete=models.CASCADE, related_name="contacts")
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="executive_contacts")
+    engagement_id = models.BigIntegerField(help_text="The visits engagement this contact comes from.")
+    occurred_at = models.DateTimeField()
+    contact_on = models.DateField()
+    duration_minutes = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["engagement_id", "executive"], name="executive_contact_once_per_engagement")
+        ]
+        indexes = [
+            models.Index(fields=["executive", "contact_on"]),
+            models.Index(fields=["account", "contact_on"]),
+            models.Index(fields=["contact_on"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.executive} at {self.account} on {self.contact_on}"
+
+    @property
+    def hours(self) -> Decimal:
+        return (Decimal(self.duration_minutes) / 60).quantize(Decimal("0.1"))

@@ -1,0 +1,202 @@
+"""Reads for the program's core. Each returns in a fixed number of queries."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import models
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
+from django.utils import timezone
+
+from engagement.dates import local_today
+from engagement.models import Account, Executive, ExecutiveContact, Program, User
+
+
+class ContactState(models.TextChoices):
+    ON_TRACK = "on_track", "On track"
+    DUE_SOON = "due_soon", "Due soon"
+    OVERDUE = "overdue", "Overdue"
+    ESCALATED = "escalated", "Escalated"
+    NEVER = "never", "Never"
+
+
+@dataclass(frozen=True)
+class Cadence:
+    """The rule one executive is held to: their program's, or their override."""
+
+    cadence_days: int
+    warning_days: int
+    escalation_days: int
+    exposure_hours_target: Decimal
+
+
+@dataclass(frozen=True)
+class ContactStatus:
+    """Where one executive stands against the six-week rule today."""
+
+    executive_id: int
+    today: dt.date
+    cadence: Cadence
+    last_contact_on: dt.date | None
+    days_since: int | None
+    due_on: dt.date
+    state: ContactState
+    exposure_hours: Decimal
+    joined_on: dt.date
+
+    @property
+    def days_left(self) -> int:
+        """Days until the window closes; negative once it has."""
+        return (self.due_on - self.today).days
+
+    @property
+    def days_overdue(self) -> int:
+        return max(0, -self.days_left)
+
+    @property
+    def exposure_met(self) -> bool:
+        return self.exposure_hours >= self.cadence.exposure_hours_target
+
+
+def contact_state(*, days_since: int | None, cadence: Cadence) -> ContactState:
+    """The state for ``days_since`` whole days since the last contact (DESIGN.md)."""
+    if days_since is None:
+        return ContactState.NEVER
+    if days_since <= cadence.cadence_days - cadence.warning_days - 1:
+        return ContactState.ON_TRACK
+    if days_since <= cadence.cadence_days:
+        return ContactState.DUE_SOON
+    if days_since <= cadence.cadence_days + cadence.escalation_days:
+        return ContactState.OVERDUE
+    return ContactState.ESCALATED
+
+
+def _default_program(programs: Iterable[Program]) -> Program:
+    return min(programs, key=lambda program: program.pk, default=None) or Program(name="Default")
+
+
+def executive_cadences(*, overrides: dict[int, int | None]) -> dict[int, Cadence]:
+    """The cadence of each executive in ``overrides`` (id -> override days),
+    in two queries: the strictest of their active programs (or the first
+    active program when they are in none), unless the executive has an
+    override."""
+    programs = {program.pk: program for program in Program.objects.filter(active=True)}
+    default = _default_program(programs.values())
+    memberships: dict[int, list[Program]] = defaultdict(list)
+    rows = Executive.programs.through.objects.filter(executive_id__in=list(overrides)).values_list(
+        "executive_id", "program_id"
+    )
+    for executive_id, program_id in rows:
+        if program_id in programs:
+            memberships[executive_id].append(programs[program_id])
+    cadences = {}
+    for executive_id, override in overrides.items():
+        program = min(memberships.get(executive_id, []), key=lambda p: p.cadence_days, default=default)
+        cadences[executive_id] = Cadence(
+            cadence_days=override or program.cadence_days,
+            warning_days=program.warning_days,
+            escalation_days=program.escalation_days,
+            exposure_hours_target=Decimal(program.exposure_hours_target),
+        )
+    return cadences
+
+
+def executive_contact_statuses(
+    *, executives: Iterable[Executive] | QuerySet[Executive], now: dt.datetime | None = None
+) -> dict[int, ContactStatus]:
+    """The contact status of every executive in ``executives``, by id.
+
+    Four queries whatever the number of executives or contacts: the
+    executives, the programs, the memberships, and the exposure of the last
+    window summed per executive and day (the window's edge depends on each
+    executive's own time zone, so the last step is done here).
+    """
+    now = now or timezone.now()
+    if isinstance(executives, QuerySet):
+        executive_ids: Iterable[int] | QuerySet = executives.values("pk")
+    else:
+        executive_ids = [executive.pk for executive in executives]
+    rows = list(
+        Executive.objects.filter(pk__in=executive_ids).values(
+            "pk", "last_contact_on", "joined_on", "cadence_override_days", "user__time_zone"
+        )
+    )
+    cadences = executive_cadences(overrides={row["pk"]: row["cadence_override_days"] for row in rows})
+    todays = {row["pk"]: local_today(row["user__time_zone"], now=now) for row in rows}
+    if not rows:
+        return {}
+    earliest = min(todays[pk] - dt.timedelta(days=cadences[pk].cadence_days) for pk in todays)
+    minutes_by_day = (
+        ExecutiveContact.objects.filter(executive_id__in=list(todays), contact_on__gte=earliest)
+        .values_list("executive_id", "contact_on")
+        .annotate(minutes=Sum("duration_minutes"))
+        .order_by()
+    )
+    exposure_minutes: dict[int, int] = defaultdict(int)
+    for executive_id, contact_on, minutes in minutes_by_day:
+        if contact_on >= todays[executive_id] - dt.timedelta(days=cadences[executive_id].cadence_days):
+            exposure_minutes[executive_id] += minutes or 0
+
+    statuses = {}
+    for row in rows:
+        pk, last = row["pk"], row["last_contact_on"]
+        cadence, today = cadences[pk], todays[pk]
+        days_since = (today - last).days if last else None
+        statuses[pk] = ContactStatus(
+            executive_id=pk,
+            today=today,
+            cadence=cadence,
+            last_contact_on=last,
+            days_since=days_since,
+            due_on=(last or row["joined_on"]) + dt.timedelta(days=cadence.cadence_days),
+            state=contact_state(days_since=days_since, cadence=cadence),
+            exposure_hours=(Decimal(exposure_minutes[pk]) / 60).quantize(Decimal("0.1")),
+            joined_on=row["joined_on"],
+        )
+    return statuses
+
+
+def executive_contact_status(*, executive: Executive, now: dt.datetime | None = None) -> ContactStatus:
+    """The contact status of one executive."""
+    return executive_contact_statuses(executives=[executive], now=now)[executive.pk]
+
+
+def executive_list(*, active: bool | None = True) -> QuerySet[Executive]:
+    """Executives with what a table of them shows, by name."""
+    executives = Executive.objects.select_related("user", "function", "manager__user")
+    if active is not None:
+        executives = executives.filter(active=active)
+    return executives.order_by("user__full_name", "pk")
+
+
+def executive_recent_contacts(*, executive: Executive, limit: int = 10) -> QuerySet[ExecutiveContact]:
+    """The executive's latest customer contacts, newest first."""
+    return (
+        ExecutiveContact.objects.filter(executive=executive)
+        .select_related("account")
+        .order_by("-occurred_at", "-pk")[:limit]
+    )
+
+
+def account_list_for_manager(*, user: User) -> QuerySet[Account]:
+    """Accounts ``user`` manages or serves on, with their last executive contact
+    and how many executives met them in the last twelve months."""
+    year_ago = timezone.localdate() - dt.timedelta(days=365)
+    last_contact = (
+        ExecutiveContact.objects.filter(account=OuterRef("pk")).order_by("-occurred_at").values("occurred_at")[:1]
+    )
+    return (
+        Account.objects.filter(Q(account_manager=user) | Q(account_team=user))
+        .distinct()
+        .annotate(
+            last_executive_contact_at=Subquery(last_contact),
+            executives_last_year=Count(
+                "executive_contacts__executive", filter=Q(executive_contacts__contact_on__gte=year_ago), distinct=True
+            ),
+        )
+        .order_by("name", "pk")
+    )

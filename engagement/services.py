@@ -1,0 +1,240 @@
+"""Writes for the program's core: people, roles, invitations and contacts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from urllib.parse import urljoin
+
+from django.conf import settings
+from django.contrib.auth.models import Group, Permission
+from django.core import signing
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import Max, OuterRef, QuerySet, Subquery
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.crypto import constant_time_compare, salted_hmac
+
+from engagement.dates import local_date
+from engagement.models import Executive, ExecutiveContact, Function, Level, Program, User
+from engagement.roles import ROLE_PERMISSIONS, Role
+
+MANAGED_APPS = ("engagement", "visits", "feedback", "mentoring", "account", "django_celery_beat")
+
+
+class ProgramError(Exception):
+    """A change the program's rules refuse; its message is shown to the user."""
+
+
+def role_groups_ensure() -> None:
+    """Create the role groups and give them their permissions. Safe to repeat."""
+    for role, codenames in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=role.value)
+        if codenames == ["*"]:
+            permissions = Permission.objects.filter(content_type__app_label__in=MANAGED_APPS)
+        else:
+            wanted = [codename.split(".", 1) for codename in codenames]
+            permissions = Permission.objects.none()
+            for app_label, codename in wanted:
+                permissions |= Permission.objects.filter(content_type__app_label=app_label, codename=codename)
+        group.permissions.set(permissions)
+
+
+def user_set_roles(*, user: User, roles: Iterable[Role]) -> None:
+    """Give ``user`` exactly ``roles``. Program admins may open the Django admin."""
+    roles = set(roles)
+    groups = Group.objects.filter(name__in=[role.value for role in roles])
+    user.groups.set(groups)
+    is_staff = Role.PROGRAM_ADMIN in roles or user.is_superuser
+    if user.is_staff != is_staff:
+        user.is_staff = is_staff
+        user.save(update_fields=["is_staff"])
+    user.__dict__.pop("_groundwork_roles", None)
+
+
+INVITATION_SALT = "groundwork.engagement.invitation"
+
+
+def _invitation_fingerprint(user: User) -> str:
+    # Changes as soon as a password is set or the user signs in, which is what
+    # makes a link single use.
+    return salted_hmac(INVITATION_SALT, f"{user.password}{user.last_login}").hexdigest()[:24]
+
+
+def invitation_token(*, user: User) -> str:
+    return signing.dumps({"user": user.pk, "fingerprint": _invitation_fingerprint(user)}, salt=INVITATION_SALT)
+
+
+def invitation_user(*, token: str) -> User | None:
+    """The active user an invitation ``token`` is for, or None when the token
+    is altered, expired or already used."""
+    try:
+        data = signing.loads(token, salt=INVITATION_SALT, max_age=dt.timedelta(days=settings.INVITATION_TIMEOUT_DAYS))
+    except signing.BadSignature:
+        return None
+    user = User.objects.filter(pk=data.get("user"), is_active=True).first()
+    if user is None or not constant_time_compare(_invitation_fingerprint(user), data.get("fingerprint", "")):
+        return None
+    return user
+
+
+def invitation_url(*, user: User) -> str:
+    """The absolute link that lets ``user`` choose a password and sign in."""
+    path = reverse("engagement:invitation_accept", kwargs={"token": invitation_token(user=user)})
+    return urljoin(settings.SITE_URL + "/", path.lstrip("/"))
+
+
+@transaction.atomic
+def user_invite(
+    *,
+    email: str,
+    full_name: str,
+    roles: Iterable[Role],
+    invited_by: User,
+    time_zone: str = "UTC",
+    title: str = "",
+    level: int = Level.VP,
+    function: Function | None = None,
+    manager: Executive | None = None,
+) -> User:
+    """Create a user who sets their own password from an emailed link.
+
+    With the executive role the user also gets an executive profile in the
+    active programs. The email goes out after the transaction commits.
+    """
+    email = email.strip().lower()
+    if User.objects.filter(email__iexact=email).exists():
+        raise ProgramError(f"{email} already has a Groundwork login.")
+    roles = set(roles)
+    if not roles:
+        raise ProgramError("Choose at least one role.")
+    user = User.objects.create_user(email=email, password=None, full_name=full_name.strip(), time_zone=time_zone)
+    user_set_roles(user=user, roles=roles)
+    if Role.EXECUTIVE in roles:
+        executive = Executive.objects.create(
+            user=user, title=title or "Executive", level=level, function=function, manager=manager
+        )
+        executive.programs.set(Program.objects.filter(active=True))
+    transaction.on_commit(lambda: invitation_send(user=user, invited_by=invited_by))
+    return user
+
+
+def invitation_send(*, user: User, invited_by: User) -> None:
+    """Email ``user`` their invitation link."""
+    context = {
+        "user": user,
+        "invited_by": invited_by,
+        "url": invitation_url(user=user),
+        "days": settings.INVITATION_TIMEOUT_DAYS,
+        "site_url": settings.SITE_URL,
+    }
+    send_mail(
+        subject=f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}You are invited to Groundwork",
+        message=render_to_string("engagement/email/invitation.txt", context),
+        html_message=render_to_string("engagement/email/invitation.html", context),
+        from_email=None,
+        recipient_list=[user.email],
+    )
+
+
+@transaction.atomic
+def invitation_accept(*, user: User, password: str) -> None:
+    """Set the invited user's password; their email is proven by the link."""
+    from allauth.account.models import EmailAddress
+
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    EmailAddress.objects.update_or_create(user=user, email=user.email, defaults={"verified": True, "primary": True})
+
+
+@dataclass(frozen=True)
+class ContactFact:
+    """One executive at one held engagement of a type that counts."""
+
+    engagement_id: int
+    executive_id: int
+    account_id: int
+    occurred_at: dt.datetime
+    duration_minutes: int
+
+
+# Past this many executives one UPDATE of them all is cheaper than a long IN list.
+_REFRESH_ALL_ABOVE = 500
+
+
+@transaction.atomic
+def executive_contacts_replace(
+    *, engagement_ids: Iterable[int] | QuerySet, contacts: Iterable[ContactFact], batch_size: int = 5000
+) -> int:
+    """Make the program's contacts from the engagements in ``engagement_ids``
+    exactly ``contacts``, and keep every affected executive's last contact date
+    right. ``visits`` calls this whenever engagements are held, changed or
+    undone; ``contacts`` may be a generator of millions. Returns how many
+    contacts were written."""
+    stale = ExecutiveContact.objects.filter(engagement_id__in=engagement_ids)
+    affected = set(stale.values_list("executive_id", flat=True).distinct())
+    stale.delete()
+    time_zones: dict[int, str] = {}
+    written = 0
+
+    def write(batch: list[ContactFact]) -> int:
+        unknown = {fact.executive_id for fact in batch} - time_zones.keys()
+        time_zones.update(Executive.objects.filter(pk__in=unknown).values_list("pk", "user__time_zone"))
+        rows = [
+            ExecutiveContact(
+                engagement_id=fact.engagement_id,
+                executive_id=fact.executive_id,
+                account_id=fact.account_id,
+                occurred_at=fact.occurred_at,
+                contact_on=local_date(fact.occurred_at, time_zones[fact.executive_id]),
+                duration_minutes=fact.duration_minutes,
+            )
+            for fact in batch
+        ]
+        return len(ExecutiveContact.objects.bulk_create(rows))
+
+    batch: list[ContactFact] = []
+    for fact in contacts:
+        affected.add(fact.executive_id)
+        batch.append(fact)
+        if len(batch) >= batch_size:
+            written += write(batch)
+            batch = []
+    if batch:
+        written += write(batch)
+    if affected:
+        executive_last_contact_refresh(executive_ids=None if len(affected) > _REFRESH_ALL_ABOVE else affected)
+    return written
+
+
+def executive_last_contact_refresh(*, executive_ids: Iterable[int] | None = None) -> int:
+    """Recompute ``Executive.last_contact_on`` from the contacts in one UPDATE
+    (for every executive when ``executive_ids`` is None)."""
+    latest = (
+        ExecutiveContact.objects.filter(executive=OuterRef("pk"))
+        .values("executive")
+        .annotate(last=Max("contact_on"))
+        .values("last")
+    )
+    executives = Executive.objects.all()
+    if executive_ids is not None:
+        executives = executives.filter(pk__in=list(executive_ids))
+    return executives.update(last_contact_on=Subquery(latest))
+
+
+@transaction.atomic
+def executive_time_zone_change(*, user: User, time_zone: str) -> None:
+    """Change a user's time zone and redate their contacts in it."""
+    user.time_zone = time_zone
+    user.save(update_fields=["time_zone"])
+    executive = Executive.objects.filter(user=user).first()
+    if executive is None:
+        return
+    contacts = list(ExecutiveContact.objects.filter(executive=executive))
+    for contact in contacts:
+        contact.contact_on = local_date(contact.occurred_at, time_zone)
+    ExecutiveContact.objects.bulk_update(contacts, ["contact_on"], batch_size=1000)
+
+    executive_last_contact_refresh(executive_ids=[executive.pk])

@@ -1,0 +1,119 @@
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+
+import factory
+from django.contrib.auth.models import Group
+
+from engagement.models import Account, Contact, Executive, ExecutiveContact, Function, Level, Program, Skill, User
+from engagement.roles import Role
+from engagement.services import ContactFact, executive_contacts_replace, user_set_roles
+
+PASSWORD = "correct-horse-battery"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"person{n}@groundwork.example")
+    full_name = factory.Faker("name")
+    time_zone = "UTC"
+    password = factory.django.Password(PASSWORD)
+
+    @factory.post_generation
+    def roles(self, create: bool, extracted: list[Role] | None, **kwargs: object) -> None:
+        """``UserFactory(roles=[Role.ACCOUNT_MANAGER])`` gives the user those roles."""
+        if create and extracted:
+            user_set_roles(user=self, roles=extracted)
+
+
+class ProgramFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Program
+
+    name = factory.Sequence(lambda n: f"Program {n}")
+
+
+class SkillFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Skill
+        django_get_or_create = ["name"]
+
+    name = factory.Sequence(lambda n: f"Skill {n}")
+
+
+class FunctionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Function
+        django_get_or_create = ["name"]
+
+    name = factory.Sequence(lambda n: f"Function {n}")
+
+
+class ExecutiveFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Executive
+        skip_postgeneration_save = True
+
+    user = factory.SubFactory(UserFactory, roles=[Role.EXECUTIVE])
+    title = "VP Customer Success"
+    level = Level.VP
+    joined_on = factory.Faker("date_between", start_date="-3y", end_date="-1y")
+
+
+class AccountFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Account
+
+    name = factory.Sequence(lambda n: f"Account {n} Ltd")
+    kind = Account.Kind.CUSTOMER
+    tier = Account.Tier.KEY
+    industry = "Manufacturing"
+    region = "EMEA"
+    crm_id = factory.Sequence(lambda n: f"CRM-{n:06d}")
+
+
+class ContactFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Contact
+
+    account = factory.SubFactory(AccountFactory)
+    name = factory.Faker("name")
+    title = "Head of Operations"
+    level = Level.MANAGER
+    email = factory.Sequence(lambda n: f"contact{n}@customer.example")
+
+
+def group(role: Role) -> Group:
+    return Group.objects.get(name=role.value)
+
+
+_contact_engagement_ids = itertools.count(900_000_000)
+
+
+def contact_record(
+    *,
+    executive: Executive,
+    occurred_at: dt.datetime,
+    duration_minutes: int = 60,
+    account: Account | None = None,
+) -> ExecutiveContact:
+    """Record one customer contact of ``executive`` through the program's
+    ledger, the way ``visits`` records a held engagement."""
+    engagement_id = next(_contact_engagement_ids)
+    executive_contacts_replace(
+        engagement_ids=[engagement_id],
+        contacts=[
+            ContactFact(
+                engagement_id=engagement_id,
+                executive_id=executive.pk,
+                account_id=(account or AccountFactory()).pk,
+                occurred_at=occurred_at,
+                duration_minutes=duration_minutes,
+            )
+        ],
+    )
+    return ExecutiveContact.objects.get(engagement_id=engagement_id, executive=executive)

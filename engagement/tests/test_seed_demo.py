@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from engagement.demo import DEMO_ACCOUNT_MANAGER_EMAIL, DEMO_ADMIN_EMAIL, DEMO_EXECUTIVE_EMAIL, DEMO_PASSWORD
+from engagement.models import Account, Executive, ExecutiveContact, Function, Skill, User
+from engagement.roles import Role, user_roles
+from engagement.selectors import ContactState, executive_contact_statuses
+from visits.models import Engagement
+
+TODAY = "2026-03-02"
+
+
+def seed(**options: object) -> str:
+    out = StringIO()
+    call_command("seed_demo", stdout=out, **options)
+    return out.getvalue()
+
+
+def fingerprint() -> str:
+    people = sorted(User.objects.values_list("email", "full_name", "time_zone"))
+    accounts = sorted(Account.objects.values_list("name", "crm_id", "tier"))
+    engagements = sorted(
+        Engagement.objects.values_list("account__crm_id", "starts_at", "status", "type__slug", "duration_minutes")
+    )
+    contacts = sorted(ExecutiveContact.objects.values_list("executive__user__email", "contact_on"))
+    return hashlib.sha256(repr((people, accounts, engagements, contacts)).encode()).hexdigest()
+
+
+def wipe() -> None:
+    Engagement.objects.all().delete()
+    ExecutiveContact.objects.all().delete()
+    Account.objects.all().delete()
+    Function.objects.all().delete()
+    Executive.objects.all().delete()
+    User.objects.all().delete()
+    Skill.objects.all().delete()
+
+
+@pytest.mark.django_db
+def test_seed_demo_is_deterministic_for_a_seed_and_a_day():
+    seed(scale=0.05, today=dt.date.fromisoformat(TODAY))
+    first = fingerprint()
+    wipe()
+    seed(scale=0.05, today=dt.date.fromisoformat(TODAY))
+    assert fingerprint() == first
+    wipe()
+    seed(scale=0.05, today=dt.date.fromisoformat(TODAY), seed=99)
+    assert fingerprint() != first
+
+
+@pytest.mark.django_db
+def test_seed_demo_twice_changes_nothing_and_prints_the_logins():
+    seed(scale=0.05)
+    counts = (User.objects.count(), Account.objects.count(), Engagement.objects.count())
+    output = seed(scale=0.05)
+    assert "already loaded" in output
+    assert DEMO_EXECUTIVE_EMAIL in output
+    assert (User.objects.count(), Account.objects.count(), Engagement.objects.count()) == counts
+
+
+@pytest.mark.django_db
+def test_seed_demo_if_empty_leaves_a_database_with_people_alone():
+    User.objects.create_user(email="someone@company.example", full_name="Some One")
+    output = seed(scale=0.05, if_empty=True)
+    assert "not loaded" in output
+    assert User.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_demo_logins_have_their_roles_and_a_believable_program():
+    seed(scale=0.2)
+    for email, role in [
+        (DEMO_ADMIN_EMAIL, Role.PROGRAM_ADMIN),
+        (DEMO_EXECUTIVE_EMAIL, Role.EXECUTIVE),
+        (DEMO_ACCOUNT_MANAGER_EMAIL, Role.ACCOUNT_MANAGER),
+    ]:
+        user = User.objects.get(email=email)
+        assert user.check_password(DEMO_PASSWORD)
+        assert role in user_roles(user)
+    assert User.objects.get(email=DEMO_ADMIN_EMAIL).is_staff
+
+    statuses = executive_contact_statuses(executives=Executive.objects.all())
+    states = [status.state for status in statuses.values()]
+    drifting = sum(state in {ContactState.OVERDUE, ContactState.ESCALATED} for state in states)
+    assert len(states) == 8
+    assert 1 <= drifting <= len(states) // 2
+    assert states.count(ContactState.ON_TRACK) >= len(states) // 3
+
+    executive = Executive.objects.get(user__email=DEMO_EXECUTIVE_EMAIL)
+    assert statuses[executive.pk].state == ContactState.ON_TRACK
+    assert executive.contacts.count() > 20
+    assert Account.objects.filter(account_manager__email=DEMO_ACCOUNT_MANAGER_EMAIL).count() == 25
+    # Every level is there, and everyone but the chief executive has a manager.
+    assert set(Executive.objects.values_list("level", flat=True)) >= {6, 3}
+    assert Executive.objects.filter(manager__isnull=True).count() == 1
+    # Every type of engagement, and held ones counted as contact.
+    assert Engagement.objects.values("type").distinct().count() == 8
+    held = Engagement.objects.filter(status=Engagement.Status.COMPLETED).count()
+    assert ExecutiveContact.objects.values("engagement_id").distinct().count() == held

@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from engagement import views
+
+app_name = "engagement"
+
+urlpatterns = [
+    path("executive/", views.executive_home, name="executive_home"),
+    path("account-manager/", views.account_manager_home, name="account_manager_home"),
+    path("program/", views.program_home, name="program_home"),
+    path("program/invite/", views.invite, name="invite"),
+    path("invitation/<str:token>/", views.invitation_accept_view, name="invitation_accept"),
+]

@@ -1,0 +1,8 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class MentoringConfig(AppConfig):
+    name = "mentoring"
+    verbose_name = "Mentoring"

@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from visits.models import Engagement, EngagementExecutive, EngagementType
+from visits.services import engagement_contacts_sync, engagement_delete, engagement_type_update
+
+
+@admin.register(EngagementType)
+class EngagementTypeAdmin(admin.ModelAdmin):
+    list_display = ["name", "counts_toward_cadence", "default_duration_minutes", "active", "position"]
+    list_filter = ["counts_toward_cadence", "active"]
+    list_editable = ["position"]
+    search_fields = ["name"]
+    prepopulated_fields = {"slug": ["name"]}
+
+    def save_model(self, request: HttpRequest, obj: EngagementType, form: Any, change: bool) -> None:
+        engagement_type_update(engagement_type=obj)
+
+
+class EngagementExecutiveInline(admin.TabularInline):
+    model = EngagementExecutive
+    extra = 1
+    autocomplete_fields = ["executive"]
+
+
+@admin.register(Engagement)
+class EngagementAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "status", "purpose", "starts_at", "duration_minutes"]
+    list_filter = ["status", "type", "purpose", "account__kind"]
+    list_select_related = ["type", "account"]
+    search_fields = ["account__name", "objective", "notes"]
+    autocomplete_fields = ["account", "requested_by", "staff", "contacts"]
+    date_hierarchy = "starts_at"
+    inlines = [EngagementExecutiveInline]
+    list_per_page = 50
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        # The executives are saved only now; count the contact after them.
+        engagement_contacts_sync(engagement_ids=[form.instance.pk])
+
+    def delete_model(self, request: HttpRequest, obj: Engagement) -> None:
+        engagement_delete(engagement_ids=[obj.pk])
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Engagement]) -> None:
+        engagement_delete(engagement_ids=queryset.values_list("pk", flat=True))

@@ -1,0 +1,122 @@
+"""Engagements with customers and partners, from request to completion."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator
+from django.db import models
+from django.utils import timezone
+
+from engagement.models import Account, Contact, Executive
+
+
+class EngagementType(models.Model):
+    """A kind of engagement (on-site visit, ride-along, ...), edited by program admins."""
+
+    name = models.CharField(max_length=80, unique=True)
+    slug = models.SlugField(max_length=80, unique=True)
+    description = models.CharField(max_length=250, blank=True)
+    counts_toward_cadence = models.BooleanField(
+        default=True, help_text="Held engagements of this type count as customer contact."
+    )
+    default_duration_minutes = models.PositiveIntegerField(default=60)
+    active = models.BooleanField(default=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Engagement(models.Model):
+    """One engagement of executives with an account."""
+
+    class Purpose(models.TextChoices):
+        NEGOTIATION = "negotiation", "Negotiation"
+        PRODUCT_EVENT = "product_event", "Product event"
+        ESCALATION = "escalation", "Escalation of last resort"
+        CONNECTING = "connecting", "Connecting"
+        RELATIONSHIP = "relationship", "Relationship"
+        LISTENING = "listening", "Listening"
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", "Requested"
+        APPROVED = "approved", "Approved"
+        DECLINED = "declined", "Declined"
+        SCHEDULED = "scheduled", "Scheduled"
+        COMPLETED = "completed", "Held"
+        DEBRIEFED = "debriefed", "Debriefed"
+        NOT_HELD = "not_held", "Not held"
+        CANCELLED = "cancelled", "Cancelled"
+
+    HELD_STATUSES = (Status.COMPLETED, Status.DEBRIEFED)
+    OPEN_STATUSES = (Status.REQUESTED, Status.APPROVED, Status.SCHEDULED)
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="engagements")
+    type = models.ForeignKey(EngagementType, on_delete=models.PROTECT, related_name="engagements")
+    purpose = models.CharField(max_length=20, choices=Purpose.choices, default=Purpose.RELATIONSHIP)
+    objective = models.CharField(max_length=300, blank=True)
+    value_proposition = models.TextField(blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="engagements_requested"
+    )
+    executives = models.ManyToManyField(Executive, through="EngagementExecutive", related_name="engagements")
+    staff = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="engagements_staffed",
+        help_text="Sales or service reps and other colleagues who attend.",
+    )
+    contacts = models.ManyToManyField(Contact, blank=True, related_name="engagements")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.REQUESTED)
+    starts_at = models.DateTimeField(help_text="Planned start; for a held engagement, when it took place.")
+    ends_at = models.DateTimeField(null=True, blank=True)
+    location = models.CharField(max_length=200, blank=True)
+    meeting_link = models.URLField(blank=True)
+    duration_minutes = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(24 * 60)], help_text="How long it actually lasted."
+    )
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-starts_at", "-pk"]
+        indexes = [
+            models.Index(fields=["status", "starts_at"]),
+            models.Index(fields=["account", "starts_at"]),
+            models.Index(fields=["starts_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} with {self.account} on {self.starts_at:%Y-%m-%d}"
+
+    @property
+    def is_held(self) -> bool:
+        return self.status in self.HELD_STATUSES
+
+    @property
+    def counts_toward_cadence(self) -> bool:
+        return self.is_held and self.type.counts_toward_cadence
+
+
+class EngagementExecutive(models.Model):
+    """An executive taking part in an engagement, as its lead or an attendee."""
+
+    class Role(models.TextChoices):
+        LEAD = "lead", "Lead"
+        ATTENDEE = "attendee", "Attendee"
+
+    engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="attendances")
+    executive = models.ForeignKey(Executive, on_delete=models.CASCADE, related_name="attendances")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.ATTENDEE)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["engagement", "executive"], name="executive_attends_engagement_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.executive} ({self.get_role_display()})"
