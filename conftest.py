@@ -17,3 +17,8 @@ def _isolated_settings(settings):
     settings.CACHES = {"default": cache}
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.SITE_URL = "https://groundwork.example"
+    # PBKDF2 would make every user a factory builds cost a fifth of a second.
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    ]

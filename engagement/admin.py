@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
@@ -7,7 +9,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from engagement.models import Account, Contact, Executive, ExecutiveContact, Function, Program, Skill, User
-from engagement.services import executive_time_zone_change
+from engagement.roles import Role
+from engagement.services import executive_time_zone_change, user_set_roles
 
 
 class GroundworkUserCreationForm(AdminUserCreationForm):
@@ -38,13 +41,21 @@ class UserAdmin(BaseUserAdmin):
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "full_name", "password1", "password2")}),)
     filter_horizontal = ("groups", "user_permissions")
+    readonly_fields = ["is_staff", "last_login", "date_joined"]
 
-    def save_model(self, request: HttpRequest, obj: User, form: object, change: bool) -> None:
+    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
         time_zone_changed = change and "time_zone" in getattr(form, "changed_data", [])
         super().save_model(request, obj, form, change)
         if time_zone_changed:
             # Contact dates are counted in the executive's own time zone.
             executive_time_zone_change(user=obj, time_zone=obj.time_zone)
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        # Roles are groups; access to this admin follows the program admin role.
+        user = form.instance
+        names = user.groups.values_list("name", flat=True)
+        user_set_roles(user=user, roles=[Role(name) for name in names if name in Role.values])
 
 
 @admin.register(Program)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import zoneinfo
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
@@ -294,4 +294,4 @@ class ExecutiveContact(models.Model):
 
     @property
     def hours(self) -> Decimal:
-        return (Decimal(self.duration_minutes) / 60).quantize(Decimal("0.1"))
+        return (Decimal(self.duration_minutes) / 60).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)

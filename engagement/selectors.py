@@ -6,7 +6,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import models
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
@@ -45,8 +45,13 @@ class ContactStatus:
     days_since: int | None
     due_on: dt.date
     state: ContactState
-    exposure_hours: Decimal
+    exposure_minutes: int
     joined_on: dt.date
+
+    @property
+    def exposure_hours(self) -> Decimal:
+        """Exposure in the window, in hours to one decimal (for display)."""
+        return (Decimal(self.exposure_minutes) / 60).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
     @property
     def days_left(self) -> int:
@@ -59,7 +64,7 @@ class ContactStatus:
 
     @property
     def exposure_met(self) -> bool:
-        return self.exposure_hours >= self.cadence.exposure_hours_target
+        return self.exposure_minutes >= self.cadence.exposure_hours_target * 60
 
 
 def contact_state(*, days_since: int | None, cadence: Cadence) -> ContactState:
@@ -154,7 +159,7 @@ def executive_contact_statuses(
             days_since=days_since,
             due_on=(last or row["joined_on"]) + dt.timedelta(days=cadence.cadence_days),
             state=contact_state(days_since=days_since, cadence=cadence),
-            exposure_hours=(Decimal(exposure_minutes[pk]) / 60).quantize(Decimal("0.1")),
+            exposure_minutes=exposure_minutes[pk],
             joined_on=row["joined_on"],
         )
     return statuses

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
-from urllib.parse import urljoin
 
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
@@ -18,6 +17,7 @@ from django.urls import reverse
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from engagement.dates import local_date
+from engagement.links import absolute_url
 from engagement.models import Executive, ExecutiveContact, Function, Level, Program, User
 from engagement.roles import ROLE_PERMISSIONS, Role
 
@@ -82,8 +82,7 @@ def invitation_user(*, token: str) -> User | None:
 
 def invitation_url(*, user: User) -> str:
     """The absolute link that lets ``user`` choose a password and sign in."""
-    path = reverse("engagement:invitation_accept", kwargs={"token": invitation_token(user=user)})
-    return urljoin(settings.SITE_URL + "/", path.lstrip("/"))
+    return absolute_url(reverse("engagement:invitation_accept", kwargs={"token": invitation_token(user=user)}))
 
 
 @transaction.atomic

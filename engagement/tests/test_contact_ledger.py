@@ -21,12 +21,6 @@ NOW = dt.datetime(2025, 6, 16, 12, 0, tzinfo=dt.UTC)
 LOS_ANGELES = zoneinfo.ZoneInfo("America/Los_Angeles")
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    # Every executive is a user with a password; PBKDF2 would make this module slow.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.mark.django_db
 def test_replacing_an_engagements_contacts_keeps_last_contact_on_right():
     stays, leaves = ExecutiveFactory(), ExecutiveFactory()

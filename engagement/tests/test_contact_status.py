@@ -27,12 +27,6 @@ LOS_ANGELES = zoneinfo.ZoneInfo("America/Los_Angeles")
 TOKYO = zoneinfo.ZoneInfo("Asia/Tokyo")
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    # Every executive is a user with a password; PBKDF2 would make this module slow.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 SIX_WEEKS = Cadence(cadence_days=42, warning_days=7, escalation_days=14, exposure_hours_target=Decimal("2.0"))
 
 

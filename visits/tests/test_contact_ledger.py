@@ -21,12 +21,6 @@ LOS_ANGELES = zoneinfo.ZoneInfo("America/Los_Angeles")
 TOKYO = zoneinfo.ZoneInfo("Asia/Tokyo")
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    # Every executive is a user with a password; PBKDF2 would make this module slow.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def days_ago(days: int) -> dt.datetime:
     return NOW - dt.timedelta(days=days)
 
