@@ -11,7 +11,7 @@ from django.contrib.auth.models import Group, Permission
 from django.core import signing
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Max, OuterRef, QuerySet, Subquery
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.crypto import constant_time_compare, salted_hmac
@@ -211,12 +211,9 @@ def executive_contacts_replace(
 def executive_last_contact_refresh(*, executive_ids: Iterable[int] | None = None) -> int:
     """Recompute ``Executive.last_contact_on`` from the contacts in one UPDATE
     (for every executive when ``executive_ids`` is None)."""
-    latest = (
-        ExecutiveContact.objects.filter(executive=OuterRef("pk"))
-        .values("executive")
-        .annotate(last=Max("contact_on"))
-        .values("last")
-    )
+    # Newest first with LIMIT 1 walks the (executive, contact_on) index
+    # backwards: one index probe per executive, however long their history.
+    latest = ExecutiveContact.objects.filter(executive=OuterRef("pk")).order_by("-contact_on").values("contact_on")[:1]
     executives = Executive.objects.all()
     if executive_ids is not None:
         executives = executives.filter(pk__in=list(executive_ids))

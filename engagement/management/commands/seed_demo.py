@@ -10,7 +10,7 @@ from typing import Any
 
 from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.module_loading import module_has_submodule
 from faker import Faker
@@ -59,6 +59,11 @@ class Command(BaseCommand):
         # Every app that has a demo module adds its part, in INSTALLED_APPS
         # order, so that later apps build on the people and accounts made first.
         with transaction.atomic():
+            if connection.vendor == "postgresql":
+                # Check foreign keys row by row as they go in: deferred to the
+                # commit, millions of checks queue up and take longer than the load.
+                with connection.cursor() as cursor:
+                    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             for app_config in apps.get_app_configs():
                 if module_has_submodule(app_config.module, "demo"):
                     self.stdout.write(f"Seeding {app_config.verbose_name}...")
