@@ -3,13 +3,15 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.requirements-installed
+NODE_STAMP := node_modules/.installed
 
-.PHONY: help install run test lint ci clean
+.PHONY: help install run test lint bench ci clean
 
 help:
 	@echo "make run    install, migrate, load the demo data and start web, worker and beat"
 	@echo "make test   install and run the whole test suite (SQLite unless DATABASE_URL is set)"
 	@echo "make lint   ruff check and format check"
+	@echo "make bench  load seed_demo --scale data and measure pages and jobs (BENCH_SCALE, default 1)"
 	@echo "make ci     what CI runs: tests on SQLite and PostgreSQL, migrations, deploy checks, lint"
 
 $(BIN)/python:
@@ -19,6 +21,12 @@ $(STAMP): requirements.txt | $(BIN)/python
 	$(BIN)/python -m pip install --disable-pip-version-check --quiet --requirement requirements.txt
 	@touch $(STAMP)
 
+# axe-core and the Nu HTML Checker for the browser tests; optional.
+$(NODE_STAMP): package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --ignore-scripts --no-audit --no-fund --loglevel=error && touch $(NODE_STAMP); \
+	else echo "npm not found: browser tests run without their accessibility and HTML checks"; fi
+
 install: $(STAMP)
 
 run: $(STAMP)
@@ -27,12 +35,15 @@ run: $(STAMP)
 	@echo "Groundwork runs on http://127.0.0.1:8000 (Ctrl-C stops web, worker and beat)."
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho --procfile Procfile.dev start
 
-test: $(STAMP)
+test: $(STAMP) $(NODE_STAMP)
 	$(BIN)/pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
 
 ci:
 	bash .ci/run

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core.exceptions import ImmediateHttpResponse
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
+from django.shortcuts import render
 
 from engagement.links import absolute_url
 
@@ -16,3 +21,13 @@ class AccountAdapter(DefaultAccountAdapter):
     def get_reset_password_from_key_url(self, key: str) -> str:
         # From SITE_URL: a forged Host header must not redirect reset links.
         return absolute_url(super().get_reset_password_from_key_url(key))
+
+    def pre_authenticate(self, request: HttpRequest, **credentials: Any) -> None:
+        # Past the failed sign-in limit, answer 429 with its own page, even
+        # when the password is right, instead of a form error.
+        try:
+            super().pre_authenticate(request, **credentials)
+        except ValidationError as error:
+            if error.code == "too_many_login_attempts":
+                raise ImmediateHttpResponse(render(request, "429.html", status=429)) from error
+            raise

@@ -31,6 +31,8 @@ class InviteForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
+        # The server's messages, not the browser's, so errors read the same everywhere.
+        self.helper.attrs = {"novalidate": ""}
         self.helper.add_input(Submit("submit", "Send invitation"))
 
     def clean_email(self) -> str:

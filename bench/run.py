@@ -1,0 +1,262 @@
+"""Groundwork's benchmark: `make bench`.
+
+Loads ``seed_demo --scale BENCH_SCALE`` into a database of its own (a
+PostgreSQL database beside DATABASE_URL's when that is set, else SQLite under
+var/), then measures:
+
+- the server time of the main pages, p50 and p95 over repeated requests made
+  in-process with Django's test client (no network, no browser);
+- requests per second under a concurrent load through gunicorn on loopback;
+- the time of each periodic job in the Celery beat schedule.
+
+The same numbers for a trivial template page are the baseline. It prints a
+table and writes var/bench.json. Nothing here asserts a target: the issues
+name their targets and README's Performance section records what was measured.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import platform
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+VAR = ROOT / "var"
+PYTHON = sys.executable
+
+SCALE = float(os.environ.get("BENCH_SCALE", "1"))
+REQUESTS = int(os.environ.get("BENCH_REQUESTS", "30"))
+LOAD_SECONDS = float(os.environ.get("BENCH_LOAD_SECONDS", "5"))
+CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "8"))
+WORKERS = int(os.environ.get("BENCH_WORKERS", str(max(2, (os.cpu_count() or 2)))))
+
+# (label, URL name, demo login or None for a public page)
+PAGES = [
+    ("baseline: trivial template page", "account_reset_password_done", None),
+    ("executive home", "engagement:executive_home", "exec@groundwork.example"),
+    ("account manager home", "engagement:account_manager_home", "am@groundwork.example"),
+    ("program admin: executives", "engagement:program_home", "admin@groundwork.example"),
+]
+
+
+@dataclass
+class PageResult:
+    page: str
+    path: str
+    queries: int
+    p50_ms: float
+    p95_ms: float
+    requests_per_second: float
+
+
+def bench_database_url() -> str:
+    slug = f"{SCALE:g}".replace(".", "_")
+    base = os.environ.get("DATABASE_URL", "")
+    if base.startswith(("postgres://", "postgresql://")):
+        parts = urlsplit(base)
+        name = f"{parts.path.lstrip('/') or 'groundwork'}_bench_{slug}"
+        return urlunsplit(parts._replace(path=f"/{name}"))
+    return f"sqlite:///{VAR / f'bench-{slug}.sqlite3'}"
+
+
+def ensure_postgres_database(url: str) -> None:
+    import psycopg2
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    admin = psycopg2.connect(urlunsplit(parts._replace(path="/postgres")))
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        if cursor.fetchone() is None:
+            cursor.execute(f'CREATE DATABASE "{name}"')
+    admin.close()
+
+
+def manage(*args: str, env: dict[str, str]) -> None:
+    subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=env, check=True)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def percentile(samples: list[float], share: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def measure_in_process() -> tuple[dict[str, tuple[str, int, float, float]], dict[str, str], list[dict]]:
+    """Server time per page through Django's handler, and a session cookie per login."""
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    from engagement.models import User
+
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver", "127.0.0.1"]
+    results: dict[str, tuple[str, int, float, float]] = {}
+    cookies: dict[str, str] = {}
+    for label, url_name, email in PAGES:
+        client = Client()
+        if email:
+            client.force_login(User.objects.get(email=email))
+            cookies[label] = client.cookies[settings.SESSION_COOKIE_NAME].value
+        path = reverse(url_name)
+        response = client.get(path)  # warm up caches and templates
+        if response.status_code != 200:
+            raise SystemExit(f"{label}: {path} answered {response.status_code}")
+        with CaptureQueriesContext(connection) as queries:
+            client.get(path)
+        query_count = len(queries)  # read now: the next request clears the log
+        samples = []
+        for _ in range(REQUESTS):
+            started = time.perf_counter()
+            client.get(path)
+            samples.append((time.perf_counter() - started) * 1000)
+        results[label] = (path, query_count, percentile(samples, 0.5), percentile(samples, 0.95))
+    return results, cookies, measure_periodic_jobs()
+
+
+def measure_periodic_jobs() -> list[dict]:
+    from config.celery import app
+
+    jobs = []
+    for name, entry in sorted(app.conf.beat_schedule.items()):
+        task = app.tasks[entry["task"]]
+        started = time.perf_counter()
+        task.apply(args=entry.get("args", ()), kwargs=entry.get("kwargs", {}))
+        jobs.append({"job": name, "task": entry["task"], "seconds": round(time.perf_counter() - started, 3)})
+    return jobs
+
+
+def measure_load(port: int, path: str, cookie: str | None) -> float:
+    """Requests per second from CONCURRENCY keep-alive clients for LOAD_SECONDS."""
+    headers = {"Host": "127.0.0.1"}
+    if cookie:
+        headers["Cookie"] = f"sessionid={cookie}"
+    deadline = time.monotonic() + LOAD_SECONDS
+    counts = [0] * CONCURRENCY
+    failures: list[str] = []
+
+    def worker(index: int) -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        while time.monotonic() < deadline:
+            connection.request("GET", path, headers=headers)
+            response = connection.getresponse()
+            response.read()
+            if response.status != 200:
+                failures.append(f"{path} answered {response.status}")
+                return
+            counts[index] += 1
+        connection.close()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(CONCURRENCY)]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise SystemExit(failures[0])
+    return sum(counts) / (time.monotonic() - started)
+
+
+def fetch(port: int, path: str, cookie: str | None) -> None:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    connection.request("GET", path, headers={"Cookie": f"sessionid={cookie}"} if cookie else {})
+    connection.getresponse().read()
+    connection.close()
+
+
+def wait_for(port: int, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit("gunicorn did not start")
+
+
+def main() -> None:
+    VAR.mkdir(exist_ok=True)
+    database_url = bench_database_url()
+    env = {**os.environ, "DATABASE_URL": database_url, "DJANGO_SETTINGS_MODULE": "config.settings", "DEBUG": "false"}
+    if database_url.startswith("postgres"):
+        ensure_postgres_database(database_url)
+    print(f"Benchmark database: {database_url.rsplit('@', 1)[-1]} (scale {SCALE:g})", flush=True)
+    manage("migrate", "--no-input", "-v0", env=env)
+    manage("seed_demo", "--scale", f"{SCALE:g}", env=env)
+
+    os.environ.update(env)
+    sys.path.insert(0, str(ROOT))
+    in_process, cookies, jobs = measure_in_process()
+
+    port = free_port()
+    server = subprocess.Popen(
+        [PYTHON, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", str(WORKERS),
+         "--log-level", "warning"],
+        cwd=ROOT,
+        env=env,
+    )  # fmt: skip
+    try:
+        wait_for(port)
+        for label, _, _ in PAGES:  # let every worker import the app before timing
+            path = in_process[label][0]
+            for _ in range(WORKERS * 2):
+                fetch(port, path, cookies.get(label))
+        results = []
+        for label, _, _ in PAGES:
+            path, queries, p50, p95 = in_process[label]
+            rps = measure_load(port, path, cookies.get(label))
+            results.append(PageResult(label, path, queries, round(p50, 1), round(p95, 1), round(rps, 1)))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+    report = {
+        "scale": SCALE,
+        "database": "postgresql" if database_url.startswith("postgres") else "sqlite",
+        "requests_per_page": REQUESTS,
+        "load": {"seconds": LOAD_SECONDS, "concurrency": CONCURRENCY, "gunicorn_workers": WORKERS},
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "pages": [asdict(result) for result in results],
+        "periodic_jobs": jobs,
+    }
+    (VAR / "bench.json").write_text(json.dumps(report, indent=2) + "\n")
+
+    print(f"\n{'page':<34} {'queries':>7} {'p50 ms':>8} {'p95 ms':>8} {'req/s':>8}")
+    for result in results:
+        print(
+            f"{result.page:<34} {result.queries:>7} {result.p50_ms:>8.1f} {result.p95_ms:>8.1f} "
+            f"{result.requests_per_second:>8.1f}"
+        )
+    if jobs:
+        print(f"\n{'periodic job':<34} {'seconds':>8}")
+        for job in jobs:
+            print(f"{job['job']:<34} {job['seconds']:>8.3f}")
+    else:
+        print("\nNo periodic jobs are scheduled yet.")
+    print(f"\nWritten to {VAR.relative_to(ROOT) / 'bench.json'}.")
+
+
+if __name__ == "__main__":
+    main()

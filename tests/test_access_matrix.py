@@ -1,0 +1,637 @@
+"""Who may use which URL: every URL pattern, every kind of visitor, GET and POST.
+
+``ACCESS`` says who may use each URL of the project, by URL name. A walk over
+the URL configuration fails when a pattern is missing from it, so a new page
+cannot ship without a decision on who may open it. The matrix then asks every
+URL as an anonymous visitor and as each role, by GET and by POST, and checks
+the exact answer: anonymous visitors are sent to sign in, the wrong role gets
+403, the right one gets the page; and nothing a refused request or a GET does
+changes the database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from allauth.account.models import EmailAddress
+from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+from allauth.mfa.totp.internal.auth import TOTP
+from django.conf import settings as django_settings
+from django.contrib.auth.models import Group
+from django.contrib.auth.views import redirect_to_login
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection, transaction
+from django.http import HttpResponse
+from django.test import Client, override_settings
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+from django_celery_beat.models import (
+    ClockedSchedule,
+    CrontabSchedule,
+    IntervalSchedule,
+    PeriodicTask,
+    SolarSchedule,
+)
+
+from engagement.models import Executive, ExecutiveContact, Level, User
+from engagement.roles import Role
+from engagement.services import invitation_token
+from engagement.tests.factories import (
+    AccountFactory,
+    ContactFactory,
+    ExecutiveFactory,
+    FunctionFactory,
+    ProgramFactory,
+    SkillFactory,
+    UserFactory,
+)
+from visits.models import Engagement
+from visits.tests.factories import EngagementFactory, EngagementTypeFactory
+
+# --- Who may use what ------------------------------------------------------------
+
+PUBLIC = "public"  # anyone, signed in or not
+SIGNED_IN = "signed in"  # anyone signed in, whatever their role
+Access = str | frozenset[Role]
+
+EXECUTIVES = frozenset({Role.EXECUTIVE})
+ACCOUNT_MANAGERS = frozenset({Role.ACCOUNT_MANAGER})
+PROGRAM_ADMINS = frozenset({Role.PROGRAM_ADMIN})
+
+ACCESS: dict[str, Access] = {
+    # Groundwork
+    "home": SIGNED_IN,
+    "healthz": PUBLIC,
+    "engagement:executive_home": EXECUTIVES,
+    "engagement:account_manager_home": ACCOUNT_MANAGERS,
+    "engagement:program_home": PROGRAM_ADMINS,
+    "engagement:invite": PROGRAM_ADMINS,
+    # The emailed link is the credential: it opens before signing in.
+    "engagement:invitation_accept": PUBLIC,
+    # allauth: signing in, and the steps around it, come before a session.
+    "account_login": PUBLIC,
+    "account_signup": PUBLIC,  # closed: it says so
+    "account_inactive": PUBLIC,
+    "account_reset_password": PUBLIC,
+    "account_reset_password_done": PUBLIC,
+    "account_reset_password_from_key": PUBLIC,
+    "account_reset_password_from_key_done": PUBLIC,
+    "account_email_verification_sent": PUBLIC,
+    "account_confirm_email": PUBLIC,
+    "account_confirm_login_code": PUBLIC,
+    "mfa_authenticate": PUBLIC,  # the second step of signing in
+    # Signing out when not signed in sends the visitor home, not to sign in.
+    "account_logout": PUBLIC,
+    # allauth: a person's own login, whatever their role.
+    "account_reauthenticate": SIGNED_IN,
+    "account_email": SIGNED_IN,
+    "account_change_password": SIGNED_IN,
+    "account_set_password": SIGNED_IN,
+    "mfa_index": SIGNED_IN,
+    "mfa_reauthenticate": SIGNED_IN,
+    "mfa_activate_totp": SIGNED_IN,
+    "mfa_deactivate_totp": SIGNED_IN,
+    "mfa_view_recovery_codes": SIGNED_IN,
+    "mfa_generate_recovery_codes": SIGNED_IN,
+    "mfa_download_recovery_codes": SIGNED_IN,
+}
+# The Django admin generates a URL per model and view: one rule covers them
+# all (config.admin.GroundworkAdminSite refuses signed-in non-admins with 403).
+ADMIN_NAMESPACE = "admin"
+ADMIN_ACCESS: Access = PROGRAM_ADMINS
+
+# What an allowed visitor gets, exactly, by URL name and method.
+ALLOWED_STATUS: dict[str, dict[str, int]] = {
+    "home": {"GET": 302, "POST": 405},  # to the home of their role
+    "healthz": {"GET": 200, "POST": 405},
+    "engagement:executive_home": {"GET": 200, "POST": 405},
+    "engagement:account_manager_home": {"GET": 200, "POST": 405},
+    "engagement:program_home": {"GET": 200, "POST": 405},
+    "engagement:invite": {"GET": 200, "POST": 302},  # the invitation is sent
+    "engagement:invitation_accept": {"GET": 200, "POST": 200},  # the form, with its errors
+    # Signed in already: allauth sends them home.
+    "account_login": {"GET": 302, "POST": 302},
+    "account_signup": {"GET": 302, "POST": 302},
+    "account_confirm_login_code": {"GET": 302, "POST": 302},
+    "mfa_authenticate": {"GET": 302, "POST": 302},
+    "account_inactive": {"GET": 200, "POST": 405},
+    "account_reset_password": {"GET": 200, "POST": 302},  # "we sent a link", whoever asks
+    "account_reset_password_done": {"GET": 200, "POST": 405},
+    "account_reset_password_from_key": {"GET": 200, "POST": 200},  # "this link is not valid"
+    "account_reset_password_from_key_done": {"GET": 200, "POST": 405},
+    "account_email_verification_sent": {"GET": 200, "POST": 405},
+    # A made-up key: the page says the link is not valid; confirming it finds nothing.
+    "account_confirm_email": {"GET": 200, "POST": 404},
+    "account_logout": {"GET": 200, "POST": 302},
+    "account_reauthenticate": {"GET": 200, "POST": 200},
+    "account_email": {"GET": 200, "POST": 302},
+    "account_change_password": {"GET": 200, "POST": 200},
+    "account_set_password": {"GET": 302, "POST": 302},  # they have one: change it instead
+    "mfa_index": {"GET": 200, "POST": 405},
+    "mfa_reauthenticate": {"GET": 200, "POST": 200},
+    "mfa_activate_totp": {"GET": 302, "POST": 302},  # already on
+    # Changing two-factor settings asks for the password again first.
+    "mfa_deactivate_totp": {"GET": 302, "POST": 302},
+    "mfa_view_recovery_codes": {"GET": 302, "POST": 405},
+    "mfa_generate_recovery_codes": {"GET": 302, "POST": 302},
+    "mfa_download_recovery_codes": {"GET": 302, "POST": 302},
+}
+# Public pages that answer an anonymous visitor differently.
+ANONYMOUS_STATUS: dict[str, dict[str, int]] = {
+    "account_login": {"GET": 200, "POST": 200},
+    "account_signup": {"GET": 200, "POST": 200},
+    "account_confirm_login_code": {"GET": 302, "POST": 302},  # no code was sent: to sign in
+    "mfa_authenticate": {"GET": 302, "POST": 302},  # no sign-in under way: to sign in
+    "account_logout": {"GET": 302, "POST": 302},  # nothing to end: home
+}
+
+# The admin's own pages, then each model's pages by kind.
+ADMIN_SITE_STATUS: dict[str, dict[str, int]] = {
+    "admin:index": {"GET": 200, "POST": 200},
+    "admin:login": {"GET": 302, "POST": 200},
+    "admin:logout": {"GET": 405, "POST": 200},
+    "admin:password_change": {"GET": 200, "POST": 200},
+    "admin:password_change_done": {"GET": 200, "POST": 405},
+    "admin:autocomplete": {"GET": 200, "POST": 405},
+    "admin:jsi18n": {"GET": 200, "POST": 405},
+    # No model has a page of its own on the site, so there is nowhere to go.
+    "admin:view_on_site": {"GET": 404, "POST": 404},
+    "admin:app_list": {"GET": 200, "POST": 200},
+    "admin:<catch all>": {"GET": 404, "POST": 404},
+}
+ADMIN_MODEL_STATUS: dict[str, dict[str, int]] = {
+    "changelist": {"GET": 200, "POST": 200},
+    "add": {"GET": 200, "POST": 200},  # the form, with its errors
+    "change": {"GET": 200, "POST": 200},
+    "history": {"GET": 200, "POST": 200},
+    "delete": {"GET": 200, "POST": 302},  # deleted
+    "<object>": {"GET": 302, "POST": 302},  # the old object URL, to its change page
+    "password": {"GET": 200, "POST": 200},  # a user's password, with the form's errors
+}
+# Models whose admin pages program admins may not use at all: roles are given
+# on the user's page, and two-factor secrets stay with their owner.
+ADMIN_MODELS_CLOSED_TO_PROGRAM_ADMINS = {"auth.group", "mfa.authenticator"}
+ADMIN_MODEL_STATUS_EXCEPTIONS: dict[str, dict[str, dict[str, int]]] = {
+    # Contacts follow from held engagements: they can be looked at, not edited.
+    "engagement.executivecontact": {
+        "add": {"GET": 403, "POST": 403},
+        "change": {"GET": 200, "POST": 403},
+        "delete": {"GET": 403, "POST": 403},
+    },
+    # Deleting them would delete their contacts, which nobody may delete.
+    "engagement.user": {"delete": {"GET": 200, "POST": 403}, "change": {"GET": 200, "POST": 302}},
+    "engagement.executive": {"delete": {"GET": 200, "POST": 403}},
+    # Engagements protect their account and their type: the page says so.
+    "engagement.account": {"delete": {"GET": 200, "POST": 200}},
+    "visits.engagementtype": {"delete": {"GET": 200, "POST": 200}},
+}
+
+# What a refused POST carries: enough to invite someone or to confirm an admin
+# delete, were it let through.
+POSTED = {
+    "email": "intruder@groundwork.example",
+    "full_name": "Intruder",
+    "roles": [Role.PROGRAM_ADMIN.value],
+    "time_zone": "UTC",
+    "title": "Intruder",
+    "post": "yes",
+}
+
+
+# --- The URL patterns ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Route:
+    """One URL pattern: its qualified name (if any), namespace and route."""
+
+    name: str | None
+    namespace: str
+    route: str
+    pattern: URLPattern = field(compare=False, repr=False)
+
+    @property
+    def label(self) -> str:
+        """Its test id: the URL name, or the route of an unnamed pattern."""
+        if self.name:
+            return self.name
+        return f"{self.namespace}:<{self.route}>" if self.namespace else f"<{self.route}>"
+
+
+def routes() -> list[Route]:
+    """Every URL pattern of the project, allauth's and the admin's included."""
+    found: list[Route] = []
+
+    def walk(patterns: list[Any], prefix: str, namespaces: tuple[str, ...]) -> None:
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                inner = (*namespaces, pattern.namespace) if pattern.namespace else namespaces
+                walk(pattern.url_patterns, prefix + str(pattern.pattern), inner)
+            else:
+                name = ":".join((*namespaces, pattern.name)) if pattern.name else None
+                found.append(Route(name, ":".join(namespaces), prefix + str(pattern.pattern), pattern))
+
+    walk(get_resolver().url_patterns, "", ())
+    return found
+
+
+def access_of(route: Route) -> Access:
+    if route.namespace == ADMIN_NAMESPACE:
+        return ADMIN_ACCESS
+    if route.name is None:
+        raise KeyError(f"the URL pattern {route.route!r} has no name, so the access table cannot list it")
+    return ACCESS[route.name]
+
+
+ROUTES = routes()
+
+
+# --- The data the URLs point at ----------------------------------------------------------
+
+
+@dataclass
+class World:
+    """People of each role and one real object behind every URL that names one."""
+
+    users: dict[Role, User]
+    sessions: dict[Role, str]  # a signed-in session key for each role
+    objects: dict[str, int]  # "app_label.model_name" -> primary key
+    invitation_token: str
+    state: dict[str, tuple[int, str]] = field(default_factory=dict)  # database_state() of all this
+
+
+VISITORS: list[Role | None] = [None, Role.EXECUTIVE, Role.ACCOUNT_MANAGER, Role.PROGRAM_ADMIN]
+
+
+def visitor_id(visitor: Role | None) -> str:
+    return "anonymous" if visitor is None else visitor.name.lower().replace("_", "-")
+
+
+def signed_up(user: User) -> User:
+    """A login as an accepted invitation leaves it: the email address proven,
+    two-factor sign-in on (as the program asks of everyone who manages data)."""
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    TOTP.activate(user, "JBSWY3DPEHPK3PXP")
+    RecoveryCodes.activate(user)
+    return user
+
+
+def build_world() -> World:
+    users = {
+        Role.EXECUTIVE: signed_up(ExecutiveFactory().user),
+        Role.ACCOUNT_MANAGER: signed_up(UserFactory(roles=[Role.ACCOUNT_MANAGER])),
+        Role.PROGRAM_ADMIN: signed_up(UserFactory(roles=[Role.PROGRAM_ADMIN])),
+    }
+    # Someone else's data, two of everything, so that pages listing related
+    # rows show more than one.
+    program = ProgramFactory()
+    function = FunctionFactory()
+    manager = ExecutiveFactory(level=Level.SVP, function=function)
+    subject = ExecutiveFactory(function=function, manager=manager)
+    peer = ExecutiveFactory(function=function, manager=manager)
+    function.lead = manager
+    function.save(update_fields=["lead"])
+    skills = [SkillFactory(), SkillFactory()]
+    for executive in (manager, subject, peer):
+        executive.programs.add(program)
+        executive.talents.add(*skills)
+    account = AccountFactory(account_manager=users[Role.ACCOUNT_MANAGER])
+    account.account_team.add(users[Role.ACCOUNT_MANAGER], UserFactory())
+    account.needs.add(*skills)
+    contacts = [ContactFactory(account=account), ContactFactory(account=account)]
+    engagement = EngagementFactory(
+        account=account, executives=[subject, peer], type=EngagementTypeFactory(), starts_at=timezone.now()
+    )
+    engagement.contacts.add(*contacts)
+    engagement.staff.add(users[Role.ACCOUNT_MANAGER], UserFactory())
+    EngagementFactory(account=account, executives=[subject], status=Engagement.Status.SCHEDULED)
+    signed_up(subject.user)
+    every = IntervalSchedule.objects.create(every=1, period=IntervalSchedule.HOURS)
+    task = PeriodicTask.objects.create(name="Contact reminders", task="engagement.tasks.scan", interval=every)
+    invited = UserFactory()
+    invited.set_unusable_password()
+    invited.save(update_fields=["password"])
+
+    objects = {
+        "auth.group": Group.objects.get(name=Role.EXECUTIVE.value).pk,
+        "account.emailaddress": EmailAddress.objects.get(user=subject.user).pk,
+        "mfa.authenticator": subject.user.authenticator_set.first().pk,
+        "django_celery_beat.periodictask": task.pk,
+        "django_celery_beat.intervalschedule": every.pk,
+        "django_celery_beat.crontabschedule": CrontabSchedule.objects.create(minute="0", hour="7").pk,
+        "django_celery_beat.solarschedule": SolarSchedule.objects.create(
+            event="sunrise", latitude=Decimal("51.5"), longitude=Decimal("-0.1")
+        ).pk,
+        "django_celery_beat.clockedschedule": ClockedSchedule.objects.create(
+            clocked_time=timezone.now() + dt.timedelta(days=1)
+        ).pk,
+        "engagement.user": subject.user.pk,
+        "engagement.program": program.pk,
+        "engagement.skill": skills[0].pk,
+        "engagement.function": function.pk,
+        "engagement.executive": subject.pk,
+        "engagement.account": account.pk,
+        "engagement.contact": contacts[0].pk,
+        "engagement.executivecontact": ExecutiveContact.objects.filter(executive=subject).first().pk,
+        "visits.engagementtype": engagement.type_id,
+        "visits.engagement": engagement.pk,
+    }
+    sessions = {}
+    for role, user in users.items():
+        client = Client()
+        client.force_login(user)
+        sessions[role] = client.cookies[django_settings.SESSION_COOKIE_NAME].value
+    return World(
+        users=users,
+        sessions=sessions,
+        objects=objects,
+        invitation_token=invitation_token(user=invited),
+    )
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup: None, django_db_blocker: Any) -> Iterator[World]:
+    """Built once for the module, in a transaction rolled back at its end; each
+    test runs in a savepoint inside it (as Django's ``setUpTestData`` does)."""
+    world_settings = override_settings(
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+        # Two-factor enforcement for program admins has tests of its own
+        # (tests/test_security.py); here they reach the admin directly.
+        MFA_REQUIRED_FOR_PROGRAM_ADMINS=False,
+    )
+    with django_db_blocker.unblock(), world_settings, transaction.atomic():
+        world = build_world()
+        world.state = database_state()
+        yield world
+        transaction.set_rollback(True)
+
+
+@pytest.fixture(scope="module")
+def signed_in_client() -> Client:
+    """One client for the module: it loads the middleware once, not per test."""
+    return Client()
+
+
+# --- Building a real URL for each pattern ------------------------------------------------
+
+
+def admin_model_and_view(route: Route) -> tuple[str, str] | None:
+    """("app_label.model_name", view kind) for a model's admin URL, else None."""
+    if route.name == "admin:auth_user_password_change":
+        return User._meta.label_lower, "password"
+    model_admin = getattr(route.pattern.callback, "model_admin", None)
+    if model_admin is None:
+        # Unnamed: the old object URL, which redirects to the change page.
+        parts = route.route.split("/")
+        if route.name is None and route.route.endswith("<path:object_id>/") and len(parts) == 5:
+            return f"{parts[1]}.{parts[2]}", "<object>"
+        return None
+    opts = model_admin.model._meta
+    kind = route.name.rsplit("_", 1)[1] if route.name else "<object>"
+    return opts.label_lower, kind
+
+
+# Sample values for URL parameters, by URL name. The admin's object URLs take
+# the id of a real object of their model from the world.
+URL_KWARGS: dict[str, Callable[[World], dict[str, Any]]] = {
+    "engagement:invitation_accept": lambda world: {"token": world.invitation_token},
+    "account_confirm_email": lambda world: {"key": "made-up-key"},
+    "account_reset_password_from_key": lambda world: {"uidb36": "zz", "key": "made-up-key"},
+    "admin:view_on_site": lambda world: {
+        "content_type_id": ContentType.objects.get_for_model(Executive).pk,
+        "object_id": world.objects["engagement.executive"],
+    },
+    "admin:app_list": lambda world: {"app_label": "engagement"},
+    "admin:auth_user_password_change": lambda world: {"id": world.objects["engagement.user"]},
+}
+QUERY_STRINGS = {
+    "admin:autocomplete": "?app_label=visits&model_name=engagementexecutive&field_name=executive&term=",
+}
+
+
+def url_of(route: Route, world: World) -> str:
+    """A real URL for ``route``, with sample values for its parameters."""
+    if route.name is None:
+        if route.namespace == ADMIN_NAMESPACE and route.route.endswith("(?P<url>.*)$"):
+            return "/admin/no-such-page/"
+        model, _ = admin_model_and_view(route) or (None, None)
+        if model is None:
+            raise KeyError(f"no sample URL for the unnamed pattern {route.route!r}")
+        app_label, model_name = model.split(".")
+        change = reverse(f"admin:{app_label}_{model_name}_change", args=[world.objects[model]])
+        return change.removesuffix("change/")
+    if route.name in URL_KWARGS:
+        kwargs = URL_KWARGS[route.name](world)
+    elif route.pattern.pattern.converters.keys() == {"object_id"} and admin_model_and_view(route):
+        model, _ = admin_model_and_view(route) or ("", "")
+        kwargs = {"object_id": world.objects[model]}
+    elif route.pattern.pattern.converters or route.pattern.pattern.regex.groups:
+        raise KeyError(f"no sample values for the parameters of {route.name}: add them to URL_KWARGS")
+    else:
+        kwargs = {}
+    return reverse(route.name, kwargs=kwargs) + QUERY_STRINGS.get(route.name, "")
+
+
+# --- What the database holds ----------------------------------------------------------------
+
+# Signing in writes the session and the user's last sign-in time: not the
+# program's data. The sign-in rate limits live in the cache, not here.
+IGNORED_TABLES = {"django_session"}
+IGNORED_COLUMNS = {User._meta.db_table: {"last_login"}}
+
+
+@functools.cache
+def table_reads() -> dict[str, str]:
+    """A SELECT of every column that matters, for every table (the schema does
+    not change while the tests run)."""
+    quote = connection.ops.quote_name
+    reads = {}
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names(cursor):
+            if table in IGNORED_TABLES:
+                continue
+            description = connection.introspection.get_table_description(cursor, table)
+            columns = [quote(c.name) for c in description if c.name not in IGNORED_COLUMNS.get(table, set())]
+            reads[table] = f"SELECT {', '.join(columns)} FROM {quote(table)}"
+    return reads
+
+
+def database_state() -> dict[str, tuple[int, str]]:
+    """Row count and a hash of the rows, for every table."""
+    state: dict[str, tuple[int, str]] = {}
+    with connection.cursor() as cursor:
+        for table, read in table_reads().items():
+            cursor.execute(read)
+            rows = sorted(repr(row) for row in cursor.fetchall())
+            state[table] = (len(rows), hashlib.sha256("\n".join(rows).encode()).hexdigest())
+    return state
+
+
+def changed_tables(before: dict[str, tuple[int, str]], after: dict[str, tuple[int, str]]) -> list[str]:
+    return sorted(table for table in before.keys() | after.keys() if before.get(table) != after.get(table))
+
+
+# --- The walk -----------------------------------------------------------------------------
+
+
+def test_every_url_pattern_is_in_the_access_table():
+    missing = []
+    for route in ROUTES:
+        try:
+            access_of(route)
+        except KeyError as error:
+            missing.append(str(error).strip("'\"") if route.name is None else route.name)
+
+    assert missing == [], f"URL patterns with no entry in ACCESS (decide who may use them): {missing}"
+
+
+def test_access_table_names_only_urls_that_exist():
+    names = {route.name for route in ROUTES if route.name}
+
+    assert sorted(set(ACCESS) - names) == []
+    assert sorted(set(ALLOWED_STATUS) - set(ACCESS)) == []
+    assert sorted(set(ACCESS) - set(ALLOWED_STATUS)) == [], "say what an allowed visitor gets"
+
+
+def test_the_walk_sees_every_kind_of_url():
+    # The walk reaches into allauth (and its two-factor URLs) and the admin.
+    names = {route.name for route in ROUTES}
+
+    assert {"engagement:invite", "account_login", "mfa_index", "admin:index", "admin:visits_engagement_change"} <= names
+
+
+# --- The matrix ------------------------------------------------------------------------------
+
+
+def expected_status(route: Route, visitor: Role | None, method: str) -> int:
+    """What an allowed ``visitor`` gets from ``route``."""
+    if route.namespace != ADMIN_NAMESPACE:
+        assert route.name
+        if visitor is None and route.name in ANONYMOUS_STATUS:
+            return ANONYMOUS_STATUS[route.name][method]
+        return ALLOWED_STATUS[route.name][method]
+    if route.name in ADMIN_SITE_STATUS:
+        return ADMIN_SITE_STATUS[route.name][method]
+    if route.name is None and route.route.endswith("(?P<url>.*)$"):
+        return ADMIN_SITE_STATUS["admin:<catch all>"][method]
+    model_and_view = admin_model_and_view(route)
+    assert model_and_view, f"no expected status for {route.label}"
+    model, kind = model_and_view
+    if model in ADMIN_MODELS_CLOSED_TO_PROGRAM_ADMINS and kind != "<object>":
+        return 403
+    return ADMIN_MODEL_STATUS_EXCEPTIONS.get(model, {}).get(kind, ADMIN_MODEL_STATUS[kind])[method]
+
+
+def is_allowed(access: Access, visitor: Role | None) -> bool:
+    if access == PUBLIC:
+        return True
+    if visitor is None:
+        return False
+    return access == SIGNED_IN or visitor in access
+
+
+def assert_sent_to_sign_in(client: Client, response: HttpResponse, url: str) -> None:
+    """To allauth's sign-in page, coming back to ``url`` afterwards. The
+    admin's own pages go through the admin's sign-in page, which hands over to
+    allauth's."""
+    assert response.status_code == 302, f"{url}: {response.status_code}"
+    location = response["Location"]
+    if location.startswith(reverse("admin:login")):
+        assert location == redirect_to_login(url, reverse("admin:login"))["Location"]
+        url, location = location, client.get(location)["Location"]
+    assert location == redirect_to_login(url, reverse("account_login"))["Location"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("method", ["GET", "POST"])
+@pytest.mark.parametrize("visitor", VISITORS, ids=visitor_id)
+@pytest.mark.parametrize("route", ROUTES, ids=lambda route: route.label)
+def test_access_matrix(world, signed_in_client, route, visitor, method):
+    client = signed_in_client
+    client.cookies.clear()
+    if visitor is not None:
+        # Signed in once for the whole module (the session rows are part of
+        # the world each test starts from).
+        client.cookies[django_settings.SESSION_COOKIE_NAME] = world.sessions[visitor]
+    url = url_of(route, world)
+    access = access_of(route)
+
+    response = client.get(url) if method == "GET" else client.post(url, POSTED)
+
+    allowed = is_allowed(access, visitor)
+    if not allowed and visitor is None:
+        assert_sent_to_sign_in(client, response, url)
+    elif not allowed:
+        assert response.status_code == 403, f"{method} {url}: {response.status_code}"
+    else:
+        assert response.status_code == expected_status(route, visitor, method), f"{method} {url}"
+    if not allowed or method == "GET":
+        assert changed_tables(world.state, database_state()) == [], f"{method} {url} changed the database"
+
+
+# --- Objects of other people ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OwnedObject:
+    """A URL that names an object belonging to one user: its owner may open
+    it, anyone else with the same role gets 404 (not 403, which would tell them
+    it exists)."""
+
+    url_name: str
+    role: Role
+    # Builds an object owned by the given user; returns the URL's kwargs.
+    build: Callable[[User], dict[str, Any]]
+
+
+# One row per URL of the project that names an object a user owns. None yet:
+# the role pages show only the signed-in person's own data, and the admin is
+# for program admins, who see everything (its object URLs are in the matrix
+# above with real objects). The test below fails when such a URL appears
+# without its row here.
+OWNED_OBJECTS: list[OwnedObject] = []
+
+
+def test_every_role_url_naming_an_object_says_whose_it_is():
+    owned = {row.url_name for row in OWNED_OBJECTS}
+    unaccounted = [
+        route.name
+        for route in ROUTES
+        if route.namespace != ADMIN_NAMESPACE
+        and route.pattern.pattern.converters
+        and access_of(route) != PUBLIC
+        and route.name not in owned
+    ]
+
+    assert unaccounted == [], f"URLs naming an object with no row in OWNED_OBJECTS: {unaccounted}"
+
+
+def person_with(role: Role) -> User:
+    if role == Role.EXECUTIVE:
+        return ExecutiveFactory().user
+    return UserFactory(roles=[role])
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("row", OWNED_OBJECTS, ids=lambda row: row.url_name)
+def test_another_users_object_is_not_found(client, row):
+    owner, someone_else = person_with(row.role), person_with(row.role)
+    url = reverse(row.url_name, kwargs=row.build(owner))
+    before = database_state()
+
+    client.force_login(someone_else)
+    refused_get, refused_post = client.get(url), client.post(url, POSTED)
+    client.force_login(owner)
+    owners = client.get(url)
+
+    assert refused_get.status_code == 404
+    assert refused_post.status_code == 404
+    assert owners.status_code not in {403, 404, 500}
+    assert changed_tables(before, database_state()) == []

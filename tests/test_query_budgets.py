@@ -1,0 +1,223 @@
+"""Each page costs a fixed number of queries, however much data there is.
+
+A page is measured with 5 executives and their engagements, then again with
+200: the count must not move, and must equal the budget written here, so that
+a change to it shows up in review. django-zeal is on for the whole suite
+(conftest.py); the last test proves that it is.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import Group
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import URLResolver, get_resolver, reverse
+from django.utils import timezone
+from zeal import NPlusOneError
+
+from engagement.models import Account, Executive, ExecutiveContact, Program, User
+from engagement.roles import Role
+from engagement.services import invitation_token
+from engagement.tests.factories import AccountFactory, ExecutiveFactory, ProgramFactory, UserFactory
+from visits.models import Engagement, EngagementExecutive, EngagementType
+from visits.services import engagement_contacts_sync
+from visits.tests.factories import EngagementFactory, EngagementTypeFactory
+
+# Queries per page, sign-in included (session, user, roles). Change a number
+# only with the change that moves it.
+BUDGETS = {
+    "engagement:executive_home": 9,
+    "engagement:account_manager_home": 5,
+    "engagement:program_home": 9,
+    "engagement:invite": 5,
+    "engagement:invitation_accept": 1,
+}
+# Who looks at each page (None: a visitor who is not signed in).
+VIEWERS: dict[str, Role | None] = {
+    "engagement:executive_home": Role.EXECUTIVE,
+    "engagement:account_manager_home": Role.ACCOUNT_MANAGER,
+    "engagement:program_home": Role.PROGRAM_ADMIN,
+    "engagement:invite": Role.PROGRAM_ADMIN,
+    "engagement:invitation_accept": None,
+}
+# The project's URLs that are not pages with data of their own.
+NOT_BUDGETED = {
+    "home": "sends each person to the home of their role",
+    "healthz": "asks the database for SELECT 1, and the broker",
+}
+ENGAGEMENTS_EACH = 3
+
+
+@dataclass
+class ProgramData:
+    """The data a page is measured on: the people who look at the pages, and
+    executives who each met an account of the account manager's."""
+
+    program: Program
+    kind: EngagementType
+    executive: Executive  # the one whose home page is measured
+    account_manager: User
+    program_admin: User
+
+    def viewer(self, role: Role | None) -> User | None:
+        if role is None:
+            return None
+        return {
+            Role.EXECUTIVE: self.executive.user,
+            Role.ACCOUNT_MANAGER: self.account_manager,
+            Role.PROGRAM_ADMIN: self.program_admin,
+        }[role]
+
+
+def days_ago(days: int) -> dt.datetime:
+    return timezone.now() - dt.timedelta(days=days)
+
+
+def start_program() -> ProgramData:
+    program = ProgramFactory()
+    executive = ExecutiveFactory()
+    executive.programs.add(program)
+    data = ProgramData(
+        program=program,
+        kind=EngagementTypeFactory(),
+        executive=executive,
+        account_manager=UserFactory(roles=[Role.ACCOUNT_MANAGER]),
+        program_admin=UserFactory(roles=[Role.PROGRAM_ADMIN]),
+    )
+    for days in range(ENGAGEMENTS_EACH):
+        EngagementFactory(executives=[executive], type=data.kind, starts_at=days_ago(3 + days * 10))
+    return data
+
+
+def grow_with_factories(data: ProgramData, executives: int) -> None:
+    """Add ``executives`` executives, each with an account of the account
+    manager's and a few engagements there, the way the app records them."""
+    for _ in range(executives):
+        executive = ExecutiveFactory()
+        executive.programs.add(data.program)
+        account = AccountFactory(account_manager=data.account_manager)
+        for days in range(ENGAGEMENTS_EACH):
+            EngagementFactory(
+                executives=[executive], account=account, type=data.kind, starts_at=days_ago(5 + days * 20)
+            )
+
+
+_serial = itertools.count()
+
+
+def grow_in_bulk(data: ProgramData, executives: int) -> None:
+    """As ``grow_with_factories``, with a few bulk inserts; the contacts are
+    still recorded by the service that records them in the app."""
+    batch = next(_serial)
+    users = User.objects.bulk_create(
+        User(email=f"bulk{batch}-{n}@groundwork.example", full_name=f"Bulk Executive {batch}-{n}", password="!")
+        for n in range(executives)
+    )
+    executive_group = Group.objects.get(name=Role.EXECUTIVE.value)
+    User.groups.through.objects.bulk_create(
+        User.groups.through(user_id=user.pk, group_id=executive_group.pk) for user in users
+    )
+    new = Executive.objects.bulk_create(
+        Executive(user=user, title="VP", joined_on=timezone.localdate() - dt.timedelta(days=400)) for user in users
+    )
+    Executive.programs.through.objects.bulk_create(
+        Executive.programs.through(executive_id=executive.pk, program_id=data.program.pk) for executive in new
+    )
+    accounts = Account.objects.bulk_create(
+        Account(name=f"Bulk Account {batch}-{n}", account_manager=data.account_manager) for n in range(executives)
+    )
+    engagements = Engagement.objects.bulk_create(
+        Engagement(
+            account=account,
+            type=data.kind,
+            status=Engagement.Status.COMPLETED,
+            starts_at=days_ago(5 + days * 20),
+            duration_minutes=60,
+        )
+        for account in accounts
+        for days in range(ENGAGEMENTS_EACH)
+    )
+    attendances = [
+        EngagementExecutive(engagement=engagement, executive=new[index // ENGAGEMENTS_EACH])
+        for index, engagement in enumerate(engagements)
+    ]
+    # The executive whose home is measured keeps meeting customers too.
+    attendances += [EngagementExecutive(engagement=engagement, executive=data.executive) for engagement in engagements]
+    EngagementExecutive.objects.bulk_create(attendances)
+    engagement_contacts_sync(engagement_ids=[engagement.pk for engagement in engagements])
+
+
+def url_of(page: str, data: ProgramData) -> str:
+    if page == "engagement:invitation_accept":
+        invited = UserFactory()
+        invited.set_unusable_password()
+        invited.save(update_fields=["password"])
+        return reverse(page, kwargs={"token": invitation_token(user=invited)})
+    return reverse(page)
+
+
+def queries_of(client: Client, url: str) -> list[str]:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return [query["sql"] for query in captured.captured_queries]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("page", list(BUDGETS))
+def test_page_takes_its_budget_of_queries_with_5_executives_and_with_200(client, page):
+    data = start_program()
+    grow_with_factories(data, executives=4)
+    viewer = data.viewer(VIEWERS[page])
+    if viewer is not None:
+        client.force_login(viewer)
+    url = url_of(page, data)
+    client.get(url)  # what a first visit loads once is not the page's cost
+
+    with_5 = queries_of(client, url)
+    grow_in_bulk(data, executives=195)
+    with_200 = queries_of(client, url)
+
+    assert Executive.objects.count() == 200
+    # Each executive's own engagements, and the measured executive at each
+    # of the bulk ones besides.
+    assert ExecutiveContact.objects.count() == (200 + 195) * ENGAGEMENTS_EACH
+    assert len(with_200) == len(with_5), "\n".join(with_200)
+    assert len(with_5) == BUDGETS[page], "\n".join(with_5)
+
+
+def project_url_names() -> set[str]:
+    """The names of the project's own URLs: not allauth's, not the admin's."""
+    names: set[str] = set()
+
+    def walk(patterns: list[Any], namespace: str) -> None:
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                module = getattr(pattern.urlconf_module, "__name__", "")
+                if pattern.namespace != "admin" and not module.startswith("allauth"):
+                    walk(pattern.url_patterns, pattern.namespace or namespace)
+            else:
+                names.add(f"{namespace}:{pattern.name}" if namespace else str(pattern.name))
+
+    walk(get_resolver().url_patterns, "")
+    return names
+
+
+def test_every_page_of_the_project_has_a_budget():
+    assert project_url_names() - NOT_BUDGETED.keys() == set(BUDGETS)
+
+
+@pytest.mark.django_db
+def test_an_n_plus_one_query_fails_the_test():
+    for _ in range(3):
+        ExecutiveFactory()
+
+    with pytest.raises(NPlusOneError, match=r"engagement\.Executive\.user"):
+        [executive.user.email for executive in Executive.objects.all()]
