@@ -85,7 +85,8 @@ MIDDLEWARE = [
 # speed is measured (DEBUG=false) and in production.
 if DEBUG:
     INSTALLED_APPS.append("zeal")
-    MIDDLEWARE.append("zeal.middleware.zeal_middleware")
+    # First, so that each request is checked as a whole, middleware included.
+    MIDDLEWARE.insert(0, "zeal.middleware.zeal_middleware")
 ZEAL_RAISE = False
 
 ROOT_URLCONF = "config.urls"

@@ -89,11 +89,26 @@ class ExecutiveAdmin(admin.ModelAdmin):
     filter_horizontal = ["talents", "programs"]
     readonly_fields = ["last_contact_on"]
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Executive]:
+        # An executive is shown by their user's name: in the list, the page
+        # title and the autocomplete results other pages ask for. (With a
+        # select_related here the list no longer applies list_select_related.)
+        return super().get_queryset(request).select_related(*self.list_select_related)
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "manager":
+            kwargs["queryset"] = Executive.objects.select_related("user")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
 
 class ContactInline(admin.TabularInline):
     model = Contact
     extra = 0
     fields = ["name", "title", "level", "email", "active"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Contact]:
+        # Each row is labelled "name (account)".
+        return super().get_queryset(request).select_related("account")
 
 
 @admin.register(Account)

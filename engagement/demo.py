@@ -13,6 +13,7 @@ import random
 from dataclasses import dataclass, field
 from typing import TextIO
 
+from allauth.account.models import EmailAddress
 from django.contrib.auth.hashers import make_password
 from faker import Faker
 
@@ -146,8 +147,12 @@ def seed(ctx: DemoContext) -> None:
     """Skills, functions, the program, people with their roles, accounts and contacts."""
     role_groups_ensure()
     rng, faker = ctx.rng, ctx.faker
-    skills = [Skill.objects.get_or_create(name=name)[0] for name in SKILLS]
-    functions = [Function.objects.get_or_create(name=name)[0] for name in FUNCTIONS]
+    Skill.objects.bulk_create([Skill(name=name) for name in SKILLS], ignore_conflicts=True)
+    Function.objects.bulk_create([Function(name=name) for name in FUNCTIONS], ignore_conflicts=True)
+    skills_by_name = Skill.objects.in_bulk(SKILLS, field_name="name")
+    functions_by_name = Function.objects.in_bulk(FUNCTIONS, field_name="name")
+    skills = [skills_by_name[name] for name in SKILLS]
+    functions = [functions_by_name[name] for name in FUNCTIONS]
     program = Program.objects.filter(active=True).order_by("pk").first() or Program.objects.create(
         name="Executive customer engagement"
     )
@@ -174,10 +179,13 @@ def seed(ctx: DemoContext) -> None:
         for name, email in zip(manager_names, _unique_emails(ctx, manager_names, taken), strict=True)
     ]
     # bulk_create sets primary keys on PostgreSQL and SQLite alike.
-    User.objects.bulk_create([admin, *executive_users, *manager_users], batch_size=BATCH)
+    people = [admin, *executive_users, *manager_users]
+    User.objects.bulk_create(people, batch_size=BATCH)
+    EmailAddress.objects.bulk_create(
+        [EmailAddress(user=user, email=user.email, primary=True, verified=True) for user in people], batch_size=BATCH
+    )
     user_set_roles(user=admin, roles=[Role.PROGRAM_ADMIN])
-    _add_to_group(executive_users, Role.EXECUTIVE)
-    _add_to_group(manager_users, Role.ACCOUNT_MANAGER)
+    _add_to_groups({Role.EXECUTIVE: executive_users, Role.ACCOUNT_MANAGER: manager_users})
     ctx.staff_ids = [user.pk for user in manager_users]
 
     # Executives: levels top down, each managed by someone a level above.
@@ -247,12 +255,15 @@ def seed(ctx: DemoContext) -> None:
     )
 
 
-def _add_to_group(users: list[User], role: Role) -> None:
+def _add_to_groups(members: dict[Role, list[User]]) -> None:
     from django.contrib.auth.models import Group
 
-    group = Group.objects.get(name=role.value)
+    group_ids = dict(Group.objects.filter(name__in=[role.value for role in members]).values_list("name", "pk"))
     through = User.groups.through
-    through.objects.bulk_create([through(user_id=user.pk, group_id=group.pk) for user in users], batch_size=BATCH)
+    through.objects.bulk_create(
+        [through(user_id=user.pk, group_id=group_ids[role.value]) for role, users in members.items() for user in users],
+        batch_size=BATCH,
+    )
 
 
 def _build_management_chain(ctx: DemoContext, executives: list[Executive]) -> None:

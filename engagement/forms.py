@@ -2,8 +2,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Submit
 from django import forms
 
 from engagement.models import EXECUTIVE_LEVELS, Executive, Function, Level, User, time_zone_choices
@@ -27,13 +25,6 @@ class InviteForm(forms.Form):
         required=False,
         help_text="Hears about it when this executive's contact is escalated.",
     )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.helper = FormHelper()
-        # The server's messages, not the browser's, so errors read the same everywhere.
-        self.helper.attrs = {"novalidate": ""}
-        self.helper.add_input(Submit("submit", "Send invitation"))
 
     def clean_email(self) -> str:
         email = self.cleaned_data["email"].strip().lower()

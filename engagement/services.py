@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.core import signing
@@ -28,18 +29,33 @@ class ProgramError(Exception):
     """A change the program's rules refuse; its message is shown to the user."""
 
 
+@transaction.atomic
 def role_groups_ensure() -> None:
-    """Create the role groups and give them their permissions. Safe to repeat."""
+    """Create the role groups and give each exactly its permissions. Safe to
+    repeat; five queries, however many roles and permissions there are."""
+    names = [role.value for role in ROLE_PERMISSIONS]
+    Group.objects.bulk_create([Group(name=name) for name in names], ignore_conflicts=True)
+    group_ids = dict(Group.objects.filter(name__in=names).values_list("name", "pk"))
+    permission_ids = {
+        f"{app_label}.{codename}": pk
+        for app_label, codename, pk in Permission.objects.values_list("content_type__app_label", "codename", "pk")
+    }
+    wanted = set()
     for role, codenames in ROLE_PERMISSIONS.items():
-        group, _ = Group.objects.get_or_create(name=role.value)
         if codenames == ["*"]:
-            permissions = Permission.objects.filter(content_type__app_label__in=MANAGED_APPS)
-        else:
-            wanted = [codename.split(".", 1) for codename in codenames]
-            permissions = Permission.objects.none()
-            for app_label, codename in wanted:
-                permissions |= Permission.objects.filter(content_type__app_label=app_label, codename=codename)
-        group.permissions.set(permissions)
+            codenames = [name for name in permission_ids if name.split(".", 1)[0] in MANAGED_APPS]
+        wanted |= {(group_ids[role.value], permission_ids[name]) for name in codenames if name in permission_ids}
+    through = Group.permissions.through
+    granted = {
+        (group_id, permission_id): pk
+        for pk, group_id, permission_id in through.objects.filter(group_id__in=group_ids.values()).values_list(
+            "pk", "group_id", "permission_id"
+        )
+    }
+    through.objects.filter(pk__in=[pk for key, pk in granted.items() if key not in wanted]).delete()
+    through.objects.bulk_create(
+        [through(group_id=group_id, permission_id=permission_id) for group_id, permission_id in wanted - granted.keys()]
+    )
 
 
 def user_set_roles(*, user: User, roles: Iterable[Role]) -> None:
@@ -110,6 +126,8 @@ def user_invite(
     if not roles:
         raise ProgramError("Choose at least one role.")
     user = User.objects.create_user(email=email, password=None, full_name=full_name.strip(), time_zone=time_zone)
+    # allauth's record of the address; the invitation link verifies it.
+    EmailAddress.objects.create(user=user, email=email, primary=True, verified=False)
     user_set_roles(user=user, roles=roles)
     if Role.EXECUTIVE in roles:
         executive = Executive.objects.create(
@@ -141,8 +159,6 @@ def invitation_send(*, user: User, invited_by: User) -> None:
 @transaction.atomic
 def invitation_accept(*, user: User, password: str) -> None:
     """Set the invited user's password; their email is proven by the link."""
-    from allauth.account.models import EmailAddress
-
     user.set_password(password)
     user.save(update_fields=["password"])
     EmailAddress.objects.update_or_create(user=user, email=user.email, defaults={"verified": True, "primary": True})

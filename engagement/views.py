@@ -38,8 +38,8 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "engagement/no_role.html")
 
 
-@require_GET
 @role_required(Role.EXECUTIVE)
+@require_GET
 def executive_home(request: HttpRequest) -> HttpResponse:
     executive = get_executive_for_user(request.user)
     return render(
@@ -53,15 +53,15 @@ def executive_home(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_GET
 @role_required(Role.ACCOUNT_MANAGER)
+@require_GET
 def account_manager_home(request: HttpRequest) -> HttpResponse:
     page = Paginator(account_list_for_manager(user=request.user), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "engagement/account_manager_home.html", {"page": page})
 
 
-@require_GET
 @role_required(Role.PROGRAM_ADMIN)
+@require_GET
 def program_home(request: HttpRequest) -> HttpResponse:
     page = Paginator(executive_list(), PAGE_SIZE).get_page(request.GET.get("page"))
     statuses = executive_contact_statuses(executives=page.object_list)

@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from engagement.models import Contact, Executive
 from visits.models import Engagement, EngagementExecutive, EngagementType
 from visits.services import engagement_contacts_sync, engagement_delete, engagement_type_update
 
@@ -28,6 +29,16 @@ class EngagementExecutiveInline(admin.TabularInline):
     extra = 1
     autocomplete_fields = ["executive"]
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[EngagementExecutive]:
+        # Each row is labelled with its executive's name.
+        return super().get_queryset(request).select_related("executive__user")
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "executive":
+            # Each row's choice shows its executive by name.
+            kwargs["queryset"] = Executive.objects.select_related("user")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
 
 @admin.register(Engagement)
 class EngagementAdmin(admin.ModelAdmin):
@@ -40,6 +51,12 @@ class EngagementAdmin(admin.ModelAdmin):
     inlines = [EngagementExecutiveInline]
     list_per_page = 50
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+    def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "contacts":
+            # Each chosen contact is shown with their account.
+            kwargs["queryset"] = Contact.objects.select_related("account")
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         super().save_related(request, form, formsets, change)
