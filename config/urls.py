@@ -11,4 +11,5 @@ urlpatterns = [
     path("auth/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("", include("engagement.urls")),
+    path("", include("visits.urls")),
 ]

@@ -73,6 +73,9 @@ ACCESS: dict[str, Access] = {
     "engagement:account_manager_home": ACCOUNT_MANAGERS,
     "engagement:program_home": PROGRAM_ADMINS,
     "engagement:invite": PROGRAM_ADMINS,
+    "visits:log_contact": EXECUTIVES,
+    "visits:account_choices": EXECUTIVES,
+    "visits:contact_choices": EXECUTIVES,
     # The emailed link is the credential: it opens before signing in.
     "engagement:invitation_accept": PUBLIC,
     # allauth: signing in, and the steps around it, come before a session.
@@ -115,6 +118,9 @@ ALLOWED_STATUS: dict[str, dict[str, int]] = {
     "engagement:account_manager_home": {"GET": 200, "POST": 405},
     "engagement:program_home": {"GET": 200, "POST": 405},
     "engagement:invite": {"GET": 200, "POST": 302},  # the invitation is sent
+    "visits:log_contact": {"GET": 200, "POST": 200},  # the form, with what is missing
+    "visits:account_choices": {"GET": 200, "POST": 405},
+    "visits:contact_choices": {"GET": 200, "POST": 405},
     "engagement:invitation_accept": {"GET": 200, "POST": 200},  # the form, with its errors
     # Signed in already: allauth sends them home.
     "account_login": {"GET": 302, "POST": 302},

@@ -38,6 +38,9 @@ BUDGETS = {
     "engagement:program_home": 9,
     "engagement:invite": 5,
     "engagement:invitation_accept": 1,
+    "visits:log_contact": 5,
+    "visits:account_choices": 6,
+    "visits:contact_choices": 5,
 }
 # Who looks at each page (None: a visitor who is not signed in).
 VIEWERS: dict[str, Role | None] = {
@@ -46,6 +49,9 @@ VIEWERS: dict[str, Role | None] = {
     "engagement:program_home": Role.PROGRAM_ADMIN,
     "engagement:invite": Role.PROGRAM_ADMIN,
     "engagement:invitation_accept": None,
+    "visits:log_contact": Role.EXECUTIVE,
+    "visits:account_choices": Role.EXECUTIVE,
+    "visits:contact_choices": Role.EXECUTIVE,
 }
 # The project's URLs that are not pages with data of their own.
 NOT_BUDGETED = {
@@ -160,6 +166,10 @@ def url_of(page: str, data: ProgramData) -> str:
         invited.set_unusable_password()
         invited.save(update_fields=["password"])
         return reverse(page, kwargs={"token": invitation_token(user=invited)})
+    if page in {"visits:account_choices", "visits:contact_choices"}:
+        # A search that matches accounts as the data grows, one already chosen.
+        chosen = Account.objects.filter(account_manager=data.account_manager).order_by("pk").first()
+        return f"{reverse(page)}?account_query=account&account={chosen.pk}"
     return reverse(page)
 
 

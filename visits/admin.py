@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from engagement.models import Contact, Executive
-from visits.models import Engagement, EngagementExecutive, EngagementType
+from visits.models import Engagement, EngagementExecutive, EngagementStatusChange, EngagementType
 from visits.services import engagement_contacts_sync, engagement_delete, engagement_type_update
 
 
@@ -40,6 +40,22 @@ class EngagementExecutiveInline(admin.TabularInline):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
+class EngagementStatusChangeInline(admin.TabularInline):
+    """The engagement's history: kept by the services, never edited by hand."""
+
+    model = EngagementStatusChange
+    extra = 0
+    fields = ["at", "from_status", "to_status", "by", "note"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[EngagementStatusChange]:
+        return super().get_queryset(request).select_related("by")
+
+
 @admin.register(Engagement)
 class EngagementAdmin(admin.ModelAdmin):
     list_display = ["__str__", "status", "purpose", "starts_at", "duration_minutes"]
@@ -48,7 +64,7 @@ class EngagementAdmin(admin.ModelAdmin):
     search_fields = ["account__name", "objective", "notes"]
     autocomplete_fields = ["account", "requested_by", "staff", "contacts"]
     date_hierarchy = "starts_at"
-    inlines = [EngagementExecutiveInline]
+    inlines = [EngagementExecutiveInline, EngagementStatusChangeInline]
     list_per_page = 50
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 

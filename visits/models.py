@@ -79,6 +79,9 @@ class Engagement(models.Model):
         null=True, blank=True, validators=[MaxValueValidator(24 * 60)], help_text="How long it actually lasted."
     )
     notes = models.TextField(blank=True)
+    submission_key = models.UUIDField(
+        null=True, blank=True, unique=True, editable=False, help_text="Makes a form sent twice create one engagement."
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -120,3 +123,20 @@ class EngagementExecutive(models.Model):
 
     def __str__(self) -> str:
         return f"{self.executive} ({self.get_role_display()})"
+
+
+class EngagementStatusChange(models.Model):
+    """Who moved an engagement from one status to another, when, and why."""
+
+    engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="status_changes")
+    from_status = models.CharField(max_length=10, choices=Engagement.Status.choices, blank=True)
+    to_status = models.CharField(max_length=10, choices=Engagement.Status.choices)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.from_status or 'new'} → {self.to_status}"

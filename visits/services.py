@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import uuid
+import zoneinfo
 from collections.abc import Iterable, Iterator
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
+from django.utils import timezone
 
-from engagement.services import ContactFact, executive_contacts_replace
-from visits.models import Engagement, EngagementExecutive, EngagementType
+from engagement.models import Account, Contact, Executive, User
+from engagement.services import ContactFact, ProgramError, executive_contacts_replace
+from visits.models import Engagement, EngagementExecutive, EngagementStatusChange, EngagementType
+
+# How far back a contact may be logged: older ones belong to an import.
+LOG_DAYS_BACK = 365
 
 
 def _contact_facts(engagement_ids: Iterable[int] | QuerySet) -> Iterator[ContactFact]:
@@ -72,3 +80,85 @@ def engagement_type_update(*, engagement_type: EngagementType) -> None:
     engagement_type.save()
     if counted_before is not None and counted_before != engagement_type.counts_toward_cadence:
         engagement_contacts_sync(engagement_ids=Engagement.objects.filter(type=engagement_type).values("pk"))
+
+
+def engagement_status_record(
+    *, engagement: Engagement, from_status: str, to_status: str, by: User | None, note: str = ""
+) -> EngagementStatusChange:
+    """Keep who changed an engagement's status, and when."""
+    return EngagementStatusChange.objects.create(
+        engagement=engagement, from_status=from_status, to_status=to_status, by=by, note=note
+    )
+
+
+def engagement_log_contact(
+    *,
+    executive: Executive,
+    account: Account,
+    engagement_type: EngagementType,
+    on: dt.date,
+    duration_minutes: int,
+    contacts: Iterable[Contact] = (),
+    note: str = "",
+    submission_key: uuid.UUID | None = None,
+    now: dt.datetime | None = None,
+) -> Engagement:
+    """Log a customer contact the executive already had: a held engagement
+    that counts toward their cadence at once.
+
+    ``on`` is the date in the executive's own time zone. The same
+    ``submission_key`` sent twice (a double tap, a retried request) returns the
+    engagement the first one made instead of making another.
+    """
+    if submission_key is not None:
+        existing = Engagement.objects.filter(submission_key=submission_key).first()
+        if existing is not None:
+            return existing
+    time_zone = zoneinfo.ZoneInfo(executive.time_zone)
+    local_now = (now or timezone.now()).astimezone(time_zone)
+    if on > local_now.date():
+        raise ProgramError("A contact can only be logged once it has happened: choose today or an earlier date.")
+    if on < local_now.date() - dt.timedelta(days=LOG_DAYS_BACK):
+        raise ProgramError(f"Contacts older than {LOG_DAYS_BACK} days cannot be logged here.")
+    contacts = list(contacts)
+    if any(contact.account_id != account.pk for contact in contacts):
+        raise ProgramError("Choose people from the account you met.")
+    length = dt.timedelta(minutes=duration_minutes)
+    if on == local_now.date():
+        # Logged straight after the meeting: it ended now, and began today.
+        start_of_day = dt.datetime.combine(on, dt.time.min, tzinfo=time_zone)
+        starts_at = max(local_now - length, start_of_day)
+    else:
+        starts_at = dt.datetime.combine(on, dt.time(12), tzinfo=time_zone)
+    try:
+        with transaction.atomic():
+            engagement = Engagement.objects.create(
+                account=account,
+                type=engagement_type,
+                purpose=Engagement.Purpose.RELATIONSHIP,
+                status=Engagement.Status.COMPLETED,
+                starts_at=starts_at,
+                ends_at=starts_at + length,
+                duration_minutes=duration_minutes,
+                notes=note.strip(),
+                requested_by=executive.user,
+                submission_key=submission_key,
+            )
+            EngagementExecutive.objects.create(
+                engagement=engagement, executive=executive, role=EngagementExecutive.Role.LEAD
+            )
+            engagement.contacts.set(contacts)
+            engagement_status_record(
+                engagement=engagement,
+                from_status="",
+                to_status=Engagement.Status.COMPLETED,
+                by=executive.user,
+                note="Logged as held",
+            )
+            engagement_contacts_sync(engagement_ids=[engagement.pk])
+    except IntegrityError:
+        # The same form, sent twice at once: the other request made it.
+        if submission_key is None:
+            raise
+        return Engagement.objects.get(submission_key=submission_key)
+    return engagement
