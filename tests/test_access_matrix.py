@@ -76,6 +76,7 @@ ACCESS: dict[str, Access] = {
     "visits:log_contact": EXECUTIVES,
     "visits:account_choices": EXECUTIVES,
     "visits:contact_choices": EXECUTIVES,
+    "visits:colleague_choices": EXECUTIVES,
     # The emailed link is the credential: it opens before signing in.
     "engagement:invitation_accept": PUBLIC,
     # allauth: signing in, and the steps around it, come before a session.
@@ -121,6 +122,7 @@ ALLOWED_STATUS: dict[str, dict[str, int]] = {
     "visits:log_contact": {"GET": 200, "POST": 200},  # the form, with what is missing
     "visits:account_choices": {"GET": 200, "POST": 405},
     "visits:contact_choices": {"GET": 200, "POST": 405},
+    "visits:colleague_choices": {"GET": 200, "POST": 405},
     "engagement:invitation_accept": {"GET": 200, "POST": 200},  # the form, with its errors
     # Signed in already: allauth sends them home.
     "account_login": {"GET": 302, "POST": 302},

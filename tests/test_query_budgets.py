@@ -41,6 +41,7 @@ BUDGETS = {
     "visits:log_contact": 5,
     "visits:account_choices": 6,
     "visits:contact_choices": 5,
+    "visits:colleague_choices": 6,
 }
 # Who looks at each page (None: a visitor who is not signed in).
 VIEWERS: dict[str, Role | None] = {
@@ -52,6 +53,7 @@ VIEWERS: dict[str, Role | None] = {
     "visits:log_contact": Role.EXECUTIVE,
     "visits:account_choices": Role.EXECUTIVE,
     "visits:contact_choices": Role.EXECUTIVE,
+    "visits:colleague_choices": Role.EXECUTIVE,
 }
 # The project's URLs that are not pages with data of their own.
 NOT_BUDGETED = {
@@ -170,6 +172,10 @@ def url_of(page: str, data: ProgramData) -> str:
         # A search that matches accounts as the data grows, one already chosen.
         chosen = Account.objects.filter(account_manager=data.account_manager).order_by("pk").first()
         return f"{reverse(page)}?account_query=account&account={chosen.pk}"
+    if page == "visits:colleague_choices":
+        # A search that finds more colleagues as the data grows, one already chosen.
+        chosen = Executive.objects.exclude(user=data.viewer(Role.EXECUTIVE)).order_by("pk").first()
+        return f"{reverse(page)}?colleague_query=executive&colleagues={chosen.pk}"
     return reverse(page)
 
 

@@ -5,7 +5,7 @@ from typing import Any
 
 from django import forms
 
-from engagement.models import Account, Contact
+from engagement.models import Account, Contact, Executive
 from visits.models import EngagementType
 
 DURATIONS = [
@@ -36,6 +36,9 @@ class LogContactForm(forms.Form):
     on = forms.DateField(label="Date", widget=forms.DateInput(attrs={"type": "date"}))
     duration_minutes = forms.TypedChoiceField(choices=DURATIONS, coerce=int, initial=60, label="How long")
     contacts = forms.ModelMultipleChoiceField(queryset=Contact.objects.all(), required=False, label="Who took part")
+    colleagues = forms.ModelMultipleChoiceField(
+        queryset=Executive.objects.filter(active=True), required=False, label="Colleagues who were there"
+    )
     note = forms.CharField(
         max_length=200,
         required=False,

@@ -99,12 +99,14 @@ def engagement_log_contact(
     on: dt.date,
     duration_minutes: int,
     contacts: Iterable[Contact] = (),
+    colleagues: Iterable[Executive] = (),
     note: str = "",
     submission_key: uuid.UUID | None = None,
     now: dt.datetime | None = None,
 ) -> Engagement:
     """Log a customer contact the executive already had: a held engagement
-    that counts toward their cadence at once.
+    that counts toward their cadence at once, and toward that of each
+    colleague who was there.
 
     ``on`` is the date in the executive's own time zone. The same
     ``submission_key`` sent twice (a double tap, a retried request) returns the
@@ -144,8 +146,13 @@ def engagement_log_contact(
                 requested_by=executive.user,
                 submission_key=submission_key,
             )
-            EngagementExecutive.objects.create(
-                engagement=engagement, executive=executive, role=EngagementExecutive.Role.LEAD
+            EngagementExecutive.objects.bulk_create(
+                [EngagementExecutive(engagement=engagement, executive=executive, role=EngagementExecutive.Role.LEAD)]
+                + [
+                    EngagementExecutive(engagement=engagement, executive=colleague)
+                    for colleague in {colleague.pk: colleague for colleague in colleagues}.values()
+                    if colleague.pk != executive.pk
+                ]
             )
             engagement.contacts.set(contacts)
             engagement_status_record(

@@ -10,4 +10,5 @@ urlpatterns = [
     path("engagements/log/", views.log_contact, name="log_contact"),
     path("engagements/log/accounts/", views.account_choices, name="account_choices"),
     path("engagements/log/contacts/", views.contact_choices, name="contact_choices"),
+    path("engagements/log/colleagues/", views.colleague_choices, name="colleague_choices"),
 ]

@@ -10,11 +10,11 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from engagement.access import get_executive_for_user
 from engagement.dates import local_today
-from engagement.models import Account
+from engagement.models import Account, Executive
 from engagement.roles import Role, role_required
 from engagement.services import ProgramError
 from visits.forms import DURATIONS, LogContactForm
-from visits.selectors import account_contacts, account_search
+from visits.selectors import account_contacts, account_search, colleague_search
 from visits.services import engagement_log_contact
 
 
@@ -43,6 +43,18 @@ def _account_context(*, query: str, selected_id: Any, chosen_contacts: list[str]
     }
 
 
+def _colleague_context(*, executive: Executive, query: str, chosen_ids: list[str]) -> dict[str, Any]:
+    """Colleagues matching the search, with those already chosen kept first and ticked."""
+    chosen_pks = [pk for pk in (_as_int(value) for value in chosen_ids) if pk is not None]
+    chosen = list(
+        Executive.objects.filter(pk__in=chosen_pks, active=True).exclude(pk=executive.pk).select_related("user")
+        if chosen_pks
+        else []
+    )
+    found = [colleague for colleague in colleague_search(query=query, exclude=executive) if colleague not in chosen]
+    return {"colleague_query": query, "colleagues": chosen + found, "chosen_colleagues": {c.pk for c in chosen}}
+
+
 @role_required(Role.EXECUTIVE)
 @require_http_methods(["GET", "POST"])
 def log_contact(request: HttpRequest) -> HttpResponse:
@@ -65,6 +77,7 @@ def log_contact(request: HttpRequest) -> HttpResponse:
                     on=form.cleaned_data["on"],
                     duration_minutes=form.cleaned_data["duration_minutes"],
                     contacts=form.cleaned_data["contacts"],
+                    colleagues=form.cleaned_data["colleagues"],
                     note=form.cleaned_data["note"],
                     submission_key=form.cleaned_data["submission_key"],
                 )
@@ -85,7 +98,10 @@ def log_contact(request: HttpRequest) -> HttpResponse:
         selected_id=data.get("account"),
         chosen_contacts=data.getlist("contacts"),
     )
-    return render(request, "visits/log_contact.html", {"form": form, **context})
+    colleagues = _colleague_context(
+        executive=executive, query=data.get("colleague_query", ""), chosen_ids=data.getlist("colleagues")
+    )
+    return render(request, "visits/log_contact.html", {"form": form, **context, **colleagues})
 
 
 @role_required(Role.EXECUTIVE)
@@ -104,3 +120,15 @@ def contact_choices(request: HttpRequest) -> HttpResponse:
     """The people of the chosen account, as checkboxes (HTMX)."""
     context = _account_context(query="", selected_id=request.GET.get("account"), chosen_contacts=[])
     return render(request, "visits/includes/contact_choices.html", context)
+
+
+@role_required(Role.EXECUTIVE)
+@require_GET
+def colleague_choices(request: HttpRequest) -> HttpResponse:
+    """Colleagues matching the search, as checkboxes (HTMX)."""
+    context = _colleague_context(
+        executive=get_executive_for_user(request.user),
+        query=request.GET.get("colleague_query", ""),
+        chosen_ids=request.GET.getlist("colleagues"),
+    )
+    return render(request, "visits/includes/colleague_choices.html", context)

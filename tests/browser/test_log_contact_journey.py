@@ -31,14 +31,18 @@ def test_an_executive_logs_a_contact_in_a_few_taps(
     expect_heading(page, "Log a contact")
     checks.page(page, response)
 
-    page.get_by_label("Search by name").fill("northw")
+    page.get_by_label("Search accounts").fill("northw")
     account = page.get_by_role("radio", name=re.compile("Northwind Traders"))
     expect(account).to_be_visible()
     account.check()
     buyer = page.get_by_role("checkbox", name=re.compile("Ana Buyer"))
     expect(buyer).to_be_visible()
     buyer.check()
-    checks.accessible(page, "the contact form with an account chosen")
+    page.get_by_label("Search colleagues").fill("owen")
+    colleague = page.get_by_role("checkbox", name=re.compile("Owen Overdue"))
+    expect(colleague).to_be_visible()
+    colleague.check()
+    checks.accessible(page, "the contact form with an account, a contact and a colleague chosen")
     page.get_by_label("One-line note").fill("Heard about delivery delays at the north plant")
 
     response = navigate(page, page.get_by_role("button", name="Log contact").click)
@@ -48,6 +52,7 @@ def test_an_executive_logs_a_contact_in_a_few_taps(
     checks.page(page, response)
     logged = Engagement.objects.filter(account=northwind, notes__startswith="Heard about delivery").get()
     assert [contact.name for contact in logged.contacts.all()] == ["Ana Buyer"]
+    assert set(logged.executives.values_list("user__full_name", flat=True)) == {user.full_name, "Owen Overdue"}
     assert ExecutiveContact.objects.filter(executive__user=user).count() == contacts_before + 1
 
 

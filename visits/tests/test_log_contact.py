@@ -246,3 +246,41 @@ def test_every_page_offers_executives_one_tap_to_log_a_contact(client, executive
     client.force_login(executive.user)
     for url in [reverse("engagement:executive_home"), reverse("account_change_password")]:
         assert f'href="{LOG_URL}">Log a contact</a>' in client.get(url).content.decode()
+
+
+@pytest.mark.django_db
+def test_a_colleague_who_was_there_gets_the_contact_too(client, executive, visit_type):
+    colleague = ExecutiveFactory(user=UserFactory(full_name="Riley Chen", roles=[Role.EXECUTIVE]))
+    client.force_login(executive.user)
+
+    response = client.post(LOG_URL, form_data(AccountFactory(), visit_type, colleagues=[colleague.pk]))
+
+    assert response.status_code == 302
+    engagement = Engagement.objects.get()
+    assert set(engagement.executives.all()) == {executive, colleague}
+    assert executive_contact_status(executive=colleague).days_since is not None
+
+
+@pytest.mark.django_db
+def test_chosen_colleagues_stay_ticked_when_the_form_comes_back(client, executive, visit_type):
+    colleague = ExecutiveFactory(user=UserFactory(full_name="Riley Chen", roles=[Role.EXECUTIVE]))
+    client.force_login(executive.user)
+
+    response = client.post(LOG_URL, form_data(AccountFactory(), visit_type, account="", colleagues=[colleague.pk]))
+
+    page = response.content.decode()
+    assert f'value="{colleague.pk}" id="colleague-{colleague.pk}" checked' in page
+    assert "Riley Chen" in page
+
+
+@pytest.mark.django_db
+def test_the_colleague_search_finds_other_executives_by_name(client, executive):
+    ExecutiveFactory(user=UserFactory(full_name="Riley Chen", roles=[Role.EXECUTIVE]))
+    client.force_login(executive.user)
+
+    found = client.get(reverse("visits:colleague_choices"), {"colleague_query": "riley"}).content.decode()
+    myself = client.get(reverse("visits:colleague_choices"), {"colleague_query": "jordan"}).content.decode()
+
+    assert "Riley Chen" in found
+    assert "Jordan Ellis" not in myself
+    assert "No colleague matches “jordan”" in myself
