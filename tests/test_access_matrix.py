@@ -74,6 +74,7 @@ ACCESS: dict[str, Access] = {
     "engagement:program_home": PROGRAM_ADMINS,
     "engagement:invite": PROGRAM_ADMINS,
     "visits:log_contact": EXECUTIVES,
+    "visits:my_engagements": EXECUTIVES,
     "visits:account_choices": EXECUTIVES,
     "visits:contact_choices": EXECUTIVES,
     "visits:colleague_choices": EXECUTIVES,
@@ -120,6 +121,7 @@ ALLOWED_STATUS: dict[str, dict[str, int]] = {
     "engagement:program_home": {"GET": 200, "POST": 405},
     "engagement:invite": {"GET": 200, "POST": 302},  # the invitation is sent
     "visits:log_contact": {"GET": 200, "POST": 200},  # the form, with what is missing
+    "visits:my_engagements": {"GET": 200, "POST": 405},
     "visits:account_choices": {"GET": 200, "POST": 405},
     "visits:contact_choices": {"GET": 200, "POST": 405},
     "visits:colleague_choices": {"GET": 200, "POST": 405},

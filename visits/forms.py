@@ -6,7 +6,7 @@ from typing import Any
 from django import forms
 
 from engagement.models import Account, Contact, Executive
-from visits.models import EngagementType
+from visits.models import Engagement, EngagementType
 
 DURATIONS = [
     (15, "15 minutes"),
@@ -59,4 +59,29 @@ class LogContactForm(forms.Form):
         account, contacts = cleaned.get("account"), cleaned.get("contacts") or []
         if account and any(contact.account_id != account.pk for contact in contacts):
             self.add_error("contacts", "Choose people from the account you met.")
+        return cleaned
+
+
+class EngagementFilterForm(forms.Form):
+    """Narrow a list of engagements; every field is optional."""
+
+    type = forms.ModelChoiceField(
+        queryset=EngagementType.objects.all(), required=False, empty_label="All types", label="Type"
+    )
+    status = forms.ChoiceField(choices=[("", "All statuses"), *Engagement.Status.choices], required=False)
+    date_from = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Read once: the form renders its choices more than once.
+        self.fields["type"].choices = [("", "All types")] + [
+            (kind.pk, kind.name) for kind in self.fields["type"].queryset
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", "The end date is before the start date.")
         return cleaned

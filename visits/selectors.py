@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from engagement.models import Account, Contact, Executive
+from visits.models import Engagement
 
 ACCOUNT_SEARCH_LIMIT = 8
 
@@ -43,3 +46,32 @@ def colleague_search(*, query: str, exclude: Executive, limit: int = ACCOUNT_SEA
         .select_related("user")
         .order_by("user__full_name", "pk")[:limit]
     )
+
+
+def engagement_list_for_executive(
+    *,
+    executive: Executive,
+    when: str = "past",
+    engagement_type_id: int | None = None,
+    status: str | None = None,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    now: dt.datetime | None = None,
+) -> QuerySet[Engagement]:
+    """The engagements ``executive`` attends: ``upcoming`` (soonest first) or
+    ``past`` (newest first), narrowed by the filters."""
+    now = now or timezone.now()
+    engagements = Engagement.objects.filter(attendances__executive=executive).select_related("account", "type")
+    if when == "upcoming":
+        engagements = engagements.filter(starts_at__gte=now).order_by("starts_at", "pk")
+    else:
+        engagements = engagements.filter(starts_at__lt=now).order_by("-starts_at", "-pk")
+    if engagement_type_id:
+        engagements = engagements.filter(type_id=engagement_type_id)
+    if status:
+        engagements = engagements.filter(status=status)
+    if date_from:
+        engagements = engagements.filter(starts_at__date__gte=date_from)
+    if date_to:
+        engagements = engagements.filter(starts_at__date__lte=date_to)
+    return engagements

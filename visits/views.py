@@ -4,6 +4,7 @@ import uuid
 from typing import Any
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
@@ -13,8 +14,8 @@ from engagement.dates import local_today
 from engagement.models import Account, Executive
 from engagement.roles import Role, role_required
 from engagement.services import ProgramError
-from visits.forms import DURATIONS, LogContactForm
-from visits.selectors import account_contacts, account_search, colleague_search
+from visits.forms import DURATIONS, EngagementFilterForm, LogContactForm
+from visits.selectors import account_contacts, account_search, colleague_search, engagement_list_for_executive
 from visits.services import engagement_log_contact
 
 
@@ -132,3 +133,33 @@ def colleague_choices(request: HttpRequest) -> HttpResponse:
         chosen_ids=request.GET.getlist("colleagues"),
     )
     return render(request, "visits/includes/colleague_choices.html", context)
+
+
+ENGAGEMENTS_PER_PAGE = 25
+
+
+@role_required(Role.EXECUTIVE)
+@require_GET
+def my_engagements(request: HttpRequest) -> HttpResponse:
+    """The executive's engagements, upcoming or past, with filters."""
+    executive = get_executive_for_user(request.user)
+    when = "upcoming" if request.GET.get("when") == "upcoming" else "past"
+    filters = EngagementFilterForm(request.GET or None)
+    chosen = filters.cleaned_data if filters.is_bound and filters.is_valid() else {}
+    engagements = engagement_list_for_executive(
+        executive=executive,
+        when=when,
+        engagement_type_id=chosen["type"].pk if chosen.get("type") else None,
+        status=chosen.get("status") or None,
+        date_from=chosen.get("date_from"),
+        date_to=chosen.get("date_to"),
+    )
+    page = Paginator(engagements, ENGAGEMENTS_PER_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "visits/my_engagements.html",
+        {"page": page, "filters": filters, "when": when, "filtered": bool(chosen and any(chosen.values())),
+         "query": query.urlencode()},
+    )  # fmt: skip

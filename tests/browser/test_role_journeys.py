@@ -28,7 +28,7 @@ from tests.browser.program import ROLE_HOME_PATHS, People
 # visited too). Everyone has the brand link home and "Change password".
 EVERYONE_LINKS = {"Groundwork", "Change password"}
 ROLE_LINKS = {
-    Role.EXECUTIVE: {"My contact", "Log a contact"},
+    Role.EXECUTIVE: {"My contact", "My engagements", "Log a contact"},
     Role.ACCOUNT_MANAGER: {"My accounts"},
     Role.PROGRAM_ADMIN: {"Executives", "Invite", "Administration"},
 }
