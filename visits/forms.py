@@ -21,6 +21,11 @@ DURATIONS = [
 ]
 
 
+def _read_choices_once(field: forms.ModelChoiceField, *blank: tuple[str, str]) -> None:
+    """Fix ``field``'s choices from one query: a rendered form reads them more than once."""
+    field.choices = [*blank, *((item.pk, str(item)) for item in field.queryset)]
+
+
 class LogContactForm(forms.Form):
     """A contact the executive already had. The account and its people are
     chosen from search results the template renders, never from a list of
@@ -49,8 +54,7 @@ class LogContactForm(forms.Form):
 
     def __init__(self, *args: Any, today: dt.date, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # Read once: the form renders its choices more than once.
-        self.fields["type"].choices = [(kind.pk, kind.name) for kind in self.fields["type"].queryset]
+        _read_choices_once(self.fields["type"])
         self.fields["on"].initial = today
         self.fields["on"].widget.attrs["max"] = today.isoformat()
 
@@ -74,10 +78,7 @@ class EngagementFilterForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # Read once: the form renders its choices more than once.
-        self.fields["type"].choices = [("", "All types")] + [
-            (kind.pk, kind.name) for kind in self.fields["type"].queryset
-        ]
+        _read_choices_once(self.fields["type"], ("", "All types"))
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
