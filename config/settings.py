@@ -79,6 +79,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "engagement.middleware.ProgramAdminMFAMiddleware",
+    "engagement.middleware.UserTimeZoneMiddleware",
 ]
 
 # N+1 queries: reported in development, raised by the test suite; off where

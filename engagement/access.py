@@ -2,9 +2,23 @@
 
 from __future__ import annotations
 
-from django.http import Http404
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
 
 from engagement.models import Executive, User
+
+
+def row_id(value: object) -> int | None:
+    """``value`` as a primary key, or None when it cannot be one: not a whole
+    number, or too large for the database's 64-bit integers (SQLite raises)."""
+    text = str(value).strip() if value is not None else ""
+    if not (text.isascii() and text.isdigit()) or len(text) > 19 or int(text) >= 2**63:
+        return None
+    return int(text)
 
 
 def get_executive_for_user(user: User) -> Executive:
@@ -13,3 +27,19 @@ def get_executive_for_user(user: User) -> Executive:
     if executive is None:
         raise Http404("No executive profile belongs to this login.")
     return executive
+
+
+def executive_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Hand the view the signed-in executive's profile. Someone given the
+    Executive role without a profile gets a page that says what is missing,
+    not a 404."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            executive = get_executive_for_user(request.user)
+        except Http404:
+            return render(request, "engagement/no_executive_profile.html", status=403)
+        return view(request, executive, *args, **kwargs)
+
+    return wrapped

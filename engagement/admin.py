@@ -8,7 +8,17 @@ from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from engagement.models import Account, Contact, Executive, ExecutiveContact, Function, Program, Skill, User
+from engagement.models import (
+    Account,
+    Contact,
+    Executive,
+    ExecutiveContact,
+    Function,
+    Notification,
+    Program,
+    Skill,
+    User,
+)
 from engagement.roles import Role
 from engagement.services import executive_time_zone_change, user_set_roles
 
@@ -153,3 +163,13 @@ class ExecutiveContactAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ExecutiveContact]:
         return super().get_queryset(request).select_related("executive__user", "account")
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ["message", "user", "created_at", "read_at"]
+    list_filter = ["created_at", "read_at"]
+    list_select_related = ["user"]
+    search_fields = ["message", "user__email", "user__full_name"]
+    autocomplete_fields = ["user"]
+    date_hierarchy = "created_at"

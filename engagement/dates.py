@@ -16,3 +16,19 @@ def local_date(moment: dt.datetime, time_zone: str) -> dt.date:
 def local_today(time_zone: str, *, now: dt.datetime | None = None) -> dt.date:
     """Today's date in ``time_zone``."""
     return local_date(now or timezone.now(), time_zone)
+
+
+def working_days_before(moment: dt.datetime, days: int) -> dt.datetime:
+    """The moment ``days`` working days (Monday to Friday) before ``moment``:
+    whatever has waited since before it has waited longer than ``days``
+    working days. A weekend moment counts from the Friday evening before."""
+    cursor = moment
+    if cursor.weekday() >= 5:
+        saturday = cursor.date() - dt.timedelta(days=cursor.weekday() - 5)
+        cursor = dt.datetime.combine(saturday, dt.time.min, tzinfo=cursor.tzinfo)
+    remaining = days
+    while remaining:
+        cursor -= dt.timedelta(days=1)
+        if cursor.weekday() < 5:
+            remaining -= 1
+    return cursor

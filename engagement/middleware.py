@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import timezone
 
 from engagement.roles import Role, has_role
 
@@ -31,4 +32,19 @@ class ProgramAdminMFAMiddleware:
         ):
             messages.warning(request, "Program admins must turn on two-factor sign-in before using admin pages.")
             return redirect(reverse("mfa_activate_totp"))
+        return self.get_response(request)
+
+
+class UserTimeZoneMiddleware:
+    """Show and read times in the signed-in person's own time zone."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            timezone.activate(user.tzinfo)
+        else:
+            timezone.deactivate()
         return self.get_response(request)

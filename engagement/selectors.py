@@ -14,7 +14,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from engagement.dates import local_today
-from engagement.models import Account, Executive, ExecutiveContact, Program, User
+from engagement.models import Account, Executive, ExecutiveContact, Notification, Program, User
 
 
 class ContactState(models.TextChoices):
@@ -211,3 +211,125 @@ def account_list_for_manager(*, user: User) -> QuerySet[Account]:
         )
         .order_by("name", "pk")
     )
+
+
+def notification_list(*, user: User) -> QuerySet[Notification]:
+    """``user``'s notifications, newest first."""
+    return Notification.objects.filter(user=user).order_by("-created_at", "-pk")
+
+
+def notification_unread_count(*, user: User) -> int:
+    """How many of ``user``'s notifications are unread: one COUNT query."""
+    return Notification.objects.filter(user=user, read_at__isnull=True).count()
+
+
+@dataclass(frozen=True)
+class ExecutiveSuggestion:
+    """An executive who would suit a meeting with an account, and why."""
+
+    executive: Executive
+    levels_above: int | None  # above the working-level contact; None without one
+    matching_talents: tuple[str, ...]
+    load: int
+    recent_contacts: int  # with this account in the last twelve months
+
+    @property
+    def reasons(self) -> list[str]:
+        reasons = []
+        if self.levels_above in (1, 2):
+            reasons.append(f"{'One level' if self.levels_above == 1 else 'Two levels'} above the working contact")
+        elif self.levels_above is not None:
+            where = "below" if self.levels_above < 0 else "above"
+            gap = abs(self.levels_above)
+            reasons.append("Same level as the working contact" if gap == 0 else f"{gap} levels {where} the contact")
+        if self.matching_talents:
+            reasons.append(f"Talents the account needs: {', '.join(self.matching_talents)}")
+        else:
+            reasons.append("No talent that the account lists as a need")
+        plural = "s" if self.load != 1 else ""
+        reasons.append(f"{self.load} open engagement{plural}" if self.load else "No open engagements")
+        if self.recent_contacts:
+            times = "once" if self.recent_contacts == 1 else f"{self.recent_contacts} times"
+            reasons.append(f"Met this account {times} in the last twelve months")
+        return reasons
+
+
+# Ranked in two steps so that the costlier measures (load, past contact) are
+# computed for a shortlist, not for every executive in the company.
+SUGGESTION_SHORTLIST = 50
+
+
+def executive_suggestions(
+    *,
+    account: Account,
+    contact_level: int | None,
+    load: models.Expression | None = None,
+    limit: int = 5,
+    today: dt.date | None = None,
+) -> list[ExecutiveSuggestion]:
+    """The active executives best suited to meet ``account``: one or two levels
+    above its working-level contact first, then by how many of their talents
+    the account needs, then the least loaded (``load`` counts an executive's
+    open commitments, given by the caller as an expression over
+    ``OuterRef("pk")``), then those who know the account. Three queries."""
+    today = today or timezone.localdate()
+    needs = list(account.needs.values_list("pk", flat=True))
+    talent_matches = Coalesce(
+        Subquery(
+            Executive.talents.through.objects.filter(executive_id=OuterRef("pk"), skill_id__in=needs)
+            .values("executive_id")
+            .annotate(n=Count("pk"))
+            .values("n")[:1]
+        ),
+        0,
+    )
+    fits = [contact_level + 1, contact_level + 2] if contact_level else []
+    # Without a working contact every level fits alike. (A constant in ORDER BY
+    # would read as a column position on PostgreSQL, so it is left out.)
+    level_fit = models.Case(models.When(level__in=fits, then=1), default=0, output_field=models.IntegerField())
+    by_fit = ["-level_fit"] if fits else []
+    shortlist = (
+        Executive.objects.filter(active=True)
+        .annotate(level_fit=level_fit, talent_matches=talent_matches)
+        .order_by(*by_fit, "-talent_matches", models.F("last_contact_on").asc(nulls_first=True), "pk")
+        .values("pk")[:SUGGESTION_SHORTLIST]
+    )
+    recent = Coalesce(
+        Subquery(
+            ExecutiveContact.objects.filter(
+                executive_id=OuterRef("pk"), account=account, contact_on__gt=today - dt.timedelta(days=365)
+            )
+            .values("executive_id")
+            .annotate(n=Count("pk"))
+            .values("n")[:1]
+        ),
+        0,
+    )
+    ranked = list(
+        Executive.objects.filter(pk__in=shortlist)
+        .annotate(
+            level_fit=level_fit,
+            talent_matches=talent_matches,
+            load=load if load is not None else models.Value(0),
+            recent_contacts=recent,
+        )
+        .select_related("user", "function")
+        .order_by(*by_fit, "-talent_matches", "load", "-recent_contacts", "user__full_name", "pk")[:limit]
+    )
+    matched: dict[int, list[str]] = defaultdict(list)
+    for executive_id, name in (
+        Executive.talents.through.objects.filter(executive_id__in=[e.pk for e in ranked], skill_id__in=needs)
+        .order_by("skill__name")
+        .values_list("executive_id", "skill__name")
+    ):
+        matched[executive_id].append(name)
+    return [
+        ExecutiveSuggestion(
+            executive=executive,
+            levels_above=executive.level - contact_level if contact_level else None,
+            matching_talents=tuple(matched[executive.pk]),
+            load=executive.load,
+            recent_contacts=executive.recent_contacts,
+        )
+        for executive in ranked
+    ]

@@ -15,11 +15,12 @@ from django.db import transaction
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from engagement.dates import local_date
 from engagement.links import absolute_url
-from engagement.models import Executive, ExecutiveContact, Function, Level, Program, User
+from engagement.models import Executive, ExecutiveContact, Function, Level, Notification, Program, User
 from engagement.roles import ROLE_PERMISSIONS, Role
 
 MANAGED_APPS = ("engagement", "visits", "feedback", "mentoring", "account", "django_celery_beat")
@@ -250,3 +251,30 @@ def executive_time_zone_change(*, user: User, time_zone: str) -> None:
     ExecutiveContact.objects.bulk_update(contacts, ["contact_on"], batch_size=1000)
 
     executive_last_contact_refresh(executive_ids=[executive.pk])
+
+
+def notification_send(
+    *,
+    users: Iterable[User],
+    message: str,
+    url: str = "",
+    exclude: User | None = None,
+    now: dt.datetime | None = None,
+) -> int:
+    """Tell each of ``users`` (once each, skipping ``exclude``, who acted) in
+    the app. ``url`` is the path the message leads to. Returns how many were told."""
+    recipients = {user.pk for user in users if user is not None and (exclude is None or user.pk != exclude.pk)}
+    created_at = now or timezone.now()
+    Notification.objects.bulk_create(
+        [Notification(user_id=pk, message=message[:300], url=url, created_at=created_at) for pk in sorted(recipients)]
+    )
+    return len(recipients)
+
+
+def notifications_mark_read(*, user: User, notification_ids: Iterable[int] | None = None) -> int:
+    """Mark ``user``'s notifications read: those of ``notification_ids``, or all.
+    Returns how many were unread."""
+    unread = Notification.objects.filter(user=user, read_at__isnull=True)
+    if notification_ids is not None:
+        unread = unread.filter(pk__in=list(notification_ids))
+    return unread.update(read_at=timezone.now())

@@ -11,5 +11,7 @@ urlpatterns = [
     path("account-manager/", views.account_manager_home, name="account_manager_home"),
     path("program/", views.program_home, name="program_home"),
     path("program/invite/", views.invite, name="invite"),
+    path("notifications/", views.notifications, name="notifications"),
+    path("notifications/read/", views.notifications_read, name="notifications_read"),
     path("invitation/<str:token>/", views.invitation_accept_view, name="invitation_accept"),
 ]

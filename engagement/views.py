@@ -8,13 +8,14 @@ from django.core.paginator import Paginator
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from config.celery import app as celery_app
-from engagement.access import get_executive_for_user
+from engagement.access import executive_view, row_id
 from engagement.forms import InviteForm
-from engagement.models import Level
+from engagement.models import Executive, Level
 from engagement.roles import HOME_URL_NAMES, Role, role_required, user_roles
 from engagement.selectors import (
     account_list_for_manager,
@@ -22,10 +23,18 @@ from engagement.selectors import (
     executive_contact_statuses,
     executive_list,
     executive_recent_contacts,
+    notification_list,
 )
-from engagement.services import ProgramError, invitation_accept, invitation_user, user_invite
+from engagement.services import (
+    ProgramError,
+    invitation_accept,
+    invitation_user,
+    notifications_mark_read,
+    user_invite,
+)
 
 PAGE_SIZE = 50
+NOTIFICATIONS_PAGE_SIZE = 25
 
 
 @require_GET
@@ -40,8 +49,8 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @role_required(Role.EXECUTIVE)
 @require_GET
-def executive_home(request: HttpRequest) -> HttpResponse:
-    executive = get_executive_for_user(request.user)
+@executive_view
+def executive_home(request: HttpRequest, executive: Executive) -> HttpResponse:
     return render(
         request,
         "engagement/executive_home.html",
@@ -93,6 +102,34 @@ def invite(request: HttpRequest) -> HttpResponse:
             messages.success(request, f"Invitation sent to {user.email}.")
             return redirect("engagement:invite")
     return render(request, "engagement/invite.html", {"form": form})
+
+
+@require_GET
+def notifications(request: HttpRequest) -> HttpResponse:
+    """The signed-in person's notifications, whatever their role."""
+    page = Paginator(notification_list(user=request.user), NOTIFICATIONS_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "engagement/notifications.html", {"page": page})
+
+
+@require_POST
+def notifications_read(request: HttpRequest) -> HttpResponse:
+    """Mark the posted ``notification`` read, or all of them when none is
+    posted; then back to the notifications page, or on to a safe ``next``."""
+    if "notification" in request.POST:
+        posted = request.POST["notification"]
+        # Anything but an id marks nothing rather than everything.
+        ids = [pk] if (pk := row_id(posted)) is not None else []
+        notifications_mark_read(user=request.user, notification_ids=ids)
+        messages.success(request, "Notification marked as read.")
+    else:
+        notifications_mark_read(user=request.user)
+        messages.success(request, "All notifications marked as read.")
+    next_url = request.POST.get("next", "")
+    if next_url and url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(next_url)
+    return redirect("engagement:notifications")
 
 
 @login_not_required

@@ -40,7 +40,7 @@ from django_celery_beat.models import (
     SolarSchedule,
 )
 
-from engagement.models import Executive, ExecutiveContact, Level, User
+from engagement.models import Executive, ExecutiveContact, Level, Notification, User
 from engagement.roles import Role
 from engagement.services import invitation_token
 from engagement.tests.factories import (
@@ -52,7 +52,7 @@ from engagement.tests.factories import (
     SkillFactory,
     UserFactory,
 )
-from visits.models import Engagement
+from visits.models import CalendarFeed, Engagement
 from visits.tests.factories import EngagementFactory, EngagementTypeFactory
 
 # --- Who may use what ------------------------------------------------------------
@@ -64,6 +64,8 @@ Access = str | frozenset[Role]
 EXECUTIVES = frozenset({Role.EXECUTIVE})
 ACCOUNT_MANAGERS = frozenset({Role.ACCOUNT_MANAGER})
 PROGRAM_ADMINS = frozenset({Role.PROGRAM_ADMIN})
+AM_OR_ADMIN = frozenset({Role.ACCOUNT_MANAGER, Role.PROGRAM_ADMIN})
+EVERY_ROLE = frozenset(Role)
 
 ACCESS: dict[str, Access] = {
     # Groundwork
@@ -73,11 +75,29 @@ ACCESS: dict[str, Access] = {
     "engagement:account_manager_home": ACCOUNT_MANAGERS,
     "engagement:program_home": PROGRAM_ADMINS,
     "engagement:invite": PROGRAM_ADMINS,
+    "engagement:notifications": SIGNED_IN,
+    "engagement:notifications_read": SIGNED_IN,
     "visits:log_contact": EXECUTIVES,
-    "visits:my_engagements": EXECUTIVES,
+    "visits:my_engagements": EVERY_ROLE,
     "visits:account_choices": EXECUTIVES,
     "visits:contact_choices": EXECUTIVES,
-    "visits:colleague_choices": EXECUTIVES,
+    "visits:colleague_choices": EVERY_ROLE,  # colleagues to log with, attendees to schedule
+    "visits:engagement_request": AM_OR_ADMIN,
+    "visits:request_executives": AM_OR_ADMIN,
+    # Which engagement or account a person may open is decided by visits.access
+    # (the rows of OWNED_OBJECTS below): 404 for the rest.
+    "visits:engagement_detail": EVERY_ROLE,
+    "visits:engagement_decide": frozenset({Role.EXECUTIVE, Role.PROGRAM_ADMIN}),
+    "visits:engagement_answer": AM_OR_ADMIN,
+    "visits:engagement_schedule": AM_OR_ADMIN,
+    "visits:engagement_cancel": AM_OR_ADMIN,
+    "visits:engagement_outcome": EVERY_ROLE,
+    "visits:account_engagements": AM_OR_ADMIN,
+    # Whom the engagement belongs to is decided by visits.access: 404 for the rest.
+    "visits:engagement_invite": SIGNED_IN,
+    "visits:calendar_feed": SIGNED_IN,
+    # Calendar applications cannot sign in: the secret address is the credential.
+    "visits:calendar_feed_ics": PUBLIC,
     # The emailed link is the credential: it opens before signing in.
     "engagement:invitation_accept": PUBLIC,
     # allauth: signing in, and the steps around it, come before a session.
@@ -120,11 +140,26 @@ ALLOWED_STATUS: dict[str, dict[str, int]] = {
     "engagement:account_manager_home": {"GET": 200, "POST": 405},
     "engagement:program_home": {"GET": 200, "POST": 405},
     "engagement:invite": {"GET": 200, "POST": 302},  # the invitation is sent
+    "engagement:notifications": {"GET": 200, "POST": 405},
+    "engagement:notifications_read": {"GET": 405, "POST": 302},  # marked read: back to the list
     "visits:log_contact": {"GET": 200, "POST": 200},  # the form, with what is missing
     "visits:my_engagements": {"GET": 200, "POST": 405},
     "visits:account_choices": {"GET": 200, "POST": 405},
     "visits:contact_choices": {"GET": 200, "POST": 405},
     "visits:colleague_choices": {"GET": 200, "POST": 405},
+    "visits:engagement_request": {"GET": 200, "POST": 200},  # no account chosen: the list to choose from
+    "visits:request_executives": {"GET": 200, "POST": 405},
+    # The world's scheduled engagement, which the executive visitor leads.
+    "visits:engagement_detail": {"GET": 200, "POST": 405},
+    "visits:engagement_decide": {"GET": 405, "POST": 200},  # the page again, with what is missing
+    "visits:engagement_answer": {"GET": 405, "POST": 200},
+    "visits:engagement_schedule": {"GET": 200, "POST": 200},
+    "visits:engagement_cancel": {"GET": 200, "POST": 200},  # asks for a reason first
+    "visits:engagement_outcome": {"GET": 405, "POST": 200},
+    "visits:account_engagements": {"GET": 200, "POST": 405},
+    "visits:engagement_invite": {"GET": 200, "POST": 405},
+    "visits:calendar_feed": {"GET": 200, "POST": 302},  # the address is made: back to the page
+    "visits:calendar_feed_ics": {"GET": 404, "POST": 405},  # a made-up address opens nothing
     "engagement:invitation_accept": {"GET": 200, "POST": 200},  # the form, with its errors
     # Signed in already: allauth sends them home.
     "account_login": {"GET": 302, "POST": 302},
@@ -199,6 +234,11 @@ ADMIN_MODEL_STATUS_EXCEPTIONS: dict[str, dict[str, dict[str, int]]] = {
     # email, name and time zone in POSTED make a valid change of a user.)
     "engagement.user": {"delete": {"GET": 200, "POST": 403}, "change": {"GET": 200, "POST": 302}},
     "engagement.executive": {"delete": {"GET": 200, "POST": 403}},
+    # Calendar addresses are made by their owners; an admin may only delete one.
+    "visits.calendarfeed": {
+        "add": {"GET": 403, "POST": 403},
+        "change": {"GET": 200, "POST": 403},
+    },
     # Engagements protect their account and their type: the page says so.
     "engagement.account": {"delete": {"GET": 200, "POST": 200}},
     "visits.engagementtype": {"delete": {"GET": 200, "POST": 200}},
@@ -322,7 +362,12 @@ def build_world() -> World:
     )
     engagement.contacts.add(*contacts)
     engagement.staff.add(users[Role.ACCOUNT_MANAGER], UserFactory())
-    EngagementFactory(account=account, executives=[subject], status=Engagement.Status.SCHEDULED)
+    # The executive visitor leads it, so that every visitor whose role may act
+    # on an engagement can open it (what each may do is in OWNED_OBJECTS).
+    scheduled = EngagementFactory(
+        account=account, executives=[users[Role.EXECUTIVE].executive, subject], status=Engagement.Status.SCHEDULED
+    )
+    Notification.objects.create(user=subject.user, message="Scheduled: a visit", url="/engagements/")
     signed_up(subject.user)
     every = IntervalSchedule.objects.create(every=1, period=IntervalSchedule.HOURS)
     task = PeriodicTask.objects.create(name="Contact reminders", task="engagement.tasks.scan", interval=every)
@@ -353,6 +398,9 @@ def build_world() -> World:
         "engagement.executivecontact": ExecutiveContact.objects.filter(executive=subject).first().pk,
         "visits.engagementtype": engagement.type_id,
         "visits.engagement": engagement.pk,
+        "visits.engagement_scheduled": scheduled.pk,
+        "engagement.notification": Notification.objects.get(user=subject.user).pk,
+        "visits.calendarfeed": CalendarFeed.objects.create(user=subject.user, token="world-calendar-token").pk,
     }
     sessions = {}
     for role, user in users.items():
@@ -421,9 +469,24 @@ URL_KWARGS: dict[str, Callable[[World], dict[str, Any]]] = {
     },
     "admin:app_list": lambda world: {"app_label": "engagement"},
     "admin:auth_user_password_change": lambda world: {"id": world.objects["engagement.user"]},
+    "visits:engagement_invite": lambda world: {"pk": world.objects["visits.engagement_scheduled"]},
+    **{
+        name: lambda world: {"pk": world.objects["visits.engagement_scheduled"]}
+        for name in (
+            "visits:engagement_detail",
+            "visits:engagement_decide",
+            "visits:engagement_answer",
+            "visits:engagement_schedule",
+            "visits:engagement_cancel",
+            "visits:engagement_outcome",
+        )
+    },
+    "visits:account_engagements": lambda world: {"pk": world.objects["engagement.account"]},
+    "visits:calendar_feed_ics": lambda world: {"token": "made-up-token"},
 }
-QUERY_STRINGS = {
+QUERY_STRINGS: dict[str, str | Callable[[World], str]] = {
     "admin:autocomplete": "?app_label=visits&model_name=engagementexecutive&field_name=executive&term=",
+    "visits:request_executives": lambda world: f"?account={world.objects['engagement.account']}&executive_query=ex",
 }
 
 
@@ -447,7 +510,8 @@ def url_of(route: Route, world: World) -> str:
         raise KeyError(f"no sample values for the parameters of {route.name}: add them to URL_KWARGS")
     else:
         kwargs = {}
-    return reverse(route.name, kwargs=kwargs) + QUERY_STRINGS.get(route.name, "")
+    query = QUERY_STRINGS.get(route.name, "")
+    return reverse(route.name, kwargs=kwargs) + (query(world) if callable(query) else query)
 
 
 # --- What the database holds ----------------------------------------------------------------
@@ -599,12 +663,36 @@ class OwnedObject:
     build: Callable[[User], dict[str, Any]]
 
 
-# One row per URL of the project that names an object a user owns. None yet:
-# the role pages show only the signed-in person's own data, and the admin is
-# for program admins, who see everything (its object URLs are in the matrix
-# above with real objects). The test below fails when such a URL appears
-# without its row here.
-OWNED_OBJECTS: list[OwnedObject] = []
+# One row per URL of the project that names an object a user owns. The role
+# pages show only the signed-in person's own data, and the admin is for
+# program admins, who see everything (its object URLs are in the matrix above
+# with real objects). The test below fails when such a URL appears without its
+# row here.
+def led_by(owner: User, status: str = Engagement.Status.SCHEDULED) -> dict[str, Any]:
+    """An engagement the executive ``owner`` is asked to lead."""
+    return {"pk": EngagementFactory(executives=[owner.executive], status=status).pk}
+
+
+def of_account_managed_by(owner: User) -> dict[str, Any]:
+    """An engagement with an account the account manager ``owner`` manages."""
+    account = AccountFactory(account_manager=owner)
+    return {"pk": EngagementFactory(account=account, executives=[ExecutiveFactory()], status="scheduled").pk}
+
+
+OWNED_OBJECTS: list[OwnedObject] = [
+    OwnedObject("visits:engagement_invite", Role.EXECUTIVE, led_by),
+    OwnedObject("visits:engagement_detail", Role.EXECUTIVE, led_by),
+    OwnedObject("visits:engagement_decide", Role.EXECUTIVE, lambda owner: led_by(owner, Engagement.Status.REQUESTED)),
+    OwnedObject("visits:engagement_outcome", Role.EXECUTIVE, led_by),
+    OwnedObject("visits:engagement_answer", Role.ACCOUNT_MANAGER, of_account_managed_by),
+    OwnedObject("visits:engagement_schedule", Role.ACCOUNT_MANAGER, of_account_managed_by),
+    OwnedObject("visits:engagement_cancel", Role.ACCOUNT_MANAGER, of_account_managed_by),
+    OwnedObject(
+        "visits:account_engagements",
+        Role.ACCOUNT_MANAGER,
+        lambda owner: {"pk": AccountFactory(account_manager=owner).pk},
+    ),
+]
 
 
 def test_every_role_url_naming_an_object_says_whose_it_is():

@@ -22,27 +22,37 @@ from django.urls import URLResolver, get_resolver, reverse
 from django.utils import timezone
 from zeal import NPlusOneError
 
-from engagement.models import Account, Executive, ExecutiveContact, Program, User
+from engagement.models import Account, Executive, ExecutiveContact, Level, Program, User
 from engagement.roles import Role
-from engagement.services import invitation_token
-from engagement.tests.factories import AccountFactory, ExecutiveFactory, ProgramFactory, UserFactory
+from engagement.services import invitation_token, notification_send, notifications_mark_read
+from engagement.tests.factories import AccountFactory, ContactFactory, ExecutiveFactory, ProgramFactory, UserFactory
 from visits.models import Engagement, EngagementExecutive, EngagementType
-from visits.services import engagement_contacts_sync
+from visits.services import calendar_feed_token, engagement_approve, engagement_contacts_sync
 from visits.tests.factories import EngagementFactory, EngagementTypeFactory
 
 # Queries per page, sign-in included (session, user, roles). Change a number
 # only with the change that moves it.
 BUDGETS = {
-    "engagement:executive_home": 9,
-    "engagement:account_manager_home": 5,
-    "engagement:program_home": 9,
-    "engagement:invite": 5,
+    "engagement:executive_home": 10,
+    "engagement:account_manager_home": 6,
+    "engagement:program_home": 10,
+    "engagement:invite": 6,
+    "engagement:notifications": 6,
     "engagement:invitation_accept": 1,
-    "visits:log_contact": 5,
-    "visits:my_engagements": 7,
+    "visits:log_contact": 6,
+    "visits:my_engagements": 8,
     "visits:account_choices": 6,
     "visits:contact_choices": 5,
     "visits:colleague_choices": 6,
+    "visits:engagement_invite": 6,
+    "visits:calendar_feed": 5,
+    "visits:calendar_feed_ics": 4,
+    "visits:engagement_request": 9,
+    "visits:request_executives": 8,
+    "visits:engagement_detail": 15,
+    "visits:engagement_schedule": 17,
+    "visits:engagement_cancel": 6,
+    "visits:account_engagements": 14,
 }
 # Who looks at each page (None: a visitor who is not signed in).
 VIEWERS: dict[str, Role | None] = {
@@ -50,16 +60,31 @@ VIEWERS: dict[str, Role | None] = {
     "engagement:account_manager_home": Role.ACCOUNT_MANAGER,
     "engagement:program_home": Role.PROGRAM_ADMIN,
     "engagement:invite": Role.PROGRAM_ADMIN,
+    "engagement:notifications": Role.EXECUTIVE,
     "engagement:invitation_accept": None,
     "visits:log_contact": Role.EXECUTIVE,
     "visits:my_engagements": Role.EXECUTIVE,
     "visits:account_choices": Role.EXECUTIVE,
     "visits:contact_choices": Role.EXECUTIVE,
     "visits:colleague_choices": Role.EXECUTIVE,
+    "visits:engagement_invite": Role.EXECUTIVE,
+    "visits:calendar_feed": Role.EXECUTIVE,
+    "visits:engagement_request": Role.ACCOUNT_MANAGER,
+    "visits:request_executives": Role.ACCOUNT_MANAGER,
+    "visits:engagement_detail": Role.ACCOUNT_MANAGER,
+    "visits:engagement_schedule": Role.ACCOUNT_MANAGER,
+    "visits:engagement_cancel": Role.ACCOUNT_MANAGER,
+    "visits:account_engagements": Role.ACCOUNT_MANAGER,
+    # A calendar application, which does not sign in.
+    "visits:calendar_feed_ics": None,
 }
 # The project's URLs that are not pages with data of their own.
 NOT_BUDGETED = {
     "home": "sends each person to the home of their role",
+    "engagement:notifications_read": "POST only: marks notifications read and redirects",
+    "visits:engagement_decide": "POST only: decides, then back to the engagement (measured there)",
+    "visits:engagement_answer": "POST only: answers, then back to the engagement (measured there)",
+    "visits:engagement_outcome": "POST only: records it, then back to the engagement (measured there)",
     "healthz": "asks the database for SELECT 1, and the broker",
 }
 ENGAGEMENTS_EACH = 3
@@ -178,6 +203,50 @@ def url_of(page: str, data: ProgramData) -> str:
         # A search that finds more colleagues as the data grows, one already chosen.
         chosen = Executive.objects.exclude(user=data.viewer(Role.EXECUTIVE)).order_by("pk").first()
         return f"{reverse(page)}?colleague_query=executive&colleagues={chosen.pk}"
+    if page == "engagement:notifications":
+        # A list with something in it: read and unread, with a link and without.
+        viewer = data.viewer(Role.EXECUTIVE)
+        for n in range(3):
+            notification_send(users=[viewer], message=f"Request {n} for your time", url=reverse("home"))
+        notification_send(users=[viewer], message="Your contact is due soon")
+        notifications_mark_read(user=viewer, notification_ids=[viewer.notifications.order_by("pk")[0].pk])
+    if page == "visits:engagement_invite":
+        # Next week's visit, with a colleague and the account manager along.
+        colleague = Executive.objects.exclude(pk=data.executive.pk).order_by("pk").first()
+        engagement = EngagementFactory(
+            executives=[data.executive, colleague], status=Engagement.Status.SCHEDULED, starts_at=days_ago(-7)
+        )
+        engagement.staff.add(data.account_manager)
+        return reverse(page, kwargs={"pk": engagement.pk})
+    if page == "visits:calendar_feed":
+        calendar_feed_token(user=data.executive.user)  # the page with the address on it
+    if page == "visits:calendar_feed_ics":
+        # The measured executive's feed, which grows with the bulk engagements.
+        return reverse(page, kwargs={"token": calendar_feed_token(user=data.executive.user).token})
+    first_account = Account.objects.filter(account_manager=data.account_manager).order_by("pk").first()
+    if page == "visits:engagement_request":
+        # The form for an account, suggestions ranked among all the executives.
+        return f"{reverse(page)}?account={first_account.pk}"
+    if page == "visits:request_executives":
+        contact = ContactFactory(account=first_account, level=Level.DIRECTOR)
+        return f"{reverse(page)}?account={first_account.pk}&working_contact={contact.pk}&executive_query=executive"
+    if page in {"visits:engagement_detail", "visits:engagement_schedule", "visits:engagement_cancel"}:
+        # A meeting at the account manager's first account, with its history,
+        # people and brief; the data grows around it.
+        colleague = Executive.objects.exclude(pk=data.executive.pk).order_by("pk").first()
+        engagement = EngagementFactory(
+            account=first_account,
+            executives=[data.executive, colleague],
+            status=Engagement.Status.REQUESTED,
+            starts_at=days_ago(-7),
+            requested_by=data.account_manager,
+        )
+        engagement.contacts.add(ContactFactory(account=first_account), ContactFactory(account=first_account))
+        engagement.staff.add(data.account_manager)
+        engagement_approve(engagement=engagement, by=data.executive.user, note="Glad to")
+        return reverse(page, kwargs={"pk": engagement.pk})
+    if page == "visits:account_engagements":
+        return reverse(page, kwargs={"pk": first_account.pk})
     return reverse(page)
 
 

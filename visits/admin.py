@@ -6,10 +6,16 @@ from django.contrib import admin
 from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 
 from engagement.models import Contact, Executive
-from visits.models import Engagement, EngagementExecutive, EngagementStatusChange, EngagementType
-from visits.services import engagement_contacts_sync, engagement_delete, engagement_type_update
+from visits.models import CalendarFeed, Engagement, EngagementExecutive, EngagementStatusChange, EngagementType
+from visits.services import (
+    engagement_contacts_sync,
+    engagement_delete,
+    engagement_status_record,
+    engagement_type_update,
+)
 
 
 @admin.register(EngagementType)
@@ -62,7 +68,8 @@ class EngagementAdmin(admin.ModelAdmin):
     list_filter = ["status", "type", "purpose", "account__kind"]
     list_select_related = ["type", "account"]
     search_fields = ["account__name", "objective", "notes"]
-    autocomplete_fields = ["account", "requested_by", "staff", "contacts"]
+    autocomplete_fields = ["account", "requested_by", "staff", "contacts", "working_contact"]
+    readonly_fields = ["status_changed_at", "sequence"]
     date_hierarchy = "starts_at"
     inlines = [EngagementExecutiveInline, EngagementStatusChangeInline]
     list_per_page = 50
@@ -74,6 +81,21 @@ class EngagementAdmin(admin.ModelAdmin):
             kwargs["queryset"] = Contact.objects.select_related("account")
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
+    def save_model(self, request: HttpRequest, obj: Engagement, form: Any, change: bool) -> None:
+        status_changed = "status" in form.changed_data or not change
+        if status_changed:
+            obj.status_changed_at = timezone.now()
+        super().save_model(request, obj, form, change)
+        if status_changed:
+            # Changed by hand: the history still says who and when.
+            engagement_status_record(
+                engagement=obj,
+                from_status=form.initial.get("status", "") if change else "",
+                to_status=obj.status,
+                by=request.user,
+                note="Changed in the administration",
+            )
+
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         super().save_related(request, form, formsets, change)
         # The executives are saved only now; count the contact after them.
@@ -84,3 +106,21 @@ class EngagementAdmin(admin.ModelAdmin):
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Engagement]) -> None:
         engagement_delete(engagement_ids=queryset.values_list("pk", flat=True))
+
+
+@admin.register(CalendarFeed)
+class CalendarFeedAdmin(admin.ModelAdmin):
+    """Who has a private calendar address; deleting one stops it working.
+    The secret itself stays with its owner."""
+
+    list_display = ["user", "created_at"]
+    list_select_related = ["user"]
+    search_fields = ["user__email", "user__full_name"]
+    fields = ["user", "created_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -1,4 +1,5 @@
-"""Demo engagements: about two years of them, of every type and status."""
+"""Demo engagements: about two years of them, of every type and status, and
+for the demo logins a few that wait at each step from request to held."""
 
 from __future__ import annotations
 
@@ -6,9 +7,22 @@ import datetime as dt
 import zoneinfo
 from itertools import accumulate
 
-from engagement.demo import BATCH, DemoContext, DemoExecutive
-from visits.models import Engagement, EngagementExecutive, EngagementType
-from visits.services import engagement_contacts_sync
+from django.urls import reverse
+
+from engagement.demo import BATCH, DEMO_ACCOUNT_MANAGER_EMAIL, DEMO_EXECUTIVE_EMAIL, DemoContext, DemoExecutive
+from engagement.models import Account, Contact, Executive, Notification, User
+from visits.models import Engagement, EngagementExecutive, EngagementStatusChange, EngagementType
+from visits.services import (
+    Plan,
+    engagement_answer,
+    engagement_approve,
+    engagement_ask,
+    engagement_complete,
+    engagement_contacts_sync,
+    engagement_decline,
+    engagement_request,
+    engagement_schedule,
+)
 
 HISTORY_DAYS = 730
 # Status of an engagement, by share: most were held; some never happened; a
@@ -66,6 +80,22 @@ NOTES = [
     "Heard three complaints about the service desk hand-offs.",
     "",
 ]
+DECLINE_REASONS = [
+    "I met them last month; a second meeting this soon adds little.",
+    "Their question is about pricing: our regional VP is the better person.",
+    "Not the right level: their side sends a manager, so should we.",
+    "I am travelling all of that month; ask again in the next quarter.",
+]
+CANCEL_REASONS = [
+    "The customer postponed: their leadership meeting moved.",
+    "Our executive had to travel at short notice.",
+    "The account team agreed a call with the service lead instead.",
+    "Their reorganisation put the meeting on hold.",
+]
+NOT_HELD_REASONS = ["The customer did not come", "Called off at short notice"]
+# The customer's working-level contact sits one or two levels below the
+# executive; asked for, decided and planned engagements name one.
+WORKING_CONTACT_STATUSES = (Engagement.Status.REQUESTED, Engagement.Status.APPROVED, Engagement.Status.SCHEDULED)
 
 
 def _weighted(ctx: DemoContext, weights: dict) -> list:
@@ -81,8 +111,65 @@ def _starts_at(ctx: DemoContext, executive: DemoExecutive, days_from_today: int)
     return local.astimezone(dt.UTC)
 
 
+def _status_times(
+    ctx: DemoContext, lead: DemoExecutive, status: str, starts_at: dt.datetime, ends_at: dt.datetime, today: dt.datetime
+) -> tuple[dt.datetime, dt.datetime]:
+    """When the engagement was asked for, and since when it has been in its status."""
+    rng, status_of = ctx.rng, Engagement.Status
+    if status == status_of.REQUESTED:
+        # Most were asked in the last few days; about a third have waited
+        # over two working days, for the executive or an admin to act.
+        asked = _starts_at(ctx, lead, -min(14, 1 + int(rng.expovariate(0.4))))
+        return asked, asked
+    if status in (status_of.APPROVED, status_of.SCHEDULED):
+        asked_days_ago = rng.randint(4, 30)
+        return _starts_at(ctx, lead, -asked_days_ago), _starts_at(ctx, lead, -rng.randint(1, asked_days_ago - 1))
+    created_at = starts_at - dt.timedelta(days=rng.randint(1, 21))
+    if status in (status_of.COMPLETED, status_of.NOT_HELD):
+        # Marked within two days of its end, and never after today began.
+        return created_at, max(ends_at, min(ends_at + dt.timedelta(hours=rng.randint(1, 48)), today))
+    if status == status_of.DECLINED:
+        return created_at, min(created_at + dt.timedelta(hours=rng.randint(2, 72)), starts_at)
+    return created_at, created_at + (starts_at - created_at) * rng.uniform(0.3, 0.95)  # cancelled before it
+
+
+def _history(
+    ctx: DemoContext, engagement: Engagement, decided_by_id: int
+) -> list[tuple[str, str, int | None, dt.datetime, str]]:
+    """The status changes that led to the engagement's status, as
+    (from, to, by, at, note). A request decided or planned shows the exchange
+    that got it there: those pages are the ones people act on. A closed one
+    shows only how it ended: one row each keeps 1.5 million engagements (at
+    --scale 100) to about 1.6 million history rows."""
+    status_of, rng = Engagement.Status, ctx.rng
+    status, requester = engagement.status, engagement.requested_by_id
+    asked = ("", status_of.REQUESTED, requester, engagement.created_at, engagement.objective)
+    since = engagement.status_changed_at
+    if status == status_of.REQUESTED:
+        return [asked]
+    if status in (status_of.APPROVED, status_of.DECLINED):
+        note = rng.choice(DECLINE_REASONS) if status == status_of.DECLINED else ""
+        return [asked, (status_of.REQUESTED, status, decided_by_id, since, note)]
+    if status == status_of.SCHEDULED:
+        # Approved halfway, at the time of day it was asked.
+        approved = engagement.created_at + dt.timedelta(days=(since - engagement.created_at).days // 2)
+        return [
+            asked,
+            (status_of.REQUESTED, status_of.APPROVED, decided_by_id, approved, ""),
+            (status_of.APPROVED, status, requester, since, ""),
+        ]
+    if status == status_of.COMPLETED:
+        note = f"Held, {engagement.duration_minutes} minutes"
+    elif status == status_of.NOT_HELD:
+        note = rng.choice(NOT_HELD_REASONS)
+    else:
+        note = rng.choice(CANCEL_REASONS)
+    return [("", status, requester, since, note)]
+
+
 def seed(ctx: DemoContext) -> None:
-    """About 15,000 engagements per unit of scale, with executives, contacts and reps."""
+    """About 15,000 engagements per unit of scale, with executives, contacts,
+    reps and their history; then the demo logins' own requests."""
     rng = ctx.rng
     types = {engagement_type.slug: engagement_type for engagement_type in EngagementType.objects.all()}
     type_slugs = [slug for slug in TYPE_WEIGHTS if slug in types]
@@ -94,6 +181,11 @@ def seed(ctx: DemoContext) -> None:
     accounts = ctx.accounts
     account_ids = list(accounts)
     contacted = [e for e in executives if e.days_since_contact is not None]
+    user_of = dict(Executive.objects.values_list("pk", "user_id"))
+    contact_level = dict(
+        Contact.objects.filter(account__pk__range=(min(account_ids), max(account_ids))).values_list("pk", "level")
+    )
+    today = dt.datetime.combine(ctx.today, dt.time.min, tzinfo=dt.UTC)
 
     total = ctx.count(15000, minimum=50)
     leads = rng.choices(executives, cum_weights=active_cum, k=total)
@@ -105,7 +197,7 @@ def seed(ctx: DemoContext) -> None:
     while made < total:
         size = min(BATCH * 2, total - made)
         engagements: list[Engagement] = []
-        plans: list[tuple[list[DemoExecutive], list[int], bool]] = []
+        plans: list[tuple[list[DemoExecutive], list[int], bool, int]] = []
         for lead in leads[made : made + size]:
             status = rng.choices(outcomes, cum_weights=outcome_cum)[0]
             if lead.days_since_contact is None and status == Engagement.Status.COMPLETED:
@@ -125,7 +217,13 @@ def seed(ctx: DemoContext) -> None:
             engagement_type = types[rng.choices(type_slugs, cum_weights=type_cum)[0]]
             starts_at = _starts_at(ctx, lead, -days_ago)
             planned = engagement_type.default_duration_minutes
+            ends_at = starts_at + dt.timedelta(minutes=planned)
             held = status == Engagement.Status.COMPLETED
+            created_at, status_changed_at = _status_times(ctx, lead, status, starts_at, ends_at, today)
+            working_contact_id = None
+            if status in WORKING_CONTACT_STATUSES and account.contact_ids:
+                target = lead.level - 1.5
+                working_contact_id = min(account.contact_ids, key=lambda pk: abs(contact_level[pk] - target))
             engagements.append(
                 Engagement(
                     account_id=account_id,
@@ -133,14 +231,16 @@ def seed(ctx: DemoContext) -> None:
                     purpose=rng.choices(purposes, cum_weights=purpose_cum)[0],
                     objective=rng.choice(OBJECTIVES),
                     value_proposition=rng.choice(VALUE_PROPOSITIONS),
+                    working_contact_id=working_contact_id,
                     requested_by_id=account.manager_id if rng.random() < 0.4 else None,
                     status=status,
                     starts_at=starts_at,
-                    ends_at=starts_at + dt.timedelta(minutes=planned),
+                    ends_at=ends_at,
                     location="Customer site" if engagement_type.slug in {"on-site-visit", "ride-along"} else "",
                     duration_minutes=max(15, round(planned * rng.uniform(0.5, 1.4) / 15) * 15) if held else None,
                     notes=rng.choice(NOTES) if held else "",
-                    created_at=starts_at - dt.timedelta(days=rng.randint(1, 21)),
+                    status_changed_at=status_changed_at,
+                    created_at=created_at,
                 )
             )
             attendees = [lead]
@@ -149,19 +249,20 @@ def seed(ctx: DemoContext) -> None:
                 if other.pk != lead.pk and (not held or (other.days_since_contact or 0) <= days_ago):
                     attendees.append(other)
             contact_ids = rng.sample(account.contact_ids, min(len(account.contact_ids), rng.randint(1, 2)))
-            plans.append((attendees, contact_ids, rng.random() < 0.35))
+            plans.append((attendees, contact_ids, rng.random() < 0.35, user_of[lead.pk]))
         Engagement.objects.bulk_create(engagements, batch_size=BATCH)
         _attach(ctx, engagements, plans)
         made += size
         ctx.say(f"  {made:,} of {total:,} engagements")
+    _seed_demo_logins(ctx, types)
     # One pass at the end: each executive's last contact is refreshed once.
     contacts = engagement_contacts_sync(engagement_ids=Engagement.objects.values("pk"))
     ctx.say(f"  {contacts:,} executive contacts counted")
 
 
 def _attach(ctx: DemoContext, engagements: list[Engagement], plans: list[tuple]) -> None:
-    attendances, contacts, staff = [], [], []
-    for engagement, (attendees, contact_ids, with_rep) in zip(engagements, plans, strict=True):
+    attendances, contacts, staff, changes = [], [], [], []
+    for engagement, (attendees, contact_ids, with_rep, decided_by_id) in zip(engagements, plans, strict=True):
         for index, executive in enumerate(attendees):
             role = EngagementExecutive.Role.LEAD if index == 0 else EngagementExecutive.Role.ATTENDEE
             attendances.append(EngagementExecutive(engagement_id=engagement.pk, executive_id=executive.pk, role=role))
@@ -170,6 +271,260 @@ def _attach(ctx: DemoContext, engagements: list[Engagement], plans: list[tuple])
         if with_rep:
             manager_id = ctx.accounts[engagement.account_id].manager_id
             staff.append(Engagement.staff.through(engagement_id=engagement.pk, user_id=manager_id))
+        for from_status, to_status, by_id, at, note in _history(ctx, engagement, decided_by_id):
+            changes.append(
+                EngagementStatusChange(
+                    engagement_id=engagement.pk, from_status=from_status, to_status=to_status, by_id=by_id, at=at,
+                    note=note,
+                )
+            )  # fmt: skip
     EngagementExecutive.objects.bulk_create(attendances, batch_size=BATCH)
     Engagement.contacts.through.objects.bulk_create(contacts, batch_size=BATCH)
     Engagement.staff.through.objects.bulk_create(staff, batch_size=BATCH)
+    EngagementStatusChange.objects.bulk_create(changes, batch_size=BATCH)
+
+
+# --- The demo logins' own requests -------------------------------------------
+#
+# The account manager and the executive each find something waiting for them,
+# made through the same services as the pages use, so the history, the
+# notifications and the checks are the real ones.
+
+
+def _working_day(ctx: DemoContext, working_days: int, hour: int, minute: int, time_zone: str) -> dt.datetime:
+    """``hour``:``minute`` in ``time_zone`` on the day ``working_days`` working
+    days (Monday to Friday) after the demo's today, or before it when negative."""
+    day, step = ctx.today, 1 if working_days > 0 else -1
+    for _ in range(abs(working_days)):
+        day += dt.timedelta(days=step)
+        while day.weekday() >= 5:
+            day += dt.timedelta(days=step)
+    return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=zoneinfo.ZoneInfo(time_zone))
+
+
+def _seed_demo_logins(ctx: DemoContext, types: dict[str, EngagementType]) -> None:
+    """For am@ and exec@: a request waiting over two working days for the
+    executive's decision, a question waiting for the account manager's answer,
+    an approved request to schedule, a meeting next week with its brief, one
+    that ended on the last working day and waits to be marked held, a declined
+    request, and one held two weeks ago."""
+    manager = User.objects.get(email=DEMO_ACCOUNT_MANAGER_EMAIL)
+    executive = Executive.objects.select_related("user").get(user__email=DEMO_EXECUTIVE_EMAIL)
+    jordan = executive.user
+    accounts = list(
+        Account.objects.filter(account_manager=manager).exclude(status=Account.Status.CHURNED).order_by("pk")[:7]
+    )
+    if not accounts:
+        return
+    contacts: dict[int, list[Contact]] = {}
+    for contact in Contact.objects.filter(account__in=accounts, active=True).order_by("pk"):
+        contacts.setdefault(contact.account_id, []).append(contact)
+
+    def account(index: int) -> Account:
+        return accounts[index % len(accounts)]
+
+    def working_contact(account: Account) -> Contact | None:
+        # One or two levels below the executive, as the request form asks.
+        candidates = contacts.get(account.pk, [])
+        return min(candidates, key=lambda c: abs(c.level - (executive.level - 1.5)), default=None)
+
+    def at_manager(working_days: int, hour: int, minute: int = 0) -> dt.datetime:
+        return _working_day(ctx, working_days, hour, minute, manager.time_zone)
+
+    def at_executive(working_days: int, hour: int, minute: int = 0) -> dt.datetime:
+        return _working_day(ctx, working_days, hour, minute, jordan.time_zone)
+
+    def request(
+        index: int, slug: str, purpose: str, objective: str, value_proposition: str, starts_at: dt.datetime,
+        minutes: int, at: dt.datetime, alternative_dates: str = "",
+    ) -> Engagement:  # fmt: skip
+        engagement = engagement_request(
+            account=account(index),
+            executive=executive,
+            requested_by=manager,
+            engagement_type=types.get(slug) or next(iter(types.values())),
+            purpose=purpose,
+            objective=objective,
+            value_proposition=value_proposition,
+            starts_at=starts_at,
+            duration_minutes=minutes,
+            alternative_dates=alternative_dates,
+            working_contact=working_contact(account(index)),
+            now=at,
+        )
+        return engagement
+
+    def schedule(engagement: Engagement, at: dt.datetime, starts_at: dt.datetime, **where: str) -> Engagement:
+        # The executive, the account manager and the working-level contact meet.
+        contact = working_contact(engagement.account)
+        plan = Plan(
+            starts_at=starts_at,
+            ends_at=starts_at + dt.timedelta(minutes=engagement.planned_minutes),
+            executives=(executive,),
+            staff=(manager,),
+            contacts=(contact,) if contact else (),
+            **where,
+        )
+        return engagement_schedule(engagement=engagement, by=manager, plan=plan, now=at)
+
+    # 1. Waiting three working days for the executive's decision.
+    waiting = request(
+        0,
+        "on-site-visit",
+        Engagement.Purpose.LISTENING,
+        "Hear how the new scheduling rollout is landing with their plant managers",
+        "Their plant managers want to hear from a leader who owns the rollout, not only from the account team. "
+        "We follow up on every point they raise within a week.",
+        at_executive(12, 10),
+        120,
+        at_manager(-3, 10, 15),
+        alternative_dates="Or the Thursday after, any time after 1 pm",
+    )
+
+    # 2. The executive asked a question on the last working day; the account manager owes the answer.
+    asked = request(
+        1,
+        "executive-briefing",
+        Engagement.Purpose.RELATIONSHIP,
+        "Meet their new CIO and agree how we stay in touch",
+        "She joined this quarter and is reviewing every supplier; a peer-level conversation now sets the tone.",
+        at_executive(9, 14),
+        60,
+        at_manager(-5, 9, 30),
+    )
+    engagement_ask(
+        engagement=asked,
+        by=jordan,
+        question="Do we know where she stands on the renewal? I would rather not walk into a pricing discussion.",
+        now=at_executive(-1, 16, 40),
+    )
+
+    # 3. Approved two working days ago; the account manager has yet to schedule it.
+    approved = request(
+        2,
+        "virtual-meeting",
+        Engagement.Purpose.CONNECTING,
+        "Introduce their head of logistics to our supply-chain lead",
+        "They asked for someone who owns the roadmap; an executive opens the door, our lead takes it from there.",
+        at_executive(15, 11),
+        45,
+        at_manager(-6, 13, 5),
+    )
+    engagement_approve(engagement=approved, by=jordan, note="Happy to. Mornings suit me.", now=at_executive(-2, 9, 10))
+
+    # 4. Next week, after a question and its answer, with a brief.
+    next_week = request(
+        3,
+        "on-site-visit",
+        Engagement.Purpose.ESCALATION,
+        "Review the service escalations of the last quarter with their COO",
+        "Three escalations in a quarter; their COO wants to hear from us at her level. "
+        "The account team has the root causes and the fixes ready.",
+        at_executive(6, 10),
+        90,
+        at_manager(-12, 15, 20),
+    )
+    engagement_ask(
+        engagement=next_week,
+        by=jordan,
+        question="Are the escalations closed, or do they expect me to commit to something?",
+        now=at_executive(-10, 8, 45),
+    )
+    engagement_answer(
+        engagement=next_week,
+        by=manager,
+        answer="Two are closed, the third is fixed in the next release. They want to hear it from you.",
+        now=at_manager(-9, 11, 0),
+    )
+    engagement_approve(engagement=next_week, by=jordan, now=at_executive(-8, 17, 30))
+    next_tuesday = ctx.today + dt.timedelta(days=8 - ctx.today.weekday())
+    schedule(
+        next_week,
+        at_manager(-6, 10, 0),
+        dt.datetime.combine(next_tuesday, dt.time(10), tzinfo=jordan.tzinfo),
+        location="Their headquarters, boardroom on the 4th floor",
+        brief="Their COO is new in the role and measures suppliers on first-time fix.\n"
+        "The third escalation (the invoicing export) is fixed in the next release; say so, no more.\n"
+        f"{manager.get_short_name()} opens with the root causes; "
+        f"{jordan.get_short_name()} closes with what changes for them.",
+    )
+
+    # 5. Ended on the last working day; the account manager marks it held or not.
+    ended = request(
+        4,
+        "virtual-meeting",
+        Engagement.Purpose.LISTENING,
+        "Listen to their plans for next year and where we fit",
+        "Their planning cycle closes this month; hearing it first-hand lets us shape our proposal.",
+        at_executive(-1, 14),
+        60,
+        at_manager(-15, 9, 0),
+    )
+    engagement_approve(engagement=ended, by=jordan, now=at_executive(-13, 12, 15))
+    schedule(
+        ended,
+        at_manager(-10, 16, 0),
+        at_executive(-1, 14),
+        meeting_link="https://meet.example.com/groundwork-planning",
+        brief="They plan for growth in the north-east; ask about their new depots.",
+    )
+
+    # 6. Declined, with the reason the account team needs to find another way.
+    declined = request(
+        5,
+        "executive-briefing",
+        Engagement.Purpose.NEGOTIATION,
+        "Support the contract renewal with their CFO",
+        "Their CFO wants an executive in the room before signing; it shows the renewal matters to us.",
+        at_executive(8, 15),
+        60,
+        at_manager(-9, 14, 30),
+    )
+    engagement_decline(
+        engagement=declined,
+        by=jordan,
+        reason="A renewal is a commercial conversation: our regional VP owns their pricing. Ask her first.",
+        now=at_executive(-7, 18, 5),
+    )
+
+    # 7. Held two weeks ago, after the whole exchange.
+    held = request(
+        6,
+        "customer-journey",
+        Engagement.Purpose.RELATIONSHIP,
+        "Walk through their order-to-delivery process end to end",
+        "Seeing their sites shows where our service hand-offs slow them down.",
+        at_executive(-10, 9),
+        120,
+        at_manager(-22, 10, 0),
+    )
+    engagement_approve(engagement=held, by=jordan, now=at_executive(-20, 8, 30))
+    schedule(held, at_manager(-16, 11, 0), at_executive(-10, 9), location="Their distribution centre")
+    engagement_complete(engagement=held, by=manager, duration_minutes=135, now=at_manager(-9, 9, 15))
+
+    _notifications_read(
+        [waiting, asked, approved, next_week, ended, declined, held],
+        before=dt.datetime.combine(ctx.today, dt.time.min, tzinfo=jordan.tzinfo) - dt.timedelta(days=7),
+    )
+    ctx.say("  7 engagements of the demo logins, from request to held")
+
+
+def _notifications_read(engagements: list[Engagement], *, before: dt.datetime) -> None:
+    """Mark read what the demo logins have seen: a notification about an
+    engagement they acted on afterwards, and any from before ``before``."""
+    links = {reverse("visits:engagement_detail", kwargs={"pk": e.pk}): e.pk for e in engagements}
+    acted: dict[tuple[int, int], list[dt.datetime]] = {}
+    for engagement_id, by_id, at in EngagementStatusChange.objects.filter(engagement__in=engagements).values_list(
+        "engagement_id", "by_id", "at"
+    ):
+        acted.setdefault((engagement_id, by_id), []).append(at)
+    notifications = list(Notification.objects.filter(url__in=links))
+    for notification in notifications:
+        later = [
+            at for at in acted.get((links[notification.url], notification.user_id), []) if at > notification.created_at
+        ]
+        if later:
+            notification.read_at = min(later)
+        elif notification.created_at < before:
+            notification.read_at = notification.created_at + dt.timedelta(hours=20)
+    Notification.objects.bulk_update(notifications, ["read_at"])

@@ -43,6 +43,7 @@ class Engagement(models.Model):
 
     class Status(models.TextChoices):
         REQUESTED = "requested", "Requested"
+        QUESTION = "question", "Question asked"
         APPROVED = "approved", "Approved"
         DECLINED = "declined", "Declined"
         SCHEDULED = "scheduled", "Scheduled"
@@ -52,13 +53,29 @@ class Engagement(models.Model):
         CANCELLED = "cancelled", "Cancelled"
 
     HELD_STATUSES = (Status.COMPLETED, Status.DEBRIEFED)
-    OPEN_STATUSES = (Status.REQUESTED, Status.APPROVED, Status.SCHEDULED)
+    OPEN_STATUSES = (Status.REQUESTED, Status.QUESTION, Status.APPROVED, Status.SCHEDULED)
+    # Statuses a calendar shows: planned, held, or called off after it was planned.
+    CALENDAR_STATUSES = (Status.SCHEDULED, Status.COMPLETED, Status.DEBRIEFED, Status.NOT_HELD, Status.CANCELLED)
 
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="engagements")
     type = models.ForeignKey(EngagementType, on_delete=models.PROTECT, related_name="engagements")
     purpose = models.CharField(max_length=20, choices=Purpose.choices, default=Purpose.RELATIONSHIP)
     objective = models.CharField(max_length=300, blank=True)
     value_proposition = models.TextField(blank=True)
+    working_contact = models.ForeignKey(
+        Contact,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The customer's working-level contact, whom the executive should be one or two levels above.",
+    )
+    alternative_dates = models.CharField(
+        max_length=200, blank=True, help_text="Other dates the account manager proposed."
+    )
+    brief = models.TextField(
+        blank=True, help_text="Preparation brief: what the account team wants the executive to know beforehand."
+    )
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="engagements_requested"
     )
@@ -79,6 +96,12 @@ class Engagement(models.Model):
         null=True, blank=True, validators=[MaxValueValidator(24 * 60)], help_text="How long it actually lasted."
     )
     notes = models.TextField(blank=True)
+    status_changed_at = models.DateTimeField(
+        default=timezone.now, help_text="Since when the engagement has been in its current status."
+    )
+    sequence = models.PositiveIntegerField(
+        default=0, editable=False, help_text="Raised each time a scheduled engagement changes, for calendar invites."
+    )
     submission_key = models.UUIDField(
         null=True, blank=True, unique=True, editable=False, help_text="Makes a form sent twice create one engagement."
     )
@@ -89,6 +112,7 @@ class Engagement(models.Model):
         ordering = ["-starts_at", "-pk"]
         indexes = [
             models.Index(fields=["status", "starts_at"]),
+            models.Index(fields=["status", "status_changed_at"]),
             models.Index(fields=["account", "starts_at"]),
             models.Index(fields=["starts_at"]),
         ]
@@ -99,6 +123,13 @@ class Engagement(models.Model):
     @property
     def is_held(self) -> bool:
         return self.status in self.HELD_STATUSES
+
+    @property
+    def planned_minutes(self) -> int:
+        """How long it was planned to last: the planned end, else the type's usual length."""
+        if self.ends_at and self.ends_at > self.starts_at:
+            return int((self.ends_at - self.starts_at).total_seconds() // 60)
+        return self.type.default_duration_minutes
 
     @property
     def counts_toward_cadence(self) -> bool:
@@ -133,10 +164,22 @@ class EngagementStatusChange(models.Model):
     to_status = models.CharField(max_length=10, choices=Engagement.Status.choices)
     by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     at = models.DateTimeField(default=timezone.now)
-    note = models.CharField(max_length=300, blank=True)
+    note = models.CharField(max_length=1000, blank=True)
 
     class Meta:
         ordering = ["at", "pk"]
 
     def __str__(self) -> str:
         return f"{self.from_status or 'new'} → {self.to_status}"
+
+
+class CalendarFeed(models.Model):
+    """A user's private calendar address: whoever holds the token reads their
+    engagements, so it is long, random, and replaced when revoked."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed")
+    token = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Calendar feed of {self.user}"

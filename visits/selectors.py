@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, prefetch_related_objects
 from django.utils import timezone
 
-from engagement.models import Account, Contact, Executive
-from visits.models import Engagement
+from engagement.dates import working_days_before
+from engagement.models import Account, Contact, Executive, User
+from engagement.roles import Role, user_roles
+from visits.access import accounts_served_by, engagements_visible_to
+from visits.models import CalendarFeed, Engagement, EngagementExecutive, EngagementStatusChange
 
 ACCOUNT_SEARCH_LIMIT = 8
 
@@ -35,43 +39,249 @@ def account_contacts(*, account_ids: Iterable[int]) -> QuerySet[Contact]:
     return Contact.objects.filter(account_id__in=list(account_ids), active=True).order_by("name", "pk")
 
 
-def colleague_search(*, query: str, exclude: Executive, limit: int = ACCOUNT_SEARCH_LIMIT) -> QuerySet[Executive]:
-    """Active executives other than ``exclude`` whose name matches ``query``."""
+def executive_search(
+    *, query: str, exclude: Executive | None = None, limit: int = ACCOUNT_SEARCH_LIMIT
+) -> QuerySet[Executive]:
+    """Active executives (other than ``exclude``) whose name matches ``query``."""
     query = " ".join(query.split())
     if len(query) < 2:
         return Executive.objects.none()
     return (
         Executive.objects.filter(active=True, user__full_name__icontains=query)
-        .exclude(pk=exclude.pk)
+        .exclude(pk=exclude.pk if exclude else None)
         .select_related("user")
         .order_by("user__full_name", "pk")[:limit]
     )
 
 
-def engagement_list_for_executive(
+@dataclass(frozen=True)
+class EngagementFilters:
+    """What a list of engagements is narrowed to; every part optional."""
+
+    engagement_type_id: int | None = None
+    status: str | None = None
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    account: str = ""  # part of the account's name
+    account_id: int | None = None
+    executive: str = ""  # part of an attending executive's name
+
+
+WAITING_WORKING_DAYS = 2
+
+
+def request_waiting_cutoff(*, now: dt.datetime | None = None) -> dt.datetime:
+    """A request whose status changed before this moment has waited more than
+    two working days for its answer."""
+    return working_days_before(timezone.localtime(now or timezone.now()), WAITING_WORKING_DAYS)
+
+
+def _waiting_for(user: User, now: dt.datetime) -> Q:
+    """The engagements that wait for something ``user`` must do."""
+    roles = user_roles(user)
+    ended = Q(status=Engagement.Status.SCHEDULED, ends_at__lt=now)
+    waiting = Q(pk__in=[])
+    if Role.EXECUTIVE in roles:
+        attends = EngagementExecutive.objects.filter(executive__user=user, executive__active=True)
+        waiting |= Q(status=Engagement.Status.REQUESTED, pk__in=attends.filter(role="lead").values("engagement_id"))
+        waiting |= ended & Q(pk__in=attends.values("engagement_id"))
+    if Role.ACCOUNT_MANAGER in roles:
+        served = Q(account__in=accounts_served_by(user).values("pk"))
+        waiting |= served & (Q(status__in=[Engagement.Status.QUESTION, Engagement.Status.APPROVED]) | ended)
+    if Role.PROGRAM_ADMIN in roles:
+        # Admins decide on an executive's behalf once a request has waited too long.
+        waiting |= Q(status=Engagement.Status.REQUESTED, status_changed_at__lt=request_waiting_cutoff(now=now))
+    return waiting
+
+
+def engagement_list(
     *,
-    executive: Executive,
+    user: User,
     when: str = "past",
-    engagement_type_id: int | None = None,
-    status: str | None = None,
-    date_from: dt.date | None = None,
-    date_to: dt.date | None = None,
+    filters: EngagementFilters = EngagementFilters(),
     now: dt.datetime | None = None,
 ) -> QuerySet[Engagement]:
-    """The engagements ``executive`` attends: ``upcoming`` (soonest first) or
-    ``past`` (newest first), narrowed by the filters."""
+    """The engagements ``user`` may see: ``upcoming`` (soonest first),
+    ``waiting`` for them to act (longest waiting first), ``past`` (newest
+    first) or ``all`` (newest first), narrowed by ``filters``. Each row comes with its account, type
+    and executives."""
     now = now or timezone.now()
-    engagements = Engagement.objects.filter(attendances__executive=executive).select_related("account", "type")
-    if when == "upcoming":
+    engagements = engagements_visible_to(user).select_related("account", "type")
+    if when == "waiting":
+        engagements = engagements.filter(_waiting_for(user, now)).order_by("status_changed_at", "pk")
+    elif when == "upcoming":
         engagements = engagements.filter(starts_at__gte=now).order_by("starts_at", "pk")
+    elif when == "all":
+        engagements = engagements.order_by("-starts_at", "-pk")
     else:
         engagements = engagements.filter(starts_at__lt=now).order_by("-starts_at", "-pk")
-    if engagement_type_id:
-        engagements = engagements.filter(type_id=engagement_type_id)
-    if status:
-        engagements = engagements.filter(status=status)
-    if date_from:
-        engagements = engagements.filter(starts_at__date__gte=date_from)
-    if date_to:
-        engagements = engagements.filter(starts_at__date__lte=date_to)
-    return engagements
+    if filters.engagement_type_id:
+        engagements = engagements.filter(type_id=filters.engagement_type_id)
+    if filters.status:
+        engagements = engagements.filter(status=filters.status)
+    # Dates are the viewer's own calendar days.
+    if filters.date_from:
+        engagements = engagements.filter(starts_at__date__gte=filters.date_from)
+    if filters.date_to:
+        engagements = engagements.filter(starts_at__date__lte=filters.date_to)
+    if filters.account_id:
+        engagements = engagements.filter(account_id=filters.account_id)
+    if filters.account.strip():
+        engagements = engagements.filter(account__name__icontains=filters.account.strip())
+    if filters.executive.strip():
+        engagements = engagements.filter(
+            Exists(
+                EngagementExecutive.objects.filter(
+                    engagement=OuterRef("pk"), executive__user__full_name__icontains=filters.executive.strip()
+                )
+            )
+        )
+    return engagements.prefetch_related(
+        Prefetch(
+            "attendances",
+            queryset=EngagementExecutive.objects.select_related("executive__user").order_by("-role", "pk"),
+        )
+    )
+
+
+# A calendar feed shows this far back, so that last quarter's engagements stay
+# in a subscribed calendar, and at most this many engagements.
+CALENDAR_DAYS_BACK = 90
+CALENDAR_LIMIT = 500
+
+
+def _calendar_people() -> list[Prefetch]:
+    """What an engagement's calendar event names: its executives and staff."""
+    return [
+        Prefetch(
+            "attendances",
+            queryset=EngagementExecutive.objects.select_related("executive__user").only(
+                "engagement_id", "role", "executive_id", "executive__user_id",
+                "executive__user__email", "executive__user__full_name",
+            ),
+        ),
+        Prefetch("staff", queryset=User.objects.only("pk", "email", "full_name")),
+    ]  # fmt: skip
+
+
+def engagement_calendar_people_load(*, engagements: Iterable[Engagement]) -> None:
+    """Load the people of ``engagements`` for their calendar events, in two queries."""
+    prefetch_related_objects(list(engagements), *_calendar_people())
+
+
+def engagement_calendar_for_user(
+    *, user: User, now: dt.datetime | None = None, limit: int = CALENDAR_LIMIT
+) -> QuerySet[Engagement]:
+    """The engagements ``user`` attends as an executive, staffs or requested,
+    from ``CALENDAR_DAYS_BACK`` days ago on, soonest first: planned, held, or
+    called off after they were planned. Three queries, however many."""
+    since = (now or timezone.now()) - dt.timedelta(days=CALENDAR_DAYS_BACK)
+    theirs = (
+        Exists(EngagementExecutive.objects.filter(engagement=OuterRef("pk"), executive__user=user))
+        | Exists(Engagement.staff.through.objects.filter(engagement=OuterRef("pk"), user=user))
+        | Q(requested_by=user)
+    )
+    return (
+        Engagement.objects.filter(theirs, status__in=Engagement.CALENDAR_STATUSES, starts_at__gte=since)
+        .select_related("account", "type", "requested_by")
+        .only(
+            "pk", "status", "starts_at", "ends_at", "duration_minutes", "location", "meeting_link", "objective",
+            "brief", "sequence", "updated_at", "account__name", "type__name", "type__default_duration_minutes",
+            "requested_by__email", "requested_by__full_name",
+        )
+        .prefetch_related(*_calendar_people())
+        .order_by("starts_at", "pk")[:limit]
+    )  # fmt: skip
+
+
+def calendar_feed_of(*, user: User) -> CalendarFeed | None:
+    """The user's calendar address, if they have made one."""
+    return CalendarFeed.objects.filter(user=user).first()
+
+
+def calendar_feed_owner(*, token: str) -> User | None:
+    """The active user whose calendar address has ``token``; None for any
+    other token (unknown, replaced, or of someone no longer active)."""
+    feed = CalendarFeed.objects.filter(token=token, user__is_active=True).select_related("user").first()
+    return feed.user if feed is not None else None
+
+
+def accounts_for_request(*, user: User, query: str = "") -> QuerySet[Account]:
+    """The accounts ``user`` may ask an executive's time for, by name:
+    those they serve, or every open account for a program admin."""
+    accounts = (Account.objects.all() if Role.PROGRAM_ADMIN in user_roles(user) else accounts_served_by(user)).exclude(
+        status=Account.Status.CHURNED
+    )
+    query = " ".join(query.split())
+    if query:
+        accounts = accounts.filter(Q(name__icontains=query) | Q(crm_id__iexact=query))
+    return accounts.only("pk", "name", "kind", "tier", "region").order_by("name", "pk")
+
+
+def engagement_attendances(*, engagement: Engagement) -> list[EngagementExecutive]:
+    """Who attends from the executive side, the lead first."""
+    return list(
+        EngagementExecutive.objects.filter(engagement=engagement)
+        .select_related("executive__user")
+        .order_by("-role", "executive__user__full_name", "pk")
+    )
+
+
+def engagement_history(*, engagement: Engagement) -> list[EngagementStatusChange]:
+    """Every change of status, oldest first, with who made it: the whole exchange."""
+    return list(EngagementStatusChange.objects.filter(engagement=engagement).select_related("by").order_by("at", "pk"))
+
+
+@dataclass(frozen=True)
+class AccountBackground:
+    """What to know about an account before meeting it."""
+
+    account: Account
+    needs: list[str]
+    contacts: list[Contact]
+    recent: list[Engagement]  # the latest held engagements, newest first
+    upcoming: list[Engagement]  # open engagements to come, soonest first
+
+
+BACKGROUND_ENGAGEMENTS = 5
+
+
+def account_background(
+    *, account: Account, exclude: Engagement | None = None, now: dt.datetime | None = None
+) -> AccountBackground:
+    """The account's needs, people and engagements, recent and coming (five
+    queries), leaving out ``exclude`` (the engagement being prepared)."""
+    now = now or timezone.now()
+    engagements = (
+        Engagement.objects.filter(account=account)
+        .exclude(pk=exclude.pk if exclude else None)
+        .select_related("type")
+        .only("pk", "status", "starts_at", "notes", "objective", "type__name", "account_id")
+    )
+    recent = list(
+        engagements.filter(status__in=Engagement.HELD_STATUSES).order_by("-starts_at", "-pk")[:BACKGROUND_ENGAGEMENTS]
+    )
+    upcoming = list(
+        engagements.filter(status__in=Engagement.OPEN_STATUSES, starts_at__gte=now).order_by("starts_at", "pk")[
+            :BACKGROUND_ENGAGEMENTS
+        ]
+    )
+    prefetch_related_objects(
+        [*recent, *upcoming],
+        Prefetch(
+            "attendances",
+            queryset=EngagementExecutive.objects.select_related("executive__user").order_by("-role", "pk"),
+        ),
+    )
+    return AccountBackground(
+        account=account,
+        needs=list(account.needs.order_by("name").values_list("name", flat=True)),
+        contacts=list(account_contacts(account_ids=[account.pk])),
+        recent=recent,
+        upcoming=upcoming,
+    )
+
+
+def engagement_brief(*, engagement: Engagement) -> AccountBackground:
+    """The preparation brief's background: the account, apart from this engagement."""
+    return account_background(account=engagement.account, exclude=engagement)

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 import uuid
 import zoneinfo
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import F, Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 
 from engagement.models import Account, Contact, Executive, User
-from engagement.services import ContactFact, ProgramError, executive_contacts_replace
-from visits.models import Engagement, EngagementExecutive, EngagementStatusChange, EngagementType
+from engagement.services import ContactFact, ProgramError, executive_contacts_replace, notification_send
+from visits.models import CalendarFeed, Engagement, EngagementExecutive, EngagementStatusChange, EngagementType
 
 # How far back a contact may be logged: older ones belong to an import.
 LOG_DAYS_BACK = 365
@@ -88,6 +91,473 @@ def engagement_status_record(
     """Keep who changed an engagement's status, and when."""
     return EngagementStatusChange.objects.create(
         engagement=engagement, from_status=from_status, to_status=to_status, by=by, note=note
+    )
+
+
+# --- From request to a held engagement ------------------------------------------
+#
+# Each change of status is one conditional UPDATE: it changes the row only if
+# the engagement is still in the status the person acted on. Two people who
+# decide the same request at once both send theirs; the database lets exactly
+# one through, and the other is told what happened instead.
+
+
+def _actor(user: User | None) -> str:
+    return user.get_full_name() if user is not None else "someone"
+
+
+def _refusal(*, engagement_pk: int, doing: str) -> str:
+    """Why ``doing`` cannot happen to the engagement as it is now."""
+    current = Engagement.objects.filter(pk=engagement_pk).values_list("status", flat=True).first()
+    if current is None:
+        return "This engagement no longer exists."
+    last = (
+        EngagementStatusChange.objects.filter(engagement_id=engagement_pk, to_status=current)
+        .select_related("by")
+        .order_by("-at", "-pk")
+        .first()
+    )
+    label = Engagement.Status(current).label.lower()
+    by = f" by {_actor(last.by)}" if last is not None and last.by is not None else ""
+    if current in (Engagement.Status.APPROVED, Engagement.Status.DECLINED) and doing in DECISIONS:
+        return f"This request was already decided: {label}{by}. Nothing was changed."
+    return f"This engagement cannot be {doing} now: it is {label}{by}. Nothing was changed."
+
+
+DECISIONS = ("approved", "declined", "sent back with a question")
+
+
+def _transition(
+    *,
+    engagement: Engagement,
+    allowed_from: Iterable[str],
+    to_status: str,
+    doing: str,
+    by: User | None,
+    note: str = "",
+    now: dt.datetime | None = None,
+    **changes: object,
+) -> Engagement:
+    """Move ``engagement`` from the status it was read in to ``to_status``,
+    with ``changes``, if that status is one of ``allowed_from`` and nobody
+    changed it since. Records who did it and why; raises ProgramError otherwise."""
+    seen = engagement.status
+    if seen not in allowed_from:
+        raise ProgramError(_refusal(engagement_pk=engagement.pk, doing=doing))
+    now = now or timezone.now()
+    claimed = Engagement.objects.filter(pk=engagement.pk, status=seen).update(
+        status=to_status, status_changed_at=now, updated_at=now, **changes
+    )
+    if claimed != 1:
+        raise ProgramError(_refusal(engagement_pk=engagement.pk, doing=doing))
+    # Only what the UPDATE changed: the account and type already loaded stay.
+    engagement.refresh_from_db(fields=["status", "status_changed_at", "updated_at", "sequence", *changes])
+    EngagementStatusChange.objects.create(
+        engagement=engagement, from_status=seen, to_status=to_status, by=by, at=now, note=note.strip()
+    )
+    return engagement
+
+
+def _required(text: str, message: str) -> str:
+    text = text.strip()
+    if not text:
+        raise ProgramError(message)
+    return text
+
+
+def engagement_executive_users(*, engagement: Engagement) -> list[User]:
+    """The users of the executives who attend or are asked, lead first."""
+    return [
+        attendance.executive.user
+        for attendance in EngagementExecutive.objects.filter(engagement=engagement)
+        .select_related("executive__user")
+        .order_by("-role", "pk")
+    ]
+
+
+def _attendee_users(engagement: Engagement) -> list[User]:
+    """Everyone who would be in the room from our side."""
+    return [*engagement_executive_users(engagement=engagement), *User.objects.filter(engagements_staffed=engagement)]
+
+
+def _account_team(engagement: Engagement) -> list[User]:
+    """Who asked for the engagement and who manages its account."""
+    return list(
+        User.objects.filter(Q(pk=engagement.requested_by_id) | Q(managed_accounts=engagement.account_id)).distinct()
+    )
+
+
+def _link(engagement: Engagement) -> str:
+    return reverse("visits:engagement_detail", kwargs={"pk": engagement.pk})
+
+
+def _local(moment: dt.datetime, user: User | None) -> str:
+    moment = moment.astimezone(user.tzinfo) if user is not None else timezone.localtime(moment)
+    return f"{moment:%a %-d %b %Y, %H:%M}"
+
+
+@transaction.atomic
+def engagement_request(
+    *,
+    account: Account,
+    executive: Executive,
+    requested_by: User,
+    engagement_type: EngagementType,
+    purpose: str,
+    objective: str,
+    value_proposition: str,
+    starts_at: dt.datetime,
+    duration_minutes: int,
+    alternative_dates: str = "",
+    working_contact: Contact | None = None,
+    submission_key: uuid.UUID | None = None,
+    now: dt.datetime | None = None,
+) -> Engagement:
+    """Ask ``executive`` for their time with ``account``. The executive is told
+    in the app; the request waits for their decision. The same
+    ``submission_key`` sent twice returns the first request."""
+    if submission_key is not None:
+        existing = Engagement.objects.filter(submission_key=submission_key).first()
+        if existing is not None:
+            return existing
+    now = now or timezone.now()
+    if starts_at <= now:
+        raise ProgramError("Propose a date in the future.")
+    if not executive.active:
+        raise ProgramError(f"{executive} is no longer in the program: choose another executive.")
+    if working_contact is not None and working_contact.account_id != account.pk:
+        raise ProgramError("The working-level contact must be someone at this account.")
+    objective = _required(objective, "Say what the meeting should achieve.")
+    value_proposition = _required(value_proposition, "Say why this executive, and what the customer gains.")
+    try:
+        with transaction.atomic():
+            engagement = Engagement.objects.create(
+                account=account,
+                type=engagement_type,
+                purpose=purpose,
+                objective=objective,
+                value_proposition=value_proposition,
+                working_contact=working_contact,
+                alternative_dates=alternative_dates.strip(),
+                requested_by=requested_by,
+                status=Engagement.Status.REQUESTED,
+                status_changed_at=now,
+                created_at=now,
+                starts_at=starts_at,
+                ends_at=starts_at + dt.timedelta(minutes=duration_minutes),
+                submission_key=submission_key,
+            )
+    except IntegrityError:
+        # The same form, sent twice at once: the other request made it.
+        if submission_key is None:
+            raise
+        return Engagement.objects.get(submission_key=submission_key)
+    EngagementExecutive.objects.create(engagement=engagement, executive=executive, role=EngagementExecutive.Role.LEAD)
+    EngagementStatusChange.objects.create(
+        engagement=engagement, from_status="", to_status=Engagement.Status.REQUESTED, by=requested_by, at=now,
+        note=objective,
+    )  # fmt: skip
+    notification_send(
+        users=[executive.user],
+        message=f"{_actor(requested_by)} asks for your time with {account}: {objective}",
+        url=_link(engagement),
+        now=now,
+    )
+    return engagement
+
+
+def _decide(
+    *, engagement: Engagement, by: User, to_status: str, doing: str, note: str, message: str, now: dt.datetime | None
+) -> Engagement:
+    """The executive's answer to a request, which goes back to the account team."""
+    now = now or timezone.now()
+    engagement = _transition(
+        engagement=engagement,
+        allowed_from=[Engagement.Status.REQUESTED],
+        to_status=to_status,
+        doing=doing,
+        by=by,
+        note=note,
+        now=now,
+    )
+    notification_send(users=_account_team(engagement), message=message, url=_link(engagement), exclude=by, now=now)
+    return engagement
+
+
+@transaction.atomic
+def engagement_approve(
+    *, engagement: Engagement, by: User, note: str = "", now: dt.datetime | None = None
+) -> Engagement:
+    """Agree to a request; the account team can schedule it."""
+    return _decide(
+        engagement=engagement,
+        by=by,
+        to_status=Engagement.Status.APPROVED,
+        doing="approved",
+        note=note,
+        message=f"{_actor(by)} agreed to meet {engagement.account}: schedule it.",
+        now=now,
+    )
+
+
+@transaction.atomic
+def engagement_decline(*, engagement: Engagement, by: User, reason: str, now: dt.datetime | None = None) -> Engagement:
+    """Turn a request down, saying why."""
+    reason = _required(reason, "Say why you decline, so the account team can find another way.")
+    return _decide(
+        engagement=engagement,
+        by=by,
+        to_status=Engagement.Status.DECLINED,
+        doing="declined",
+        note=reason,
+        message=f"{_actor(by)} declined the meeting with {engagement.account}: {reason}",
+        now=now,
+    )
+
+
+@transaction.atomic
+def engagement_ask(*, engagement: Engagement, by: User, question: str, now: dt.datetime | None = None) -> Engagement:
+    """Send a request back to the account team with a question."""
+    question = _required(question, "Write the question for the account manager.")
+    return _decide(
+        engagement=engagement,
+        by=by,
+        to_status=Engagement.Status.QUESTION,
+        doing="sent back with a question",
+        note=question,
+        message=f"{_actor(by)} has a question about the meeting with {engagement.account}: {question}",
+        now=now,
+    )
+
+
+@transaction.atomic
+def engagement_answer(*, engagement: Engagement, by: User, answer: str, now: dt.datetime | None = None) -> Engagement:
+    """Answer the executive's question; the request goes back to them."""
+    answer = _required(answer, "Write your answer to the question.")
+    engagement = _transition(
+        engagement=engagement,
+        allowed_from=[Engagement.Status.QUESTION],
+        to_status=Engagement.Status.REQUESTED,
+        doing="answered",
+        by=by,
+        note=answer,
+        now=now,
+    )
+    notification_send(
+        users=engagement_executive_users(engagement=engagement)[:1],
+        message=f"{_actor(by)} answered your question about {engagement.account}: {answer}",
+        url=_link(engagement),
+        exclude=by,
+        now=now,
+    )
+    return engagement
+
+
+@dataclass(frozen=True)
+class Plan:
+    """When, where and with whom a meeting takes place."""
+
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    location: str = ""
+    meeting_link: str = ""
+    executives: tuple[Executive, ...] = ()
+    staff: tuple[User, ...] = ()
+    contacts: tuple[Contact, ...] = ()
+    brief: str = ""
+
+
+def _plan_check(*, engagement: Engagement, plan: Plan, now: dt.datetime) -> None:
+    if plan.starts_at <= now:
+        raise ProgramError("Choose a start in the future.")
+    if plan.ends_at <= plan.starts_at:
+        raise ProgramError("The end must come after the start.")
+    if not (plan.location.strip() or plan.meeting_link.strip()):
+        raise ProgramError("Say where it takes place: a place, a meeting link, or both.")
+    if any(contact.account_id != engagement.account_id for contact in plan.contacts):
+        raise ProgramError("Choose people from this account.")
+    if any(not executive.active for executive in plan.executives):
+        raise ProgramError("An executive you chose is no longer in the program.")
+
+
+def _plan_apply(*, engagement: Engagement, plan: Plan) -> list[User]:
+    """Set who attends; returns the users of executives and staff now attending."""
+    lead = EngagementExecutive.objects.filter(engagement=engagement, role=EngagementExecutive.Role.LEAD).first()
+    keep = {lead.executive_id} if lead else set()
+    wanted = {executive.pk for executive in plan.executives} | keep
+    EngagementExecutive.objects.filter(engagement=engagement).exclude(executive_id__in=wanted).delete()
+    present = set(EngagementExecutive.objects.filter(engagement=engagement).values_list("executive_id", flat=True))
+    EngagementExecutive.objects.bulk_create(
+        EngagementExecutive(engagement=engagement, executive_id=pk) for pk in sorted(wanted - present)
+    )
+    # Replaced row by row through the link tables: who attended before is read once, in the caller.
+    for through, column, chosen in (
+        (Engagement.staff.through, "user_id", plan.staff),
+        (Engagement.contacts.through, "contact_id", plan.contacts),
+    ):
+        through.objects.filter(engagement=engagement).delete()
+        through.objects.bulk_create(
+            through(engagement_id=engagement.pk, **{column: pk}) for pk in sorted({item.pk for item in chosen})
+        )
+    return _attendee_users(engagement)
+
+
+def _plan_changes(plan: Plan) -> dict[str, object]:
+    return {
+        "starts_at": plan.starts_at,
+        "ends_at": plan.ends_at,
+        "location": plan.location.strip(),
+        "meeting_link": plan.meeting_link.strip(),
+        "brief": plan.brief.strip(),
+    }
+
+
+@transaction.atomic
+def engagement_schedule(*, engagement: Engagement, by: User, plan: Plan, now: dt.datetime | None = None) -> Engagement:
+    """Fix an approved engagement's time, place and attendees; everyone
+    attending is told."""
+    now = now or timezone.now()
+    _plan_check(engagement=engagement, plan=plan, now=now)
+    engagement = _transition(
+        engagement=engagement,
+        allowed_from=[Engagement.Status.APPROVED],
+        to_status=Engagement.Status.SCHEDULED,
+        doing="scheduled",
+        by=by,
+        note=f"For {_local(plan.starts_at, by)}",
+        now=now,
+        **_plan_changes(plan),
+    )
+    attendees = _plan_apply(engagement=engagement, plan=plan)
+    notification_send(
+        users=attendees,
+        message=f"Scheduled: {engagement.type} with {engagement.account}, {_local(plan.starts_at, None)}.",
+        url=_link(engagement),
+        exclude=by,
+        now=now,
+    )
+    return engagement
+
+
+@transaction.atomic
+def engagement_reschedule(
+    *, engagement: Engagement, by: User, plan: Plan, reason: str, now: dt.datetime | None = None
+) -> Engagement:
+    """Change a scheduled engagement's time, place or attendees, saying why.
+    Everyone attending before or after is told, and calendar invites are
+    raised to a new SEQUENCE."""
+    now = now or timezone.now()
+    reason = _required(reason, "Say why it changes: the attendees are told.")
+    _plan_check(engagement=engagement, plan=plan, now=now)
+    before = _attendee_users(engagement)
+    engagement = _transition(
+        engagement=engagement,
+        allowed_from=[Engagement.Status.SCHEDULED],
+        to_status=Engagement.Status.SCHEDULED,
+        doing="rescheduled",
+        by=by,
+        note=f"Moved to {_local(plan.starts_at, by)}: {reason}",
+        now=now,
+        sequence=F("sequence") + 1,
+        **_plan_changes(plan),
+    )
+    after = _plan_apply(engagement=engagement, plan=plan)
+    notification_send(
+        users=[*before, *after],
+        message=(
+            f"Changed: {engagement.type} with {engagement.account} is now {_local(plan.starts_at, None)}. {reason}"
+        ),
+        url=_link(engagement),
+        exclude=by,
+        now=now,
+    )
+    return engagement
+
+
+@transaction.atomic
+def engagement_cancel(*, engagement: Engagement, by: User, reason: str, now: dt.datetime | None = None) -> Engagement:
+    """Call off an engagement that has not taken place, saying why."""
+    reason = _required(reason, "Say why it is cancelled: the attendees are told.")
+    was_scheduled = engagement.status == Engagement.Status.SCHEDULED
+    engagement = _transition(
+        engagement=engagement,
+        allowed_from=Engagement.OPEN_STATUSES,
+        to_status=Engagement.Status.CANCELLED,
+        doing="cancelled",
+        by=by,
+        note=reason,
+        now=now,
+        # A calendar only replaces the invite it has with a higher SEQUENCE.
+        sequence=F("sequence") + (1 if was_scheduled else 0),
+    )
+    notification_send(
+        users=[*_attendee_users(engagement), *_account_team(engagement)],
+        message=f"Cancelled: {engagement.type} with {engagement.account}. {reason}",
+        url=_link(engagement),
+        exclude=by,
+        now=now,
+    )
+    return engagement
+
+
+def _ended_check(engagement: Engagement, now: dt.datetime, by: User) -> None:
+    ends_at = engagement.ends_at or engagement.starts_at
+    if engagement.status == Engagement.Status.SCHEDULED and ends_at > now:
+        raise ProgramError(f"It can be marked once it has ended, after {_local(ends_at, by)}.")
+
+
+@transaction.atomic
+def engagement_complete(
+    *, engagement: Engagement, by: User, duration_minutes: int, now: dt.datetime | None = None
+) -> Engagement:
+    """Record that a scheduled engagement took place, and how long it lasted.
+    It counts toward the cadence of every executive who attended."""
+    now = now or timezone.now()
+    if not 0 < duration_minutes <= 24 * 60:
+        raise ProgramError("Give the actual length, between a few minutes and a day.")
+    _ended_check(engagement, now, by)
+    engagement = _transition(
+        engagement=engagement,
+        allowed_from=[Engagement.Status.SCHEDULED],
+        to_status=Engagement.Status.COMPLETED,
+        doing="marked held",
+        by=by,
+        note=f"Held, {duration_minutes} minutes",
+        now=now,
+        duration_minutes=duration_minutes,
+    )
+    engagement_contacts_sync(engagement_ids=[engagement.pk])
+    return engagement
+
+
+NOT_HELD_REASONS = [
+    ("no_show", "The customer did not come"),
+    ("cancelled", "Called off at short notice"),
+    ("other", "Another reason"),
+]
+
+
+@transaction.atomic
+def engagement_not_held(
+    *, engagement: Engagement, by: User, reason: str, note: str = "", now: dt.datetime | None = None
+) -> Engagement:
+    """Record that a scheduled engagement did not take place."""
+    now = now or timezone.now()
+    reasons = dict(NOT_HELD_REASONS)
+    if reason not in reasons:
+        raise ProgramError("Choose why it did not take place.")
+    if reason == "other" and not note.strip():
+        raise ProgramError("Say what happened.")
+    _ended_check(engagement, now, by)
+    return _transition(
+        engagement=engagement,
+        allowed_from=[Engagement.Status.SCHEDULED],
+        to_status=Engagement.Status.NOT_HELD,
+        doing="marked not held",
+        by=by,
+        note=" — ".join(part for part in (reasons[reason], note.strip()) if part),
+        now=now,
+        sequence=F("sequence") + 1,
     )
 
 
@@ -169,3 +639,33 @@ def engagement_log_contact(
             raise
         return Engagement.objects.get(submission_key=submission_key)
     return engagement
+
+
+def _calendar_feed_secret() -> str:
+    # 32 random bytes: the address is the only credential, and cannot be guessed.
+    return secrets.token_urlsafe(32)
+
+
+def calendar_feed_token(*, user: User) -> CalendarFeed:
+    """The user's private calendar address, made the first time it is asked for.
+
+    Two requests making it at once make one: the second finds the first's.
+    """
+    feed = CalendarFeed.objects.filter(user=user).first()
+    if feed is not None:
+        return feed
+    try:
+        with transaction.atomic():
+            return CalendarFeed.objects.create(user=user, token=_calendar_feed_secret())
+    except IntegrityError:
+        # The other request made it between our read and our insert.
+        return CalendarFeed.objects.get(user=user)
+
+
+def calendar_feed_revoke(*, user: User) -> CalendarFeed:
+    """Give the user a new calendar address: the old one stops working at once,
+    and every calendar subscribed to it stops updating."""
+    replaced = CalendarFeed.objects.filter(user=user).update(token=_calendar_feed_secret(), created_at=timezone.now())
+    if not replaced:
+        return calendar_feed_token(user=user)
+    return CalendarFeed.objects.get(user=user)

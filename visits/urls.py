@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from visits import views
+from visits import calendar_views, views
 
 app_name = "visits"
 
@@ -12,4 +12,16 @@ urlpatterns = [
     path("engagements/log/accounts/", views.account_choices, name="account_choices"),
     path("engagements/log/contacts/", views.contact_choices, name="contact_choices"),
     path("engagements/log/colleagues/", views.colleague_choices, name="colleague_choices"),
+    path("engagements/request/", views.engagement_request_view, name="engagement_request"),
+    path("engagements/request/executives/", views.request_executives, name="request_executives"),
+    path("engagements/<int:pk>/", views.engagement_detail, name="engagement_detail"),
+    path("engagements/<int:pk>/decide/", views.engagement_decide, name="engagement_decide"),
+    path("engagements/<int:pk>/answer/", views.engagement_answer_view, name="engagement_answer"),
+    path("engagements/<int:pk>/schedule/", views.engagement_schedule_view, name="engagement_schedule"),
+    path("engagements/<int:pk>/cancel/", views.engagement_cancel_view, name="engagement_cancel"),
+    path("engagements/<int:pk>/outcome/", views.engagement_outcome, name="engagement_outcome"),
+    path("accounts/<int:pk>/", views.account_engagements, name="account_engagements"),
+    path("engagements/<int:pk>/invite.ics", calendar_views.engagement_invite, name="engagement_invite"),
+    path("calendar/", calendar_views.calendar_feed, name="calendar_feed"),
+    path("calendar/<str:token>.ics", calendar_views.calendar_feed_ics, name="calendar_feed_ics"),
 ]

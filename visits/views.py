@@ -1,34 +1,71 @@
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Any
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from engagement.access import get_executive_for_user
+from engagement.access import executive_view, row_id
 from engagement.dates import local_today
-from engagement.models import Account, Executive
+from engagement.models import Account, Contact, Executive
 from engagement.roles import Role, role_required
+from engagement.selectors import executive_suggestions
 from engagement.services import ProgramError
-from visits.forms import DURATIONS, EngagementFilterForm, LogContactForm
-from visits.selectors import account_contacts, account_search, colleague_search, engagement_list_for_executive
-from visits.services import engagement_log_contact
-
-
-def _as_int(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+from visits.access import account_view, engagement_rights, engagement_view, get_account_for_user
+from visits.forms import (
+    DURATIONS,
+    VALUE_PROPOSITION_PROMPTS,
+    AnswerForm,
+    DecisionForm,
+    EngagementFilterForm,
+    EngagementRequestForm,
+    LogContactForm,
+    OutcomeForm,
+    ReasonForm,
+    ScheduleForm,
+)
+from visits.models import Engagement, EngagementExecutive
+from visits.selectors import (
+    EngagementFilters,
+    account_background,
+    account_contacts,
+    account_search,
+    accounts_for_request,
+    engagement_attendances,
+    engagement_brief,
+    engagement_history,
+    engagement_list,
+    executive_search,
+    request_waiting_cutoff,
+)
+from visits.services import (
+    Plan,
+    engagement_answer,
+    engagement_approve,
+    engagement_ask,
+    engagement_cancel,
+    engagement_complete,
+    engagement_decline,
+    engagement_log_contact,
+    engagement_not_held,
+    engagement_request,
+    engagement_reschedule,
+    engagement_schedule,
+)
 
 
 def _account_context(*, query: str, selected_id: Any, chosen_contacts: list[str]) -> dict[str, Any]:
     """The account search results with the chosen account kept first, and its people."""
-    selected_pk = _as_int(selected_id)
+    selected_pk = row_id(selected_id)
     selected = (
         Account.objects.filter(pk=selected_pk).only("pk", "name", "kind", "tier", "region").first()
         if selected_pk is not None
@@ -44,23 +81,26 @@ def _account_context(*, query: str, selected_id: Any, chosen_contacts: list[str]
     }
 
 
-def _colleague_context(*, executive: Executive, query: str, chosen_ids: list[str]) -> dict[str, Any]:
-    """Colleagues matching the search, with those already chosen kept first and ticked."""
-    chosen_pks = [pk for pk in (_as_int(value) for value in chosen_ids) if pk is not None]
+def _colleague_context(*, executive: Executive | None, query: str, chosen_ids: list[str]) -> dict[str, Any]:
+    """Executives matching the search, other than ``executive``, with those
+    already chosen kept first and ticked."""
+    chosen_pks = [pk for pk in (row_id(value) for value in chosen_ids) if pk is not None]
     chosen = list(
-        Executive.objects.filter(pk__in=chosen_pks, active=True).exclude(pk=executive.pk).select_related("user")
+        Executive.objects.filter(pk__in=chosen_pks, active=True)
+        .exclude(pk=executive.pk if executive else None)
+        .select_related("user")
         if chosen_pks
         else []
     )
-    found = [colleague for colleague in colleague_search(query=query, exclude=executive) if colleague not in chosen]
+    found = [colleague for colleague in executive_search(query=query, exclude=executive) if colleague not in chosen]
     return {"colleague_query": query, "colleagues": chosen + found, "chosen_colleagues": {c.pk for c in chosen}}
 
 
 @role_required(Role.EXECUTIVE)
 @require_http_methods(["GET", "POST"])
-def log_contact(request: HttpRequest) -> HttpResponse:
+@executive_view
+def log_contact(request: HttpRequest, executive: Executive) -> HttpResponse:
     """Log a contact already held: phone first, under a minute."""
-    executive = get_executive_for_user(request.user)
     today = local_today(executive.time_zone)
     data = request.POST
     if request.method == "POST" and "search" in data:
@@ -123,12 +163,16 @@ def contact_choices(request: HttpRequest) -> HttpResponse:
     return render(request, "visits/includes/contact_choices.html", context)
 
 
-@role_required(Role.EXECUTIVE)
+@role_required(Role.EXECUTIVE, Role.ACCOUNT_MANAGER, Role.PROGRAM_ADMIN)
 @require_GET
 def colleague_choices(request: HttpRequest) -> HttpResponse:
-    """Colleagues matching the search, as checkboxes (HTMX)."""
+    """Executives matching the search, as checkboxes (HTMX): colleagues on
+    the log form, attendees on the schedule form."""
+    lead = row_id(request.GET.get("lead"))
     context = _colleague_context(
-        executive=get_executive_for_user(request.user),
+        executive=Executive.objects.filter(pk=lead).first()
+        if lead is not None
+        else Executive.objects.filter(user=request.user).first(),
         query=request.GET.get("colleague_query", ""),
         chosen_ids=request.GET.getlist("colleagues"),
     )
@@ -138,22 +182,27 @@ def colleague_choices(request: HttpRequest) -> HttpResponse:
 ENGAGEMENTS_PER_PAGE = 25
 
 
-@role_required(Role.EXECUTIVE)
-@require_GET
-def my_engagements(request: HttpRequest) -> HttpResponse:
-    """The executive's engagements, upcoming or past, with filters."""
-    executive = get_executive_for_user(request.user)
-    when = "upcoming" if request.GET.get("when") == "upcoming" else "past"
-    filters = EngagementFilterForm(request.GET or None)
-    chosen = filters.cleaned_data if filters.is_bound and filters.is_valid() else {}
-    engagements = engagement_list_for_executive(
-        executive=executive,
-        when=when,
+def _filters_of(chosen: dict[str, Any], **fixed: Any) -> EngagementFilters:
+    return EngagementFilters(
         engagement_type_id=chosen["type"].pk if chosen.get("type") else None,
         status=chosen.get("status") or None,
         date_from=chosen.get("date_from"),
         date_to=chosen.get("date_to"),
+        account=chosen.get("account") or "",
+        executive=chosen.get("executive") or "",
+        **fixed,
     )
+
+
+@role_required(Role.EXECUTIVE, Role.ACCOUNT_MANAGER, Role.PROGRAM_ADMIN)
+@require_GET
+def my_engagements(request: HttpRequest) -> HttpResponse:
+    """The engagements of the signed-in person: waiting for them, upcoming or
+    past, with filters."""
+    when = request.GET.get("when") if request.GET.get("when") in LIST_TABS else "past"
+    filters = EngagementFilterForm(request.GET or None)
+    chosen = filters.cleaned_data if filters.is_bound and filters.is_valid() else {}
+    engagements = engagement_list(user=request.user, when=when, filters=_filters_of(chosen))
     page = Paginator(engagements, ENGAGEMENTS_PER_PAGE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -161,5 +210,355 @@ def my_engagements(request: HttpRequest) -> HttpResponse:
         request,
         "visits/my_engagements.html",
         {"page": page, "filters": filters, "when": when, "filtered": bool(chosen and any(chosen.values())),
-         "query": query.urlencode()},
+         "query": query.urlencode(), "waiting_cutoff": request_waiting_cutoff()},
     )  # fmt: skip
+
+
+# --- From request to a held engagement --------------------------------------------------
+
+EVERY_ROLE = (Role.EXECUTIVE, Role.ACCOUNT_MANAGER, Role.PROGRAM_ADMIN)
+LIST_TABS = ("waiting", "upcoming", "past")
+
+
+def _open_load() -> Subquery:
+    """How many open engagements an executive (the outer row) is asked to or attends."""
+    return Coalesce(
+        Subquery(
+            EngagementExecutive.objects.filter(
+                executive_id=OuterRef("pk"),
+                engagement__status__in=Engagement.OPEN_STATUSES,
+                engagement__starts_at__gte=timezone.now(),
+            )
+            .values("executive_id")
+            .annotate(n=Count("pk"))
+            .values("n")[:1]
+        ),
+        0,
+    )
+
+
+def _executive_choices(*, account: Account, working_contact_id: Any, query: str, chosen_id: Any) -> dict[str, Any]:
+    """Suggested executives for ``account``, with reasons; then those matching the search."""
+    contact = (
+        Contact.objects.filter(pk=row_id(working_contact_id), account=account).first()
+        if row_id(working_contact_id) is not None
+        else None
+    )
+    suggestions = executive_suggestions(
+        account=account, contact_level=contact.level if contact else None, load=_open_load()
+    )
+    shown = {suggestion.executive.pk for suggestion in suggestions}
+    chosen_pk = row_id(chosen_id)
+    chosen = (
+        Executive.objects.filter(pk=chosen_pk, active=True).exclude(pk__in=shown).select_related("user").first()
+        if chosen_pk is not None
+        else None
+    )
+    found = [
+        executive
+        for executive in executive_search(query=query)
+        if executive.pk not in shown and (chosen is None or executive.pk != chosen.pk)
+    ]
+    return {
+        "suggestions": suggestions,
+        "working_contact": contact,
+        "other_executives": ([chosen] if chosen else []) + found,
+        "executive_query": query,
+        "chosen_executive": chosen_pk,
+    }
+
+
+@role_required(Role.ACCOUNT_MANAGER, Role.PROGRAM_ADMIN)
+@require_http_methods(["GET", "POST"])
+def engagement_request_view(request: HttpRequest) -> HttpResponse:
+    """Ask an executive for their time with one of your accounts."""
+    data = request.POST if request.method == "POST" else request.GET
+    account = get_account_for_user(request.user, data.get("account"), missing_ok=True)
+    if account is None:
+        query = request.GET.get("q", "")
+        page = Paginator(accounts_for_request(user=request.user, query=query), ENGAGEMENTS_PER_PAGE).get_page(
+            request.GET.get("page")
+        )
+        return render(request, "visits/request_account.html", {"page": page, "q": query, "query": f"q={query}"})
+    now = timezone.now()
+    if request.method == "POST" and "search" not in data:
+        form = EngagementRequestForm(data, account=account, now=now)
+        if form.is_valid():
+            try:
+                engagement = engagement_request(
+                    account=account,
+                    executive=form.cleaned_data["executive"],
+                    requested_by=request.user,
+                    engagement_type=form.cleaned_data["type"],
+                    purpose=form.cleaned_data["purpose"],
+                    objective=form.cleaned_data["objective"],
+                    value_proposition=form.cleaned_data["value_proposition"],
+                    starts_at=form.cleaned_data["starts_at"],
+                    duration_minutes=form.cleaned_data["duration_minutes"],
+                    alternative_dates=form.cleaned_data["alternative_dates"],
+                    working_contact=form.cleaned_data["working_contact"],
+                    submission_key=form.cleaned_data["submission_key"],
+                )
+            except ProgramError as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(request, f"Request sent to {form.cleaned_data['executive']}. You will hear back here.")
+                return redirect("visits:engagement_detail", pk=engagement.pk)
+    elif request.method == "POST":
+        # Searching for an executive without JavaScript: keep everything typed.
+        form = EngagementRequestForm(initial=data.dict(), account=account, now=now)
+    else:
+        form = EngagementRequestForm(initial={"submission_key": uuid.uuid4()}, account=account, now=now)
+    choices = _executive_choices(
+        account=account,
+        working_contact_id=data.get("working_contact"),
+        query=data.get("executive_query", ""),
+        chosen_id=data.get("executive"),
+    )
+    return render(
+        request,
+        "visits/request.html",
+        {"form": form, "account": account, "prompts": VALUE_PROPOSITION_PROMPTS, **choices},
+    )
+
+
+@role_required(Role.ACCOUNT_MANAGER, Role.PROGRAM_ADMIN)
+@require_GET
+def request_executives(request: HttpRequest) -> HttpResponse:
+    """The suggested executives and the search results, as radio buttons (HTMX)."""
+    account = get_account_for_user(request.user, request.GET.get("account"))
+    choices = _executive_choices(
+        account=account,
+        working_contact_id=request.GET.get("working_contact"),
+        query=request.GET.get("executive_query", ""),
+        chosen_id=request.GET.get("executive"),
+    )
+    return render(request, "visits/includes/executive_choices.html", {"account": account, **choices})
+
+
+def _detail_context(request: HttpRequest, engagement: Engagement) -> dict[str, Any]:
+    now = timezone.now()
+    rights = engagement_rights(request.user, engagement)
+    status = engagement.status
+    ended = (engagement.ends_at or engagement.starts_at) <= now
+    return {
+        "engagement": engagement,
+        "rights": rights,
+        "attendances": engagement_attendances(engagement=engagement),
+        "staff": list(engagement.staff.order_by("full_name")),
+        "contacts": list(engagement.contacts.order_by("name")),
+        "history": engagement_history(engagement=engagement),
+        "brief": engagement_brief(engagement=engagement),
+        "can_decide": rights.decide and status == Engagement.Status.REQUESTED,
+        "can_answer": rights.manage and status == Engagement.Status.QUESTION,
+        "can_schedule": rights.manage and status == Engagement.Status.APPROVED,
+        "can_reschedule": rights.manage and status == Engagement.Status.SCHEDULED,
+        "can_cancel": rights.manage and status in Engagement.OPEN_STATUSES,
+        "can_record_outcome": rights.complete and status == Engagement.Status.SCHEDULED and ended,
+        "waiting_too_long": status == Engagement.Status.REQUESTED
+        and engagement.status_changed_at < request_waiting_cutoff(now=now),
+        "in_calendar": status in Engagement.CALENDAR_STATUSES,
+        "decision_form": DecisionForm(),
+        "answer_form": AnswerForm(),
+        "outcome_form": OutcomeForm(initial={"duration_minutes": engagement.planned_minutes}),
+    }
+
+
+@role_required(*EVERY_ROLE)
+@engagement_view("GET", "HEAD")
+def engagement_detail(request: HttpRequest, engagement: Engagement) -> HttpResponse:
+    """One engagement: what was asked, the exchange, the plan, and what to do next."""
+    return render(request, "visits/engagement_detail.html", _detail_context(request, engagement))
+
+
+def _refuse(request: HttpRequest, engagement: Engagement, message: str) -> HttpResponse:
+    messages.error(request, message)
+    return redirect("visits:engagement_detail", pk=engagement.pk)
+
+
+def _detail_with_errors(request: HttpRequest, engagement: Engagement, **forms: Any) -> HttpResponse:
+    """The engagement page again, with the form that failed and what was typed."""
+    return render(request, "visits/engagement_detail.html", {**_detail_context(request, engagement), **forms})
+
+
+@role_required(Role.EXECUTIVE, Role.PROGRAM_ADMIN)
+@engagement_view("POST")
+def engagement_decide(request: HttpRequest, engagement: Engagement) -> HttpResponse:
+    """Approve, decline or send back a request."""
+    if not engagement_rights(request.user, engagement).decide:
+        raise PermissionDenied("Only the executive asked, or a program admin, decides on this request.")
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        return _detail_with_errors(request, engagement, decision_form=form)
+    decision, note = form.cleaned_data["decision"], form.cleaned_data["note"]
+    try:
+        if decision == "approve":
+            engagement_approve(engagement=engagement, by=request.user, note=note)
+            messages.success(request, "Approved. The account team is told, and schedules it with you.")
+        elif decision == "decline":
+            engagement_decline(engagement=engagement, by=request.user, reason=note)
+            messages.success(request, "Declined. The account team sees your reason.")
+        else:
+            engagement_ask(engagement=engagement, by=request.user, question=note)
+            messages.success(
+                request, "Your question went to the account team. The request comes back with their answer."
+            )
+    except ProgramError as error:
+        return _refuse(request, engagement, str(error))
+    return redirect("visits:engagement_detail", pk=engagement.pk)
+
+
+@role_required(Role.ACCOUNT_MANAGER, Role.PROGRAM_ADMIN)
+@engagement_view("POST")
+def engagement_answer_view(request: HttpRequest, engagement: Engagement) -> HttpResponse:
+    """Answer the executive's question; the request goes back to them."""
+    if not engagement_rights(request.user, engagement).manage:
+        raise PermissionDenied("Only the account team answers for this account.")
+    form = AnswerForm(request.POST)
+    if not form.is_valid():
+        return _detail_with_errors(request, engagement, answer_form=form)
+    try:
+        engagement_answer(engagement=engagement, by=request.user, answer=form.cleaned_data["answer"])
+    except ProgramError as error:
+        return _refuse(request, engagement, str(error))
+    messages.success(request, "Answered. The request is back with the executive.")
+    return redirect("visits:engagement_detail", pk=engagement.pk)
+
+
+@role_required(Role.ACCOUNT_MANAGER, Role.PROGRAM_ADMIN)
+@engagement_view("GET", "POST")
+def engagement_schedule_view(request: HttpRequest, engagement: Engagement) -> HttpResponse:
+    """Fix the time, place and attendees of an approved engagement, or change them."""
+    if not engagement_rights(request.user, engagement).manage:
+        raise PermissionDenied("Only the account team schedules for this account.")
+    rescheduling = engagement.status == Engagement.Status.SCHEDULED
+    if engagement.status not in (Engagement.Status.APPROVED, Engagement.Status.SCHEDULED):
+        return _refuse(request, engagement, f"It cannot be scheduled: it is {engagement.get_status_display().lower()}.")
+    now = timezone.now()
+    attendances = engagement_attendances(engagement=engagement)
+    others = [a.executive for a in attendances if a.role != EngagementExecutive.Role.LEAD]
+    if request.method == "POST" and "search" not in request.POST:
+        form = ScheduleForm(request.POST, engagement=engagement, rescheduling=rescheduling, now=now)
+        if form.is_valid():
+            data = form.cleaned_data
+            plan = Plan(
+                starts_at=data["starts_at"],
+                ends_at=data["starts_at"] + dt.timedelta(minutes=data["duration_minutes"]),
+                location=data["location"],
+                meeting_link=data["meeting_link"],
+                executives=tuple(data["colleagues"]),
+                staff=tuple(data["staff"]),
+                contacts=tuple(data["contacts"]),
+                brief=data["brief"],
+            )
+            try:
+                if rescheduling:
+                    engagement_reschedule(engagement=engagement, by=request.user, plan=plan, reason=data["reason"])
+                else:
+                    engagement_schedule(engagement=engagement, by=request.user, plan=plan)
+            except ProgramError as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(request, "Saved. Everyone attending is told, and can add it to their calendar.")
+                return redirect("visits:engagement_detail", pk=engagement.pk)
+    elif request.method == "POST":
+        form = ScheduleForm(initial=request.POST.dict(), engagement=engagement, rescheduling=rescheduling, now=now)
+    else:
+        form = ScheduleForm(
+            initial={
+                "starts_at": timezone.localtime(engagement.starts_at),
+                "duration_minutes": engagement.planned_minutes,
+                "location": engagement.location,
+                "meeting_link": engagement.meeting_link,
+                "staff": [user.pk for user in engagement.staff.all()],
+                "contacts": [contact.pk for contact in engagement.contacts.all()],
+                "brief": engagement.brief,
+            },
+            engagement=engagement,
+            rescheduling=rescheduling,
+            now=now,
+        )
+    data = request.POST
+    chosen_ids = data.getlist("colleagues") if request.method == "POST" else [e.pk for e in others]
+    lead = next((a.executive for a in attendances if a.role == EngagementExecutive.Role.LEAD), None)
+    colleagues = _colleague_context(
+        executive=lead, query=data.get("colleague_query", ""), chosen_ids=[str(pk) for pk in chosen_ids]
+    )
+    return render(
+        request,
+        "visits/schedule.html",
+        {
+            "form": form,
+            "engagement": engagement,
+            "rescheduling": rescheduling,
+            "lead": lead,
+            "brief": engagement_brief(engagement=engagement),
+            **colleagues,
+        },
+    )
+
+
+@role_required(Role.ACCOUNT_MANAGER, Role.PROGRAM_ADMIN)
+@engagement_view("GET", "POST")
+def engagement_cancel_view(request: HttpRequest, engagement: Engagement) -> HttpResponse:
+    """Confirm, then call off an engagement that has not taken place."""
+    if not engagement_rights(request.user, engagement).manage:
+        raise PermissionDenied("Only the account team cancels for this account.")
+    if engagement.status not in Engagement.OPEN_STATUSES:
+        return _refuse(request, engagement, f"It cannot be cancelled: it is {engagement.get_status_display().lower()}.")
+    form = ReasonForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            engagement_cancel(engagement=engagement, by=request.user, reason=form.cleaned_data["reason"])
+        except ProgramError as error:
+            return _refuse(request, engagement, str(error))
+        messages.success(request, "Cancelled. Everyone involved is told.")
+        return redirect("visits:engagement_detail", pk=engagement.pk)
+    return render(request, "visits/cancel.html", {"form": form, "engagement": engagement})
+
+
+@role_required(*EVERY_ROLE)
+@engagement_view("POST")
+def engagement_outcome(request: HttpRequest, engagement: Engagement) -> HttpResponse:
+    """Mark a scheduled engagement held, with its length, or not held."""
+    if not engagement_rights(request.user, engagement).complete:
+        raise PermissionDenied("Only its executives or the account team record what happened.")
+    form = OutcomeForm(request.POST)
+    if not form.is_valid():
+        return _detail_with_errors(request, engagement, outcome_form=form)
+    data = form.cleaned_data
+    try:
+        if data["outcome"] == "held":
+            engagement_complete(engagement=engagement, by=request.user, duration_minutes=data["duration_minutes"])
+            messages.success(request, "Marked held. It counts toward the cadence of every executive who attended.")
+        else:
+            engagement_not_held(engagement=engagement, by=request.user, reason=data["reason"], note=data["note"])
+            messages.success(request, "Marked as not held.")
+    except ProgramError as error:
+        return _refuse(request, engagement, str(error))
+    return redirect("visits:engagement_detail", pk=engagement.pk)
+
+
+@role_required(Role.ACCOUNT_MANAGER, Role.PROGRAM_ADMIN)
+@account_view("GET", "HEAD")
+def account_engagements(request: HttpRequest, account: Account) -> HttpResponse:
+    """An account's background and its engagement history."""
+    filters = EngagementFilterForm(request.GET or None)
+    chosen = filters.cleaned_data if filters.is_bound and filters.is_valid() else {}
+    engagements = engagement_list(user=request.user, when="all", filters=_filters_of(chosen, account_id=account.pk))
+    page = Paginator(engagements, ENGAGEMENTS_PER_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "visits/account_engagements.html",
+        {
+            "account": account,
+            "background": account_background(account=account),
+            "page": page,
+            "filters": filters,
+            "filtered": bool(chosen and any(chosen.values())),
+            "query": query.urlencode(),
+            "waiting_cutoff": request_waiting_cutoff(),
+        },
+    )

@@ -419,6 +419,17 @@ def test_account_manager_home_lists_only_their_accounts_with_executive_coverage(
     html = client.get(reverse("engagement:account_manager_home")).content.decode()
 
     assert "2 accounts you manage or serve on" in html
-    assert table_row(html, "Fabrikam").endswith(" 2")
+    assert table_row(html, "Fabrikam").endswith(" 2 Request an executive")
     assert "Never" in table_row(html, "Tailspin Toys")
     assert "Litware" not in html
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url_name", ["engagement:executive_home", "visits:log_contact"])
+def test_an_executive_without_a_profile_is_told_what_is_missing(client, url_name):
+    client.force_login(UserFactory(roles=[Role.EXECUTIVE]))
+
+    response = client.get(reverse(url_name))
+
+    assert response.status_code == 403
+    assert "Your executive profile is not set up yet" in response.content.decode()

@@ -25,10 +25,11 @@ from tests.browser.checks import PageChecks
 from tests.browser.program import ROLE_HOME_PATHS, People
 
 # The menu entries each role brings (the menu may offer more: those are
-# visited too). Everyone has the brand link home and "Change password".
-EVERYONE_LINKS = {"Groundwork", "Change password"}
+# visited too). Everyone has the brand link home, their engagements, their
+# notifications, their calendar and "Change password".
+EVERYONE_LINKS = {"Groundwork", "My engagements", "Notifications", "My calendar", "Change password"}
 ROLE_LINKS = {
-    Role.EXECUTIVE: {"My contact", "My engagements", "Log a contact"},
+    Role.EXECUTIVE: {"My contact", "Log a contact"},
     Role.ACCOUNT_MANAGER: {"My accounts"},
     Role.PROGRAM_ADMIN: {"Executives", "Invite", "Administration"},
 }

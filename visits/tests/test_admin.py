@@ -15,6 +15,7 @@ from engagement.roles import Role
 from engagement.tests.factories import ContactFactory, ExecutiveFactory, UserFactory
 from engagement.tests.test_admin import admin_form_data
 from visits.models import Engagement, EngagementExecutive, EngagementType
+from visits.services import calendar_feed_token
 from visits.tests.factories import EngagementFactory, EngagementTypeFactory
 
 
@@ -65,6 +66,7 @@ def test_every_visits_model_is_managed_in_the_admin():
 def test_program_admin_opens_and_searches_each_visits_changelist(program_admin_client, model):
     engagement = EngagementFactory(executives=[ExecutiveFactory(), ExecutiveFactory()], starts_at=days_ago(3))
     engagement.contacts.add(ContactFactory(account=engagement.account))
+    calendar_feed_token(user=engagement.account.account_manager or UserFactory())
     url = reverse(f"admin:visits_{model._meta.model_name}_changelist")
 
     listing = program_admin_client.get(url)

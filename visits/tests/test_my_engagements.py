@@ -127,4 +127,4 @@ def test_the_list_takes_the_same_queries_with_5_engagements_and_with_2000(client
     with_2000 = queries_of_list(client)
 
     assert Engagement.objects.filter(attendances__executive=executive).count() == 2000
-    assert with_2000 == with_5 == 7
+    assert with_2000 == with_5 == 8

@@ -1,0 +1,123 @@
+"""Who may see and act on which engagement: the one place that decides it.
+
+An account manager sees the engagements of the accounts they manage or serve
+on the team of; an executive those they attend or are asked to; a program
+admin all. Whether a change is allowed *now* (its status) is the services'
+business; this module says whether this *person* may make it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+
+from engagement.access import row_id
+from engagement.models import Account, User
+from engagement.roles import Role, user_roles
+from visits.models import Engagement, EngagementExecutive
+
+
+def accounts_served_by(user: User) -> QuerySet[Account]:
+    """The accounts ``user`` manages or serves on the team of."""
+    return Account.objects.filter(Q(account_manager=user) | Q(account_team=user)).distinct()
+
+
+def get_account_for_user(user: User, pk: object, *, missing_ok: bool = False) -> Account | None:
+    """The account ``pk`` if ``user`` serves it (a program admin: any account).
+    A missing or unknown ``pk`` is a 404, or None with ``missing_ok``."""
+    pk = row_id(pk)
+    accounts = Account.objects.all() if Role.PROGRAM_ADMIN in user_roles(user) else accounts_served_by(user)
+    account = accounts.filter(pk=pk).first() if pk is not None else None
+    if account is None and not missing_ok:
+        raise Http404("No such account among yours.")
+    return account
+
+
+def engagements_visible_to(user: User) -> QuerySet[Engagement]:
+    """Every engagement ``user`` may see, without duplicates."""
+    roles = user_roles(user)
+    if Role.PROGRAM_ADMIN in roles:
+        return Engagement.objects.all()
+    visible = Q(pk__in=[])
+    if Role.EXECUTIVE in roles:
+        visible |= Exists(
+            EngagementExecutive.objects.filter(engagement=OuterRef("pk"), executive__user=user, executive__active=True)
+        )
+    if Role.ACCOUNT_MANAGER in roles:
+        visible |= Q(account__in=accounts_served_by(user).values("pk"))
+    return Engagement.objects.filter(visible)
+
+
+def get_engagement_for_user(user: User, pk: int) -> Engagement:
+    """The engagement ``pk`` if ``user`` may see it; 404 otherwise, so that
+    nobody learns which engagements exist."""
+    engagement = (
+        engagements_visible_to(user)
+        .select_related("account", "account__account_manager", "type", "requested_by", "working_contact")
+        .filter(pk=pk)
+        .first()
+    )
+    if engagement is None:
+        raise Http404("No such engagement.")
+    return engagement
+
+
+@dataclass(frozen=True)
+class EngagementRights:
+    """What one person may do to one engagement, whatever its status."""
+
+    decide: bool  # approve, decline or ask a question: the executive asked, or a program admin
+    manage: bool  # answer, schedule, reschedule, cancel: the account team, or a program admin
+    complete: bool  # mark held or not held: an executive who attends, the account team, or a program admin
+
+
+def engagement_rights(user: User, engagement: Engagement) -> EngagementRights:
+    """What ``user`` may do to ``engagement`` (which they can see)."""
+    roles = user_roles(user)
+    if Role.PROGRAM_ADMIN in roles:
+        return EngagementRights(decide=True, manage=True, complete=True)
+    account_team = Role.ACCOUNT_MANAGER in roles and accounts_served_by(user).filter(pk=engagement.account_id).exists()
+    attendances = (
+        EngagementExecutive.objects.filter(engagement=engagement, executive__user=user, executive__active=True)
+        .values_list("role", flat=True)
+        .first()
+        if Role.EXECUTIVE in roles
+        else None
+    )
+    return EngagementRights(
+        decide=attendances == EngagementExecutive.Role.LEAD,
+        manage=account_team,
+        complete=account_team or attendances is not None,
+    )
+
+
+def _object_view(lookup: Callable[[User, int], object], methods: tuple[str, ...]) -> Callable[..., Any]:
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapped(request: HttpRequest, pk: int, *args: Any, **kwargs: Any) -> HttpResponse:
+            # Whose it is first, the method after: someone who may not see the
+            # object gets 404 whatever they send, and learns nothing.
+            found = lookup(request.user, pk)
+            if request.method not in methods:
+                return HttpResponseNotAllowed(methods)
+            return view(request, found, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def engagement_view(*methods: str) -> Callable[..., Any]:
+    """Hand the view the engagement ``pk`` the user may see (404 otherwise),
+    answering 405 to other methods only after that."""
+    return _object_view(get_engagement_for_user, methods)
+
+
+def account_view(*methods: str) -> Callable[..., Any]:
+    """As ``engagement_view``, for an account the user serves."""
+    return _object_view(get_account_for_user, methods)
