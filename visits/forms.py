@@ -121,7 +121,10 @@ class EngagementRequestForm(forms.Form):
         error_messages={"required": "Choose the executive you ask.", "invalid_choice": "Choose an executive."},
     )
     type = forms.ModelChoiceField(queryset=EngagementType.objects.filter(active=True), label="Kind of meeting")
-    purpose = forms.ChoiceField(choices=Engagement.Purpose.choices)
+    purpose = forms.ChoiceField(
+        choices=[("", "Choose the purpose"), *Engagement.Purpose.choices],
+        error_messages={"required": "Choose what the meeting is for."},
+    )
     objective = forms.CharField(
         max_length=300, help_text="One sentence: what the meeting should achieve.", label="Objective"
     )

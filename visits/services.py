@@ -192,8 +192,10 @@ def _link(engagement: Engagement) -> str:
 
 
 def _local(moment: dt.datetime, user: User | None) -> str:
+    """``moment`` as ``user`` (else the site) reads it, with its zone: the
+    text is kept, and read by people in other zones."""
     moment = moment.astimezone(user.tzinfo) if user is not None else timezone.localtime(moment)
-    return f"{moment:%a %-d %b %Y, %H:%M}"
+    return f"{moment:%a %-d %b %Y, %H:%M %Z}"
 
 
 @transaction.atomic
