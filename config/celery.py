@@ -14,4 +14,7 @@ app.autodiscover_tasks()
 
 # Each periodic job of the program, by name. django-celery-beat copies these
 # into its tables at start-up, where program admins can see and pause them.
-app.conf.beat_schedule = {}
+app.conf.beat_schedule = {
+    # Finds who is due a reminder, records it once, sends what is in working hours.
+    "Contact reminders": {"task": "engagement.tasks.run_reminders", "schedule": 15 * 60},
+}

@@ -16,9 +16,11 @@ from engagement.models import (
     Function,
     Notification,
     Program,
+    Reminder,
     Skill,
     User,
 )
+from engagement.reminders import reminder_resend
 from engagement.roles import Role
 from engagement.services import executive_time_zone_change, user_set_roles
 
@@ -173,3 +175,37 @@ class NotificationAdmin(admin.ModelAdmin):
     search_fields = ["message", "user__email", "user__full_name"]
     autocomplete_fields = ["user"]
     date_hierarchy = "created_at"
+
+
+@admin.register(Reminder)
+class ReminderAdmin(admin.ModelAdmin):
+    """The reminder log: who was reminded of what, when, how, and whether it
+    was delivered. Rows are written by the reminder engine only; a failed one
+    can be sent again."""
+
+    list_display = ["created_at", "kind", "recipient", "executive", "channel", "status", "sent_at", "attempts"]
+    list_filter = ["status", "kind", "channel", "created_at"]
+    list_select_related = ["recipient", "executive__user"]
+    search_fields = ["recipient__email", "recipient__full_name", "executive__user__full_name", "reason"]
+    date_hierarchy = "created_at"
+    readonly_fields = [field.name for field in Reminder._meta.fields]
+    actions = ["send_again"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    @admin.action(description="Send the selected failed reminders again")
+    def send_again(self, request: HttpRequest, queryset: QuerySet[Reminder]) -> None:
+        again = sum(reminder_resend(reminder_id=pk) for pk in queryset.values_list("pk", flat=True))
+        skipped = queryset.count() - again
+        self.message_user(
+            request,
+            f"{again} reminder{'s' if again != 1 else ''} will go out at the next run."
+            + (f" {skipped} had not failed and were left alone." if skipped else ""),
+        )

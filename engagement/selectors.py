@@ -33,6 +33,7 @@ class Cadence:
     warning_days: int
     escalation_days: int
     exposure_hours_target: Decimal
+    overdue_repeat_days: int = 7
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,17 @@ class ContactStatus:
     @property
     def exposure_met(self) -> bool:
         return self.exposure_minutes >= self.cadence.exposure_hours_target * 60
+
+    @property
+    def episode_start(self) -> dt.date:
+        """Where the current episode began: the last contact, or joining the program."""
+        return self.last_contact_on or self.joined_on
+
+    @property
+    def reminder_state(self) -> ContactState:
+        """The state reminders act on: as ``state``, but an executive with no
+        contact yet counts from the day they joined (never ``never``)."""
+        return contact_state(days_since=(self.today - self.episode_start).days, cadence=self.cadence)
 
 
 def contact_state(*, days_since: int | None, cadence: Cadence) -> ContactState:
@@ -107,19 +119,26 @@ def executive_cadences(*, overrides: dict[int, int | None]) -> dict[int, Cadence
             warning_days=program.warning_days,
             escalation_days=program.escalation_days,
             exposure_hours_target=Decimal(program.exposure_hours_target),
+            overdue_repeat_days=program.overdue_repeat_days,
         )
     return cadences
 
 
 def executive_contact_statuses(
-    *, executives: Iterable[Executive] | QuerySet[Executive], now: dt.datetime | None = None
+    *,
+    executives: Iterable[Executive] | QuerySet[Executive],
+    now: dt.datetime | None = None,
+    as_of: dt.date | None = None,
+    exposure: bool = True,
 ) -> dict[int, ContactStatus]:
-    """The contact status of every executive in ``executives``, by id.
+    """The contact status of every executive in ``executives``, by id, today
+    in each one's own time zone (or on ``as_of`` for all).
 
     Four queries whatever the number of executives or contacts: the
     executives, the programs, the memberships, and the exposure of the last
     window summed per executive and day (the window's edge depends on each
-    executive's own time zone, so the last step is done here).
+    executive's own time zone, so the last step is done here). Without
+    ``exposure`` (reminders do not need it) the last is left out.
     """
     now = now or timezone.now()
     if isinstance(executives, QuerySet):
@@ -132,18 +151,18 @@ def executive_contact_statuses(
         )
     )
     cadences = executive_cadences(overrides={row["pk"]: row["cadence_override_days"] for row in rows})
-    todays = {row["pk"]: local_today(row["user__time_zone"], now=now) for row in rows}
+    todays = {row["pk"]: as_of or local_today(row["user__time_zone"], now=now) for row in rows}
     if not rows:
         return {}
     earliest = min(todays[pk] - dt.timedelta(days=cadences[pk].cadence_days) for pk in todays)
     minutes_by_day = (
-        ExecutiveContact.objects.filter(executive_id__in=list(todays), contact_on__gte=earliest)
+        ExecutiveContact.objects.filter(executive_id__in=executive_ids, contact_on__gte=earliest)
         .values_list("executive_id", "contact_on")
         .annotate(minutes=Sum("duration_minutes"))
         .order_by()
     )
     exposure_minutes: dict[int, int] = defaultdict(int)
-    for executive_id, contact_on, minutes in minutes_by_day:
+    for executive_id, contact_on, minutes in minutes_by_day if exposure else ():
         if contact_on >= todays[executive_id] - dt.timedelta(days=cadences[executive_id].cadence_days):
             exposure_minutes[executive_id] += minutes or 0
 

@@ -40,7 +40,7 @@ from django_celery_beat.models import (
     SolarSchedule,
 )
 
-from engagement.models import Executive, ExecutiveContact, Level, Notification, User
+from engagement.models import Executive, ExecutiveContact, Level, Notification, Reminder, User
 from engagement.roles import Role
 from engagement.services import invitation_token
 from engagement.tests.factories import (
@@ -234,6 +234,12 @@ ADMIN_MODEL_STATUS_EXCEPTIONS: dict[str, dict[str, dict[str, int]]] = {
     # email, name and time zone in POSTED make a valid change of a user.)
     "engagement.user": {"delete": {"GET": 200, "POST": 403}, "change": {"GET": 200, "POST": 302}},
     "engagement.executive": {"delete": {"GET": 200, "POST": 403}},
+    # The reminder log is written by the reminder engine: read, never edited.
+    "engagement.reminder": {
+        "add": {"GET": 403, "POST": 403},
+        "change": {"GET": 200, "POST": 403},
+        "delete": {"GET": 403, "POST": 403},
+    },
     # Calendar addresses are made by their owners; an admin may only delete one.
     "visits.calendarfeed": {
         "add": {"GET": 403, "POST": 403},
@@ -400,6 +406,13 @@ def build_world() -> World:
         "visits.engagement": engagement.pk,
         "visits.engagement_scheduled": scheduled.pk,
         "engagement.notification": Notification.objects.get(user=subject.user).pk,
+        "engagement.reminder": Reminder.objects.create(
+            recipient=subject.user,
+            kind="due_soon",
+            episode="executive:1:2026-01-01",
+            reason="Due",
+            due_at=timezone.now(),
+        ).pk,
         "visits.calendarfeed": CalendarFeed.objects.create(user=subject.user, token="world-calendar-token").pk,
     }
     sessions = {}

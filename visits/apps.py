@@ -6,3 +6,8 @@ from django.apps import AppConfig
 class VisitsConfig(AppConfig):
     name = "visits"
     verbose_name = "Engagements"
+
+    def ready(self) -> None:
+        # The reminder engine asks this app what is due: meetings about to
+        # start, requests waiting for an answer.
+        from visits import reminders  # noqa: F401

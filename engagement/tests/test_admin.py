@@ -11,6 +11,7 @@ from django.contrib import admin
 from django.urls import reverse
 
 from engagement.models import Executive, ExecutiveContact, User
+from engagement.reminders import Due, reminders_record
 from engagement.roles import Role
 from engagement.services import notification_send
 from engagement.tests.factories import (
@@ -113,6 +114,7 @@ def test_program_admin_opens_and_searches_each_engagement_changelist(program_adm
     contact = ContactFactory(account=AccountFactory(account_manager=UserFactory()))
     contact_record(executive=executive, account=contact.account, occurred_at=dt.datetime(2025, 6, 1, tzinfo=dt.UTC))
     notification_send(users=[executive.user], message="Your contact is due soon")
+    reminders_record(dues=[Due(executive.user.pk, "due_soon", "executive:1:2025-06-01", "Window closes soon")])
 
     listing = program_admin_client.get(changelist_url(model))
     search = program_admin_client.get(changelist_url(model), {"q": "x"})
