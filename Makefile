@@ -32,6 +32,8 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py seed_demo --if-empty
+	@# Beat runs the reminder scan every 15 minutes; this first one is queued for the worker at once.
+	$(BIN)/python manage.py send_reminders
 	@echo "Groundwork runs on http://127.0.0.1:8000 (Ctrl-C stops web, worker and beat)."
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho --procfile Procfile.dev start
 

@@ -18,6 +18,7 @@ import datetime as dt
 import zoneinfo
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from urllib.parse import quote, urlencode
 
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
@@ -27,9 +28,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from engagement.links import absolute_url
-from engagement.models import Executive, Reminder, User
-from engagement.roles import Role
-from engagement.selectors import ContactState, executive_contact_statuses
+from engagement.models import Account, Executive, Reminder, User
+from engagement.roles import Role, has_role
+from engagement.selectors import ContactState, account_suggestions_for_executive, executive_contact_statuses
 from engagement.services import notification_send
 
 # Working hours, in each recipient's own time zone, Monday to Friday.
@@ -118,7 +119,9 @@ def contact_reminders(moment: ScanMoment) -> Iterator[Due]:
     statuses = executive_contact_statuses(executives=executives, now=moment.now, as_of=moment.as_of, exposure=False)
     people = {
         row["pk"]: row
-        for row in executives.values("pk", "user_id", "manager__user_id", "manager__active", "user__full_name")
+        for row in executives.values(
+            "pk", "user_id", "manager__user_id", "manager__active", "manager__user__is_active", "user__full_name"
+        )
     }
     admins: list[int] | None = None
     log_url = reverse("visits:log_contact")
@@ -126,7 +129,9 @@ def contact_reminders(moment: ScanMoment) -> Iterator[Due]:
         state = status.reminder_state
         if state == ContactState.ON_TRACK:
             continue
-        person, start = people[executive_id], status.episode_start
+        person, start = people.get(executive_id), status.episode_start
+        if person is None:
+            continue  # left the program between the two reads: nobody to remind
         days = (status.today - start).days
         since = (
             f"last contact {start:%-d %b %Y}"
@@ -143,7 +148,8 @@ def contact_reminders(moment: ScanMoment) -> Iterator[Due]:
         reason = f"{overdue_days} day{'s' if overdue_days != 1 else ''} past the window ({since})."
         yield Due(person["user_id"], Reminder.Kind.OVERDUE, f"{episode}:{week}", reason, log_url, executive_id)
         if state == ContactState.ESCALATED:
-            if person["manager__user_id"] and person["manager__active"]:
+            # A manager who left the program, or whose login is closed, cannot act on it.
+            if person["manager__user_id"] and person["manager__active"] and person["manager__user__is_active"]:
                 recipients = [person["manager__user_id"]]
             else:
                 admins = _program_admin_ids() if admins is None else admins
@@ -251,6 +257,7 @@ def reminder_message(*, reminder: Reminder) -> EmailMultiAlternatives:
         "url": absolute_url(reminder.url) if reminder.url else absolute_url(reverse("home")),
         "log_url": absolute_url(reverse("visits:log_contact")),
         "home_url": absolute_url(reverse("home")),
+        **reminder_message_details(reminder=reminder),
     }
     subject = render_to_string("engagement/email/reminder_subject.txt", context).strip()
     message = EmailMultiAlternatives(
@@ -301,3 +308,164 @@ def reminder_resend(*, reminder_id: int) -> bool:
         )
         == 1
     )
+
+
+# --- What a reminder's email says --------------------------------------------------
+
+CONTACT_KINDS = (Reminder.Kind.DUE_SOON, Reminder.Kind.OVERDUE)
+
+
+@dataclass(frozen=True)
+class SuggestedAccount:
+    """An account an executive would suit, with a ready-made email asking its
+    account manager for a meeting (``mailto`` is empty when it has none)."""
+
+    account: Account
+    mailto: str
+
+
+def suggested_accounts(*, executive: Executive) -> list[SuggestedAccount]:
+    """The accounts a reminder suggests to ``executive``, each with an email to
+    its account manager: the account team stays in charge of the meeting, so
+    the executive asks rather than books. ``executive.user`` should be loaded."""
+    suggestions = []
+    for account in account_suggestions_for_executive(executive=executive):
+        manager, mailto = account.account_manager, ""
+        if manager is not None and manager.is_active:
+            body = (
+                f"Hello {manager.get_short_name()},\n\n"
+                f"I would like to meet {account.name} in the next few weeks. Could we set up a meeting? "
+                "Tell me what you would want from it.\n\n"
+                f"{executive.user.get_full_name()}"
+            )
+            fields = {"subject": f"Could we set up a meeting with {account.name}?", "body": body}
+            mailto = f"mailto:{quote(manager.email, safe='@')}?{urlencode(fields, quote_via=quote)}"
+        suggestions.append(SuggestedAccount(account=account, mailto=mailto))
+    return suggestions
+
+
+def reminder_message_details(*, reminder: Reminder) -> dict[str, object]:
+    """What a reminder's email says beyond its reason: to an executive due
+    soon or overdue, accounts to meet and whom to ask; with an escalation,
+    whether the recipient is the executive's manager (asked to help) or a
+    program admin (sent to the program's executives page)."""
+    details: dict[str, object] = {
+        "settings_url": absolute_url(reverse("engagement:notification_settings")),
+        "suggestions": [],
+        "for_manager": False,
+        "program_url": "",
+    }
+    executive = reminder.executive
+    if executive is None:
+        return details
+    if reminder.kind in CONTACT_KINDS:
+        details["suggestions"] = suggested_accounts(executive=executive)
+    elif reminder.kind == Reminder.Kind.ESCALATION:
+        details["for_manager"] = bool(executive.manager_id) and (
+            Executive.objects.filter(pk=executive.manager_id, user_id=reminder.recipient_id).exists()
+        )
+        if has_role(reminder.recipient, Role.PROGRAM_ADMIN):
+            details["program_url"] = absolute_url(reverse("engagement:program_home"))
+    return details
+
+
+# --- The weekly digest -------------------------------------------------------------
+
+
+def _digest_claimable(*, now: dt.datetime) -> Q:
+    return Q(channel=Reminder.Channel.DIGEST, due_at__lte=now) & (
+        Q(status=Reminder.Status.PENDING) | Q(status=Reminder.Status.SENDING, claimed_at__lt=now - STALE_CLAIM)
+    )
+
+
+def reminders_digest_ready(*, now: dt.datetime | None = None) -> list[int]:
+    """The recipients with a weekly digest to send: pending digest reminders
+    whose Monday morning has come, or whose sender died while sending (a stale
+    claim). One query."""
+    now = now or timezone.now()
+    return list(
+        Reminder.objects.filter(_digest_claimable(now=now))
+        .order_by("recipient_id")
+        .values_list("recipient_id", flat=True)
+        .distinct()
+    )
+
+
+def reminder_digest_message(*, recipient: User, reminders: list[Reminder], now: dt.datetime) -> EmailMultiAlternatives:
+    """The one email of a weekly digest, listing ``reminders``, in plain text
+    and HTML, with absolute links."""
+    home_url = absolute_url(reverse("home"))
+    own = next((r.executive for r in reminders if r.kind in CONTACT_KINDS and r.executive is not None), None)
+    context = {
+        "recipient": recipient,
+        "items": [
+            {"reminder": reminder, "url": absolute_url(reminder.url) if reminder.url else home_url}
+            for reminder in reminders
+        ],
+        "week_of": now.astimezone(recipient.tzinfo).date(),
+        "log_url": absolute_url(reverse("visits:log_contact")),
+        "home_url": home_url,
+        "settings_url": absolute_url(reverse("engagement:notification_settings")),
+        "suggestions": suggested_accounts(executive=own) if own else [],
+    }
+    message = EmailMultiAlternatives(
+        subject=render_to_string("engagement/email/digest_subject.txt", context).strip(),
+        body=render_to_string("engagement/email/digest.txt", context),
+        to=[recipient.email],
+    )
+    message.attach_alternative(render_to_string("engagement/email/digest.html", context), "text/html")
+    return message
+
+
+def reminder_digest_deliver(*, recipient_id: int, now: dt.datetime | None = None) -> int:
+    """Send ``recipient_id`` their weekly digest: claim all their due digest
+    reminders with one conditional UPDATE (of two senders, each reminder goes
+    to one), send one email listing them, then mark exactly those sent, each
+    with its in-app notification. Returns how many went out. A mail error
+    propagates with the reminders still claimed at ``now``, for the caller to
+    hand to ``reminder_digest_failed``."""
+    now = now or timezone.now()
+    claimed = Reminder.objects.filter(_digest_claimable(now=now), recipient_id=recipient_id).update(
+        status=Reminder.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1
+    )
+    if not claimed:
+        return 0
+    # ``claimed_at`` tells this claim's rows from any other sender's.
+    mine = Reminder.objects.filter(
+        recipient_id=recipient_id, channel=Reminder.Channel.DIGEST, status=Reminder.Status.SENDING, claimed_at=now
+    )
+    reminders = list(mine.select_related("recipient", "executive__user").order_by("created_at", "pk"))
+    if not reminders:
+        return 0
+    recipient = reminders[0].recipient
+    reminder_digest_message(recipient=recipient, reminders=reminders, now=now).send()
+    ids = [reminder.pk for reminder in reminders]
+    with transaction.atomic():
+        mine.filter(pk__in=ids).update(status=Reminder.Status.SENT, sent_at=now, last_error="")
+        # Re-read rather than trust the count: a sender that took a stale
+        # claim over would have changed ``claimed_at`` and owns those rows now.
+        sent = set(
+            Reminder.objects.filter(pk__in=ids, status=Reminder.Status.SENT, claimed_at=now).values_list(
+                "pk", flat=True
+            )
+        )
+        for reminder in reminders:
+            if reminder.pk in sent:
+                notification_send(
+                    users=[recipient],
+                    message=f"{reminder.get_kind_display()}: {reminder.reason}",
+                    url=reminder.url,
+                    now=now,
+                )
+    return len(sent)
+
+
+def reminder_digest_failed(*, recipient_id: int, claimed_at: dt.datetime, error: str, final: bool) -> int:
+    """Note a failed try of a digest, for every reminder that try claimed (at
+    ``claimed_at``): back to pending for the next try, or failed for good."""
+    return Reminder.objects.filter(
+        recipient_id=recipient_id,
+        channel=Reminder.Channel.DIGEST,
+        status=Reminder.Status.SENDING,
+        claimed_at=claimed_at,
+    ).update(status=Reminder.Status.FAILED if final else Reminder.Status.PENDING, last_error=error[:300])

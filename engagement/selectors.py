@@ -352,3 +352,27 @@ def executive_suggestions(
         )
         for executive in ranked
     ]
+
+
+def account_suggestions_for_executive(*, executive: Executive, limit: int = 3) -> list[Account]:
+    """Up to ``limit`` accounts that ``executive`` would suit and that no
+    executive has seen for longest: accounts still served (not churned) whose
+    needs overlap the executive's talents, never met first, then the longest
+    since their last executive contact (``last_executive_contact_on``); when
+    none overlap, any accounts in that order (``suits_executive`` says which).
+    With their account manager, in one query (two when falling back)."""
+    # Newest first with LIMIT 1 walks the (account, contact_on) index backwards.
+    last_contact = (
+        ExecutiveContact.objects.filter(account=OuterRef("pk")).order_by("-contact_on").values("contact_on")[:1]
+    )
+    accounts = (
+        Account.objects.exclude(status=Account.Status.CHURNED)
+        .annotate(last_executive_contact_on=Subquery(last_contact))
+        .select_related("account_manager")
+        # Among accounts never met, the most important first.
+        .order_by(models.F("last_executive_contact_on").asc(nulls_first=True), "tier", "name", "pk")
+    )
+    talents = Executive.talents.through.objects.filter(executive_id=executive.pk).values("skill_id")
+    suits = models.Exists(Account.needs.through.objects.filter(account_id=OuterRef("pk"), skill_id__in=talents))
+    accounts = accounts.annotate(suits_executive=suits)
+    return list(accounts.filter(suits_executive=True)[:limit]) or list(accounts[:limit])

@@ -20,7 +20,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 
 from engagement.dates import local_date
 from engagement.links import absolute_url
-from engagement.models import Executive, ExecutiveContact, Function, Level, Notification, Program, User
+from engagement.models import Executive, ExecutiveContact, Function, Level, Notification, Program, Reminder, User
 from engagement.roles import ROLE_PERMISSIONS, Role
 
 MANAGED_APPS = ("engagement", "visits", "feedback", "mentoring", "account", "django_celery_beat")
@@ -269,6 +269,25 @@ def notification_send(
         [Notification(user_id=pk, message=message[:300], url=url, created_at=created_at) for pk in sorted(recipients)]
     )
     return len(recipients)
+
+
+@transaction.atomic
+def user_reminder_digest_set(*, user: User, digest: bool, now: dt.datetime | None = None) -> None:
+    """Choose how ``user`` gets reminders by email: one email each, or gathered
+    into a weekly digest (escalations and meeting reminders still come at once).
+    Turning the digest off sends what was waiting for Monday in their next
+    working hours, not a week late; turning it on leaves reminders already
+    on their way as they are."""
+    # The reminder engine builds on this module, so it is imported here.
+    from engagement.reminders import next_working_moment
+
+    user.reminder_digest = digest
+    user.save(update_fields=["reminder_digest"])
+    if not digest:
+        Reminder.objects.filter(recipient=user, channel=Reminder.Channel.DIGEST, status=Reminder.Status.PENDING).update(
+            channel=Reminder.Channel.EMAIL,
+            due_at=next_working_moment(now or timezone.now(), user.time_zone),
+        )
 
 
 def notifications_mark_read(*, user: User, notification_ids: Iterable[int] | None = None) -> int:

@@ -12,7 +12,10 @@ from django.utils import timezone
 from engagement.reminders import (
     reminder_claim,
     reminder_deliver,
+    reminder_digest_deliver,
+    reminder_digest_failed,
     reminder_failed,
+    reminders_digest_ready,
     reminders_due,
     reminders_ready,
     reminders_record,
@@ -34,6 +37,8 @@ def run_reminders(as_of: str | None = None) -> int:
         recorded = reminders_record(dues=reminders_due(now=now, as_of=day), now=now)
         for reminder_id in reminders_ready(now=now):
             transaction.on_commit(lambda reminder_id=reminder_id: send_reminder.delay(reminder_id))
+        for recipient_id in reminders_digest_ready(now=now):
+            transaction.on_commit(lambda recipient_id=recipient_id: send_digest.delay(recipient_id))
     return recorded
 
 
@@ -51,4 +56,23 @@ def send_reminder(self, reminder_id: int) -> bool:
         reminder_failed(reminder_id=reminder_id, error=f"{error.__class__.__name__}: {error}", final=final)
         if final:
             return False
+        raise self.retry(exc=error, countdown=RETRY_BASE_SECONDS * 2**self.request.retries) from error
+
+
+@shared_task(name="engagement.tasks.send_digest", bind=True, acks_late=True, max_retries=SEND_RETRIES)
+def send_digest(self, recipient_id: int) -> int:
+    """Send one person's weekly digest: claim their due digest reminders, send
+    one email listing them, mark them sent. On a mail error, put them back and
+    try again later with exponential backoff; after the last try they are
+    marked failed for program admins to see. Returns how many went out."""
+    now = timezone.now()
+    try:
+        return reminder_digest_deliver(recipient_id=recipient_id, now=now)
+    except (smtplib.SMTPException, OSError) as error:
+        final = self.request.retries >= self.max_retries
+        reminder_digest_failed(
+            recipient_id=recipient_id, claimed_at=now, error=f"{error.__class__.__name__}: {error}", final=final
+        )
+        if final:
+            return 0
         raise self.retry(exc=error, countdown=RETRY_BASE_SECONDS * 2**self.request.retries) from error

@@ -13,5 +13,6 @@ urlpatterns = [
     path("program/invite/", views.invite, name="invite"),
     path("notifications/", views.notifications, name="notifications"),
     path("notifications/read/", views.notifications_read, name="notifications_read"),
+    path("notifications/settings/", views.notification_settings, name="notification_settings"),
     path("invitation/<str:token>/", views.invitation_accept_view, name="invitation_accept"),
 ]

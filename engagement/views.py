@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from config.celery import app as celery_app
 from engagement.access import executive_view, row_id
-from engagement.forms import InviteForm
+from engagement.forms import InviteForm, ReminderDeliveryForm
 from engagement.models import Executive, Level
 from engagement.roles import HOME_URL_NAMES, Role, role_required, user_roles
 from engagement.selectors import (
@@ -31,6 +31,7 @@ from engagement.services import (
     invitation_user,
     notifications_mark_read,
     user_invite,
+    user_reminder_digest_set,
 )
 
 PAGE_SIZE = 50
@@ -130,6 +131,20 @@ def notifications_read(request: HttpRequest) -> HttpResponse:
     ):
         return redirect(next_url)
     return redirect("engagement:notifications")
+
+
+@require_http_methods(["GET", "POST"])
+def notification_settings(request: HttpRequest) -> HttpResponse:
+    """Let the signed-in person choose an email per reminder or a weekly digest."""
+    form = ReminderDeliveryForm.for_user(request.user, request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        user_reminder_digest_set(user=request.user, digest=form.digest)
+        if form.digest:
+            messages.success(request, "Saved: your reminders now come in one email on Monday mornings.")
+        else:
+            messages.success(request, "Saved: each reminder now comes in an email of its own.")
+        return redirect("engagement:notification_settings")
+    return render(request, "engagement/notification_settings.html", {"form": form})
 
 
 @login_not_required

@@ -77,6 +77,7 @@ ACCESS: dict[str, Access] = {
     "engagement:invite": PROGRAM_ADMINS,
     "engagement:notifications": SIGNED_IN,
     "engagement:notifications_read": SIGNED_IN,
+    "engagement:notification_settings": SIGNED_IN,
     "visits:log_contact": EXECUTIVES,
     "visits:my_engagements": EVERY_ROLE,
     "visits:account_choices": EXECUTIVES,
@@ -142,6 +143,7 @@ ALLOWED_STATUS: dict[str, dict[str, int]] = {
     "engagement:invite": {"GET": 200, "POST": 302},  # the invitation is sent
     "engagement:notifications": {"GET": 200, "POST": 405},
     "engagement:notifications_read": {"GET": 405, "POST": 302},  # marked read: back to the list
+    "engagement:notification_settings": {"GET": 200, "POST": 200},  # no choice posted: the form says so
     "visits:log_contact": {"GET": 200, "POST": 200},  # the form, with what is missing
     "visits:my_engagements": {"GET": 200, "POST": 405},
     "visits:account_choices": {"GET": 200, "POST": 405},

@@ -31,9 +31,9 @@ def upcoming_engagement_reminders(moment: ScanMoment) -> Iterator[Due]:
         status=Engagement.Status.SCHEDULED, starts_at__gt=moment.now, starts_at__lte=moment.now + UPCOMING_WITHIN
     )
     engagements = {row["pk"]: row for row in soon.values("pk", "starts_at", "type__name", "account__name", "location")}
-    executives = EngagementExecutive.objects.filter(engagement__in=soon, executive__active=True).values_list(
-        "engagement_id", "executive__user_id", "executive__user__time_zone", "executive_id"
-    )
+    executives = EngagementExecutive.objects.filter(
+        engagement__in=soon, executive__active=True, executive__user__is_active=True
+    ).values_list("engagement_id", "executive__user_id", "executive__user__time_zone", "executive_id")
     staff = Engagement.staff.through.objects.filter(engagement__in=soon, user__is_active=True).values_list(
         "engagement_id", "user_id", "user__time_zone"
     )
