@@ -207,5 +207,5 @@ class ReminderAdmin(admin.ModelAdmin):
         self.message_user(
             request,
             f"{again} reminder{'s' if again != 1 else ''} will go out at the next run."
-            + (f" {skipped} had not failed and were left alone." if skipped else ""),
+            + (f" {skipped} had not failed and {'was' if skipped == 1 else 'were'} left alone." if skipped else ""),
         )

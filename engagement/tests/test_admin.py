@@ -10,7 +10,7 @@ from django.apps import apps
 from django.contrib import admin
 from django.urls import reverse
 
-from engagement.models import Executive, ExecutiveContact, User
+from engagement.models import Executive, ExecutiveContact, Reminder, User
 from engagement.reminders import Due, reminders_record
 from engagement.roles import Role
 from engagement.services import notification_send
@@ -203,3 +203,27 @@ def test_changing_a_users_time_zone_in_the_admin_redates_their_contacts(program_
     assert User.objects.get(pk=executive.user.pk).time_zone == "America/Los_Angeles"
     assert executive.last_contact_on == dt.date(2025, 5, 1)
     assert Executive.objects.get(pk=executive.pk).contacts.get().contact_on == dt.date(2025, 5, 1)
+
+
+@pytest.mark.django_db
+def test_a_program_admin_sends_a_failed_reminder_again_from_the_log(program_admin_client):
+    executive = ExecutiveFactory()
+    reminders_record(
+        dues=[
+            Due(executive.user.pk, "overdue", "executive:1:2026-01-01:0", "Overdue"),
+            Due(executive.user.pk, "due_soon", "executive:1:2026-01-01", "Due soon"),
+        ]
+    )
+    failed, sent = Reminder.objects.order_by("kind")
+    Reminder.objects.filter(pk=failed.pk).update(status=Reminder.Status.FAILED, last_error="SMTPException: down")
+    Reminder.objects.filter(pk=sent.pk).update(status=Reminder.Status.SENT)
+
+    response = program_admin_client.post(
+        changelist_url(Reminder), {"action": "send_again", "_selected_action": [failed.pk, sent.pk]}, follow=True
+    )
+
+    failed.refresh_from_db()
+    sent.refresh_from_db()
+    assert (failed.status, failed.attempts) == (Reminder.Status.PENDING, 0)
+    assert sent.status == Reminder.Status.SENT
+    assert "1 reminder will go out at the next run. 1 had not failed and was left alone." in response.content.decode()
