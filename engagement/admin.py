@@ -22,7 +22,7 @@ from engagement.models import (
 )
 from engagement.reminders import reminder_resend
 from engagement.roles import Role
-from engagement.services import executive_time_zone_change, user_set_roles
+from engagement.services import executive_time_zone_change, user_email_address_sync, user_set_roles
 
 
 class GroundworkUserCreationForm(AdminUserCreationForm):
@@ -58,6 +58,7 @@ class UserAdmin(BaseUserAdmin):
     def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
         time_zone_changed = change and "time_zone" in getattr(form, "changed_data", [])
         super().save_model(request, obj, form, change)
+        user_email_address_sync(user=obj)
         if time_zone_changed:
             # Contact dates are counted in the executive's own time zone.
             executive_time_zone_change(user=obj, time_zone=obj.time_zone)

@@ -59,6 +59,20 @@ def role_groups_ensure() -> None:
     )
 
 
+def user_email_address_sync(*, user: User) -> None:
+    """Keep allauth's record of ``user``'s address in step with their email, as
+    invitations do, for users made or changed in the admin: a new or changed
+    address is recorded as primary and not yet verified."""
+    primary = EmailAddress.objects.filter(user=user, primary=True).first()
+    if primary is None:
+        EmailAddress.objects.filter(user=user, email__iexact=user.email).delete()
+        EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=False)
+    elif primary.email.lower() != user.email.lower():
+        EmailAddress.objects.filter(user=user, email__iexact=user.email).exclude(pk=primary.pk).delete()
+        primary.email, primary.verified = user.email, False
+        primary.save(update_fields=["email", "verified"])
+
+
 def user_set_roles(*, user: User, roles: Iterable[Role]) -> None:
     """Give ``user`` exactly ``roles``. Program admins may open the Django admin."""
     roles = set(roles)

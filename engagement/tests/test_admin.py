@@ -6,6 +6,7 @@ import datetime as dt
 from html.parser import HTMLParser
 
 import pytest
+from allauth.account.models import EmailAddress
 from django.apps import apps
 from django.contrib import admin
 from django.urls import reverse
@@ -227,3 +228,26 @@ def test_a_program_admin_sends_a_failed_reminder_again_from_the_log(program_admi
     assert (failed.status, failed.attempts) == (Reminder.Status.PENDING, 0)
     assert sent.status == Reminder.Status.SENT
     assert "1 reminder will go out at the next run. 1 had not failed and was left alone." in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_user_made_or_readdressed_in_the_admin_has_their_address_recorded_for_sign_in(program_admin_client):
+    add_url = reverse("admin:engagement_user_add")
+    form = program_admin_client.get(add_url).content.decode()
+
+    program_admin_client.post(
+        add_url,
+        admin_form_data(
+            form, email="dana@groundwork.example", full_name="Dana Lee", password1=PASSWORD, password2=PASSWORD
+        ),
+    )
+    user = User.objects.get(email="dana@groundwork.example")
+    change_url = reverse("admin:engagement_user_change", args=[user.pk])
+    changed = program_admin_client.post(
+        change_url, admin_form_data(program_admin_client.get(change_url).content.decode(), email="dana@new.example")
+    )
+
+    assert changed.status_code == 302
+    assert list(EmailAddress.objects.filter(user=user).values_list("email", "primary", "verified")) == [
+        ("dana@new.example", True, False)
+    ]
