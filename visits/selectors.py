@@ -82,9 +82,14 @@ def _waiting_for(user: User, now: dt.datetime) -> Q:
     ended = Q(status=Engagement.Status.SCHEDULED, ends_at__lt=now)
     waiting = Q(pk__in=[])
     if Role.EXECUTIVE in roles:
-        attends = EngagementExecutive.objects.filter(executive__user=user, executive__active=True)
-        waiting |= Q(status=Engagement.Status.REQUESTED, pk__in=attends.filter(role="lead").values("engagement_id"))
-        waiting |= ended & Q(pk__in=attends.values("engagement_id"))
+        # One subquery over the executive's own attendances (a few hundred
+        # rows), not a test of every engagement: requests they lead, and
+        # meetings that ended without being marked.
+        mine = EngagementExecutive.objects.filter(executive__user=user, executive__active=True).filter(
+            Q(role=EngagementExecutive.Role.LEAD, engagement__status=Engagement.Status.REQUESTED)
+            | Q(engagement__status=Engagement.Status.SCHEDULED, engagement__ends_at__lt=now)
+        )
+        waiting |= Q(pk__in=mine.values("engagement_id"))
     if Role.ACCOUNT_MANAGER in roles:
         served = Q(account__in=accounts_served_by(user).values("pk"))
         waiting |= served & (Q(status__in=[Engagement.Status.QUESTION, Engagement.Status.APPROVED]) | ended)
