@@ -20,7 +20,7 @@ from engagement.models import (
     Skill,
     User,
 )
-from engagement.reminders import reminder_resend
+from engagement.reminders import reminders_resend
 from engagement.roles import Role
 from engagement.services import executive_time_zone_change, user_email_address_sync, user_set_roles
 
@@ -145,15 +145,8 @@ class ContactAdmin(admin.ModelAdmin):
     autocomplete_fields = ["account"]
 
 
-@admin.register(ExecutiveContact)
-class ExecutiveContactAdmin(admin.ModelAdmin):
-    """Read-only: contacts follow from held engagements."""
-
-    list_display = ["executive", "account", "contact_on", "duration_minutes"]
-    list_filter = ["contact_on"]
-    list_select_related = ["executive__user", "account"]
-    search_fields = ["executive__user__full_name", "account__name"]
-    date_hierarchy = "contact_on"
+class RecordAdmin(admin.ModelAdmin):
+    """A record the program writes itself: program admins read it, nobody edits it."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -163,6 +156,17 @@ class ExecutiveContactAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+
+@admin.register(ExecutiveContact)
+class ExecutiveContactAdmin(RecordAdmin):
+    """Read-only: contacts follow from held engagements."""
+
+    list_display = ["executive", "account", "contact_on", "duration_minutes"]
+    list_filter = ["contact_on"]
+    list_select_related = ["executive__user", "account"]
+    search_fields = ["executive__user__full_name", "account__name"]
+    date_hierarchy = "contact_on"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ExecutiveContact]:
         return super().get_queryset(request).select_related("executive__user", "account")
@@ -179,7 +183,7 @@ class NotificationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Reminder)
-class ReminderAdmin(admin.ModelAdmin):
+class ReminderAdmin(RecordAdmin):
     """The reminder log: who was reminded of what, when, how, and whether it
     was delivered. Rows are written by the reminder engine only; a failed one
     can be sent again."""
@@ -192,19 +196,11 @@ class ReminderAdmin(admin.ModelAdmin):
     readonly_fields = [field.name for field in Reminder._meta.fields]
     actions = ["send_again"]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
     @admin.action(description="Send the selected failed reminders again")
     def send_again(self, request: HttpRequest, queryset: QuerySet[Reminder]) -> None:
-        again = sum(reminder_resend(reminder_id=pk) for pk in queryset.values_list("pk", flat=True))
-        skipped = queryset.count() - again
+        chosen = list(queryset.values_list("pk", flat=True))
+        again = reminders_resend(reminder_ids=chosen)
+        skipped = len(chosen) - again
         self.message_user(
             request,
             f"{again} reminder{'s' if again != 1 else ''} will go out at the next run."

@@ -28,10 +28,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from engagement.links import absolute_url
-from engagement.models import Account, Executive, Reminder, User
+from engagement.models import Account, Executive, Notification, Reminder, User
 from engagement.roles import Role, has_role
 from engagement.selectors import ContactState, account_suggestions_for_executive, executive_contact_statuses
-from engagement.services import notification_send
 
 # Working hours, in each recipient's own time zone, Monday to Friday.
 WORKDAY_START = dt.time(9)
@@ -224,13 +223,25 @@ def reminders_record(*, dues: list[Due], now: dt.datetime | None = None) -> int:
     return len(rows)
 
 
+def _claimable(*, now: dt.datetime) -> Q:
+    """Reminders a sender may take: pending, or claimed by a sender that died (a stale claim)."""
+    return Q(status=Reminder.Status.PENDING) | Q(status=Reminder.Status.SENDING, claimed_at__lt=now - STALE_CLAIM)
+
+
+def _notify_sent(*, recipient: User, reminders: Iterable[Reminder], now: dt.datetime) -> None:
+    """The in-app notification of each reminder just sent to ``recipient``, in one insert."""
+    Notification.objects.bulk_create(
+        Notification(user=recipient, message=f"{r.get_kind_display()}: {r.reason}"[:300], url=r.url, created_at=now)
+        for r in reminders
+    )
+
+
 def reminders_ready(*, now: dt.datetime | None = None) -> list[int]:
     """The pending email reminders whose time has come, and those whose sender
     died while sending (a stale claim), oldest first."""
     now = now or timezone.now()
     return list(
-        Reminder.objects.filter(channel=Reminder.Channel.EMAIL, due_at__lte=now)
-        .filter(Q(status=Reminder.Status.PENDING) | Q(status=Reminder.Status.SENDING, claimed_at__lt=now - STALE_CLAIM))
+        Reminder.objects.filter(_claimable(now=now), channel=Reminder.Channel.EMAIL, due_at__lte=now)
         .order_by("due_at", "pk")
         .values_list("pk", flat=True)
     )
@@ -240,9 +251,8 @@ def reminder_claim(*, reminder_id: int, now: dt.datetime | None = None) -> bool:
     """Take reminder ``reminder_id`` for sending: one conditional UPDATE, so
     of two senders exactly one gets it."""
     now = now or timezone.now()
-    claimable = Q(status=Reminder.Status.PENDING) | Q(status=Reminder.Status.SENDING, claimed_at__lt=now - STALE_CLAIM)
     return (
-        Reminder.objects.filter(claimable, pk=reminder_id).update(
+        Reminder.objects.filter(_claimable(now=now), pk=reminder_id).update(
             status=Reminder.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1
         )
         == 1
@@ -283,12 +293,7 @@ def reminder_deliver(*, reminder_id: int, now: dt.datetime | None = None) -> boo
             status=Reminder.Status.SENT, sent_at=now, last_error=""
         )
         if marked:
-            notification_send(
-                users=[reminder.recipient],
-                message=f"{reminder.get_kind_display()}: {reminder.reason}",
-                url=reminder.url,
-                now=now,
-            )
+            _notify_sent(recipient=reminder.recipient, reminders=[reminder], now=now)
     return bool(marked)
 
 
@@ -300,14 +305,17 @@ def reminder_failed(*, reminder_id: int, error: str, final: bool) -> None:
     )
 
 
+def reminders_resend(*, reminder_ids: Iterable[int]) -> int:
+    """Put the failed ones of ``reminder_ids`` back in line, to go out at the
+    next run, in one UPDATE. Returns how many were failed."""
+    return Reminder.objects.filter(pk__in=list(reminder_ids), status=Reminder.Status.FAILED).update(
+        status=Reminder.Status.PENDING, due_at=timezone.now(), attempts=0
+    )
+
+
 def reminder_resend(*, reminder_id: int) -> bool:
     """Put a failed reminder back in line, to go out at the next run."""
-    return (
-        Reminder.objects.filter(pk=reminder_id, status=Reminder.Status.FAILED).update(
-            status=Reminder.Status.PENDING, due_at=timezone.now(), attempts=0
-        )
-        == 1
-    )
+    return reminders_resend(reminder_ids=[reminder_id]) == 1
 
 
 # --- What a reminder's email says --------------------------------------------------
@@ -373,9 +381,7 @@ def reminder_message_details(*, reminder: Reminder) -> dict[str, object]:
 
 
 def _digest_claimable(*, now: dt.datetime) -> Q:
-    return Q(channel=Reminder.Channel.DIGEST, due_at__lte=now) & (
-        Q(status=Reminder.Status.PENDING) | Q(status=Reminder.Status.SENDING, claimed_at__lt=now - STALE_CLAIM)
-    )
+    return Q(channel=Reminder.Channel.DIGEST, due_at__lte=now) & _claimable(now=now)
 
 
 def reminders_digest_ready(*, now: dt.datetime | None = None) -> list[int]:
@@ -449,14 +455,7 @@ def reminder_digest_deliver(*, recipient_id: int, now: dt.datetime | None = None
                 "pk", flat=True
             )
         )
-        for reminder in reminders:
-            if reminder.pk in sent:
-                notification_send(
-                    users=[recipient],
-                    message=f"{reminder.get_kind_display()}: {reminder.reason}",
-                    url=reminder.url,
-                    now=now,
-                )
+        _notify_sent(recipient=recipient, reminders=[r for r in reminders if r.pk in sent], now=now)
     return len(sent)
 
 

@@ -6,7 +6,8 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, prefetch_related_objects
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, prefetch_related_objects
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from engagement.dates import working_days_before
@@ -290,3 +291,21 @@ def account_background(
 def engagement_brief(*, engagement: Engagement) -> AccountBackground:
     """The preparation brief's background: the account, apart from this engagement."""
     return account_background(account=engagement.account, exclude=engagement)
+
+
+def executive_open_load(*, now: dt.datetime | None = None) -> Coalesce:
+    """How many open engagements to come an executive (the outer row) is asked
+    to or attends: the load the request form's suggestions weigh."""
+    return Coalesce(
+        Subquery(
+            EngagementExecutive.objects.filter(
+                executive_id=OuterRef("pk"),
+                engagement__status__in=Engagement.OPEN_STATUSES,
+                engagement__starts_at__gte=now or timezone.now(),
+            )
+            .values("executive_id")
+            .annotate(n=Count("pk"))
+            .values("n")[:1]
+        ),
+        0,
+    )

@@ -7,8 +7,6 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, OuterRef, Subquery
-from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -44,6 +42,7 @@ from visits.selectors import (
     engagement_brief,
     engagement_history,
     engagement_list,
+    executive_open_load,
     executive_search,
     request_waiting_cutoff,
 )
@@ -220,23 +219,6 @@ EVERY_ROLE = (Role.EXECUTIVE, Role.ACCOUNT_MANAGER, Role.PROGRAM_ADMIN)
 LIST_TABS = ("waiting", "upcoming", "past")
 
 
-def _open_load() -> Subquery:
-    """How many open engagements an executive (the outer row) is asked to or attends."""
-    return Coalesce(
-        Subquery(
-            EngagementExecutive.objects.filter(
-                executive_id=OuterRef("pk"),
-                engagement__status__in=Engagement.OPEN_STATUSES,
-                engagement__starts_at__gte=timezone.now(),
-            )
-            .values("executive_id")
-            .annotate(n=Count("pk"))
-            .values("n")[:1]
-        ),
-        0,
-    )
-
-
 def _executive_choices(*, account: Account, working_contact_id: Any, query: str, chosen_id: Any) -> dict[str, Any]:
     """Suggested executives for ``account``, with reasons; then those matching the search."""
     contact = (
@@ -245,7 +227,7 @@ def _executive_choices(*, account: Account, working_contact_id: Any, query: str,
         else None
     )
     suggestions = executive_suggestions(
-        account=account, contact_level=contact.level if contact else None, load=_open_load()
+        account=account, contact_level=contact.level if contact else None, load=executive_open_load()
     )
     shown = {suggestion.executive.pk for suggestion in suggestions}
     chosen_pk = row_id(chosen_id)
