@@ -259,24 +259,37 @@ def reminder_claim(*, reminder_id: int, now: dt.datetime | None = None) -> bool:
     )
 
 
+def _links() -> dict[str, str]:
+    """The absolute links every reminder email may offer."""
+    return {
+        "home_url": absolute_url(reverse("home")),
+        "log_url": absolute_url(reverse("visits:log_contact")),
+        "settings_url": absolute_url(reverse("engagement:notification_settings")),
+    }
+
+
+def _templated_email(name: str, context: dict[str, object], *, to: str) -> EmailMultiAlternatives:
+    """``engagement/email/<name>``: its subject, plain text and HTML templates as one email."""
+    message = EmailMultiAlternatives(
+        subject=render_to_string(f"engagement/email/{name}_subject.txt", context).strip(),
+        body=render_to_string(f"engagement/email/{name}.txt", context),
+        to=[to],
+    )
+    message.attach_alternative(render_to_string(f"engagement/email/{name}.html", context), "text/html")
+    return message
+
+
 def reminder_message(*, reminder: Reminder) -> EmailMultiAlternatives:
     """The email of one reminder, in plain text and HTML, with absolute links."""
+    links = _links()
     context = {
         "reminder": reminder,
         "recipient": reminder.recipient,
-        "url": absolute_url(reminder.url) if reminder.url else absolute_url(reverse("home")),
-        "log_url": absolute_url(reverse("visits:log_contact")),
-        "home_url": absolute_url(reverse("home")),
+        "url": absolute_url(reminder.url) if reminder.url else links["home_url"],
+        **links,
         **reminder_message_details(reminder=reminder),
     }
-    subject = render_to_string("engagement/email/reminder_subject.txt", context).strip()
-    message = EmailMultiAlternatives(
-        subject=subject,
-        body=render_to_string("engagement/email/reminder.txt", context),
-        to=[reminder.recipient.email],
-    )
-    message.attach_alternative(render_to_string("engagement/email/reminder.html", context), "text/html")
-    return message
+    return _templated_email("reminder", context, to=reminder.recipient.email)
 
 
 def reminder_deliver(*, reminder_id: int, now: dt.datetime | None = None) -> bool:
@@ -358,7 +371,6 @@ def reminder_message_details(*, reminder: Reminder) -> dict[str, object]:
     whether the recipient is the executive's manager (asked to help) or a
     program admin (sent to the program's executives page)."""
     details: dict[str, object] = {
-        "settings_url": absolute_url(reverse("engagement:notification_settings")),
         "suggestions": [],
         "for_manager": False,
         "program_url": "",
@@ -400,27 +412,19 @@ def reminders_digest_ready(*, now: dt.datetime | None = None) -> list[int]:
 def reminder_digest_message(*, recipient: User, reminders: list[Reminder], now: dt.datetime) -> EmailMultiAlternatives:
     """The one email of a weekly digest, listing ``reminders``, in plain text
     and HTML, with absolute links."""
-    home_url = absolute_url(reverse("home"))
+    links = _links()
     own = next((r.executive for r in reminders if r.kind in CONTACT_KINDS and r.executive is not None), None)
     context = {
         "recipient": recipient,
         "items": [
-            {"reminder": reminder, "url": absolute_url(reminder.url) if reminder.url else home_url}
+            {"reminder": reminder, "url": absolute_url(reminder.url) if reminder.url else links["home_url"]}
             for reminder in reminders
         ],
         "week_of": now.astimezone(recipient.tzinfo).date(),
-        "log_url": absolute_url(reverse("visits:log_contact")),
-        "home_url": home_url,
-        "settings_url": absolute_url(reverse("engagement:notification_settings")),
+        **links,
         "suggestions": suggested_accounts(executive=own) if own else [],
     }
-    message = EmailMultiAlternatives(
-        subject=render_to_string("engagement/email/digest_subject.txt", context).strip(),
-        body=render_to_string("engagement/email/digest.txt", context),
-        to=[recipient.email],
-    )
-    message.attach_alternative(render_to_string("engagement/email/digest.html", context), "text/html")
-    return message
+    return _templated_email("digest", context, to=recipient.email)
 
 
 def reminder_digest_deliver(*, recipient_id: int, now: dt.datetime | None = None) -> int:
