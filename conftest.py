@@ -9,6 +9,8 @@ import pytest
 from django.test import override_settings
 from zeal import zeal_context, zeal_ignore
 
+from config.celery import app as celery_app
+
 ZEAL_MIDDLEWARE = "zeal.middleware.zeal_middleware"
 
 # N+1 queries that are Django's by design, never ours. Keep this list short:
@@ -26,7 +28,7 @@ ZEAL_ALLOWLIST = [
 
 
 @pytest.fixture(autouse=True)
-def _isolated_settings(settings):
+def _isolated_settings(settings, request):
     # Each test gets a cache of its own (rate limits live there): in memory,
     # or under a fresh key prefix on the shared Redis when REDIS_URL is set.
     cache = dict(settings.CACHES["default"])
@@ -37,6 +39,13 @@ def _isolated_settings(settings):
     settings.CACHES = {"default": cache}
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.SITE_URL = "https://groundwork.example"
+    # Tasks queued by a page (a survey's email) run at once, in the test,
+    # never onto a broker another process might read; tests of a real worker
+    # (tests/test_reminder_worker.py) turn this off for their broker.
+    celery_conf = celery_app.conf
+    saved = celery_conf.task_always_eager
+    celery_conf.task_always_eager = True
+    request.addfinalizer(lambda: setattr(celery_conf, "task_always_eager", saved))
     # PBKDF2 would make every user a factory builds cost a fifth of a second.
     settings.PASSWORD_HASHERS = [
         "django.contrib.auth.hashers.MD5PasswordHasher",

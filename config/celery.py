@@ -17,4 +17,6 @@ app.autodiscover_tasks()
 app.conf.beat_schedule = {
     # Finds who is due a reminder, records it once, sends what is in working hours.
     "Contact reminders": {"task": "engagement.tasks.run_reminders", "schedule": 15 * 60},
+    # Sends any customer survey whose email was never sent (a lost task, a long mail outage).
+    "Unsent surveys": {"task": "feedback.tasks.send_unsent_surveys", "schedule": 60 * 60},
 }

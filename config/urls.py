@@ -12,4 +12,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("engagement.urls")),
     path("", include("visits.urls")),
+    path("", include("feedback.urls")),
 ]

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import render
 
 from engagement.models import Executive, User
@@ -43,3 +43,22 @@ def executive_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
         return view(request, executive, *args, **kwargs)
 
     return wrapped
+
+
+def object_view(lookup: Callable[[User, int], object], methods: tuple[str, ...]) -> Callable[..., Any]:
+    """Hand the view the object ``lookup(user, pk)`` finds (it raises 404 for
+    one the user may not see), answering 405 to other ``methods`` only after that."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapped(request: HttpRequest, pk: int, *args: Any, **kwargs: Any) -> HttpResponse:
+            # Whose it is first, the method after: someone who may not see the
+            # object gets 404 whatever they send, and learns nothing.
+            found = lookup(request.user, pk)
+            if request.method not in methods:
+                return HttpResponseNotAllowed(methods)
+            return view(request, found, *args, **kwargs)
+
+        return wrapped
+
+    return decorator

@@ -1,11 +1,26 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
+from django.db.models import QuerySet
 
 from engagement.models import EXECUTIVE_LEVELS, Executive, Function, Level, User, time_zone_choices
 from engagement.roles import Role
+
+
+def read_choices_once(field: forms.ModelChoiceField, *blank: tuple[str, str]) -> None:
+    """Fix ``field``'s choices from one query: a rendered form reads them more than once."""
+    field.choices = [*blank, *((item.pk, str(item)) for item in field.queryset)]
+
+
+def read_choices_many(
+    field: forms.ModelMultipleChoiceField, queryset: QuerySet, label: Callable[[Any], str] = str
+) -> None:
+    """As ``read_choices_once``, with each choice labelled by ``label``."""
+    field.queryset = queryset
+    field.choices = [(item.pk, label(item)) for item in queryset]
 
 
 class InviteForm(forms.Form):

@@ -129,6 +129,12 @@ class Program(models.Model):
         validators=[MinValueValidator(1)],
         help_text="While an executive stays overdue, remind them again every this many days.",
     )
+    surveys_after_held = models.BooleanField(
+        "send surveys automatically",
+        default=False,
+        help_text="Once an engagement is held, email each customer contact who attended the feedback survey, "
+        "without waiting for the account manager.",
+    )
     active = models.BooleanField(default=True)
 
     class Meta:
@@ -341,6 +347,8 @@ class Reminder(models.Model):
         ESCALATION = "escalation", "Escalation"
         UPCOMING = "upcoming", "Engagement within 24 hours"
         REQUEST_WAITING = "request_waiting", "Request waiting for an answer"
+        DEBRIEF_DUE = "debrief_due", "Debrief not written"
+        ACTION_OVERDUE = "action_overdue", "Action overdue"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"

@@ -23,10 +23,10 @@ from urllib.parse import quote, urlencode
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import F, Q
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from engagement.emails import templated_email
 from engagement.links import absolute_url
 from engagement.models import Account, Executive, Notification, Reminder, User
 from engagement.roles import Role, has_role
@@ -268,17 +268,6 @@ def _links() -> dict[str, str]:
     }
 
 
-def _templated_email(name: str, context: dict[str, object], *, to: str) -> EmailMultiAlternatives:
-    """``engagement/email/<name>``: its subject, plain text and HTML templates as one email."""
-    message = EmailMultiAlternatives(
-        subject=render_to_string(f"engagement/email/{name}_subject.txt", context).strip(),
-        body=render_to_string(f"engagement/email/{name}.txt", context),
-        to=[to],
-    )
-    message.attach_alternative(render_to_string(f"engagement/email/{name}.html", context), "text/html")
-    return message
-
-
 def reminder_message(*, reminder: Reminder) -> EmailMultiAlternatives:
     """The email of one reminder, in plain text and HTML, with absolute links."""
     links = _links()
@@ -289,7 +278,7 @@ def reminder_message(*, reminder: Reminder) -> EmailMultiAlternatives:
         **links,
         **reminder_message_details(reminder=reminder),
     }
-    return _templated_email("reminder", context, to=reminder.recipient.email)
+    return templated_email("engagement/email/reminder", context, to=reminder.recipient.email)
 
 
 def reminder_deliver(*, reminder_id: int, now: dt.datetime | None = None) -> bool:
@@ -424,7 +413,7 @@ def reminder_digest_message(*, recipient: User, reminders: list[Reminder], now: 
         **links,
         "suggestions": suggested_accounts(executive=own) if own else [],
     }
-    return _templated_email("digest", context, to=recipient.email)
+    return templated_email("engagement/email/digest", context, to=recipient.email)
 
 
 def reminder_digest_deliver(*, recipient_id: int, now: dt.datetime | None = None) -> int:

@@ -22,6 +22,9 @@ class Role(models.TextChoices):
     EXECUTIVE = "Executive", "Executive"
 
 
+# Pages every role may open (who sees which object is decided per object).
+EVERY_ROLE = tuple(Role)
+
 HOME_URL_NAMES = {
     Role.PROGRAM_ADMIN: "engagement:program_home",
     Role.ACCOUNT_MANAGER: "engagement:account_manager_home",

@@ -16,6 +16,7 @@ from config.celery import app as celery_app
 from engagement.access import executive_view, row_id
 from engagement.forms import InviteForm, ReminderDeliveryForm
 from engagement.models import Executive, Level
+from engagement.panels import HOME_PANELS
 from engagement.roles import HOME_URL_NAMES, Role, role_required, user_roles
 from engagement.selectors import (
     account_list_for_manager,
@@ -59,6 +60,7 @@ def executive_home(request: HttpRequest, executive: Executive) -> HttpResponse:
             "executive": executive,
             "status": executive_contact_status(executive=executive),
             "recent_contacts": executive_recent_contacts(executive=executive),
+            "panels": HOME_PANELS[Role.EXECUTIVE].panels(request, executive=executive),
         },
     )
 
@@ -67,7 +69,8 @@ def executive_home(request: HttpRequest, executive: Executive) -> HttpResponse:
 @require_GET
 def account_manager_home(request: HttpRequest) -> HttpResponse:
     page = Paginator(account_list_for_manager(user=request.user), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "engagement/account_manager_home.html", {"page": page})
+    panels = HOME_PANELS[Role.ACCOUNT_MANAGER].panels(request)
+    return render(request, "engagement/account_manager_home.html", {"page": page, "panels": panels})
 
 
 @role_required(Role.PROGRAM_ADMIN)

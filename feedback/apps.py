@@ -6,3 +6,8 @@ from django.apps import AppConfig
 class FeedbackConfig(AppConfig):
     name = "feedback"
     verbose_name = "Feedback"
+
+    def ready(self) -> None:
+        # Surveys after a held engagement; reminders of debriefs and actions;
+        # the panels this app adds to home pages and the engagement page.
+        from feedback import panels, receivers, reminders  # noqa: F401

@@ -39,6 +39,7 @@ def broker(url: str) -> Iterator[None]:
         "broker_url": conf.broker_url,
         "broker_transport_options": conf.broker_transport_options,
         "worker_hijack_root_logger": conf.worker_hijack_root_logger,
+        "task_always_eager": conf.task_always_eager,
     }
 
     def drop_pools() -> None:
@@ -46,6 +47,8 @@ def broker(url: str) -> Iterator[None]:
         celery_app.amqp._producer_pool = None
 
     conf.broker_url = url
+    # Through the broker to the worker, not run in the test's own thread.
+    conf.task_always_eager = False
     # The in-memory broker is polled: a tenth of a second keeps the test short.
     conf.broker_transport_options = {"polling_interval": 0.1} if url.startswith("memory://") else {}
     # The test runner keeps its own log handlers.

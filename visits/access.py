@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import wraps
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import Http404
 
-from engagement.access import row_id
+from engagement.access import object_view, row_id
 from engagement.models import Account, User
 from engagement.roles import Role, user_roles
 from visits.models import Engagement, EngagementExecutive
@@ -74,13 +73,15 @@ class EngagementRights:
     decide: bool  # approve, decline or ask a question: the executive asked, or a program admin
     manage: bool  # answer, schedule, reschedule, cancel: the account team, or a program admin
     complete: bool  # mark held or not held: an executive who attends, the account team, or a program admin
+    take_part: bool  # attends as an executive or serves on the account team: admin rights aside
 
 
 def engagement_rights(user: User, engagement: Engagement) -> EngagementRights:
     """What ``user`` may do to ``engagement`` (which they can see)."""
     roles = user_roles(user)
-    if Role.PROGRAM_ADMIN in roles:
-        return EngagementRights(decide=True, manage=True, complete=True)
+    admin = Role.PROGRAM_ADMIN in roles
+    if roles == {Role.PROGRAM_ADMIN}:
+        return EngagementRights(decide=True, manage=True, complete=True, take_part=False)
     account_team = Role.ACCOUNT_MANAGER in roles and accounts_served_by(user).filter(pk=engagement.account_id).exists()
     attendances = (
         EngagementExecutive.objects.filter(engagement=engagement, executive__user=user, executive__active=True)
@@ -89,35 +90,21 @@ def engagement_rights(user: User, engagement: Engagement) -> EngagementRights:
         if Role.EXECUTIVE in roles
         else None
     )
+    take_part = account_team or attendances is not None
     return EngagementRights(
-        decide=attendances == EngagementExecutive.Role.LEAD,
-        manage=account_team,
-        complete=account_team or attendances is not None,
+        decide=admin or attendances == EngagementExecutive.Role.LEAD,
+        manage=admin or account_team,
+        complete=admin or take_part,
+        take_part=take_part,
     )
-
-
-def _object_view(lookup: Callable[[User, int], object], methods: tuple[str, ...]) -> Callable[..., Any]:
-    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-        @wraps(view)
-        def wrapped(request: HttpRequest, pk: int, *args: Any, **kwargs: Any) -> HttpResponse:
-            # Whose it is first, the method after: someone who may not see the
-            # object gets 404 whatever they send, and learns nothing.
-            found = lookup(request.user, pk)
-            if request.method not in methods:
-                return HttpResponseNotAllowed(methods)
-            return view(request, found, *args, **kwargs)
-
-        return wrapped
-
-    return decorator
 
 
 def engagement_view(*methods: str) -> Callable[..., Any]:
     """Hand the view the engagement ``pk`` the user may see (404 otherwise),
     answering 405 to other methods only after that."""
-    return _object_view(get_engagement_for_user, methods)
+    return object_view(get_engagement_for_user, methods)
 
 
 def account_view(*methods: str) -> Callable[..., Any]:
     """As ``engagement_view``, for an account the user serves."""
-    return _object_view(get_account_for_user, methods)
+    return object_view(get_account_for_user, methods)

@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from typing import Any
 
 from django import forms
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 
+from engagement.forms import read_choices_many, read_choices_once
 from engagement.models import Account, Contact, Executive, User
 from visits.models import Engagement, EngagementType
 from visits.services import NOT_HELD_REASONS
@@ -22,19 +22,6 @@ DURATIONS = [
     (240, "4 hours"),
     (480, "A full day"),
 ]
-
-
-def _read_choices_once(field: forms.ModelChoiceField, *blank: tuple[str, str]) -> None:
-    """Fix ``field``'s choices from one query: a rendered form reads them more than once."""
-    field.choices = [*blank, *((item.pk, str(item)) for item in field.queryset)]
-
-
-def _read_choices_many(
-    field: forms.ModelMultipleChoiceField, queryset: QuerySet, label: Callable[[Any], str] = str
-) -> None:
-    """As ``_read_choices_once``, with each choice labelled by ``label``."""
-    field.queryset = queryset
-    field.choices = [(item.pk, label(item)) for item in queryset]
 
 
 class LogContactForm(forms.Form):
@@ -65,7 +52,7 @@ class LogContactForm(forms.Form):
 
     def __init__(self, *args: Any, today: dt.date, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        _read_choices_once(self.fields["type"])
+        read_choices_once(self.fields["type"])
         self.fields["on"].initial = today
         self.fields["on"].widget.attrs["max"] = today.isoformat()
 
@@ -91,7 +78,7 @@ class EngagementFilterForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        _read_choices_once(self.fields["type"], ("", "All types"))
+        read_choices_once(self.fields["type"], ("", "All types"))
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
@@ -155,7 +142,7 @@ class EngagementRequestForm(forms.Form):
     def __init__(self, *args: Any, account: Account, now: dt.datetime, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.now = now
-        _read_choices_once(self.fields["type"])
+        read_choices_once(self.fields["type"])
         contacts = self.fields["working_contact"]
         contacts.queryset = Contact.objects.filter(account=account, active=True).order_by("name", "pk")
         contacts.choices = [
@@ -251,9 +238,9 @@ class ScheduleForm(forms.Form):
             Q(pk=account.account_manager_id) | Q(account_teams=account) | Q(engagements_staffed=engagement),
             is_active=True,
         ).distinct()
-        _read_choices_many(self.fields["staff"], team.order_by("full_name", "pk"), User.get_full_name)
+        read_choices_many(self.fields["staff"], team.order_by("full_name", "pk"), User.get_full_name)
         contacts = Contact.objects.filter(account=account, active=True).order_by("name", "pk")
-        _read_choices_many(
+        read_choices_many(
             self.fields["contacts"],
             contacts,
             lambda contact: f"{contact.name}{f', {contact.title}' if contact.title else ''}",

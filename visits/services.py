@@ -17,6 +17,7 @@ from django.utils import timezone
 from engagement.models import Account, Contact, Executive, User
 from engagement.services import ContactFact, ProgramError, executive_contacts_replace, notification_send
 from visits.models import CalendarFeed, Engagement, EngagementExecutive, EngagementStatusChange, EngagementType
+from visits.signals import engagement_held
 
 # How far back a contact may be logged: older ones belong to an import.
 LOG_DAYS_BACK = 365
@@ -529,7 +530,30 @@ def engagement_complete(
         duration_minutes=duration_minutes,
     )
     engagement_contacts_sync(engagement_ids=[engagement.pk])
+    engagement_held.send(sender=Engagement, engagement=engagement)
     return engagement
+
+
+def engagement_debriefed(*, engagement: Engagement, by: User, now: dt.datetime | None = None) -> Engagement:
+    """Mark a held engagement debriefed, once its first debrief is in. Later
+    debriefs, or two submitted at once, leave it debriefed."""
+    if engagement.status == Engagement.Status.DEBRIEFED:
+        return engagement
+    try:
+        return _transition(
+            engagement=engagement,
+            allowed_from=[Engagement.Status.COMPLETED],
+            to_status=Engagement.Status.DEBRIEFED,
+            doing="marked debriefed",
+            by=by,
+            note="First debrief submitted",
+            now=now,
+        )
+    except ProgramError:
+        engagement.refresh_from_db(fields=["status", "status_changed_at"])
+        if engagement.status != Engagement.Status.DEBRIEFED:
+            raise
+        return engagement
 
 
 NOT_HELD_REASONS = [
@@ -635,6 +659,7 @@ def engagement_log_contact(
                 note="Logged as held",
             )
             engagement_contacts_sync(engagement_ids=[engagement.pk])
+            engagement_held.send(sender=Engagement, engagement=engagement)
     except IntegrityError:
         # The same form, sent twice at once: the other request made it.
         if submission_key is None:

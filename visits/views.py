@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from engagement.access import executive_view, row_id
 from engagement.dates import local_today
 from engagement.models import Account, Contact, Executive
-from engagement.roles import Role, role_required
+from engagement.roles import EVERY_ROLE, Role, role_required
 from engagement.selectors import executive_suggestions
 from engagement.services import ProgramError
 from visits.access import account_view, engagement_rights, engagement_view, get_account_for_user
@@ -32,6 +32,7 @@ from visits.forms import (
     ScheduleForm,
 )
 from visits.models import Engagement, EngagementExecutive
+from visits.panels import ENGAGEMENT_PANELS
 from visits.selectors import (
     EngagementFilters,
     account_background,
@@ -215,7 +216,6 @@ def my_engagements(request: HttpRequest) -> HttpResponse:
 
 # --- From request to a held engagement --------------------------------------------------
 
-EVERY_ROLE = (Role.EXECUTIVE, Role.ACCOUNT_MANAGER, Role.PROGRAM_ADMIN)
 LIST_TABS = ("waiting", "upcoming", "past")
 
 
@@ -343,6 +343,7 @@ def _detail_context(request: HttpRequest, engagement: Engagement) -> dict[str, A
         "decision_form": DecisionForm(),
         "answer_form": AnswerForm(),
         "outcome_form": OutcomeForm(initial={"duration_minutes": engagement.planned_minutes}),
+        "panels": ENGAGEMENT_PANELS.panels(request, engagement=engagement, rights=rights),
     }
 
 

@@ -1,0 +1,80 @@
+"""What feedback adds to pages it does not own: the engagement page, and the
+home pages of executives and account managers."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+
+from engagement.models import Executive
+from engagement.panels import Panel, home_panel
+from engagement.roles import Role
+from feedback.selectors import (
+    HOME_LIMIT,
+    account_actions_open,
+    account_debriefs_due,
+    account_debriefs_recent,
+    actions_owed,
+    customer_words,
+    debrief_of,
+    debriefs_submitted,
+    debriefs_to_write,
+    engagement_actions,
+    engagement_surveys,
+)
+from visits.access import EngagementRights
+from visits.models import Engagement
+from visits.panels import engagement_panel
+
+
+def _first(items: list, limit: int = HOME_LIMIT) -> tuple[list, bool]:
+    """The first ``limit`` of ``items`` (read as ``limit + 1``), and whether there are more."""
+    return items[:limit], len(items) > limit
+
+
+@engagement_panel
+def engagement_feedback(request: HttpRequest, *, engagement: Engagement, rights: EngagementRights) -> Panel | None:
+    """Once held: the debriefs, the actions and what the customers answered."""
+    if engagement.status not in Engagement.HELD_STATUSES:
+        return None
+    return Panel(
+        "feedback/panels/engagement.html",
+        {
+            "engagement": engagement,
+            "rights": rights,
+            "mine": debrief_of(engagement=engagement, author=request.user) if rights.take_part else None,
+            "debriefs": debriefs_submitted(engagement=engagement),
+            "actions": engagement_actions(engagement=engagement),
+            "surveys": engagement_surveys(engagement=engagement),
+        },
+    )
+
+
+@home_panel(Role.EXECUTIVE)
+def executive_feedback(request: HttpRequest, *, executive: Executive) -> Panel:
+    """Debriefs to write, actions owed (routed ones included), and the latest
+    customer words about the executive's engagements."""
+    owed, more_owed = _first(list(actions_owed(user=request.user)[: HOME_LIMIT + 1]))
+    return Panel(
+        "feedback/panels/executive_home.html",
+        {
+            "to_write": debriefs_to_write(user=request.user),
+            "owed": owed,
+            "more_owed": more_owed,
+            "words": customer_words(executive=executive),
+        },
+    )
+
+
+@home_panel(Role.ACCOUNT_MANAGER)
+def account_manager_feedback(request: HttpRequest) -> Panel:
+    """The debriefs and actions of the accounts the account manager serves."""
+    actions, more_actions = _first(list(account_actions_open(user=request.user)[: HOME_LIMIT + 1]))
+    return Panel(
+        "feedback/panels/account_manager_home.html",
+        {
+            "due": account_debriefs_due(user=request.user),
+            "recent": account_debriefs_recent(user=request.user),
+            "actions": actions,
+            "more_actions": more_actions,
+        },
+    )

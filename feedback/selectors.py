@@ -1,0 +1,206 @@
+"""Reads for debriefs, actions and customer feedback, each in a fixed number of queries."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db import connection
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from engagement.models import Executive, User
+from feedback.models import ActionItem, Debrief, Survey, Theme
+from visits.access import accounts_served_by
+from visits.models import Engagement, EngagementExecutive
+
+# How far back a home page looks for debriefs still to write.
+DEBRIEF_LOOKBACK = dt.timedelta(days=60)
+HOME_LIMIT = 8
+
+ACTION_RELATED = ("engagement__account", "engagement__type", "owner", "created_by", "function")
+
+
+def themes_active() -> QuerySet[Theme]:
+    return Theme.objects.filter(active=True)
+
+
+def _with_themes(debriefs: QuerySet[Debrief]) -> QuerySet[Debrief]:
+    return debriefs.prefetch_related(Prefetch("themes", queryset=Theme.objects.order_by("name")))
+
+
+def debrief_of(*, engagement: Engagement, author: User) -> Debrief | None:
+    """``author``'s own debrief of ``engagement``, draft or submitted."""
+    return _with_themes(Debrief.objects.filter(engagement=engagement, author=author)).first()
+
+
+def debriefs_submitted(*, engagement: Engagement) -> list[Debrief]:
+    """The submitted debriefs of ``engagement``, first submitted first."""
+    return list(
+        _with_themes(
+            Debrief.objects.filter(engagement=engagement, status=Debrief.Status.SUBMITTED).select_related("author")
+        ).order_by("submitted_at", "pk")
+    )
+
+
+def engagement_actions(*, engagement: Engagement) -> list[ActionItem]:
+    return list(
+        ActionItem.objects.filter(engagement=engagement).select_related("owner", "function").order_by("due_on", "pk")
+    )
+
+
+def engagement_surveys(*, engagement: Engagement) -> list[Survey]:
+    return list(Survey.objects.filter(engagement=engagement).select_related("contact").order_by("contact__name"))
+
+
+def _debrief_written_by(user: User) -> Exists:
+    return Exists(Debrief.objects.filter(engagement=OuterRef("pk"), author=user, status=Debrief.Status.SUBMITTED))
+
+
+def _draft_by(user: User) -> Exists:
+    return Exists(Debrief.objects.filter(engagement=OuterRef("pk"), author=user, status=Debrief.Status.DRAFT))
+
+
+def debriefs_to_write(*, user: User, now: dt.datetime | None = None, limit: int = HOME_LIMIT) -> list[Engagement]:
+    """Held engagements ``user`` attended as an executive, of the last 60
+    days, with nobody's debrief yet or ``user``'s own still a draft; oldest
+    first, as the oldest fades first. Each has ``has_draft``."""
+    since = (now or timezone.now()) - DEBRIEF_LOOKBACK
+    attended = Exists(
+        EngagementExecutive.objects.filter(engagement=OuterRef("pk"), executive__user=user, executive__active=True)
+    )
+    return list(
+        Engagement.objects.filter(attended, status__in=Engagement.HELD_STATUSES, starts_at__gte=since)
+        .annotate(has_draft=_draft_by(user), written=_debrief_written_by(user))
+        .filter(Q(status=Engagement.Status.COMPLETED) | Q(has_draft=True), written=False)
+        .select_related("account", "type")
+        .order_by("starts_at", "pk")[:limit]
+    )
+
+
+def account_debriefs_due(*, user: User, now: dt.datetime | None = None, limit: int = HOME_LIMIT) -> list[Engagement]:
+    """Held engagements of the accounts ``user`` serves, of the last 60 days,
+    that nobody has debriefed yet; oldest first."""
+    since = (now or timezone.now()) - DEBRIEF_LOOKBACK
+    return list(
+        Engagement.objects.filter(
+            account__in=accounts_served_by(user).values("pk"),
+            status=Engagement.Status.COMPLETED,
+            starts_at__gte=since,
+        )
+        .annotate(has_draft=_draft_by(user))
+        .select_related("account", "type")
+        .order_by("starts_at", "pk")[:limit]
+    )
+
+
+def account_debriefs_recent(*, user: User, limit: int = HOME_LIMIT) -> list[Debrief]:
+    """The latest debriefs submitted about the accounts ``user`` serves."""
+    return list(
+        _with_themes(
+            Debrief.objects.filter(
+                status=Debrief.Status.SUBMITTED, engagement__account__in=accounts_served_by(user).values("pk")
+            ).select_related("author", "engagement__account", "engagement__type")
+        ).order_by("-submitted_at", "-pk")[:limit]
+    )
+
+
+def actions_owed(*, user: User) -> QuerySet[ActionItem]:
+    """Open actions ``user`` owns, routed ones included; soonest due first."""
+    return (
+        ActionItem.objects.filter(owner=user, status__in=ActionItem.OPEN_STATUSES)
+        .select_related(*ACTION_RELATED)
+        .order_by("due_on", "pk")
+    )
+
+
+def actions_followed(*, user: User) -> QuerySet[ActionItem]:
+    """Actions ``user`` follows without owning them, until they are closed:
+    those they created, and those of the accounts they manage."""
+    return (
+        ActionItem.objects.filter(
+            Q(created_by=user) | Q(engagement__account__account_manager=user), status__in=ActionItem.OPEN_STATUSES
+        )
+        .exclude(owner=user)
+        .select_related(*ACTION_RELATED)
+        .order_by("due_on", "pk")
+    )
+
+
+def actions_closed(*, user: User) -> QuerySet[ActionItem]:
+    """Closed actions ``user`` owned or followed, latest closed first."""
+    return (
+        ActionItem.objects.filter(
+            Q(owner=user) | Q(created_by=user) | Q(engagement__account__account_manager=user),
+            status__in=ActionItem.CLOSED_STATUSES,
+        )
+        .select_related(*ACTION_RELATED)
+        .order_by("-closed_at", "-pk")
+    )
+
+
+ACTION_TABS = {"owed": actions_owed, "following": actions_followed, "closed": actions_closed}
+
+
+def account_actions_open(*, user: User) -> QuerySet[ActionItem]:
+    """Open actions of the accounts ``user`` serves, whoever owns them."""
+    return (
+        ActionItem.objects.filter(
+            engagement__account__in=accounts_served_by(user).values("pk"), status__in=ActionItem.OPEN_STATUSES
+        )
+        .select_related(*ACTION_RELATED)
+        .order_by("due_on", "pk")
+    )
+
+
+def customer_words(*, executive: Executive, limit: int = 5) -> list[Survey]:
+    """The latest survey answers about engagements ``executive`` attended, as
+    the customers wrote them."""
+    attended = EngagementExecutive.objects.filter(executive=executive).values("engagement_id")
+    return list(
+        Survey.objects.filter(engagement_id__in=attended, answered_at__isnull=False)
+        .select_related("contact", "engagement__account", "engagement__type")
+        .order_by("-answered_at", "-pk")[:limit]
+    )
+
+
+@dataclass(frozen=True)
+class DebriefSearch:
+    query: str = ""
+    theme_id: int | None = None
+
+
+# The text a search reads: on PostgreSQL, the expression of the full-text
+# index in feedback's migrations (the two must stay the same).
+SEARCH_FIELDS = ("heard", "insights", "surprised", "disagreed", "issues_raised")
+SEARCH_CONFIG = "english"
+
+
+def debrief_search(*, search: DebriefSearch) -> QuerySet[Debrief]:
+    """Submitted debriefs matching ``search``: full-text search (stemmed,
+    ranked) on PostgreSQL; every word as a substring elsewhere. Latest first
+    when there is no text to rank by."""
+    debriefs = Debrief.objects.filter(status=Debrief.Status.SUBMITTED)
+    if search.theme_id is not None:
+        debriefs = debriefs.filter(themes=search.theme_id)
+    ordering: list[str] = ["-submitted_at", "-pk"]
+    if search.query:
+        if connection.vendor == "postgresql":
+            from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+
+            vector = SearchVector(*SEARCH_FIELDS, config=SEARCH_CONFIG)
+            query = SearchQuery(search.query, search_type="websearch", config=SEARCH_CONFIG)
+            debriefs = debriefs.annotate(match=vector).filter(match=query).annotate(rank=SearchRank(vector, query))
+            ordering = ["-rank", *ordering]
+        else:
+            for word in search.query.split():
+                debriefs = debriefs.filter(
+                    Q(heard__icontains=word)
+                    | Q(insights__icontains=word)
+                    | Q(surprised__icontains=word)
+                    | Q(disagreed__icontains=word)
+                    | Q(issues_raised__icontains=word)
+                )
+    return _with_themes(debriefs.select_related("author", "engagement__account", "engagement__type")).order_by(
+        *ordering
+    )

@@ -1,0 +1,50 @@
+"""Celery tasks of feedback: thin, taking ids, safe to run twice."""
+
+from __future__ import annotations
+
+import smtplib
+
+from celery import shared_task
+from django.db import transaction
+
+from engagement.tasks import RETRY_BASE_SECONDS, SEND_RETRIES
+from feedback.services import survey_claim, survey_deliver, surveys_unsent
+from visits.models import Engagement
+
+
+@shared_task(name="feedback.tasks.send_survey", bind=True, acks_late=True, max_retries=SEND_RETRIES)
+def send_survey(self, survey_id: int) -> bool:
+    """Email one survey link, at most once: claim it, send it, mark it sent.
+    On a mail error, try again later with exponential backoff."""
+    if not survey_claim(survey_id=survey_id):
+        return False  # sent already, or another worker has it
+    try:
+        survey_deliver(survey_id=survey_id)
+    except (smtplib.SMTPException, OSError) as error:
+        if self.request.retries >= self.max_retries:
+            return False  # left unsent; send_unsent_surveys tries it again later
+        raise self.retry(exc=error, countdown=RETRY_BASE_SECONDS * 2**self.request.retries) from error
+    return True
+
+
+@shared_task(name="feedback.tasks.send_unsent_surveys")
+def send_unsent_surveys() -> int:
+    """Queue every survey recorded but not sent (its task was lost, or ran
+    out of retries). Claims keep a survey from going twice."""
+    survey_ids = surveys_unsent()
+    for survey_id in survey_ids:
+        transaction.on_commit(lambda survey_id=survey_id: send_survey.delay(survey_id))
+    return len(survey_ids)
+
+
+@shared_task(name="feedback.tasks.send_surveys_after_held")
+def send_surveys_after_held(engagement_id: int) -> int:
+    """Send the survey of a held engagement whose program sends them on its own."""
+    from feedback.services import program_sends_surveys, surveys_send
+
+    engagement = Engagement.objects.filter(pk=engagement_id, status__in=Engagement.HELD_STATUSES).first()
+    if engagement is None or not program_sends_surveys(engagement=engagement):
+        return 0
+    if not engagement.contacts.exists():
+        return 0
+    return len(surveys_send(engagement=engagement, by=None).queued)

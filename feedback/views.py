@@ -1,0 +1,278 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+
+from engagement.dates import local_today
+from engagement.ratelimit import rate_limited
+from engagement.roles import EVERY_ROLE, Role, role_required
+from engagement.services import ProgramError
+from feedback.access import action_view, can_change_action
+from feedback.forms import ActionForm, ActionStatusForm, DebriefForm, DebriefSearchForm, SurveyForm
+from feedback.models import ActionItem
+from feedback.selectors import (
+    ACTION_TABS,
+    DebriefSearch,
+    debrief_of,
+    debrief_search,
+    debriefs_submitted,
+    engagement_actions,
+)
+from feedback.services import (
+    action_create,
+    action_status_set,
+    debrief_draft_save,
+    debrief_submit,
+    survey_answer,
+    survey_link,
+    surveys_send,
+)
+from visits.access import engagement_rights, engagement_view, engagements_visible_to
+from visits.models import Engagement
+
+ACTIONS_PER_PAGE = 25
+DEBRIEFS_PER_PAGE = 20
+# Answering a survey takes a person a minute; a client asking more often than
+# this is guessing links.
+SURVEY_RATE = {"limit": 30, "per_seconds": 10 * 60}
+
+
+def _debrief_context(request: HttpRequest, engagement: Engagement, **forms: Any) -> dict[str, Any]:
+    rights = engagement_rights(request.user, engagement)
+    held = engagement.status in Engagement.HELD_STATUSES
+    mine = debrief_of(engagement=engagement, author=request.user) if rights.take_part else None
+    writes = rights.take_part and held
+    return {
+        "engagement": engagement,
+        "rights": rights,
+        "held": held,
+        "mine": mine,
+        "debriefs": [debrief for debrief in debriefs_submitted(engagement=engagement) if debrief != mine],
+        "actions": engagement_actions(engagement=engagement),
+        "can_write": writes,
+        "can_add_action": held and (rights.take_part or rights.manage),
+        "debrief_form": forms.get("debrief_form") or (DebriefForm(instance=mine) if writes else None),
+        "action_form": forms.get("action_form") or _action_form(request, engagement),
+    }
+
+
+def _action_form(request: HttpRequest, engagement: Engagement, data: Any = None) -> ActionForm:
+    return ActionForm(
+        data,
+        today=local_today(request.user.time_zone),
+        account_manager=engagement.account.account_manager,
+    )
+
+
+def _debrief_page(request: HttpRequest, engagement: Engagement, **forms: Any) -> HttpResponse:
+    return render(request, "feedback/debrief.html", _debrief_context(request, engagement, **forms))
+
+
+@role_required(*EVERY_ROLE)
+@engagement_view("GET", "HEAD", "POST")
+def debrief_view(request: HttpRequest, engagement: Engagement) -> HttpResponse:
+    """The debriefs of one engagement: each author's own, side by side, and
+    the form for the signed-in person's. POST submits theirs."""
+    if request.method != "POST":
+        return _debrief_page(request, engagement)
+    if not engagement_rights(request.user, engagement).take_part:
+        raise PermissionDenied("Only the executives who attended and the account team write its debriefs.")
+    mine = debrief_of(engagement=engagement, author=request.user)
+    form = DebriefForm(request.POST, instance=mine)
+    try:
+        if not form.is_valid():
+            # Not submitted, but not lost either: what was typed is kept as the draft.
+            if mine is None or not mine.is_submitted:
+                fields, themes = DebriefForm(request.POST, instance=mine, draft=True).draft_fields()
+                debrief_draft_save(engagement=engagement, author=request.user, fields=fields, themes=themes)
+            return _debrief_page(request, engagement, debrief_form=form)
+        first = mine is None or not mine.is_submitted
+        debrief_submit(
+            engagement=engagement,
+            author=request.user,
+            fields={name: value for name, value in form.cleaned_data.items() if name != "themes"},
+            themes=form.cleaned_data["themes"],
+        )
+    except ProgramError as error:
+        messages.error(request, str(error))
+        return redirect("feedback:debrief", pk=engagement.pk)
+    if first:
+        messages.success(request, "Debrief submitted. The others who were there can read it now.")
+    else:
+        messages.success(request, "Changes to your debrief saved.")
+    return redirect("feedback:debrief", pk=engagement.pk)
+
+
+@role_required(*EVERY_ROLE)
+@engagement_view("POST")
+def debrief_draft(request: HttpRequest, engagement: Engagement) -> HttpResponse:
+    """Save the signed-in person's draft as they type (htmx), or when they
+    press "Save draft" without JavaScript. Nothing is required of a draft."""
+    if not engagement_rights(request.user, engagement).take_part:
+        raise PermissionDenied("Only the executives who attended and the account team write its debriefs.")
+    mine = debrief_of(engagement=engagement, author=request.user)
+    fields, themes = DebriefForm(request.POST, instance=mine, draft=True).draft_fields()
+    error = ""
+    try:
+        debrief = debrief_draft_save(engagement=engagement, author=request.user, fields=fields, themes=themes)
+    except ProgramError as refused:
+        debrief, error = None, str(refused)
+    if request.htmx:
+        context = {"debrief": debrief, "error": error, "now": timezone.now()}
+        # Always 200: htmx shows only successful answers, and this one says what happened.
+        return render(request, "feedback/includes/draft_status.html", context)
+    if error:
+        messages.error(request, error)
+    elif debrief is not None and debrief.is_submitted:
+        messages.info(request, "Your debrief is already submitted: use Save changes to change it.")
+    else:
+        messages.success(request, "Draft saved. Nobody else sees it until you submit it.")
+    return redirect("feedback:debrief", pk=engagement.pk)
+
+
+@role_required(*EVERY_ROLE)
+@engagement_view("POST")
+def action_create_view(request: HttpRequest, engagement: Engagement) -> HttpResponse:
+    """Add an action from the engagement's debrief, for a person or routed to a function."""
+    rights = engagement_rights(request.user, engagement)
+    if not (rights.take_part or rights.manage):
+        raise PermissionDenied("Only those who took part, and program admins, add its actions.")
+    form = _action_form(request, engagement, request.POST)
+    if not form.is_valid():
+        return _debrief_page(request, engagement, action_form=form)
+    try:
+        action = action_create(
+            engagement=engagement,
+            by=request.user,
+            title=form.cleaned_data["title"],
+            detail=form.cleaned_data["detail"],
+            owner=form.owner(request.user),
+            function=form.routed_to(),
+            due_on=form.cleaned_data["due_on"],
+        )
+    except ProgramError as error:
+        form.add_error(None, str(error))
+        return _debrief_page(request, engagement, action_form=form)
+    if action.owner_id == request.user.pk:
+        messages.success(request, f"Action added: “{action.title}”, yours, due {action.due_on:%-d %b}.")
+    else:
+        messages.success(
+            request, f"Action added and sent to {action.owner.get_full_name()}. You follow it until it is closed."
+        )
+    return redirect("feedback:debrief", pk=engagement.pk)
+
+
+@role_required(Role.ACCOUNT_MANAGER, Role.PROGRAM_ADMIN)
+@engagement_view("POST")
+def surveys_send_view(request: HttpRequest, engagement: Engagement) -> HttpResponse:
+    """Send the customer survey to each contact who attended."""
+    if not engagement_rights(request.user, engagement).manage:
+        raise PermissionDenied("Only the account team sends its survey.")
+    try:
+        sent = surveys_send(engagement=engagement, by=request.user)
+    except ProgramError as error:
+        messages.error(request, str(error))
+        return redirect("visits:engagement_detail", pk=engagement.pk)
+    count = len(sent.queued)
+    if count:
+        messages.success(request, f"The survey is on its way to {count} contact{'s' if count != 1 else ''}.")
+    else:
+        messages.info(request, "Everyone who could be asked has been sent the survey already.")
+    if sent.without_email:
+        messages.warning(request, f"No email address, so not asked: {', '.join(sent.without_email)}.")
+    return redirect("visits:engagement_detail", pk=engagement.pk)
+
+
+@role_required(*EVERY_ROLE)
+@require_GET
+def action_list(request: HttpRequest) -> HttpResponse:
+    """The signed-in person's actions: owed by them, followed, or closed."""
+    tab = request.GET.get("tab", "owed")
+    if tab not in ACTION_TABS:
+        tab = "owed"
+    page = Paginator(ACTION_TABS[tab](user=request.user), ACTIONS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "feedback/actions.html",
+        {"tab": tab, "page": page, "query": f"tab={tab}", "today": local_today(request.user.time_zone)},
+    )
+
+
+@role_required(*EVERY_ROLE)
+@action_view("GET", "HEAD", "POST")
+def action_detail(request: HttpRequest, action: ActionItem) -> HttpResponse:
+    """One action, where it came from, and its status; POST changes the status."""
+    can_change = can_change_action(request.user, action)
+    form = ActionStatusForm(request.POST if request.method == "POST" else None, initial={"status": action.status})
+    if request.method == "POST":
+        if not can_change:
+            raise PermissionDenied("Only its owner, whoever created it and the account team change it.")
+        if form.is_valid():
+            try:
+                action_status_set(
+                    action=action, by=request.user, status=form.cleaned_data["status"], note=form.cleaned_data["note"]
+                )
+            except ProgramError as error:
+                messages.error(request, str(error))
+            else:
+                messages.success(request, f"Saved: {action.get_status_display().lower()}. Its followers are told.")
+                return redirect("feedback:action_detail", pk=action.pk)
+    context = {
+        "action": action,
+        "form": form,
+        "can_change": can_change,
+        "can_see_engagement": engagements_visible_to(request.user).filter(pk=action.engagement_id).exists(),
+        "today": local_today(request.user.time_zone),
+    }
+    return render(request, "feedback/action_detail.html", context)
+
+
+@login_not_required
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def survey_view(request: HttpRequest, token: str) -> HttpResponse:
+    """The customer's survey, opened by the signed link in their email: no
+    login. A link altered, expired or already used gets a page that says so."""
+    if rate_limited(request, scope="survey", **SURVEY_RATE):
+        return render(request, "429.html", status=429)
+    link = survey_link(token=token)
+    if link.state != "open":
+        status = {"invalid": 404, "expired": 410, "answered": 410}[link.state]
+        return render(request, "feedback/survey_closed.html", {"link": link}, status=status)
+    survey = link.survey
+    form = SurveyForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            survey_answer(survey=survey, **form.cleaned_data)
+        except ProgramError:
+            # Answered in another tab a moment ago, or expired meanwhile.
+            return render(request, "feedback/survey_closed.html", {"link": survey_link(token=token)}, status=410)
+        return render(request, "feedback/survey_thanks.html", {"survey": survey})
+    return render(request, "feedback/survey.html", {"survey": survey, "form": form})
+
+
+@role_required(Role.PROGRAM_ADMIN)
+@require_GET
+def debrief_search_view(request: HttpRequest) -> HttpResponse:
+    """Program admins search every submitted debrief by words and theme."""
+    form = DebriefSearchForm(request.GET or None)
+    chosen = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    theme = chosen.get("theme")
+    search = DebriefSearch(query=chosen.get("q", "").strip(), theme_id=theme.pk if theme else None)
+    page = Paginator(debrief_search(search=search), DEBRIEFS_PER_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "feedback/debrief_search.html",
+        {"form": form, "page": page, "search": search, "query": query.urlencode()},
+    )
