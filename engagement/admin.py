@@ -73,7 +73,15 @@ class UserAdmin(BaseUserAdmin):
 
 @admin.register(Program)
 class ProgramAdmin(admin.ModelAdmin):
-    list_display = ["name", "cadence_days", "exposure_hours_target", "warning_days", "escalation_days", "active"]
+    list_display = [
+        "name",
+        "cadence_days",
+        "exposure_hours_target",
+        "warning_days",
+        "escalation_days",
+        "surveys_after_held",
+        "active",
+    ]
     list_filter = ["active"]
     search_fields = ["name"]
 

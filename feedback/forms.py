@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Any
 
 from django import forms
@@ -98,9 +99,11 @@ class ActionForm(forms.Form):
     )
     owner_email = forms.EmailField(required=False, label="Their email address")
     due_on = forms.DateField(label="Due", widget=forms.DateInput(attrs={"type": "date"}))
+    submission_key = forms.UUIDField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args: Any, today: dt.date, account_manager: User | None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["submission_key"].initial = uuid.uuid4()
         self.account_manager = account_manager
         self.fields["due_on"].initial = today + dt.timedelta(days=14)
         self.fields["due_on"].widget.attrs["min"] = today.isoformat()

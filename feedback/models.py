@@ -169,6 +169,9 @@ class ActionItem(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now)
     closed_at = models.DateTimeField(null=True, blank=True)
+    submission_key = models.UUIDField(
+        null=True, blank=True, unique=True, editable=False, help_text="Makes a form sent twice create one action."
+    )
 
     class Meta:
         ordering = ["due_on", "pk"]

@@ -31,22 +31,26 @@ def debrief_due_reminders(moment: ScanMoment) -> Iterator[Due]:
         status_changed_at__lte=moment.now - DEBRIEF_DUE_AFTER,
         status_changed_at__gt=moment.now - DEBRIEF_REMINDED_FOR,
     )
-    engagements = {
-        row["pk"]: row
-        for row in held.values("pk", "starts_at", "type__name", "account__name", "account__account_manager_id")
-    }
+    fields = ("pk", "starts_at", "type__name", "account__name", "account__account_manager_id")
+    engagements = {row["pk"]: row for row in held.values(*fields, "account__account_manager__is_active")}
     if not engagements:
         return
     submitted = Debrief.objects.filter(
         engagement=OuterRef("engagement"), author=OuterRef("executive__user"), status=Debrief.Status.SUBMITTED
     )
     attending = (
-        EngagementExecutive.objects.filter(engagement__in=list(engagements), executive__active=True)
+        EngagementExecutive.objects.filter(
+            engagement__in=list(engagements), executive__active=True, executive__user__is_active=True
+        )
         .exclude(Exists(submitted))
         .values_list("engagement_id", "executive__user_id", "executive_id")
     )
     recipients: list[tuple[int, int, int | None]] = list(attending)
-    recipients += [(pk, row["account__account_manager_id"], None) for pk, row in engagements.items()]
+    recipients += [
+        (pk, row["account__account_manager_id"], None)
+        for pk, row in engagements.items()
+        if row["account__account_manager__is_active"]
+    ]
     seen: set[tuple[int, int]] = set()
     for engagement_id, user_id, executive_id in recipients:
         if user_id is None or (engagement_id, user_id) in seen:
@@ -70,7 +74,7 @@ def action_overdue_reminders(moment: ScanMoment) -> Iterator[Due]:
     zone, once per due date (moving the date starts again). One query."""
     # Nobody's today is more than a day from UTC's: read a day either side,
     # then compare in each owner's own zone.
-    latest = moment.as_of or moment.now.date() + dt.timedelta(days=1)
+    latest = moment.as_of or moment.now.astimezone(dt.UTC).date() + dt.timedelta(days=1)
     overdue = ActionItem.objects.filter(
         status__in=ActionItem.OPEN_STATUSES, due_on__lt=latest, owner__is_active=True
     ).values_list("pk", "owner_id", "owner__time_zone", "due_on", "title", "engagement__account__name")

@@ -44,8 +44,9 @@ def debriefs_submitted(*, engagement: Engagement) -> list[Debrief]:
 
 
 def engagement_actions(*, engagement: Engagement) -> list[ActionItem]:
+    # The action list shows each one's account and who raised it, as on every other page.
     return list(
-        ActionItem.objects.filter(engagement=engagement).select_related("owner", "function").order_by("due_on", "pk")
+        ActionItem.objects.filter(engagement=engagement).select_related(*ACTION_RELATED).order_by("due_on", "pk")
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -19,7 +20,7 @@ from engagement.links import absolute_url
 from engagement.models import Executive, Function, Program, User
 from engagement.services import ProgramError, notification_send
 from feedback.models import ActionItem, Debrief, Survey, Theme
-from visits.models import Engagement, EngagementStatusChange
+from visits.models import Engagement
 from visits.services import engagement_debriefed, engagement_executive_users
 
 # The fields of a debrief its author types, saved as drafts as they go.
@@ -102,8 +103,8 @@ def debrief_submit(
     now: dt.datetime | None = None,
 ) -> Debrief:
     """Submit ``author``'s debrief (or save changes to one already submitted).
-    The first one submitted marks the engagement debriefed, and the others who
-    took part are told."""
+    The first debrief submitted marks the engagement debriefed; each author's
+    submission tells the others who took part, once."""
     now = now or timezone.now()
     _held_check(engagement, "A debrief is written")
     fields = _clean_fields(fields)
@@ -112,22 +113,20 @@ def debrief_submit(
     if fields.get("sentiment") is None:
         raise ProgramError("Choose how the customer felt.")
     debrief = _debrief_for(engagement, author, now)
-    first = not debrief.is_submitted
-    for name, value in fields.items():
-        setattr(debrief, name, value)
-    debrief.status = Debrief.Status.SUBMITTED
-    debrief.submitted_at = debrief.submitted_at or now
-    debrief.updated_at = now
-    debrief.save()
+    # Submitting is one conditional UPDATE: of two submits of the same draft
+    # (a double tap, two tabs), one is the submission and the other an edit.
+    first = (
+        Debrief.objects.filter(pk=debrief.pk, status=Debrief.Status.DRAFT).update(
+            **fields, status=Debrief.Status.SUBMITTED, submitted_at=now, updated_at=now
+        )
+        == 1
+    )
+    if not first:
+        Debrief.objects.filter(pk=debrief.pk).update(**fields, updated_at=now)
     debrief.themes.set(list(themes))
+    debrief.refresh_from_db()
     if first:
         engagement_debriefed(engagement=engagement, by=author, now=now)
-    # Only the debrief that marked the engagement debriefed tells the others: a
-    # later author's does not (of two submitted at once, one marked it).
-    marked = EngagementStatusChange.objects.filter(
-        engagement=engagement, to_status=Engagement.Status.DEBRIEFED, by=author
-    )
-    if first and marked.exists():
         notification_send(
             users=[*engagement_executive_users(engagement=engagement), *_account_team(engagement)],
             message=f"{author.get_full_name()} debriefed the {engagement.type} with {engagement.account}.",
@@ -171,11 +170,17 @@ def action_create(
     owner: User | None = None,
     function: Function | None = None,
     detail: str = "",
+    submission_key: uuid.UUID | None = None,
     now: dt.datetime | None = None,
 ) -> ActionItem:
     """An action from ``by``'s debrief of ``engagement``, for ``owner``, or
     routed to the lead of ``function`` (which wins when both are given). The
-    owner is told; the author and the account manager follow it."""
+    owner is told; the author and the account manager follow it. The same
+    ``submission_key`` sent twice returns the action the first one made."""
+    if submission_key is not None:
+        existing = ActionItem.objects.filter(submission_key=submission_key).first()
+        if existing is not None:
+            return existing
     now = now or timezone.now()
     _held_check(engagement, "Actions are added")
     title = title.strip()
@@ -187,18 +192,26 @@ def action_create(
         owner = function_owner(function)
     if owner is None or not owner.is_active:
         raise ProgramError("Choose who owns it: a person with an active login, or a function to route it to.")
-    action = ActionItem.objects.create(
-        engagement=engagement,
-        debrief=Debrief.objects.filter(engagement=engagement, author=by).first(),
-        title=title[:200],
-        detail=detail.strip(),
-        owner=owner,
-        function=function,
-        created_by=by,
-        due_on=due_on,
-        created_at=now,
-        updated_at=now,
-    )
+    try:
+        with transaction.atomic():
+            action = ActionItem.objects.create(
+                engagement=engagement,
+                debrief=Debrief.objects.filter(engagement=engagement, author=by).first(),
+                title=title[:200],
+                detail=detail.strip(),
+                owner=owner,
+                function=function,
+                created_by=by,
+                due_on=due_on,
+                created_at=now,
+                updated_at=now,
+                submission_key=submission_key,
+            )
+    except IntegrityError:
+        # The same form, sent twice at once: the other request made it.
+        if submission_key is None:
+            raise
+        return ActionItem.objects.get(submission_key=submission_key)
     routed = f" (routed to {function})" if function is not None else ""
     notification_send(
         users=[owner],
@@ -219,7 +232,8 @@ CLOSING_NOTES = {
 
 def action_followers(action: ActionItem) -> list[User]:
     """Who hears of changes to ``action``: its owner, its author and the account manager."""
-    return [user for user in (action.owner, action.created_by, action.engagement.account.account_manager) if user]
+    people = (action.owner, action.created_by, action.engagement.account.account_manager)
+    return [user for user in people if user is not None and user.is_active]
 
 
 @transaction.atomic
@@ -398,8 +412,7 @@ def _survey_owner(engagement: Engagement) -> User | None:
     for user in (engagement.account.account_manager, engagement.requested_by):
         if user is not None and user.is_active:
             return user
-    users = engagement_executive_users(engagement=engagement)
-    return users[0] if users else None
+    return next((user for user in engagement_executive_users(engagement=engagement) if user.is_active), None)
 
 
 @transaction.atomic

@@ -45,6 +45,6 @@ def send_surveys_after_held(engagement_id: int) -> int:
     engagement = Engagement.objects.filter(pk=engagement_id, status__in=Engagement.HELD_STATUSES).first()
     if engagement is None or not program_sends_surveys(engagement=engagement):
         return 0
-    if not engagement.contacts.exists():
-        return 0
+    if not engagement.contacts.filter(active=True).exists():
+        return 0  # nobody to ask: surveys_send would refuse
     return len(surveys_send(engagement=engagement, by=None).queued)

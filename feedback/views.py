@@ -158,6 +158,7 @@ def action_create_view(request: HttpRequest, engagement: Engagement) -> HttpResp
             owner=form.owner(request.user),
             function=form.routed_to(),
             due_on=form.cleaned_data["due_on"],
+            submission_key=form.cleaned_data["submission_key"],
         )
     except ProgramError as error:
         form.add_error(None, str(error))

@@ -4,20 +4,34 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('engagement', '0004_reminders'),
+        ("engagement", "0004_reminders"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='program',
-            name='surveys_after_held',
-            field=models.BooleanField(default=False, help_text='Once an engagement is held, email each customer contact who attended the feedback survey, without waiting for the account manager.', verbose_name='send surveys automatically'),
+            model_name="program",
+            name="surveys_after_held",
+            field=models.BooleanField(
+                default=False,
+                help_text="Once an engagement is held, email each customer contact who attended the feedback survey, without waiting for the account manager.",
+                verbose_name="send surveys automatically",
+            ),
         ),
         migrations.AlterField(
-            model_name='reminder',
-            name='kind',
-            field=models.CharField(choices=[('due_soon', 'Window closes soon'), ('overdue', 'Overdue'), ('escalation', 'Escalation'), ('upcoming', 'Engagement within 24 hours'), ('request_waiting', 'Request waiting for an answer'), ('debrief_due', 'Debrief not written'), ('action_overdue', 'Action overdue')], max_length=20),
+            model_name="reminder",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("due_soon", "Window closes soon"),
+                    ("overdue", "Overdue"),
+                    ("escalation", "Escalation"),
+                    ("upcoming", "Engagement within 24 hours"),
+                    ("request_waiting", "Request waiting for an answer"),
+                    ("debrief_due", "Debrief not written"),
+                    ("action_overdue", "Action overdue"),
+                ],
+                max_length=20,
+            ),
         ),
     ]

@@ -8,128 +8,277 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('engagement', '0005_surveys_and_feedback_reminders'),
-        ('visits', '0004_engagement_lifecycle'),
+        ("engagement", "0005_surveys_and_feedback_reminders"),
+        ("visits", "0004_engagement_lifecycle"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Theme',
+            name="Theme",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=80, unique=True)),
-                ('description', models.CharField(blank=True, max_length=250)),
-                ('active', models.BooleanField(default=True, help_text='Inactive themes stay on old debriefs but are not offered.')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=80, unique=True)),
+                ("description", models.CharField(blank=True, max_length=250)),
+                (
+                    "active",
+                    models.BooleanField(
+                        default=True, help_text="Inactive themes stay on old debriefs but are not offered."
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Debrief',
+            name="Debrief",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('heard', models.TextField(blank=True, help_text="The customer's own words, verbatim: one quote per paragraph.", verbose_name='what we heard')),
-                ('surprised', models.TextField(blank=True, verbose_name='what surprised you')),
-                ('disagreed', models.TextField(blank=True, verbose_name='what you disagreed with but did not argue')),
-                ('insights', models.TextField(blank=True)),
-                ('issues_raised', models.TextField(blank=True)),
-                ('sentiment', models.SmallIntegerField(blank=True, choices=[(-2, 'Very negative'), (-1, 'Negative'), (0, 'Mixed or neutral'), (1, 'Positive'), (2, 'Very positive')], null=True)),
-                ('follow_up_on', models.DateField(blank=True, null=True, verbose_name='follow-up date')),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('submitted', 'Submitted')], default='draft', max_length=10)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('submitted_at', models.DateTimeField(blank=True, null=True)),
-                ('author', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='debriefs', to=settings.AUTH_USER_MODEL)),
-                ('engagement', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='debriefs', to='visits.engagement')),
-                ('themes', models.ManyToManyField(blank=True, related_name='debriefs', to='feedback.theme')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "heard",
+                    models.TextField(
+                        blank=True,
+                        help_text="The customer's own words, verbatim: one quote per paragraph.",
+                        verbose_name="what we heard",
+                    ),
+                ),
+                ("surprised", models.TextField(blank=True, verbose_name="what surprised you")),
+                ("disagreed", models.TextField(blank=True, verbose_name="what you disagreed with but did not argue")),
+                ("insights", models.TextField(blank=True)),
+                ("issues_raised", models.TextField(blank=True)),
+                (
+                    "sentiment",
+                    models.SmallIntegerField(
+                        blank=True,
+                        choices=[
+                            (-2, "Very negative"),
+                            (-1, "Negative"),
+                            (0, "Mixed or neutral"),
+                            (1, "Positive"),
+                            (2, "Very positive"),
+                        ],
+                        null=True,
+                    ),
+                ),
+                ("follow_up_on", models.DateField(blank=True, null=True, verbose_name="follow-up date")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("draft", "Draft"), ("submitted", "Submitted")], default="draft", max_length=10
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("submitted_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "author",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="debriefs",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "engagement",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="debriefs", to="visits.engagement"
+                    ),
+                ),
+                ("themes", models.ManyToManyField(blank=True, related_name="debriefs", to="feedback.theme")),
             ],
             options={
-                'ordering': ['-submitted_at', '-pk'],
+                "ordering": ["-submitted_at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='Survey',
+            name="Survey",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('claimed_at', models.DateTimeField(blank=True, null=True)),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('expires_at', models.DateTimeField(blank=True, null=True)),
-                ('answered_at', models.DateTimeField(blank=True, null=True)),
-                ('value', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(5)], verbose_name='how valuable the meeting was')),
-                ('recommend', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MaxValueValidator(10)], verbose_name='how likely to recommend us')),
-                ('differently', models.TextField(blank=True, verbose_name='what we should do differently')),
-                ('contact', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='surveys', to='engagement.contact')),
-                ('engagement', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='surveys', to='visits.engagement')),
-                ('sent_by', models.ForeignKey(blank=True, help_text='Empty when the program sent it on its own.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("claimed_at", models.DateTimeField(blank=True, null=True)),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                ("expires_at", models.DateTimeField(blank=True, null=True)),
+                ("answered_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "value",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(5),
+                        ],
+                        verbose_name="how valuable the meeting was",
+                    ),
+                ),
+                (
+                    "recommend",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[django.core.validators.MaxValueValidator(10)],
+                        verbose_name="how likely to recommend us",
+                    ),
+                ),
+                ("differently", models.TextField(blank=True, verbose_name="what we should do differently")),
+                (
+                    "contact",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="surveys", to="engagement.contact"
+                    ),
+                ),
+                (
+                    "engagement",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="surveys", to="visits.engagement"
+                    ),
+                ),
+                (
+                    "sent_by",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Empty when the program sent it on its own.",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-answered_at', '-pk'],
+                "ordering": ["-answered_at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='ActionItem',
+            name="ActionItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200)),
-                ('detail', models.TextField(blank=True)),
-                ('due_on', models.DateField()),
-                ('status', models.CharField(choices=[('open', 'Open'), ('in_progress', 'In progress'), ('done', 'Done'), ('wont_do', "Won't do")], default='open', max_length=12)),
-                ('status_note', models.CharField(blank=True, help_text="What was done and what the customer was told, or why it won't be done.", max_length=1000)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('closed_at', models.DateTimeField(blank=True, null=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='action_items_created', to=settings.AUTH_USER_MODEL)),
-                ('engagement', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='action_items', to='visits.engagement')),
-                ('function', models.ForeignKey(blank=True, help_text="The function it was routed to, when it is outside its author's own.", null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='action_items', to='engagement.function')),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='action_items_owned', to=settings.AUTH_USER_MODEL)),
-                ('debrief', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='action_items', to='feedback.debrief')),
-                ('survey', models.ForeignKey(blank=True, help_text="The customer's answer this action follows up, if any.", null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='action_items', to='feedback.survey')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("title", models.CharField(max_length=200)),
+                ("detail", models.TextField(blank=True)),
+                ("due_on", models.DateField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("open", "Open"),
+                            ("in_progress", "In progress"),
+                            ("done", "Done"),
+                            ("wont_do", "Won't do"),
+                        ],
+                        default="open",
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "status_note",
+                    models.CharField(
+                        blank=True,
+                        help_text="What was done and what the customer was told, or why it won't be done.",
+                        max_length=1000,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("closed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="action_items_created",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "engagement",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="action_items", to="visits.engagement"
+                    ),
+                ),
+                (
+                    "function",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="The function it was routed to, when it is outside its author's own.",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="action_items",
+                        to="engagement.function",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="action_items_owned",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "debrief",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="action_items",
+                        to="feedback.debrief",
+                    ),
+                ),
+                (
+                    "survey",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="The customer's answer this action follows up, if any.",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="action_items",
+                        to="feedback.survey",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['due_on', 'pk'],
+                "ordering": ["due_on", "pk"],
             },
         ),
         migrations.AddIndex(
-            model_name='survey',
-            index=models.Index(fields=['engagement', 'answered_at'], name='feedback_su_engagem_d1f301_idx'),
+            model_name="survey",
+            index=models.Index(fields=["engagement", "answered_at"], name="feedback_su_engagem_d1f301_idx"),
         ),
         migrations.AddIndex(
-            model_name='survey',
-            index=models.Index(fields=['-answered_at'], name='feedback_su_answere_26bba7_idx'),
+            model_name="survey",
+            index=models.Index(fields=["-answered_at"], name="feedback_su_answere_26bba7_idx"),
         ),
         migrations.AddConstraint(
-            model_name='survey',
-            constraint=models.UniqueConstraint(fields=('engagement', 'contact'), name='one_survey_per_contact'),
+            model_name="survey",
+            constraint=models.UniqueConstraint(fields=("engagement", "contact"), name="one_survey_per_contact"),
         ),
         migrations.AddIndex(
-            model_name='actionitem',
-            index=models.Index(fields=['owner', 'status', 'due_on'], name='feedback_ac_owner_i_d1a90e_idx'),
+            model_name="actionitem",
+            index=models.Index(fields=["owner", "status", "due_on"], name="feedback_ac_owner_i_d1a90e_idx"),
         ),
         migrations.AddIndex(
-            model_name='actionitem',
-            index=models.Index(fields=['status', 'due_on'], name='feedback_ac_status_07bbdc_idx'),
+            model_name="actionitem",
+            index=models.Index(fields=["status", "due_on"], name="feedback_ac_status_07bbdc_idx"),
         ),
         migrations.AddIndex(
-            model_name='actionitem',
-            index=models.Index(fields=['created_by', 'status'], name='feedback_ac_created_ee9a69_idx'),
+            model_name="actionitem",
+            index=models.Index(fields=["created_by", "status"], name="feedback_ac_created_ee9a69_idx"),
         ),
         migrations.AddIndex(
-            model_name='debrief',
-            index=models.Index(fields=['status', '-submitted_at'], name='feedback_de_status_a65dd4_idx'),
+            model_name="debrief",
+            index=models.Index(fields=["status", "-submitted_at"], name="feedback_de_status_a65dd4_idx"),
         ),
         migrations.AddIndex(
-            model_name='debrief',
-            index=models.Index(fields=['author', 'status'], name='feedback_de_author__08464e_idx'),
+            model_name="debrief",
+            index=models.Index(fields=["author", "status"], name="feedback_de_author__08464e_idx"),
         ),
         migrations.AddConstraint(
-            model_name='debrief',
-            constraint=models.UniqueConstraint(fields=('engagement', 'author'), name='one_debrief_per_author'),
+            model_name="debrief",
+            constraint=models.UniqueConstraint(fields=("engagement", "author"), name="one_debrief_per_author"),
         ),
     ]

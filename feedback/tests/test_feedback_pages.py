@@ -388,3 +388,20 @@ def test_another_account_managers_action_is_not_found(client, held, executive):
     response = client.get(reverse("feedback:action_detail", kwargs={"pk": action.pk}))
 
     assert response.status_code == 404
+
+
+@pytest.mark.django_db
+def test_an_action_form_sent_twice_makes_one_action(client, held, executive):
+    client.force_login(executive.user)
+    posted = {
+        "title": "Send the repair plan",
+        "owner_choice": "me",
+        "due_on": timezone.localdate().isoformat(),
+        "submission_key": "4f0c1d7e-59a4-4d51-9a51-3c4f5b0e7a10",
+    }
+
+    first = client.post(reverse("feedback:action_create", kwargs={"pk": held.pk}), posted)
+    again = client.post(reverse("feedback:action_create", kwargs={"pk": held.pk}), posted)
+
+    assert (first.status_code, again.status_code) == (302, 302)
+    assert ActionItem.objects.filter(title="Send the repair plan").count() == 1
