@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
+from engagement.dates import local_today
 from engagement.models import Executive
 from engagement.panels import Panel, home_panel
 from engagement.roles import Role
@@ -16,7 +17,7 @@ from feedback.selectors import (
     actions_owed,
     customer_words,
     debrief_of,
-    debriefs_submitted,
+    debriefs_submitted_count,
     debriefs_to_write,
     engagement_actions,
     engagement_surveys,
@@ -41,8 +42,8 @@ def engagement_feedback(request: HttpRequest, *, engagement: Engagement, rights:
         {
             "engagement": engagement,
             "rights": rights,
-            "mine": debrief_of(engagement=engagement, author=request.user) if rights.take_part else None,
-            "debriefs": debriefs_submitted(engagement=engagement),
+            "mine": debrief_of(engagement=engagement, author=request.user, themes=False) if rights.take_part else None,
+            "debriefs_count": debriefs_submitted_count(engagement=engagement),
             "actions": engagement_actions(engagement=engagement),
             "surveys": engagement_surveys(engagement=engagement),
         },
@@ -76,5 +77,6 @@ def account_manager_feedback(request: HttpRequest) -> Panel:
             "recent": account_debriefs_recent(user=request.user),
             "actions": actions,
             "more_actions": more_actions,
+            "today": local_today(request.user.time_zone),
         },
     )

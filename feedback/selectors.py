@@ -29,9 +29,11 @@ def _with_themes(debriefs: QuerySet[Debrief]) -> QuerySet[Debrief]:
     return debriefs.prefetch_related(Prefetch("themes", queryset=Theme.objects.order_by("name")))
 
 
-def debrief_of(*, engagement: Engagement, author: User) -> Debrief | None:
-    """``author``'s own debrief of ``engagement``, draft or submitted."""
-    return _with_themes(Debrief.objects.filter(engagement=engagement, author=author)).first()
+def debrief_of(*, engagement: Engagement, author: User, themes: bool = True) -> Debrief | None:
+    """``author``'s own debrief of ``engagement``, draft or submitted (with
+    its themes, unless ``themes`` is false)."""
+    debriefs = Debrief.objects.filter(engagement=engagement, author=author)
+    return (_with_themes(debriefs) if themes else debriefs).first()
 
 
 def debriefs_submitted(*, engagement: Engagement) -> list[Debrief]:
@@ -41,6 +43,10 @@ def debriefs_submitted(*, engagement: Engagement) -> list[Debrief]:
             Debrief.objects.filter(engagement=engagement, status=Debrief.Status.SUBMITTED).select_related("author")
         ).order_by("submitted_at", "pk")
     )
+
+
+def debriefs_submitted_count(*, engagement: Engagement) -> int:
+    return Debrief.objects.filter(engagement=engagement, status=Debrief.Status.SUBMITTED).count()
 
 
 def engagement_actions(*, engagement: Engagement) -> list[ActionItem]:
@@ -98,11 +104,11 @@ def account_debriefs_due(*, user: User, now: dt.datetime | None = None, limit: i
 def account_debriefs_recent(*, user: User, limit: int = HOME_LIMIT) -> list[Debrief]:
     """The latest debriefs submitted about the accounts ``user`` serves."""
     return list(
-        _with_themes(
-            Debrief.objects.filter(
-                status=Debrief.Status.SUBMITTED, engagement__account__in=accounts_served_by(user).values("pk")
-            ).select_related("author", "engagement__account", "engagement__type")
-        ).order_by("-submitted_at", "-pk")[:limit]
+        Debrief.objects.filter(
+            status=Debrief.Status.SUBMITTED, engagement__account__in=accounts_served_by(user).values("pk")
+        )
+        .select_related("author", "engagement__account", "engagement__type")
+        .order_by("-submitted_at", "-pk")[:limit]
     )
 
 

@@ -60,6 +60,7 @@ def _debrief_context(request: HttpRequest, engagement: Engagement, **forms: Any)
         "actions": engagement_actions(engagement=engagement),
         "can_write": writes,
         "can_add_action": held and (rights.take_part or rights.manage),
+        "today": local_today(request.user.time_zone),
         "debrief_form": forms.get("debrief_form") or (DebriefForm(instance=mine) if writes else None),
         "action_form": forms.get("action_form") or _action_form(request, engagement),
     }
@@ -244,7 +245,7 @@ def survey_view(request: HttpRequest, token: str) -> HttpResponse:
     """The customer's survey, opened by the signed link in their email: no
     login. A link altered, expired or already used gets a page that says so."""
     if rate_limited(request, scope="survey", **SURVEY_RATE):
-        return render(request, "429.html", status=429)
+        return render(request, "feedback/survey_busy.html", status=429)
     link = survey_link(token=token)
     if link.state != "open":
         status = {"invalid": 404, "expired": 410, "answered": 410}[link.state]

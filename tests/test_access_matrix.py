@@ -52,6 +52,8 @@ from engagement.tests.factories import (
     SkillFactory,
     UserFactory,
 )
+from feedback.models import ActionItem, Debrief, Sentiment, Survey, Theme
+from feedback.services import survey_token
 from visits.models import CalendarFeed, Engagement
 from visits.tests.factories import EngagementFactory, EngagementTypeFactory
 
@@ -99,6 +101,18 @@ ACCESS: dict[str, Access] = {
     "visits:calendar_feed": SIGNED_IN,
     # Calendar applications cannot sign in: the secret address is the credential.
     "visits:calendar_feed_ics": PUBLIC,
+    # Which engagement's debriefs a person may open is decided by visits.access,
+    # which actions by feedback.access (OWNED_OBJECTS below): 404 for the rest.
+    # Who may write is decided in the view: see ROLE_STATUS.
+    "feedback:debrief": EVERY_ROLE,
+    "feedback:debrief_draft": EVERY_ROLE,
+    "feedback:action_create": EVERY_ROLE,
+    "feedback:surveys_send": AM_OR_ADMIN,
+    "feedback:actions": EVERY_ROLE,
+    "feedback:action_detail": EVERY_ROLE,
+    "feedback:debrief_search": PROGRAM_ADMINS,
+    # Customers do not sign in: the signed, single-use link is the credential.
+    "feedback:survey": PUBLIC,
     # The emailed link is the credential: it opens before signing in.
     "engagement:invitation_accept": PUBLIC,
     # allauth: signing in, and the steps around it, come before a session.
@@ -163,6 +177,20 @@ ALLOWED_STATUS: dict[str, dict[str, int]] = {
     "visits:calendar_feed": {"GET": 200, "POST": 302},  # the address is made: back to the page
     "visits:calendar_feed_ics": {"GET": 404, "POST": 405},  # a made-up address opens nothing
     "engagement:invitation_accept": {"GET": 200, "POST": 200},  # the form, with its errors
+    # The world's held engagement, which the executive visitor attended and
+    # the account manager's account owns. Posted without what the customer
+    # said: the form says so, and what was typed is kept as a draft.
+    "feedback:debrief": {"GET": 200, "POST": 200},
+    "feedback:debrief_draft": {"GET": 405, "POST": 302},  # saved: back to the debrief
+    "feedback:action_create": {"GET": 405, "POST": 200},  # the debrief page, with what is missing
+    # Sent to the contact not asked yet: back to the engagement.
+    "feedback:surveys_send": {"GET": 405, "POST": 302},
+    "feedback:actions": {"GET": 200, "POST": 405},
+    # The executive visitor raised it, routed to a function; no status chosen: the form says so.
+    "feedback:action_detail": {"GET": 200, "POST": 200},
+    # A sent survey's real link: the questions; no answer chosen: the form says so.
+    "feedback:survey": {"GET": 200, "POST": 200},
+    "feedback:debrief_search": {"GET": 200, "POST": 405},
     # Signed in already: allauth sends them home.
     "account_login": {"GET": 302, "POST": 302},
     "account_signup": {"GET": 302, "POST": 302},
@@ -189,6 +217,12 @@ ALLOWED_STATUS: dict[str, dict[str, int]] = {
     "mfa_view_recovery_codes": {"GET": 302, "POST": 405},
     "mfa_generate_recovery_codes": {"GET": 302, "POST": 302},
     "mfa_download_recovery_codes": {"GET": 302, "POST": 302},
+}
+# Where one role, allowed in, gets something else than the others.
+ROLE_STATUS: dict[str, dict[Role, dict[str, int]]] = {
+    # A program admin reads every debrief but writes none: they were not there.
+    "feedback:debrief": {Role.PROGRAM_ADMIN: {"GET": 200, "POST": 403}},
+    "feedback:debrief_draft": {Role.PROGRAM_ADMIN: {"GET": 405, "POST": 403}},
 }
 # Public pages that answer an anonymous visitor differently.
 ANONYMOUS_STATUS: dict[str, dict[str, int]] = {
@@ -246,6 +280,22 @@ ADMIN_MODEL_STATUS_EXCEPTIONS: dict[str, dict[str, dict[str, int]]] = {
     "visits.calendarfeed": {
         "add": {"GET": 403, "POST": 403},
         "change": {"GET": 200, "POST": 403},
+    },
+    # Debriefs are their authors' words and surveys their customers': read, never edited.
+    "feedback.debrief": {
+        "add": {"GET": 403, "POST": 403},
+        "change": {"GET": 200, "POST": 403},
+        "delete": {"GET": 403, "POST": 403},
+    },
+    "feedback.survey": {
+        "add": {"GET": 403, "POST": 403},
+        "change": {"GET": 200, "POST": 403},
+        "delete": {"GET": 403, "POST": 403},
+    },
+    # Actions come from debriefs and answers: an admin may only hand one on or move its date.
+    "feedback.actionitem": {
+        "add": {"GET": 403, "POST": 403},
+        "delete": {"GET": 403, "POST": 403},
     },
     # Engagements protect their account and their type: the page says so.
     "engagement.account": {"delete": {"GET": 200, "POST": 200}},
@@ -323,6 +373,7 @@ class World:
     sessions: dict[Role, str]  # a signed-in session key for each role
     objects: dict[str, int]  # "app_label.model_name" -> primary key
     invitation_token: str
+    survey_token: str  # the link of the world's sent survey
     state: dict[str, tuple[int, str]] = field(default_factory=dict)  # database_state() of all this
 
 
@@ -375,6 +426,47 @@ def build_world() -> World:
     scheduled = EngagementFactory(
         account=account, executives=[users[Role.EXECUTIVE].executive, subject], status=Engagement.Status.SCHEDULED
     )
+    # Held, so that it has debriefs: the executive visitor attended, and the
+    # account manager's account owns it (both may write theirs). Its debrief
+    # and survey are the peer's and the second contact's, so that the admin's
+    # delete pages of the subject and the first contact stay as described above.
+    now = timezone.now()
+    held = EngagementFactory(
+        account=account,
+        executives=[peer, users[Role.EXECUTIVE].executive],
+        type=engagement.type,
+        starts_at=now - dt.timedelta(days=2),
+    )
+    held.contacts.add(*contacts)
+    theme = Theme.objects.create(name="Pricing")
+    debrief = Debrief.objects.create(
+        engagement=held,
+        author=peer.user,
+        heard="The renewal price came as a surprise.",
+        sentiment=Sentiment.NEGATIVE,
+        status=Debrief.Status.SUBMITTED,
+        submitted_at=now,
+    )
+    debrief.themes.add(theme)
+    # Raised by the executive visitor, routed to the lead of the function.
+    action = ActionItem.objects.create(
+        engagement=held,
+        debrief=debrief,
+        title="Explain the new price list",
+        owner=manager.user,
+        function=function,
+        created_by=users[Role.EXECUTIVE],
+        due_on=timezone.localdate() + dt.timedelta(days=14),
+    )
+    # Sent to the second contact (the first is not asked yet), so that its
+    # real link opens the survey: a made-up one would only test the 404.
+    survey = Survey.objects.create(
+        engagement=held,
+        contact=contacts[1],
+        sent_by=users[Role.ACCOUNT_MANAGER],
+        sent_at=now,
+        expires_at=now + dt.timedelta(days=30),
+    )
     Notification.objects.create(user=subject.user, message="Scheduled: a visit", url="/engagements/")
     signed_up(subject.user)
     every = IntervalSchedule.objects.create(every=1, period=IntervalSchedule.HOURS)
@@ -416,6 +508,11 @@ def build_world() -> World:
             due_at=timezone.now(),
         ).pk,
         "visits.calendarfeed": CalendarFeed.objects.create(user=subject.user, token="world-calendar-token").pk,
+        "visits.engagement_held": held.pk,
+        "feedback.theme": theme.pk,
+        "feedback.debrief": debrief.pk,
+        "feedback.actionitem": action.pk,
+        "feedback.survey": survey.pk,
     }
     sessions = {}
     for role, user in users.items():
@@ -427,6 +524,7 @@ def build_world() -> World:
         sessions=sessions,
         objects=objects,
         invitation_token=invitation_token(user=invited),
+        survey_token=survey_token(survey=survey),
     )
 
 
@@ -498,10 +596,18 @@ URL_KWARGS: dict[str, Callable[[World], dict[str, Any]]] = {
     },
     "visits:account_engagements": lambda world: {"pk": world.objects["engagement.account"]},
     "visits:calendar_feed_ics": lambda world: {"token": "made-up-token"},
+    **{
+        name: lambda world: {"pk": world.objects["visits.engagement_held"]}
+        for name in ("feedback:debrief", "feedback:debrief_draft", "feedback:action_create", "feedback:surveys_send")
+    },
+    "feedback:action_detail": lambda world: {"pk": world.objects["feedback.actionitem"]},
+    "feedback:survey": lambda world: {"token": world.survey_token},
 }
 QUERY_STRINGS: dict[str, str | Callable[[World], str]] = {
     "admin:autocomplete": "?app_label=visits&model_name=engagementexecutive&field_name=executive&term=",
     "visits:request_executives": lambda world: f"?account={world.objects['engagement.account']}&executive_query=ex",
+    # A search by words and theme that finds the world's debrief.
+    "feedback:debrief_search": lambda world: f"?q=price&theme={world.objects['feedback.theme']}",
 }
 
 
@@ -583,6 +689,9 @@ def test_access_table_names_only_urls_that_exist():
     assert sorted(set(ACCESS) - names) == []
     assert sorted(set(ALLOWED_STATUS) - set(ACCESS)) == []
     assert sorted(set(ACCESS) - set(ALLOWED_STATUS)) == [], "say what an allowed visitor gets"
+    assert sorted(set(ROLE_STATUS) - set(ACCESS)) == []
+    for name, by_role in ROLE_STATUS.items():
+        assert all(is_allowed(ACCESS[name], role) for role in by_role), f"{name}: a role not let in"
 
 
 def test_the_walk_sees_every_kind_of_url():
@@ -601,6 +710,8 @@ def expected_status(route: Route, visitor: Role | None, method: str) -> int:
         assert route.name
         if visitor is None and route.name in ANONYMOUS_STATUS:
             return ANONYMOUS_STATUS[route.name][method]
+        if visitor is not None and visitor in ROLE_STATUS.get(route.name, {}):
+            return ROLE_STATUS[route.name][visitor][method]
         return ALLOWED_STATUS[route.name][method]
     if route.name in ADMIN_SITE_STATUS:
         return ADMIN_SITE_STATUS[route.name][method]
@@ -694,6 +805,29 @@ def of_account_managed_by(owner: User) -> dict[str, Any]:
     return {"pk": EngagementFactory(account=account, executives=[ExecutiveFactory()], status="scheduled").pk}
 
 
+def held_by(owner: User) -> dict[str, Any]:
+    """A held engagement the executive ``owner`` attended."""
+    return led_by(owner, Engagement.Status.COMPLETED)
+
+
+def held_at_account_of(owner: User) -> dict[str, Any]:
+    """A held engagement, with a customer contact, at an account the account manager ``owner`` manages."""
+    account = AccountFactory(account_manager=owner)
+    engagement = EngagementFactory(account=account, executives=[ExecutiveFactory()])
+    engagement.contacts.add(ContactFactory(account=account))
+    return {"pk": engagement.pk}
+
+
+def action_of(engagement_id: int, owner: User | None = None) -> dict[str, Any]:
+    """An action from the engagement ``engagement_id``, for ``owner`` or the engagement's lead."""
+    engagement = Engagement.objects.get(pk=engagement_id)
+    lead = owner or engagement.executives.get().user
+    action = ActionItem.objects.create(
+        engagement=engagement, title="Send the roadmap", owner=lead, created_by=lead, due_on=timezone.localdate()
+    )
+    return {"pk": action.pk}
+
+
 OWNED_OBJECTS: list[OwnedObject] = [
     OwnedObject("visits:engagement_invite", Role.EXECUTIVE, led_by),
     OwnedObject("visits:engagement_detail", Role.EXECUTIVE, led_by),
@@ -706,6 +840,21 @@ OWNED_OBJECTS: list[OwnedObject] = [
         "visits:account_engagements",
         Role.ACCOUNT_MANAGER,
         lambda owner: {"pk": AccountFactory(account_manager=owner).pk},
+    ),
+    OwnedObject("feedback:debrief", Role.EXECUTIVE, held_by),
+    OwnedObject("feedback:debrief", Role.ACCOUNT_MANAGER, held_at_account_of),
+    OwnedObject("feedback:debrief_draft", Role.EXECUTIVE, held_by),
+    OwnedObject("feedback:action_create", Role.EXECUTIVE, held_by),
+    OwnedObject("feedback:surveys_send", Role.ACCOUNT_MANAGER, held_at_account_of),
+    # Routed to its owner, who never saw the engagement: theirs all the same.
+    OwnedObject(
+        "feedback:action_detail",
+        Role.EXECUTIVE,
+        lambda owner: action_of(held_by(person_with(Role.EXECUTIVE))["pk"], owner),
+    ),
+    # An action of an account the account manager manages, owned by the executive who went.
+    OwnedObject(
+        "feedback:action_detail", Role.ACCOUNT_MANAGER, lambda owner: action_of(held_at_account_of(owner)["pk"])
     ),
 ]
 
@@ -731,7 +880,7 @@ def person_with(role: Role) -> User:
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("row", OWNED_OBJECTS, ids=lambda row: row.url_name)
+@pytest.mark.parametrize("row", OWNED_OBJECTS, ids=lambda row: f"{row.url_name}-{visitor_id(row.role)}")
 def test_another_users_object_is_not_found(client, row):
     owner, someone_else = person_with(row.role), person_with(row.role)
     url = reverse(row.url_name, kwargs=row.build(owner))

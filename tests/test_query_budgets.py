@@ -1,9 +1,10 @@
 """Each page costs a fixed number of queries, however much data there is.
 
-A page is measured with 5 executives and their engagements, then again with
-200: the count must not move, and must equal the budget written here, so that
-a change to it shows up in review. django-zeal is on for the whole suite
-(conftest.py); the last test proves that it is.
+A page is measured with 5 executives and their engagements (and the debriefs,
+actions and survey answers that came of them), then again with 200: the count
+must not move, and must equal the budget written here, so that a change to it
+shows up in review. django-zeal is on for the whole suite (conftest.py); the
+last test proves that it is.
 """
 
 from __future__ import annotations
@@ -20,21 +21,31 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import URLResolver, get_resolver, reverse
 from django.utils import timezone
-from zeal import NPlusOneError
+from zeal import NPlusOneError, zeal_ignore
 
-from engagement.models import Account, Executive, ExecutiveContact, Level, Program, User
+from engagement.models import Account, Contact, Executive, ExecutiveContact, Function, Level, Program, User
 from engagement.roles import Role
 from engagement.services import invitation_token, notification_send, notifications_mark_read
 from engagement.tests.factories import AccountFactory, ContactFactory, ExecutiveFactory, ProgramFactory, UserFactory
+from feedback.models import ActionItem, Debrief, Sentiment, Survey, Theme
+from feedback.services import (
+    action_create,
+    action_status_set,
+    debrief_draft_save,
+    debrief_submit,
+    survey_answer,
+    survey_token,
+)
 from visits.models import Engagement, EngagementExecutive, EngagementType
 from visits.services import calendar_feed_token, engagement_approve, engagement_contacts_sync
 from visits.tests.factories import EngagementFactory, EngagementTypeFactory
 
 # Queries per page, sign-in included (session, user, roles). Change a number
-# only with the change that moves it.
+# only with the change that moves it. A URL name followed by words in brackets
+# is the same page in another state: a tab, a search, a held engagement.
 BUDGETS = {
-    "engagement:executive_home": 10,
-    "engagement:account_manager_home": 6,
+    "engagement:executive_home": 13,
+    "engagement:account_manager_home": 9,
     "engagement:program_home": 10,
     "engagement:invite": 6,
     "engagement:notifications": 6,
@@ -54,6 +65,17 @@ BUDGETS = {
     "visits:engagement_schedule": 17,
     "visits:engagement_cancel": 6,
     "visits:account_engagements": 14,
+    # A held engagement, with the debriefs, actions and survey answers of its panel.
+    "visits:engagement_detail (held)": 19,
+    "feedback:debrief": 13,
+    "feedback:actions": 6,
+    "feedback:actions (following)": 6,
+    "feedback:actions (closed)": 6,
+    "feedback:action_detail": 6,
+    "feedback:action_detail (survey follow-up)": 6,
+    "feedback:debrief_search": 8,
+    "feedback:debrief_search (words and theme)": 9,
+    "feedback:survey": 1,
 }
 # Who looks at each page (None: a visitor who is not signed in).
 VIEWERS: dict[str, Role | None] = {
@@ -79,6 +101,17 @@ VIEWERS: dict[str, Role | None] = {
     "visits:account_engagements": Role.ACCOUNT_MANAGER,
     # A calendar application, which does not sign in.
     "visits:calendar_feed_ics": None,
+    "visits:engagement_detail (held)": Role.ACCOUNT_MANAGER,
+    "feedback:debrief": Role.EXECUTIVE,
+    "feedback:actions": Role.EXECUTIVE,
+    "feedback:actions (following)": Role.ACCOUNT_MANAGER,
+    "feedback:actions (closed)": Role.EXECUTIVE,
+    "feedback:action_detail": Role.EXECUTIVE,
+    "feedback:action_detail (survey follow-up)": Role.ACCOUNT_MANAGER,
+    "feedback:debrief_search": Role.PROGRAM_ADMIN,
+    "feedback:debrief_search (words and theme)": Role.PROGRAM_ADMIN,
+    # A customer, who does not sign in.
+    "feedback:survey": None,
 }
 # The project's URLs that are not pages with data of their own.
 NOT_BUDGETED = {
@@ -88,8 +121,14 @@ NOT_BUDGETED = {
     "visits:engagement_answer": "POST only: answers, then back to the engagement (measured there)",
     "visits:engagement_outcome": "POST only: records it, then back to the engagement (measured there)",
     "healthz": "asks the database for SELECT 1, and the broker",
+    "feedback:debrief_draft": "POST only: saves the draft, then the draft's status line or back to the debrief",
+    "feedback:action_create": "POST only: adds it, then back to the debrief (measured there)",
+    "feedback:surveys_send": "POST only: queues the emails, then back to the engagement (measured there)",
 }
 ENGAGEMENTS_EACH = 3
+# What customers say in every debrief and survey answer of the data, so that a
+# search for it finds more as the data grows.
+CUSTOMER_WORDS = "The rollout slipped twice and nobody told our plant managers why."
 
 
 @dataclass
@@ -102,6 +141,7 @@ class ProgramData:
     executive: Executive  # the one whose home page is measured
     account_manager: User
     program_admin: User
+    function: Function  # led by the measured executive: actions routed to it are theirs
 
     def viewer(self, role: Role | None) -> User | None:
         if role is None:
@@ -127,6 +167,7 @@ def start_program() -> ProgramData:
         executive=executive,
         account_manager=UserFactory(roles=[Role.ACCOUNT_MANAGER]),
         program_admin=UserFactory(roles=[Role.PROGRAM_ADMIN]),
+        function=Function.objects.create(name="Supply chain", lead=executive),
     )
     for days in range(ENGAGEMENTS_EACH):
         EngagementFactory(executives=[executive], type=data.kind, starts_at=days_ago(3 + days * 10))
@@ -135,15 +176,63 @@ def start_program() -> ProgramData:
 
 def grow_with_factories(data: ProgramData, executives: int) -> None:
     """Add ``executives`` executives, each with an account of the account
-    manager's and a few engagements there, the way the app records them."""
+    manager's and a few engagements there, the way the app records them; and
+    what was learned from them, through the services that record it."""
+    Theme.objects.bulk_create(Theme(name=name) for name in ("Delivery", "Pricing", "Support"))
     for _ in range(executives):
         executive = ExecutiveFactory()
         executive.programs.add(data.program)
         account = AccountFactory(account_manager=data.account_manager)
-        for days in range(ENGAGEMENTS_EACH):
+        engagements = [
             EngagementFactory(
                 executives=[executive], account=account, type=data.kind, starts_at=days_ago(5 + days * 20)
             )
+            for days in range(ENGAGEMENTS_EACH)
+        ]
+        feedback_with_services(data, executive, engagements)
+    # The measured executive's own engagements: a draft, and a customer's answer.
+    own = list(Engagement.objects.filter(executives=data.executive).select_related("account").order_by("pk"))
+    with zeal_ignore():
+        debrief_draft_save(engagement=own[0], author=data.executive.user, fields={"heard": CUSTOMER_WORDS})
+        answered_survey(own[1])
+
+
+def answered_survey(engagement: Engagement) -> Survey:
+    """A survey sent to a new contact who attended ``engagement``, answered low."""
+    contact = ContactFactory(account=engagement.account)
+    engagement.contacts.add(contact)
+    now = timezone.now()
+    survey = Survey.objects.create(
+        engagement=engagement, contact=contact, sent_at=now, expires_at=now + dt.timedelta(days=30)
+    )
+    return survey_answer(survey=survey, value=2, recommend=4, differently=f"{CUSTOMER_WORDS}\n\nCall us first.")
+
+
+def feedback_with_services(data: ProgramData, executive: Executive, engagements: list[Engagement]) -> None:
+    """What ``executive`` learned at ``engagements``: the first debriefed with
+    actions (one routed to the measured executive's function, one for the
+    account manager, one done) and the customer's low answer; the second a
+    draft; the third not written yet."""
+    themes = Theme.objects.filter(active=True)[:2]
+    first, second, _ = engagements
+    due = timezone.localdate() + dt.timedelta(days=7)
+    with zeal_ignore():
+        debrief_submit(
+            engagement=first,
+            author=executive.user,
+            fields={"heard": CUSTOMER_WORDS, "insights": "Tell plants first.", "sentiment": Sentiment.NEGATIVE},
+            themes=themes,
+        )
+        debrief_draft_save(engagement=second, author=executive.user, fields={"heard": CUSTOMER_WORDS})
+        action_create(engagement=first, by=executive.user, title="Explain the slip", due_on=due, function=data.function)
+        action_create(
+            engagement=first, by=executive.user, title="Send the new plan", due_on=due, owner=data.account_manager
+        )
+        done = action_create(
+            engagement=first, by=executive.user, title="Call the plant", due_on=due, function=data.function
+        )
+        action_status_set(action=done, by=data.executive.user, status="done", note="Called; they have the dates.")
+        answered_survey(first)
 
 
 _bulk_batches = itertools.count()
@@ -174,7 +263,8 @@ def grow_in_bulk(data: ProgramData, executives: int) -> None:
         Engagement(
             account=account,
             type=data.kind,
-            status=Engagement.Status.COMPLETED,
+            # The first of each account's engagements is debriefed (below).
+            status=Engagement.Status.DEBRIEFED if days == 0 else Engagement.Status.COMPLETED,
             starts_at=days_ago(5 + days * 20),
             duration_minutes=60,
         )
@@ -189,9 +279,155 @@ def grow_in_bulk(data: ProgramData, executives: int) -> None:
     attendances += [EngagementExecutive(engagement=engagement, executive=data.executive) for engagement in engagements]
     EngagementExecutive.objects.bulk_create(attendances)
     engagement_contacts_sync(engagement_ids=[engagement.pk for engagement in engagements])
+    feedback_in_bulk(data, batch, new, accounts, engagements)
+
+
+def feedback_in_bulk(
+    data: ProgramData, batch: int, executives: list[Executive], accounts: list[Account], engagements: list[Engagement]
+) -> None:
+    """As ``feedback_with_services``, for the bulk executives, with bulk inserts:
+    more themes and functions besides, and more of each kind of action."""
+    now, due = timezone.now(), timezone.localdate() + dt.timedelta(days=7)
+    themes = Theme.objects.bulk_create(Theme(name=f"Bulk theme {batch}-{n}") for n in range(10))
+    Function.objects.bulk_create(
+        Function(name=f"Bulk function {batch}-{n}", lead=executive) for n, executive in enumerate(executives[:20])
+    )
+    contacts = Contact.objects.bulk_create(
+        Contact(account=account, name=f"Bulk Contact {batch}-{n}", email=f"bulk{batch}-{n}@customer.example")
+        for n, account in enumerate(accounts)
+    )
+    firsts = engagements[::ENGAGEMENTS_EACH]
+    seconds = engagements[1::ENGAGEMENTS_EACH]
+    Engagement.contacts.through.objects.bulk_create(
+        Engagement.contacts.through(engagement_id=engagement.pk, contact_id=contact.pk)
+        for engagement, contact in zip(firsts, contacts, strict=True)
+    )
+    debriefs = Debrief.objects.bulk_create(
+        Debrief(
+            engagement=engagement,
+            author=executive.user,
+            heard=CUSTOMER_WORDS,
+            insights="Tell plants first.",
+            sentiment=Sentiment.NEGATIVE,
+            status=Debrief.Status.SUBMITTED,
+            submitted_at=now,
+        )
+        for engagement, executive in zip(firsts, executives, strict=True)
+    )
+    # Each about delivery (what the measured search asks for) and one theme more.
+    delivery = Theme.objects.get(name="Delivery")
+    Debrief.themes.through.objects.bulk_create(
+        Debrief.themes.through(debrief_id=debrief.pk, theme_id=theme.pk)
+        for n, debrief in enumerate(debriefs)
+        for theme in (delivery, themes[n % len(themes)])
+    )
+    # Drafts: the bulk executives', and the measured executive's at each second engagement.
+    Debrief.objects.bulk_create(
+        Debrief(engagement=engagement, author=author.user, heard=CUSTOMER_WORDS)
+        for engagement, executive in zip(seconds, executives, strict=True)
+        for author in (executive, data.executive)
+    )
+    surveys = Survey.objects.bulk_create(
+        Survey(
+            engagement=engagement,
+            contact=contact,
+            sent_at=now,
+            expires_at=now + dt.timedelta(days=30),
+            answered_at=now,
+            value=2,
+            recommend=4,
+            differently=f"{CUSTOMER_WORDS}\n\nCall us first.",
+        )
+        for engagement, contact in zip(firsts, contacts, strict=True)
+    )
+    actions = []
+    for engagement, executive, debrief, survey in zip(firsts, executives, debriefs, surveys, strict=True):
+        made = {"engagement": engagement, "created_by": executive.user, "due_on": due, "debrief": debrief}
+        actions += [
+            ActionItem(title="Explain the slip", owner=data.executive.user, function=data.function, **made),
+            ActionItem(title="Send the new plan", owner=data.account_manager, **made),
+            ActionItem(
+                title="Call the plant",
+                owner=data.executive.user,
+                function=data.function,
+                status=ActionItem.Status.DONE,
+                status_note="Called; they have the dates.",
+                closed_at=now,
+                **made,
+            ),
+            ActionItem(
+                engagement=engagement,
+                survey=survey,
+                title="Follow up with the contact",
+                detail=survey.differently,
+                owner=data.account_manager,
+                due_on=due,
+            ),
+        ]
+    ActionItem.objects.bulk_create(actions)
+
+
+def url_name(page: str) -> str:
+    """The URL name of a page of BUDGETS: "feedback:actions (closed)" is a tab of "feedback:actions"."""
+    return page.split(" ", 1)[0]
+
+
+def held_meeting(data: ProgramData) -> Engagement:
+    """Yesterday's meeting at the account manager's first account: debriefed
+    by a colleague and the account manager, the measured executive's draft
+    half-typed, an action routed to the measured executive, one of the
+    customers' low answer, the other's survey still open."""
+    account = Account.objects.filter(account_manager=data.account_manager).order_by("pk").first()
+    colleague = Executive.objects.exclude(pk=data.executive.pk).order_by("pk").first()
+    engagement = EngagementFactory(
+        account=account,
+        executives=[data.executive, colleague],
+        type=data.kind,
+        starts_at=days_ago(1),
+        requested_by=data.account_manager,
+    )
+    engagement.staff.add(data.account_manager)
+    themes = Theme.objects.filter(active=True)[:2]
+    written = {"heard": f"{CUSTOMER_WORDS}\n\nWe need dates.", "sentiment": Sentiment.NEGATIVE}
+    with zeal_ignore():
+        debrief_submit(engagement=engagement, author=colleague.user, fields=written, themes=themes)
+        debrief_submit(engagement=engagement, author=data.account_manager, fields=written, themes=themes)
+        debrief_draft_save(engagement=engagement, author=data.executive.user, fields={"heard": CUSTOMER_WORDS})
+        due = timezone.localdate() + dt.timedelta(days=7)
+        action_create(
+            engagement=engagement, by=colleague.user, title="Explain the slip", due_on=due, function=data.function
+        )
+        action_create(
+            engagement=engagement, by=colleague.user, title="Send the plan", due_on=due, owner=data.account_manager
+        )
+        answered_survey(engagement)
+        contact = ContactFactory(account=account)
+        engagement.contacts.add(contact)
+        now = timezone.now()
+        Survey.objects.create(
+            engagement=engagement, contact=contact, sent_at=now, expires_at=now + dt.timedelta(days=30)
+        )
+    return engagement
 
 
 def url_of(page: str, data: ProgramData) -> str:
+    if page in {"visits:engagement_detail (held)", "feedback:debrief"}:
+        return reverse(url_name(page), kwargs={"pk": held_meeting(data).pk})
+    if page == "feedback:action_detail":
+        # Routed to the measured executive by a colleague.
+        action = ActionItem.objects.get(engagement=held_meeting(data), owner=data.executive.user)
+        return reverse(url_name(page), kwargs={"pk": action.pk})
+    if page == "feedback:action_detail (survey follow-up)":
+        action = ActionItem.objects.get(engagement=held_meeting(data), survey__isnull=False)
+        return reverse(url_name(page), kwargs={"pk": action.pk})
+    if page == "feedback:survey":
+        survey = Survey.objects.get(engagement=held_meeting(data), answered_at__isnull=True)
+        return reverse(url_name(page), kwargs={"token": survey_token(survey=survey)})
+    if page.startswith("feedback:actions ("):
+        return f"{reverse(url_name(page))}?tab={page.split('(')[1].rstrip(')')}"
+    if page == "feedback:debrief_search (words and theme)":
+        theme = Theme.objects.get(name="Delivery")
+        return f"{reverse(url_name(page))}?q=plant+managers&theme={theme.pk}"
     if page == "engagement:invitation_accept":
         invited = UserFactory()
         invited.set_unusable_password()
@@ -249,7 +485,17 @@ def url_of(page: str, data: ProgramData) -> str:
         return reverse(page, kwargs={"pk": engagement.pk})
     if page == "visits:account_engagements":
         return reverse(page, kwargs={"pk": first_account.pk})
-    return reverse(page)
+    return reverse(url_name(page))
+
+
+def feedback_counts() -> tuple[int, int, int, int]:
+    """Submitted debriefs, drafts, answered surveys and actions."""
+    return (
+        Debrief.objects.filter(status=Debrief.Status.SUBMITTED).count(),
+        Debrief.objects.filter(status=Debrief.Status.DRAFT).count(),
+        Survey.objects.filter(answered_at__isnull=False).count(),
+        ActionItem.objects.count(),
+    )
 
 
 def queries_of(client: Client, url: str) -> list[str]:
@@ -271,13 +517,17 @@ def test_page_takes_its_budget_of_queries_with_5_executives_and_with_200(client,
     client.get(url)  # what a first visit loads once is not the page's cost
 
     with_5 = queries_of(client, url)
+    contacts, feedback = ExecutiveContact.objects.count(), feedback_counts()
     grow_in_bulk(data, executives=195)
     with_200 = queries_of(client, url)
 
     assert Executive.objects.count() == 200
-    # Each executive's own engagements, and the measured executive at each
-    # of the bulk ones besides.
-    assert ExecutiveContact.objects.count() == (200 + 195) * ENGAGEMENTS_EACH
+    # Each bulk executive's own engagements, and the measured executive at
+    # each of them besides.
+    assert ExecutiveContact.objects.count() - contacts == 195 * 2 * ENGAGEMENTS_EACH
+    # A debrief and two drafts per bulk executive, an answered survey, and four actions.
+    grown = [after - before for before, after in zip(feedback, feedback_counts(), strict=True)]
+    assert grown == [195, 2 * 195, 195, 4 * 195]
     assert len(with_200) == len(with_5), "\n".join(["With 5:", *with_5, "With 200:", *with_200])
     assert len(with_5) == BUDGETS[page], "\n".join(with_5)
 
@@ -300,7 +550,8 @@ def project_url_names() -> set[str]:
 
 
 def test_every_page_of_the_project_has_a_budget():
-    assert project_url_names() - NOT_BUDGETED.keys() == set(BUDGETS)
+    assert project_url_names() - NOT_BUDGETED.keys() == {url_name(page) for page in BUDGETS}
+    assert BUDGETS.keys() == VIEWERS.keys()
 
 
 @pytest.mark.django_db

@@ -1,21 +1,41 @@
-"""Security headers, sign-in throttling, multi-factor sign-in and error pages."""
+"""Security headers, sign-in throttling, multi-factor sign-in, error pages,
+and the one page a customer opens without signing in: the survey."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+from unittest import mock
+from urllib.parse import urlsplit
 
 import pytest
+from allauth.account.utils import user_pk_to_url_str
 from allauth.mfa.models import Authenticator
+from celery import Task
+from django.conf import settings as django_settings
+from django.core import mail, signing
 from django.template.loader import render_to_string
 from django.test import Client
 from django.urls import reverse
+from zeal import zeal_context
 
+from engagement import ratelimit
 from engagement.roles import Role
-from engagement.tests.factories import PASSWORD, ExecutiveFactory, UserFactory
+from engagement.services import invitation_token
+from engagement.tests.factories import PASSWORD, AccountFactory, ContactFactory, ExecutiveFactory, UserFactory
+from feedback.models import Survey
+from feedback.services import surveys_send
+from feedback.views import SURVEY_RATE
+from visits.services import calendar_feed_token
+from visits.tests.factories import EngagementFactory
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -163,3 +183,153 @@ def test_error_pages_use_the_site_layout(client):
     assert forbidden.status_code == 403
     assert "You cannot open this page" in forbidden.content.decode()
     assert "Something went wrong" in render_to_string("500.html")
+
+
+# --- The customer survey: public, signed, single-use ----------------------------------
+
+
+def survey_path(survey: Survey) -> str:
+    """The path of the link emailed to the survey's contact, as they would open it."""
+    [message] = [message for message in mail.outbox if message.to == [survey.contact.email]]
+    [link] = re.findall(r"https?://\S+/survey/\S+/", message.body)
+    return urlsplit(link).path
+
+
+def in_a_zeal_context_of_its_own(function: Callable[..., Any]) -> Callable[..., Any]:
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with zeal_context():
+            return function(*args, **kwargs)
+
+    return wrapper
+
+
+@pytest.fixture
+def surveys(django_capture_on_commit_callbacks) -> list[Survey]:
+    """Surveys A and B of a held engagement, sent to its two contacts the way
+    the account manager sends them (the emails go after the commit, one task
+    each: each task run is a unit of work of its own, as a request is)."""
+    account = AccountFactory(account_manager=UserFactory(roles=[Role.ACCOUNT_MANAGER]))
+    engagement = EngagementFactory(account=account, executives=[ExecutiveFactory()])
+    engagement.contacts.add(
+        ContactFactory(account=account, name="Ana A"), ContactFactory(account=account, name="Ben B")
+    )
+    with (
+        mock.patch.object(Task, "apply", in_a_zeal_context_of_its_own(Task.apply)),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        surveys_send(engagement=engagement, by=account.account_manager)
+    sent = list(Survey.objects.select_related("contact").order_by("contact__name"))
+    assert [survey.sent_at is not None for survey in sent] == [True, True]
+    return sent
+
+
+ANSWER = {"value": "2", "recommend": "3", "differently": "Send someone who has read our ticket history."}
+
+
+@pytest.mark.django_db
+def test_the_survey_answers_429_past_30_requests_from_one_address_and_records_nothing(surveys, monkeypatch):
+    # One fixed window, so that a window turning over mid-test cannot reset the count.
+    now = time.time()
+    monkeypatch.setattr(ratelimit, "time", SimpleNamespace(time=lambda: now))
+    path = survey_path(surveys[0])
+    guesser = Client(REMOTE_ADDR="203.0.113.7")
+    assert SURVEY_RATE == {"limit": 30, "per_seconds": 600}
+
+    answers = [guesser.get(path).status_code for _ in range(30)]
+    refused = guesser.post(path, ANSWER)
+
+    assert answers == [200] * 30
+    assert refused.status_code == 429
+    assert "Please try again in a few minutes" in refused.content.decode()
+    surveys[0].refresh_from_db()
+    assert surveys[0].answered_at is None
+    # Another address is not held back by the first one's guessing.
+    assert Client(REMOTE_ADDR="198.51.100.2").post(path, ANSWER).status_code == 200
+    surveys[0].refresh_from_db()
+    assert surveys[0].answered_at is not None
+
+
+@pytest.mark.django_db
+def test_a_survey_answer_without_the_csrf_token_is_refused_and_with_it_recorded(surveys):
+    customer = Client(enforce_csrf_checks=True)
+    path = survey_path(surveys[0])
+
+    forged = customer.post(path, ANSWER)
+    surveys[0].refresh_from_db()
+    assert forged.status_code == 403
+    assert surveys[0].answered_at is None
+
+    page = customer.get(path)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.content.decode()).group(1)
+    answered = customer.post(path, {**ANSWER, "csrfmiddlewaretoken": token})
+
+    assert answered.status_code == 200
+    assert "Thank you" in answered.content.decode()
+    surveys[0].refresh_from_db()
+    assert (surveys[0].value, surveys[0].recommend) == (2, 3)
+    assert surveys[0].differently == ANSWER["differently"]
+
+
+@pytest.mark.django_db
+def test_a_survey_token_opens_no_other_signed_link(client, surveys):
+    survey_token = survey_path(surveys[0]).split("/")[-2]
+    user = UserFactory()
+
+    calendar = client.get(reverse("visits:calendar_feed_ics", kwargs={"token": survey_token}))
+    invitation = client.get(reverse("engagement:invitation_accept", kwargs={"token": survey_token}))
+    reset = client.get(
+        reverse("account_reset_password_from_key", kwargs={"uidb36": user_pk_to_url_str(user), "key": survey_token})
+    )
+
+    assert calendar.status_code == 404
+    assert "BEGIN:VCALENDAR" not in calendar.content.decode()
+    assert invitation.status_code == 400
+    assert "This invitation link cannot be used" in invitation.content.decode()
+    assert reset.status_code == 200
+    assert "This reset link cannot be used" in reset.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.django_db
+def test_only_a_survey_token_opens_the_survey_and_only_unaltered(client, surveys):
+    survey_a, survey_b = surveys
+    token_a = survey_path(survey_a).split("/")[-2]
+    executive = ExecutiveFactory().user
+    altered = token_a[:-1] + ("A" if token_a[-1] != "A" else "B")
+    tokens = {
+        "an invitation token": invitation_token(user=UserFactory()),
+        "a calendar feed token": calendar_feed_token(user=executive).token,
+        "survey A's token altered by one character": altered,
+        # Signed by this site for the same survey, but for another purpose.
+        "the survey's number signed without the survey's salt": signing.dumps(survey_a.pk),
+    }
+
+    for what, token in tokens.items():
+        response = client.get(reverse("feedback:survey", kwargs={"token": token}))
+        assert response.status_code == 404, what
+        assert "This link does not work" in response.content.decode(), what
+        assert survey_a.contact.name not in response.content.decode(), what
+    opened = client.get(survey_path(survey_b))
+    assert opened.status_code == 200
+    assert f"Dear {survey_b.contact.name}" in opened.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_survey_sets_no_session_cookie_and_is_never_cached(surveys):
+    customer = Client()
+    path = survey_path(surveys[0])
+    closed = reverse("feedback:survey", kwargs={"token": "made-up"})
+
+    pages = {
+        "the open survey": customer.get(path),
+        "the thanks": customer.post(path, ANSWER),
+        "the answered survey": customer.get(path),
+        "an invalid link": customer.get(closed),
+    }
+
+    assert [response.status_code for response in pages.values()] == [200, 200, 410, 404]
+    for what, response in pages.items():
+        assert django_settings.SESSION_COOKIE_NAME not in response.cookies, what
+        cache_control = {part.strip() for part in response["Cache-Control"].split(",")}
+        assert {"no-cache", "no-store", "must-revalidate", "private"} <= cache_control, what
+    assert django_settings.SESSION_COOKIE_NAME not in customer.cookies

@@ -59,6 +59,8 @@ def test_a_draft_saves_as_the_executive_types_and_comes_back_on_the_page(client,
 
     assert saved.status_code == 200
     assert "Draft saved at" in saved.content.decode()
+    # The autosave script recognises the draft address's own answer by this mark.
+    assert "data-draft-status" in saved.content.decode()
     assert "We wait three weeks for parts." in page
     assert Debrief.objects.get(author=executive.user).status == Debrief.Status.DRAFT
     assert Engagement.objects.get(pk=held.pk).status == Engagement.Status.COMPLETED
