@@ -502,7 +502,11 @@ def test_the_executive_reads_what_customers_wrote_about_engagements_they_attende
         ("Ben Okafor", "Northwind Traders"),
         ("Ana Lima", "Northwind Traders"),
     ]
-    assert [s.contact.name for s in engagement_surveys(engagement=engagement)] == ["Ana Lima", "Ben Okafor", "Zoe Quiet"]
+    assert [s.contact.name for s in engagement_surveys(engagement=engagement)] == [
+        "Ana Lima",
+        "Ben Okafor",
+        "Zoe Quiet",
+    ]
 
 
 # --- Sent on their own once an engagement is held -----------------------------------------
