@@ -46,12 +46,15 @@ SCAN_RUNS = int(os.environ.get("BENCH_SCAN_RUNS", "5"))
 # Issue 5: the scan over scale-100 data takes under 2 seconds on PostgreSQL.
 SCAN_TARGET = {100.0: 2000.0}
 
-# (label, URL name, demo login or None for a public page)
+# (label, URL name with any query string, demo login or None for a public page)
 PAGES = [
     ("baseline: trivial template page", "account_reset_password_done", None),
     ("executive home", "engagement:executive_home", "exec@groundwork.example"),
     ("account manager home", "engagement:account_manager_home", "am@groundwork.example"),
     ("program admin: executives", "engagement:program_home", "admin@groundwork.example"),
+    ("executive: actions owed", "feedback:actions", "exec@groundwork.example"),
+    ("program admin: debriefs", "feedback:debrief_search", "admin@groundwork.example"),
+    ("program admin: debriefs, searched", "feedback:debrief_search?q=pricing+renewal", "admin@groundwork.example"),
 ]
 
 
@@ -148,7 +151,8 @@ def measure_in_process() -> tuple[dict[str, tuple[str, int, float, float]], dict
         if email:
             client.force_login(User.objects.get(email=email))
             cookies[label] = client.cookies[settings.SESSION_COOKIE_NAME].value
-        path = reverse(url_name)
+        url_name, _, query = url_name.partition("?")
+        path = reverse(url_name) + (f"?{query}" if query else "")
         response = client.get(path)  # warm up caches and templates
         if response.status_code != 200:
             raise SystemExit(f"{label}: {path} answered {response.status_code}")

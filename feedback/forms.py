@@ -94,10 +94,10 @@ class ActionForm(forms.Form):
     function = forms.ModelChoiceField(
         queryset=Function.objects.select_related("lead__user"),
         required=False,
-        label="Function",
+        label="Function, to route it",
         help_text="The action goes to the executive who leads it.",
     )
-    owner_email = forms.EmailField(required=False, label="Their email address")
+    owner_email = forms.EmailField(required=False, label="Someone else: their email address")
     due_on = forms.DateField(label="Due", widget=forms.DateInput(attrs={"type": "date"}))
     submission_key = forms.UUIDField(widget=forms.HiddenInput, required=False)
 

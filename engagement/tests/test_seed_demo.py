@@ -6,12 +6,21 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.db.models import F, Q
 from django.urls import resolve, reverse
 
 from engagement.demo import DEMO_ACCOUNT_MANAGER_EMAIL, DEMO_ADMIN_EMAIL, DEMO_EXECUTIVE_EMAIL, DEMO_PASSWORD
 from engagement.models import Account, Executive, ExecutiveContact, Function, Notification, Skill, User
 from engagement.roles import Role
 from engagement.selectors import ContactState, executive_contact_statuses
+from feedback.models import ActionItem, Debrief, Survey, Theme
+from feedback.selectors import (
+    account_actions_open,
+    account_debriefs_recent,
+    actions_owed,
+    customer_words,
+    debriefs_to_write,
+)
 from visits.models import Engagement, EngagementStatusChange
 from visits.selectors import engagement_list, request_waiting_cutoff
 
@@ -51,7 +60,36 @@ def fingerprint() -> str:
         Notification.objects.values_list("user__email", "message", "created_at", "read_at"), key=repr
     )
     contacts = sorted(ExecutiveContact.objects.values_list("executive__user__email", "contact_on"))
-    return hashlib.sha256(repr((people, accounts, engagements, history, notifications, contacts)).encode()).hexdigest()
+    debriefs = sorted(
+        Debrief.objects.values_list(
+            "engagement__account__crm_id", "engagement__starts_at", "author__email", "heard", "surprised",
+            "disagreed", "insights", "issues_raised", "sentiment", "status", "submitted_at", "follow_up_on",
+        ),
+        key=repr,
+    )  # fmt: skip
+    themes = sorted(
+        Debrief.themes.through.objects.values_list(
+            "debrief__engagement__account__crm_id", "debrief__engagement__starts_at", "debrief__author__email",
+            "theme__name",
+        )
+    )  # fmt: skip
+    actions = sorted(
+        ActionItem.objects.values_list(
+            "engagement__account__crm_id", "engagement__starts_at", "title", "detail", "owner__email",
+            "function__name", "created_by__email", "survey__contact__name", "due_on", "status", "status_note",
+            "created_at", "closed_at",
+        ),
+        key=repr,
+    )  # fmt: skip
+    surveys = sorted(
+        Survey.objects.values_list(
+            "engagement__account__crm_id", "engagement__starts_at", "contact__name", "sent_at", "expires_at",
+            "answered_at", "value", "recommend", "differently",
+        ),
+        key=repr,
+    )  # fmt: skip
+    facts = (people, accounts, engagements, history, notifications, contacts, debriefs, themes, actions, surveys)
+    return hashlib.sha256(repr(facts).encode()).hexdigest()
 
 
 def wipe() -> None:
@@ -62,6 +100,7 @@ def wipe() -> None:
     Executive.objects.all().delete()
     User.objects.all().delete()
     Skill.objects.all().delete()
+    Theme.objects.all().delete()
 
 
 @pytest.mark.django_db
@@ -79,11 +118,16 @@ def test_seed_demo_is_deterministic_for_a_seed_and_a_day():
 @pytest.mark.django_db
 def test_seed_demo_twice_changes_nothing_and_prints_the_logins():
     seed(scale=0.05)
-    counts = (User.objects.count(), Account.objects.count(), Engagement.objects.count())
+
+    def counts() -> list[int]:
+        models = [User, Account, Engagement, Debrief, ActionItem, Survey, Theme]
+        return [model.objects.count() for model in models]
+
+    before = counts()
     output = seed(scale=0.05)
     assert "already loaded" in output
     assert DEMO_EXECUTIVE_EMAIL in output
-    assert (User.objects.count(), Account.objects.count(), Engagement.objects.count()) == counts
+    assert counts() == before
 
 
 @pytest.mark.django_db
@@ -124,7 +168,7 @@ def test_demo_logins_have_their_roles_and_a_believable_program():
     assert Executive.objects.filter(manager__isnull=True).count() == 1
     # Every type of engagement, and held ones counted as contact.
     assert Engagement.objects.values("type").distinct().count() == 8
-    held = Engagement.objects.filter(status=Engagement.Status.COMPLETED).count()
+    held = Engagement.objects.filter(status__in=Engagement.HELD_STATUSES).count()
     assert ExecutiveContact.objects.values("engagement_id").distinct().count() == held
 
 
@@ -176,3 +220,99 @@ def test_demo_logins_each_find_something_waiting_for_them():
     assert not Engagement.objects.filter(status_changes__isnull=True).exists()
     assert not EngagementStatusChange.objects.filter(at__gt=NOW).exists()
     assert not Engagement.objects.filter(status_changed_at__gt=NOW).exists()
+
+
+@pytest.mark.django_db
+def test_demo_has_debriefs_in_the_customers_words_and_the_engagements_they_debrief():
+    seed(scale=0.05, today=dt.date.fromisoformat(TODAY))
+    assert set(Theme.objects.values_list("name", flat=True)) >= {
+        "Pricing", "Onboarding", "Support response times", "Product gaps", "Integrations", "Billing",
+        "Reliability", "Roadmap", "Training", "Account team",
+    }  # fmt: skip
+    submitted = Debrief.objects.filter(status=Debrief.Status.SUBMITTED)
+    assert submitted.count() > 100
+    assert all(len(debrief.quotes) >= 2 and debrief.sentiment is not None for debrief in submitted)
+    assert not submitted.filter(themes__isnull=True).exists()
+    sentiments = list(submitted.values_list("sentiment", flat=True))
+    assert sum(s > 0 for s in sentiments) > len(sentiments) / 2 > sum(s < 0 for s in sentiments) > 0
+
+    # Debriefed exactly when a debrief is in, since the first one, as the
+    # service records it.
+    debriefed = Engagement.objects.filter(status=Engagement.Status.DEBRIEFED)
+    assert set(debriefed.values_list("pk", flat=True)) == set(submitted.values_list("engagement_id", flat=True))
+    first = {}
+    for engagement_id, author_id, at in submitted.order_by("submitted_at").values_list(
+        "engagement_id", "author_id", "submitted_at"
+    ):
+        first.setdefault(engagement_id, (author_id, at))
+    changes = EngagementStatusChange.objects.filter(to_status=Engagement.Status.DEBRIEFED)
+    assert {
+        engagement_id: (by_id, at)
+        for engagement_id, by_id, at in changes.filter(from_status=Engagement.Status.COMPLETED).values_list(
+            "engagement_id", "by_id", "at"
+        )
+    } == first
+    assert dict(debriefed.values_list("pk", "status_changed_at")) == {pk: at for pk, (_, at) in first.items()}
+
+    # Of the last two months, most are debriefed and some are still to be written.
+    recent = Engagement.objects.filter(status=Engagement.Status.COMPLETED, starts_at__gte=NOW - dt.timedelta(days=60))
+    assert 0 < recent.count() < debriefed.filter(starts_at__gte=NOW - dt.timedelta(days=60)).count()
+    assert not Debrief.objects.filter(Q(submitted_at__gt=NOW) | Q(created_at__gt=NOW)).exists()
+
+
+@pytest.mark.django_db
+def test_demo_actions_and_survey_answers_close_the_loop():
+    seed(scale=0.05, today=dt.date.fromisoformat(TODAY))
+    actions = ActionItem.objects.all()
+    assert actions.filter(debrief__isnull=False, function__isnull=False).exists()
+    assert not actions.filter(function__isnull=False).exclude(owner=F("function__lead__user")).exists()
+    # Closed ones say what the customer was told; a few open ones are
+    # overdue, none by more than a few weeks.
+    closed = actions.filter(status__in=ActionItem.CLOSED_STATUSES)
+    assert closed.exists() and not closed.filter(Q(status_note="") | Q(closed_at__isnull=True)).exists()
+    open_actions = actions.filter(status__in=ActionItem.OPEN_STATUSES)
+    assert open_actions.filter(due_on__gte=NOW.date()).exists()
+    assert open_actions.filter(due_on__lt=NOW.date()).exists()
+    assert not open_actions.filter(due_on__lt=NOW.date() - dt.timedelta(days=30)).exists()
+    assert not actions.filter(closed_at__gt=NOW).exists()
+
+    surveys = Survey.objects.all()
+    assert surveys.exists()
+    assert all(survey.expires_at - survey.sent_at == dt.timedelta(days=30) for survey in surveys)
+    answered = surveys.filter(answered_at__isnull=False)
+    assert 0.4 < answered.count() / surveys.count() < 0.7
+    assert not answered.filter(Q(answered_at__gte=F("expires_at")) | Q(answered_at__gt=NOW)).exists()
+    # Every low answer became an action for the account manager, in the customer's words; no other did.
+    low = answered.filter(Q(value__lte=2) | Q(recommend__lte=6))
+    expected = set(low.values_list("pk", "engagement__account__account_manager_id", "differently"))
+    assert expected
+    followed = actions.filter(survey__isnull=False)
+    assert set(followed.values_list("survey_id", "owner_id", "detail")) == expected
+    assert followed.count() == len(expected)
+    assert all(title.startswith("Follow up with ") for title in followed.values_list("title", flat=True))
+
+
+@pytest.mark.django_db
+def test_demo_logins_find_debriefs_actions_and_customer_words():
+    seed(scale=0.05, today=dt.date.fromisoformat(TODAY))
+    jordan = User.objects.get(email=DEMO_EXECUTIVE_EMAIL)
+    manager = User.objects.get(email=DEMO_ACCOUNT_MANAGER_EMAIL)
+
+    # The executive: a debrief to write (one begun as a draft), actions owed,
+    # one of them routed to the function they lead, and customers' answers.
+    to_write = debriefs_to_write(user=jordan, now=NOW)
+    assert to_write and any(engagement.has_draft for engagement in to_write)
+    owed = list(actions_owed(user=jordan))
+    assert owed and any(action.created_by != jordan for action in owed)
+    led = set(Function.objects.filter(lead__user=jordan).values_list("pk", flat=True))
+    if led:
+        assert {action.function_id for action in owed} & led
+    words = customer_words(executive=jordan.executive)
+    assert sum(bool(survey.differently) for survey in words) >= 2
+
+    # The account manager: debriefs of their accounts, with quotes, and the open actions.
+    recent = account_debriefs_recent(user=manager)
+    assert recent and all(debrief.quotes for debrief in recent)
+    assert Debrief.objects.filter(author=manager, status=Debrief.Status.SUBMITTED).exists()
+    account_actions = list(account_actions_open(user=manager))
+    assert {action.owner for action in account_actions} >= {manager, jordan}

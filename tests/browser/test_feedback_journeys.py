@@ -153,7 +153,7 @@ def test_a_debrief_routes_an_issue_and_the_customers_own_words_reach_the_executi
     # The night shift belongs to Supply chain: routed to the executive who leads it.
     field(page, "What is to be done").fill(ROUTED)
     page.get_by_role("radio", name="Route it to the function that owns it").check()
-    field(page, "Function").select_option(label="Supply chain — Priya Shah")
+    field(page, "Function, to route it").select_option(label="Supply chain — Priya Shah")
     response = navigate(page, page.get_by_role("button", name="Add the action").click)
 
     expect(notice(page, "Action added and sent to Priya Shah.")).to_be_visible()
