@@ -355,11 +355,24 @@ def surveys_send(*, engagement: Engagement, by: User | None, now: dt.datetime | 
             "pk", flat=True
         )
     )
+    # The tasks call this module's services: imported here, not at the top.
     from feedback.tasks import send_survey
 
     for survey_id in queued:
         transaction.on_commit(lambda survey_id=survey_id: send_survey.delay(survey_id))
     return SurveysQueued(queued=queued, without_email=[contact.name for contact in contacts if not contact.email])
+
+
+def surveys_send_after_held(*, engagement_id: int) -> int:
+    """On the program's behalf, send the survey of held engagement
+    ``engagement_id`` when its program sends them on its own and someone
+    attended to ask. Returns how many went out."""
+    engagement = Engagement.objects.filter(pk=engagement_id, status__in=Engagement.HELD_STATUSES).first()
+    if engagement is None or not program_sends_surveys(engagement=engagement):
+        return 0
+    if not engagement.contacts.filter(active=True).exists():
+        return 0  # nobody to ask: surveys_send would refuse
+    return len(surveys_send(engagement=engagement, by=None).queued)
 
 
 def _claimable(now: dt.datetime) -> Q:

@@ -8,8 +8,7 @@ from celery import shared_task
 from django.db import transaction
 
 from engagement.tasks import RETRY_BASE_SECONDS, SEND_RETRIES
-from feedback.services import survey_claim, survey_deliver, surveys_unsent
-from visits.models import Engagement
+from feedback.services import survey_claim, survey_deliver, surveys_send_after_held, surveys_unsent
 
 
 @shared_task(name="feedback.tasks.send_survey", bind=True, acks_late=True, max_retries=SEND_RETRIES)
@@ -40,11 +39,4 @@ def send_unsent_surveys() -> int:
 @shared_task(name="feedback.tasks.send_surveys_after_held")
 def send_surveys_after_held(engagement_id: int) -> int:
     """Send the survey of a held engagement whose program sends them on its own."""
-    from feedback.services import program_sends_surveys, surveys_send
-
-    engagement = Engagement.objects.filter(pk=engagement_id, status__in=Engagement.HELD_STATUSES).first()
-    if engagement is None or not program_sends_surveys(engagement=engagement):
-        return 0
-    if not engagement.contacts.filter(active=True).exists():
-        return 0  # nobody to ask: surveys_send would refuse
-    return len(surveys_send(engagement=engagement, by=None).queued)
+    return surveys_send_after_held(engagement_id=engagement_id)
