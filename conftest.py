@@ -101,12 +101,16 @@ def _zeal_settings() -> Iterator[None]:
 @pytest.fixture(autouse=True)
 def _n_plus_one_queries_fail_the_test(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Run every test inside django-zeal: an N+1 query raises NPlusOneError."""
+    from celery import Task
     from django.core.management.base import BaseCommand
 
     # A command run is one unit of work, like a request: a test that runs a
     # command twice does not make its queries an N+1. (Per test, so that the
     # migrations that build the test database run without zeal.)
     monkeypatch.setattr(BaseCommand, "execute", _in_zeal_context_of_its_own(BaseCommand.execute))
+    # So is a task run (each retry too), whether a worker runs it or the test
+    # runs it at once where it is queued.
+    monkeypatch.setattr(Task, "apply", _in_zeal_context_of_its_own(Task.apply))
     with zeal_context():
         yield
 

@@ -78,6 +78,11 @@ def _debrief_page(request: HttpRequest, engagement: Engagement, **forms: Any) ->
     return render(request, "feedback/debrief.html", _debrief_context(request, engagement, **forms))
 
 
+def _writer_check(request: HttpRequest, engagement: Engagement) -> None:
+    if not engagement_rights(request.user, engagement).take_part:
+        raise PermissionDenied("Only the executives who attended and the account team write its debriefs.")
+
+
 @role_required(*EVERY_ROLE)
 @engagement_view("GET", "HEAD", "POST")
 def debrief_view(request: HttpRequest, engagement: Engagement) -> HttpResponse:
@@ -85,8 +90,7 @@ def debrief_view(request: HttpRequest, engagement: Engagement) -> HttpResponse:
     the form for the signed-in person's. POST submits theirs."""
     if request.method != "POST":
         return _debrief_page(request, engagement)
-    if not engagement_rights(request.user, engagement).take_part:
-        raise PermissionDenied("Only the executives who attended and the account team write its debriefs.")
+    _writer_check(request, engagement)
     mine = debrief_of(engagement=engagement, author=request.user)
     form = DebriefForm(request.POST, instance=mine)
     try:
@@ -118,8 +122,7 @@ def debrief_view(request: HttpRequest, engagement: Engagement) -> HttpResponse:
 def debrief_draft(request: HttpRequest, engagement: Engagement) -> HttpResponse:
     """Save the signed-in person's draft as they type (htmx), or when they
     press "Save draft" without JavaScript. Nothing is required of a draft."""
-    if not engagement_rights(request.user, engagement).take_part:
-        raise PermissionDenied("Only the executives who attended and the account team write its debriefs.")
+    _writer_check(request, engagement)
     mine = debrief_of(engagement=engagement, author=request.user)
     fields, themes = DebriefForm(request.POST, instance=mine, draft=True).draft_fields()
     error = ""

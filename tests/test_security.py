@@ -9,23 +9,18 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
-from unittest import mock
 from urllib.parse import urlsplit
 
 import pytest
 from allauth.account.utils import user_pk_to_url_str
 from allauth.mfa.models import Authenticator
-from celery import Task
 from django.conf import settings as django_settings
 from django.core import mail, signing
 from django.template.loader import render_to_string
 from django.test import Client
 from django.urls import reverse
-from zeal import zeal_context
 
 from engagement import ratelimit
 from engagement.roles import Role
@@ -195,14 +190,6 @@ def survey_path(survey: Survey) -> str:
     return urlsplit(link).path
 
 
-def in_a_zeal_context_of_its_own(function: Callable[..., Any]) -> Callable[..., Any]:
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        with zeal_context():
-            return function(*args, **kwargs)
-
-    return wrapper
-
-
 @pytest.fixture
 def surveys(django_capture_on_commit_callbacks) -> list[Survey]:
     """Surveys A and B of a held engagement, sent to its two contacts the way
@@ -213,10 +200,7 @@ def surveys(django_capture_on_commit_callbacks) -> list[Survey]:
     engagement.contacts.add(
         ContactFactory(account=account, name="Ana A"), ContactFactory(account=account, name="Ben B")
     )
-    with (
-        mock.patch.object(Task, "apply", in_a_zeal_context_of_its_own(Task.apply)),
-        django_capture_on_commit_callbacks(execute=True),
-    ):
+    with django_capture_on_commit_callbacks(execute=True):
         surveys_send(engagement=engagement, by=account.account_manager)
     sent = list(Survey.objects.select_related("contact").order_by("contact__name"))
     assert [survey.sent_at is not None for survey in sent] == [True, True]

@@ -14,7 +14,6 @@ from typing import Any
 from unittest import mock
 
 import pytest
-from celery.app.task import Task
 from celery.exceptions import Retry
 from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
@@ -94,22 +93,6 @@ def recorded(kind: str, recipient: User) -> Reminder:
     the code under test: outside the N+1 check)."""
     with zeal_ignore():
         return Reminder.objects.get(kind=kind, recipient=recipient)
-
-
-def in_a_zeal_context_of_its_own(function: Callable[..., Any]) -> Callable[..., Any]:
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        with zeal_context():
-            return function(*args, **kwargs)
-
-    return wrapper
-
-
-@pytest.fixture(autouse=True)
-def _each_task_run_is_a_unit_of_work() -> Iterator[None]:
-    """A task run (each retry too) is one unit of work, like a request: it
-    gets its own N+1 check, not one summed over the runs of a test."""
-    with mock.patch.object(Task, "apply", in_a_zeal_context_of_its_own(Task.apply)):
-        yield
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from zeal import zeal_context
 from engagement.models import Notification
 from engagement.roles import Role
 from engagement.services import ProgramError
-from engagement.tests.factories import ExecutiveFactory, UserFactory
+from engagement.tests.factories import UserFactory
 from feedback.models import Debrief, Sentiment
 from feedback.selectors import (
     account_debriefs_due,
@@ -50,18 +50,6 @@ def save_draft(**kwargs: Any) -> Debrief:
 def submit(**kwargs: Any) -> Debrief:
     with zeal_context():
         return debrief_submit(**kwargs)
-
-
-@pytest.fixture
-def lead(executive):
-    """The executive who led the meeting: Jordan Ellis, of the shared fixtures
-    (with Sam Rivera, who manages the Northwind Traders account)."""
-    return executive
-
-
-@pytest.fixture
-def colleague():
-    return ExecutiveFactory(user=UserFactory(full_name="Alex Moreau", roles=[Role.EXECUTIVE]))
 
 
 @pytest.fixture

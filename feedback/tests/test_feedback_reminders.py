@@ -40,18 +40,6 @@ def scan(kind: str, now: dt.datetime = NOW) -> None:
     reminders_record(dues=[due for due in reminders_due(now=now) if due.kind == kind], now=now)
 
 
-@pytest.fixture
-def lead(executive):
-    """The executive who led the meeting: Jordan Ellis, of the shared fixtures
-    (with Sam Rivera, who manages the Northwind Traders account)."""
-    return executive
-
-
-@pytest.fixture
-def colleague():
-    return ExecutiveFactory(user=UserFactory(full_name="Alex Moreau", roles=[Role.EXECUTIVE]))
-
-
 def held(account: Any, executives: list[Any], ago: dt.timedelta, **kwargs: Any) -> Engagement:
     """An engagement marked held ``ago`` before NOW, after an hour's meeting."""
     return HeldEngagementFactory(

@@ -8,12 +8,10 @@ import datetime as dt
 import re
 import smtplib
 import zoneinfo
-from collections.abc import Callable, Iterator
 from typing import Any
 from unittest import mock
 
 import pytest
-from celery.app.task import Task
 from django.core import mail, signing
 from django.core.mail import EmailMultiAlternatives
 from django.utils import timezone
@@ -22,7 +20,7 @@ from zeal import zeal_context
 from engagement.models import Notification, Program
 from engagement.roles import Role
 from engagement.services import ProgramError, invitation_token
-from engagement.tests.factories import AccountFactory, ContactFactory, ExecutiveFactory, UserFactory
+from engagement.tests.factories import AccountFactory, ContactFactory, UserFactory
 from feedback.models import ActionItem, Survey
 from feedback.selectors import customer_words, engagement_surveys
 from feedback.services import (
@@ -44,34 +42,6 @@ from visits.tests.factories import EngagementTypeFactory
 
 AUCKLAND = zoneinfo.ZoneInfo("Pacific/Auckland")
 SURVEY_LINK = re.compile(r"https://groundwork\.example/survey/([^/\s]+)/")
-
-
-def in_a_zeal_context_of_its_own(function: Callable[..., Any]) -> Callable[..., Any]:
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        with zeal_context():
-            return function(*args, **kwargs)
-
-    return wrapper
-
-
-@pytest.fixture(autouse=True)
-def _each_task_run_is_a_unit_of_work() -> Iterator[None]:
-    """A task run (each retry too) is one unit of work, like a request: it
-    gets its own N+1 check, not one summed over the runs of a test."""
-    with mock.patch.object(Task, "apply", in_a_zeal_context_of_its_own(Task.apply)):
-        yield
-
-
-@pytest.fixture
-def lead(executive):
-    """The executive who led the meeting: Jordan Ellis, of the shared fixtures
-    (with Sam Rivera, who manages the Northwind Traders account)."""
-    return executive
-
-
-@pytest.fixture
-def colleague():
-    return ExecutiveFactory(user=UserFactory(full_name="Alex Moreau", roles=[Role.EXECUTIVE]))
 
 
 @pytest.fixture
