@@ -20,3 +20,4 @@ class EngagementConfig(AppConfig):
         # Permissions exist only after every app has migrated, so the role
         # groups are (re)built then rather than in a data migration.
         post_migrate.connect(_ensure_role_groups, dispatch_uid="engagement.role_groups")
+        from engagement import receivers  # noqa: F401 - connects the cadence receivers

@@ -19,7 +19,7 @@ from faker import Faker
 
 from engagement.models import Account, Contact, Executive, Function, Level, Program, Skill, User
 from engagement.roles import Role
-from engagement.services import role_groups_ensure, user_set_roles
+from engagement.services import executive_cadences_refresh, role_groups_ensure, user_set_roles
 
 DEMO_PASSWORD = "groundwork-demo"
 DEMO_ADMIN_EMAIL = "admin@groundwork.example"
@@ -214,6 +214,7 @@ def seed(ctx: DemoContext) -> None:
     Executive.programs.through.objects.bulk_create(
         [Executive.programs.through(executive_id=e.pk, program_id=program.pk) for e in executives], batch_size=BATCH
     )
+    executive_cadences_refresh(executive_ids=[e.pk for e in executives])  # bulk_create sends no signals
     Executive.talents.through.objects.bulk_create(
         [
             Executive.talents.through(executive_id=e.pk, skill_id=skill.pk)

@@ -6,7 +6,8 @@ from typing import Any
 from django import forms
 from django.db.models import QuerySet
 
-from engagement.models import EXECUTIVE_LEVELS, Executive, Function, Level, User, time_zone_choices
+from engagement.coverage import CoverageFilters, NoContact
+from engagement.models import EXECUTIVE_LEVELS, Account, Executive, Function, Level, User, time_zone_choices
 from engagement.roles import Role
 
 
@@ -78,3 +79,76 @@ class ReminderDeliveryForm(forms.Form):
     @property
     def digest(self) -> bool:
         return self.cleaned_data["delivery"] == self.WEEKLY
+
+
+class ExecutiveFilterForm(forms.Form):
+    """The filters and sort of the program's executives table, from the query
+    string. A value that does not fit is reported and left out, never a 500."""
+
+    q = forms.CharField(label="Name or email", required=False, max_length=100)
+    function = forms.ModelChoiceField(queryset=Function.objects.all(), required=False, empty_label="Any function")
+    level = forms.TypedChoiceField(
+        choices=[("", "Any level"), *EXECUTIVE_LEVELS], coerce=int, required=False, empty_value=None
+    )
+    manager = forms.ModelChoiceField(queryset=Executive.objects.none(), required=False, empty_label="Any manager")
+    state = forms.ChoiceField(required=False)
+    sort = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, managers: QuerySet[Executive], states: list[tuple[str, str]], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        read_choices_once(self.fields["function"], ("", "Any function"))
+        self.fields["manager"].queryset = managers
+        read_choices_once(self.fields["manager"], ("", "Any manager"))
+        self.fields["state"].choices = [("", "Any state"), *states]
+
+    def value(self, name: str) -> Any:
+        """The cleaned value of ``name``, or None when it was left out or wrong."""
+        if name in self.errors:
+            return None
+        return getattr(self, "cleaned_data", {}).get(name)
+
+
+class KeyPersonRiskFilterForm(forms.Form):
+    """Which accounts a coverage list shows, from the query string: customers
+    or partners (customers when not given), and one tier or all. A value that
+    does not fit is reported and left out, never a 500."""
+
+    kind = forms.ChoiceField(
+        label="Accounts",
+        choices=[(Account.Kind.CUSTOMER, "Customers"), (Account.Kind.PARTNER, "Partners")],
+        required=False,
+        error_messages={"invalid_choice": "“%(value)s” is neither customers nor partners, so customers are shown."},
+    )
+    tier = forms.TypedChoiceField(
+        label="Tier",
+        choices=[("", "All tiers"), *Account.Tier.choices],
+        coerce=int,
+        empty_value=None,
+        required=False,
+        error_messages={"invalid_choice": "“%(value)s” is not a tier, so every tier is shown."},
+    )
+
+    def value(self, name: str) -> Any:
+        """The cleaned value of ``name``, or None when it was left out or wrong."""
+        if name in self.errors:
+            return None
+        return getattr(self, "cleaned_data", {}).get(name)
+
+    def filters(self) -> CoverageFilters:
+        self.is_valid()
+        return CoverageFilters(kind=self.value("kind") or Account.Kind.CUSTOMER, tier=self.value("tier"))
+
+
+class CoverageFilterForm(KeyPersonRiskFilterForm):
+    """As ``KeyPersonRiskFilterForm``, and how long without executive contact."""
+
+    no_contact = forms.ChoiceField(
+        label="Executive contact",
+        choices=[("", "Any"), *NoContact.choices],
+        required=False,
+        error_messages={"invalid_choice": "“%(value)s” is not a length of time listed, so every account is shown."},
+    )
+
+    def filters(self) -> CoverageFilters:
+        filters = super().filters()
+        return CoverageFilters(kind=filters.kind, tier=filters.tier, no_contact=self.value("no_contact") or None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import zoneinfo
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -201,6 +202,15 @@ class Executive(models.Model):
     active = models.BooleanField(default=True)
     # Kept by engagement.services.executive_contacts_record, from ExecutiveContact.
     last_contact_on = models.DateField(null=True, blank=True, editable=False, db_index=True)
+    # The rule this executive is held to (``selectors.executive_cadences``:
+    # their override, or their strictest program), copied here by
+    # ``services.executive_cadences_refresh`` whenever a program, a membership
+    # or an override changes, so that the dashboards can tell every
+    # executive's state in the database rather than one by one in Python.
+    cadence_days = models.PositiveSmallIntegerField(default=42, editable=False)
+    warning_days = models.PositiveSmallIntegerField(default=7, editable=False)
+    escalation_days = models.PositiveSmallIntegerField(default=14, editable=False)
+    exposure_target_minutes = models.PositiveIntegerField(default=120, editable=False)
 
     class Meta:
         ordering = ["user__full_name"]
@@ -216,6 +226,12 @@ class Executive(models.Model):
     @property
     def time_zone(self) -> str:
         return self.user.time_zone
+
+    @property
+    def window_closes_on(self) -> dt.date:
+        """When the six-week window closes: the last contact (or joining the
+        program) plus the cadence."""
+        return (self.last_contact_on or self.joined_on) + dt.timedelta(days=self.cadence_days)
 
 
 class Account(models.Model):
@@ -253,6 +269,14 @@ class Account(models.Model):
     needs = models.ManyToManyField(Skill, blank=True, related_name="accounts")
     crm_id = models.CharField("CRM id", max_length=64, null=True, blank=True, unique=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    # Kept by engagement.services.executive_last_contact_refresh, from
+    # ExecutiveContact, so that coverage counts and filters read the accounts
+    # alone: worked out from two million contacts they took over a second.
+    # The second is the latest contact by anyone but the executive who met
+    # the account last: when it is older than a window (or None), every
+    # contact in that window rests on that one executive.
+    last_contact_on = models.DateField("last executive contact", null=True, blank=True, editable=False)
+    other_executives_last_contact_on = models.DateField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["name"]
@@ -300,7 +324,11 @@ class ExecutiveContact(models.Model):
             models.UniqueConstraint(fields=["engagement_id", "executive"], name="executive_contact_once_per_engagement")
         ]
         indexes = [
-            models.Index(fields=["executive", "contact_on"]),
+            # With the minutes, an executive's contacts over a window are
+            # summed from the index alone (the dashboards do it for each one).
+            models.Index(
+                fields=["executive", "contact_on"], include=["duration_minutes"], name="contact_executive_day"
+            ),
             models.Index(fields=["account", "contact_on"]),
             models.Index(fields=["contact_on"]),
         ]

@@ -52,3 +52,13 @@ HOME_PANELS: dict[Role, PanelRegistry] = {role: PanelRegistry() for role in Role
 def home_panel(role: Role) -> Callable[[PanelSource], PanelSource]:
     """Register a panel on the home page of ``role``."""
     return HOME_PANELS[role].register
+
+
+# The program dashboard: other apps add their figures (engagements, debriefs,
+# customer feedback); a source takes the request.
+PROGRAM_DASHBOARD_PANELS = PanelRegistry()
+
+
+def program_dashboard_panel(source: PanelSource) -> PanelSource:
+    """Register a panel of figures on the program dashboard."""
+    return PROGRAM_DASHBOARD_PANELS.register(source)

@@ -190,14 +190,6 @@ def executive_contact_status(*, executive: Executive, now: dt.datetime | None = 
     return executive_contact_statuses(executives=[executive], now=now)[executive.pk]
 
 
-def executive_list(*, active: bool | None = True) -> QuerySet[Executive]:
-    """Executives with what a table of them shows, by name."""
-    executives = Executive.objects.select_related("user", "function", "manager__user")
-    if active is not None:
-        executives = executives.filter(active=active)
-    return executives.order_by("user__full_name", "pk")
-
-
 def executive_recent_contacts(*, executive: Executive, limit: int = 10) -> QuerySet[ExecutiveContact]:
     """The executive's latest customer contacts, newest first."""
     return (
@@ -207,14 +199,14 @@ def executive_recent_contacts(*, executive: Executive, limit: int = 10) -> Query
     )
 
 
-def account_list_for_manager(*, user: User) -> QuerySet[Account]:
+def account_list_for_manager(*, user: User, today: dt.date | None = None) -> QuerySet[Account]:
     """Accounts ``user`` manages or serves on, with their last executive contact
-    and how many executives met them in the last twelve months."""
-    year_ago = timezone.localdate() - dt.timedelta(days=365)
-    contacts = ExecutiveContact.objects.filter(account=OuterRef("pk"))
-    last_contact = contacts.order_by("-occurred_at").values("occurred_at")[:1]
+    (``last_contact_on``) and how many executives met them in the twelve months
+    to ``today`` (``executives_last_year``); ``coverage.account_executives_met``
+    names them."""
+    year_ago = (today or timezone.localdate()) - dt.timedelta(days=365)
     executives_last_year = (
-        contacts.filter(contact_on__gte=year_ago)
+        ExecutiveContact.objects.filter(account=OuterRef("pk"), contact_on__gte=year_ago)
         .order_by()
         .values("account")
         .annotate(n=Count("executive", distinct=True))
@@ -224,10 +216,7 @@ def account_list_for_manager(*, user: User) -> QuerySet[Account]:
     on_team = Account.account_team.through.objects.filter(user=user).values("account_id")
     return (
         Account.objects.filter(Q(account_manager=user) | Q(pk__in=on_team))
-        .annotate(
-            last_executive_contact_at=Subquery(last_contact),
-            executives_last_year=Coalesce(Subquery(executives_last_year), 0),
-        )
+        .annotate(executives_last_year=Coalesce(Subquery(executives_last_year), 0))
         .order_by("name", "pk")
     )
 

@@ -20,8 +20,19 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 
 from engagement.dates import local_date
 from engagement.links import absolute_url
-from engagement.models import Executive, ExecutiveContact, Function, Level, Notification, Program, Reminder, User
+from engagement.models import (
+    Account,
+    Executive,
+    ExecutiveContact,
+    Function,
+    Level,
+    Notification,
+    Program,
+    Reminder,
+    User,
+)
 from engagement.roles import ROLE_PERMISSIONS, Role
+from engagement.selectors import executive_cadences
 
 MANAGED_APPS = ("engagement", "visits", "feedback", "mentoring", "account", "django_celery_beat")
 
@@ -199,12 +210,15 @@ def executive_contacts_replace(
     *, engagement_ids: Iterable[int] | QuerySet, contacts: Iterable[ContactFact], batch_size: int = 5000
 ) -> int:
     """Make the program's contacts from the engagements in ``engagement_ids``
-    exactly ``contacts``, and keep every affected executive's last contact date
-    right. ``visits`` calls this whenever engagements are held, changed or
+    exactly ``contacts``, and keep the last contact dates of every affected
+    executive and account right. ``visits`` calls this whenever engagements are held, changed or
     undone; ``contacts`` may be a generator of millions. Returns how many
     contacts were written."""
     stale = ExecutiveContact.objects.filter(engagement_id__in=engagement_ids)
     affected = set(stale.values_list("executive_id", flat=True).distinct())
+    # Apart, not as pairs: replacing every engagement would bring back a
+    # million pairs where there are thousands of executives and accounts.
+    accounts = set(stale.values_list("account_id", flat=True).distinct())
     stale.delete()
     time_zones: dict[int, str] = {}
     written = 0
@@ -228,6 +242,7 @@ def executive_contacts_replace(
     batch: list[ContactFact] = []
     for fact in contacts:
         affected.add(fact.executive_id)
+        accounts.add(fact.account_id)
         batch.append(fact)
         if len(batch) >= batch_size:
             written += write(batch)
@@ -235,20 +250,90 @@ def executive_contacts_replace(
     if batch:
         written += write(batch)
     if affected:
-        executive_last_contact_refresh(executive_ids=None if len(affected) > _REFRESH_ALL_ABOVE else affected)
+        # The accounts of the contacts removed are refreshed too: an account
+        # whose executive met it no more would not be found from the executives.
+        everything = len(affected) > _REFRESH_ALL_ABOVE or len(accounts) > _REFRESH_ALL_ABOVE
+        executive_last_contact_refresh(
+            executive_ids=None if everything else affected, account_ids=None if everything else accounts
+        )
     return written
 
 
-def executive_last_contact_refresh(*, executive_ids: Iterable[int] | None = None) -> int:
+def executive_last_contact_refresh(
+    *, executive_ids: Iterable[int] | None = None, account_ids: Iterable[int] | QuerySet | None = None
+) -> int:
     """Recompute ``Executive.last_contact_on`` from the contacts in one UPDATE
-    (for every executive when ``executive_ids`` is None)."""
+    (for every executive when ``executive_ids`` is None), then the accounts'
+    (``account_last_contact_refresh``): those of ``account_ids``, or when it
+    is None every account the executives met (every account when both are
+    None). Returns how many executives were updated."""
     # Newest first with LIMIT 1 walks the (executive, contact_on) index
     # backwards: one index probe per executive, however long their history.
     latest = ExecutiveContact.objects.filter(executive=OuterRef("pk")).order_by("-contact_on").values("contact_on")[:1]
     executives = Executive.objects.all()
     if executive_ids is not None:
+        executive_ids = list(executive_ids)
+        executives = executives.filter(pk__in=executive_ids)
+        if account_ids is None:
+            # Their contacts may have been redated (a new time zone), which
+            # moves the accounts' dates with them.
+            account_ids = ExecutiveContact.objects.filter(executive_id__in=executive_ids).values("account_id")
+    updated = executives.update(last_contact_on=Subquery(latest))
+    account_last_contact_refresh(account_ids=account_ids)
+    return updated
+
+
+def account_last_contact_refresh(*, account_ids: Iterable[int] | QuerySet | None = None) -> int:
+    """Recompute ``Account.last_contact_on`` and
+    ``Account.other_executives_last_contact_on`` from the contacts in one
+    UPDATE (for every account when ``account_ids`` is None)."""
+    contacts = ExecutiveContact.objects.filter(account=OuterRef("pk")).order_by("-contact_on", "-pk")
+    last_executive = (
+        ExecutiveContact.objects.filter(account=OuterRef(OuterRef("pk")))
+        .order_by("-contact_on", "-pk")
+        .values("executive_id")[:1]
+    )
+    # Walks the account's contacts newest first and stops at the first by
+    # someone else: most accounts are met by several executives in turn.
+    others = contacts.exclude(executive_id=Subquery(last_executive)).values("contact_on")[:1]
+    accounts = Account.objects.all()
+    if account_ids is not None:
+        accounts = accounts.filter(pk__in=account_ids if isinstance(account_ids, QuerySet) else list(account_ids))
+    return accounts.update(
+        last_contact_on=Subquery(contacts.values("contact_on")[:1]),
+        other_executives_last_contact_on=Subquery(others),
+    )
+
+
+CADENCE_FIELDS = ("cadence_days", "warning_days", "escalation_days", "exposure_target_minutes")
+
+
+def executive_cadences_refresh(*, executive_ids: Iterable[int] | None = None) -> int:
+    """Copy onto each executive (every one when ``executive_ids`` is None) the
+    cadence ``executive_cadences`` gives them, and return how many changed.
+
+    The receivers in ``engagement.receivers`` call this whenever a program, a
+    program membership or a cadence override changes; the seed calls it after
+    creating executives in bulk. Four queries and one UPDATE per changed batch.
+    """
+    executives = Executive.objects.all()
+    if executive_ids is not None:
         executives = executives.filter(pk__in=list(executive_ids))
-    return executives.update(last_contact_on=Subquery(latest))
+    rows = list(executives.values_list("pk", "cadence_override_days", *CADENCE_FIELDS))
+    cadences = executive_cadences(overrides={pk: override for pk, override, *_ in rows})
+    changed = []
+    for pk, _override, *stored in rows:
+        cadence = cadences[pk]
+        wanted = (
+            cadence.cadence_days,
+            cadence.warning_days,
+            cadence.escalation_days,
+            int(cadence.exposure_hours_target * 60),
+        )
+        if tuple(stored) != wanted:
+            changed.append(Executive(pk=pk, **dict(zip(CADENCE_FIELDS, wanted, strict=True))))
+    Executive.objects.bulk_update(changed, CADENCE_FIELDS, batch_size=500)
+    return len(changed)
 
 
 @transaction.atomic

@@ -1,5 +1,5 @@
-"""What feedback adds to pages it does not own: the engagement page, and the
-home pages of executives and account managers."""
+"""What feedback adds to pages it does not own: the engagement page, the
+home pages of executives and account managers, and the program dashboard."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from django.http import HttpRequest
 
 from engagement.dates import local_today
 from engagement.models import Executive
-from engagement.panels import Panel, home_panel
+from engagement.panels import Panel, home_panel, program_dashboard_panel
 from engagement.roles import Role
 from feedback.selectors import (
     HOME_LIMIT,
@@ -15,12 +15,14 @@ from feedback.selectors import (
     account_debriefs_due,
     account_debriefs_recent,
     actions_owed,
+    customer_feedback_figures,
     customer_words,
     debrief_of,
     debriefs_submitted_count,
     debriefs_to_write,
     engagement_actions,
     engagement_surveys,
+    feedback_since,
 )
 from visits.access import EngagementRights
 from visits.models import Engagement
@@ -79,4 +81,16 @@ def account_manager_feedback(request: HttpRequest) -> Panel:
             "more_actions": more_actions,
             "today": local_today(request.user.time_zone),
         },
+    )
+
+
+# --- The program dashboard -----------------------------------------------------------
+
+
+@program_dashboard_panel
+def program_feedback(request: HttpRequest) -> Panel:
+    """What customers answered in the last twelve months, or that none has yet."""
+    return Panel(
+        "feedback/panels/program_feedback.html",
+        {"figures": customer_feedback_figures(since=feedback_since(user=request.user))},
     )

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import connection
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Avg, Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from engagement.dates import local_today
 from engagement.models import Executive, User
 from feedback.models import ActionItem, Debrief, Survey, Theme
 from visits.access import accounts_served_by
 from visits.models import Engagement, EngagementExecutive
+from visits.selectors import day_start
 
 # How far back a home page looks for debriefs still to write.
 DEBRIEF_LOOKBACK = dt.timedelta(days=60)
@@ -210,4 +214,91 @@ def debrief_search(*, search: DebriefSearch) -> QuerySet[Debrief]:
                 )
     return _with_themes(debriefs.select_related("author", "engagement__account", "engagement__type")).order_by(
         "-submitted_at", "-pk"
+    )
+
+
+# "The last twelve months", as the program's other twelve-month figures count them.
+FEEDBACK_DAYS = 365
+
+
+def feedback_since(*, user: User, now: dt.datetime | None = None) -> dt.datetime:
+    """The first moment of the twelve months of answers ``user`` looks at:
+    the start of the day 365 days before their today, in their time zone."""
+    today = local_today(user.time_zone, now=now)
+    return day_start(today - dt.timedelta(days=FEEDBACK_DAYS), zoneinfo.ZoneInfo(user.time_zone))
+
+
+def _percent(part: int, whole: int) -> Decimal:
+    return Decimal(part) * 100 / whole
+
+
+@dataclass(frozen=True)
+class CustomerFeedbackFigures:
+    """What customers answered since ``since``: the value of the meeting
+    (1 to 5) and how likely they are to recommend us (0 to 10)."""
+
+    since: dt.datetime
+    answers: int
+    value_average: Decimal | None
+    recommend_answers: int
+    promoters: int  # 9 or 10
+    detractors: int  # 0 to 6
+    answered_before: bool  # whether any customer has answered a survey, ever
+
+    @property
+    def value(self) -> Decimal | None:
+        """The average value, to one decimal."""
+        if self.value_average is None:
+            return None
+        return Decimal(self.value_average).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+    @property
+    def net_promoter_score(self) -> int | None:
+        """The share of promoters minus the share of detractors, from -100 to 100."""
+        if not self.recommend_answers:
+            return None
+        score = _percent(self.promoters - self.detractors, self.recommend_answers)
+        return int(score.quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+
+    @property
+    def promoter_share(self) -> int | None:
+        if not self.recommend_answers:
+            return None
+        return int(_percent(self.promoters, self.recommend_answers).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+
+    @property
+    def detractor_share(self) -> int | None:
+        if not self.recommend_answers:
+            return None
+        return int(_percent(self.detractors, self.recommend_answers).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+
+
+def customer_feedback_figures(*, since: dt.datetime) -> CustomerFeedbackFigures:
+    """The survey answers given since ``since``, averaged over the
+    (-answered_at) index: one query, and one more when there are none, to
+    tell "not lately" from "never"."""
+    counts = Survey.objects.filter(answered_at__gte=since).aggregate(
+        answers=Count("pk"),
+        value_average=Avg("value"),
+        recommend_answers=Count("recommend"),
+        promoters=Count("pk", filter=Q(recommend__gte=9)),
+        detractors=Count("pk", filter=Q(recommend__lte=6)),
+    )
+    answered_before = bool(counts["answers"]) or Survey.objects.filter(answered_at__isnull=False).exists()
+    return CustomerFeedbackFigures(since=since, answered_before=answered_before, **counts)
+
+
+def survey_answers(*, since: dt.datetime) -> QuerySet[Survey]:
+    """The survey answers given since ``since``, newest first, each with its
+    contact, its engagement's account and type, and who attended from our side."""
+    return (
+        Survey.objects.filter(answered_at__gte=since)
+        .select_related("contact", "engagement__account", "engagement__type")
+        .prefetch_related(
+            Prefetch(
+                "engagement__attendances",
+                queryset=EngagementExecutive.objects.select_related("executive__user").order_by("-role", "pk"),
+            )
+        )
+        .order_by("-answered_at", "-pk")
     )

@@ -15,4 +15,5 @@ urlpatterns = [
     path("actions/<int:pk>/", views.action_detail, name="action_detail"),
     path("survey/<str:token>/", views.survey_view, name="survey"),
     path("program/debriefs/", views.debrief_search_view, name="debrief_search"),
+    path("program/survey-answers/", views.survey_answers_view, name="survey_answers"),
 ]

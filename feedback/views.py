@@ -26,6 +26,8 @@ from feedback.selectors import (
     debrief_search,
     debriefs_submitted,
     engagement_actions,
+    feedback_since,
+    survey_answers,
 )
 from feedback.services import (
     action_create,
@@ -41,6 +43,7 @@ from visits.models import Engagement
 
 ACTIONS_PER_PAGE = 25
 DEBRIEFS_PER_PAGE = 20
+SURVEY_ANSWERS_PER_PAGE = 25
 # Answering a survey takes a person a minute; a client asking more often than
 # this is guessing links.
 SURVEY_RATE = {"limit": 30, "per_seconds": 10 * 60}
@@ -281,3 +284,13 @@ def debrief_search_view(request: HttpRequest) -> HttpResponse:
         "feedback/debrief_search.html",
         {"form": form, "page": page, "search": search, "query": query.urlencode()},
     )
+
+
+@role_required(Role.PROGRAM_ADMIN)
+@require_GET
+def survey_answers_view(request: HttpRequest) -> HttpResponse:
+    """Every customer's survey answer of the last twelve months, newest first:
+    the answers the program dashboard's feedback figures count."""
+    since = feedback_since(user=request.user)
+    page = Paginator(survey_answers(since=since), SURVEY_ANSWERS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "feedback/survey_answers.html", {"page": page, "since": since})

@@ -75,7 +75,15 @@ ACCESS: dict[str, Access] = {
     "healthz": PUBLIC,
     "engagement:executive_home": EXECUTIVES,
     "engagement:account_manager_home": ACCOUNT_MANAGERS,
+    "engagement:account_manager_accounts_csv": ACCOUNT_MANAGERS,
     "engagement:program_home": PROGRAM_ADMINS,
+    "engagement:executives": PROGRAM_ADMINS,
+    "engagement:executives_csv": PROGRAM_ADMINS,
+    "engagement:coverage": PROGRAM_ADMINS,
+    "engagement:coverage_accounts": PROGRAM_ADMINS,
+    "engagement:coverage_csv": PROGRAM_ADMINS,
+    "engagement:key_person_risk": PROGRAM_ADMINS,
+    "engagement:key_person_risk_csv": PROGRAM_ADMINS,
     "engagement:invite": PROGRAM_ADMINS,
     "engagement:notifications": SIGNED_IN,
     "engagement:notifications_read": SIGNED_IN,
@@ -96,6 +104,11 @@ ACCESS: dict[str, Access] = {
     "visits:engagement_cancel": AM_OR_ADMIN,
     "visits:engagement_outcome": EVERY_ROLE,
     "visits:account_engagements": AM_OR_ADMIN,
+    "visits:trends": PROGRAM_ADMINS,
+    "visits:trends_weekly_csv": PROGRAM_ADMINS,
+    "visits:trends_states_csv": PROGRAM_ADMINS,
+    "visits:trends_types_csv": PROGRAM_ADMINS,
+    "visits:trends_heatmap_csv": PROGRAM_ADMINS,
     # Whom the engagement belongs to is decided by visits.access: 404 for the rest.
     "visits:engagement_invite": SIGNED_IN,
     "visits:calendar_feed": SIGNED_IN,
@@ -111,6 +124,7 @@ ACCESS: dict[str, Access] = {
     "feedback:actions": EVERY_ROLE,
     "feedback:action_detail": EVERY_ROLE,
     "feedback:debrief_search": PROGRAM_ADMINS,
+    "feedback:survey_answers": PROGRAM_ADMINS,
     # Customers do not sign in: the signed, single-use link is the credential.
     "feedback:survey": PUBLIC,
     # The emailed link is the credential: it opens before signing in.
@@ -153,7 +167,15 @@ ALLOWED_STATUS: dict[str, dict[str, int]] = {
     "healthz": {"GET": 200, "POST": 405},
     "engagement:executive_home": {"GET": 200, "POST": 405},
     "engagement:account_manager_home": {"GET": 200, "POST": 405},
+    "engagement:account_manager_accounts_csv": {"GET": 200, "POST": 405},
     "engagement:program_home": {"GET": 200, "POST": 405},
+    "engagement:executives": {"GET": 200, "POST": 405},
+    "engagement:executives_csv": {"GET": 200, "POST": 405},
+    "engagement:coverage": {"GET": 200, "POST": 405},
+    "engagement:coverage_accounts": {"GET": 200, "POST": 405},
+    "engagement:coverage_csv": {"GET": 200, "POST": 405},
+    "engagement:key_person_risk": {"GET": 200, "POST": 405},
+    "engagement:key_person_risk_csv": {"GET": 200, "POST": 405},
     "engagement:invite": {"GET": 200, "POST": 302},  # the invitation is sent
     "engagement:notifications": {"GET": 200, "POST": 405},
     "engagement:notifications_read": {"GET": 405, "POST": 302},  # marked read: back to the list
@@ -173,6 +195,11 @@ ALLOWED_STATUS: dict[str, dict[str, int]] = {
     "visits:engagement_cancel": {"GET": 200, "POST": 200},  # asks for a reason first
     "visits:engagement_outcome": {"GET": 405, "POST": 200},
     "visits:account_engagements": {"GET": 200, "POST": 405},
+    "visits:trends": {"GET": 200, "POST": 405},
+    "visits:trends_weekly_csv": {"GET": 200, "POST": 405},
+    "visits:trends_states_csv": {"GET": 200, "POST": 405},
+    "visits:trends_types_csv": {"GET": 200, "POST": 405},
+    "visits:trends_heatmap_csv": {"GET": 200, "POST": 405},
     "visits:engagement_invite": {"GET": 200, "POST": 405},
     "visits:calendar_feed": {"GET": 200, "POST": 302},  # the address is made: back to the page
     "visits:calendar_feed_ics": {"GET": 404, "POST": 405},  # a made-up address opens nothing
@@ -191,6 +218,7 @@ ALLOWED_STATUS: dict[str, dict[str, int]] = {
     # A sent survey's real link: the questions; no answer chosen: the form says so.
     "feedback:survey": {"GET": 200, "POST": 200},
     "feedback:debrief_search": {"GET": 200, "POST": 405},
+    "feedback:survey_answers": {"GET": 200, "POST": 405},
     # Signed in already: allauth sends them home.
     "account_login": {"GET": 302, "POST": 302},
     "account_signup": {"GET": 302, "POST": 302},

@@ -44,9 +44,20 @@ from visits.tests.factories import EngagementFactory, EngagementTypeFactory
 # only with the change that moves it. A URL name followed by words in brackets
 # is the same page in another state: a tab, a search, a held engagement.
 BUDGETS = {
-    "engagement:executive_home": 13,
-    "engagement:account_manager_home": 9,
-    "engagement:program_home": 10,
+    # With the months of contacts (one query) and where the executive stands
+    # among all the others (four: the time zones in use, the counts, two medians).
+    "engagement:executive_home": 18,
+    # With the names of the executives who met the page's accounts (one query).
+    "engagement:account_manager_home": 10,
+    "engagement:program_home": 9,
+    "engagement:executives": 10,
+    "engagement:executives (filtered and sorted)": 10,
+    "engagement:coverage": 5,
+    # With the executives who met the page's accounts (one query).
+    "engagement:coverage_accounts": 7,
+    "engagement:coverage_accounts (tier, never met)": 7,
+    # With the executives the page's accounts rest on (one query).
+    "engagement:key_person_risk": 7,
     "engagement:invite": 6,
     "engagement:notifications": 6,
     "engagement:notification_settings": 4,
@@ -65,6 +76,10 @@ BUDGETS = {
     "visits:engagement_schedule": 17,
     "visits:engagement_cancel": 6,
     "visits:account_engagements": 14,
+    # Weekly contacts, the states at each week end, held engagements by type
+    # (and the types' names), the function filter, and a page of the heatmap
+    # (count, executives, their months).
+    "visits:trends": 12,
     # A held engagement, with the debriefs, actions and survey answers of its panel.
     "visits:engagement_detail (held)": 19,
     "feedback:debrief": 13,
@@ -75,6 +90,7 @@ BUDGETS = {
     "feedback:action_detail (survey follow-up)": 6,
     "feedback:debrief_search": 8,
     "feedback:debrief_search (words and theme)": 9,
+    "feedback:survey_answers": 7,
     "feedback:survey": 1,
 }
 # Who looks at each page (None: a visitor who is not signed in).
@@ -82,6 +98,12 @@ VIEWERS: dict[str, Role | None] = {
     "engagement:executive_home": Role.EXECUTIVE,
     "engagement:account_manager_home": Role.ACCOUNT_MANAGER,
     "engagement:program_home": Role.PROGRAM_ADMIN,
+    "engagement:executives": Role.PROGRAM_ADMIN,
+    "engagement:executives (filtered and sorted)": Role.PROGRAM_ADMIN,
+    "engagement:coverage": Role.PROGRAM_ADMIN,
+    "engagement:coverage_accounts": Role.PROGRAM_ADMIN,
+    "engagement:coverage_accounts (tier, never met)": Role.PROGRAM_ADMIN,
+    "engagement:key_person_risk": Role.PROGRAM_ADMIN,
     "engagement:invite": Role.PROGRAM_ADMIN,
     "engagement:notifications": Role.EXECUTIVE,
     "engagement:notification_settings": Role.EXECUTIVE,
@@ -99,6 +121,7 @@ VIEWERS: dict[str, Role | None] = {
     "visits:engagement_schedule": Role.ACCOUNT_MANAGER,
     "visits:engagement_cancel": Role.ACCOUNT_MANAGER,
     "visits:account_engagements": Role.ACCOUNT_MANAGER,
+    "visits:trends": Role.PROGRAM_ADMIN,
     # A calendar application, which does not sign in.
     "visits:calendar_feed_ics": None,
     "visits:engagement_detail (held)": Role.ACCOUNT_MANAGER,
@@ -110,13 +133,22 @@ VIEWERS: dict[str, Role | None] = {
     "feedback:action_detail (survey follow-up)": Role.ACCOUNT_MANAGER,
     "feedback:debrief_search": Role.PROGRAM_ADMIN,
     "feedback:debrief_search (words and theme)": Role.PROGRAM_ADMIN,
+    "feedback:survey_answers": Role.PROGRAM_ADMIN,
     # A customer, who does not sign in.
     "feedback:survey": None,
 }
 # The project's URLs that are not pages with data of their own.
 NOT_BUDGETED = {
+    "visits:trends_weekly_csv": "the trends page's weekly query, as CSV (visits/tests/test_trends.py)",
+    "visits:trends_states_csv": "the trends page's states query, as CSV (visits/tests/test_trends.py)",
+    "visits:trends_types_csv": "the trends page's two by-type queries, as CSV (visits/tests/test_trends.py)",
+    "visits:trends_heatmap_csv": "streams the heatmap's months and every executive (visits/tests/test_trends.py)",
     "home": "sends each person to the home of their role",
     "engagement:notifications_read": "POST only: marks notifications read and redirects",
+    "engagement:executives_csv": "streams the executives table's one query (engagement/tests/test_dashboards.py)",
+    "engagement:coverage_csv": "streams the coverage list's one query (engagement/tests/test_coverage.py)",
+    "engagement:key_person_risk_csv": "streams its list and the executives' query (engagement/tests/test_coverage.py)",
+    "engagement:account_manager_accounts_csv": "streams three queries (engagement/tests/test_coverage.py)",
     "visits:engagement_decide": "POST only: decides, then back to the engagement (measured there)",
     "visits:engagement_answer": "POST only: answers, then back to the engagement (measured there)",
     "visits:engagement_outcome": "POST only: records it, then back to the engagement (measured there)",
@@ -425,6 +457,13 @@ def url_of(page: str, data: ProgramData) -> str:
         return reverse(url_name(page), kwargs={"token": survey_token(survey=survey)})
     if page.startswith("feedback:actions ("):
         return f"{reverse(url_name(page))}?tab={page.split('(')[1].rstrip(')')}"
+    if page == "engagement:coverage_accounts (tier, never met)":
+        AccountFactory(tier=Account.Tier.STRATEGIC)  # one that no executive met, so the list shows a row
+        return f"{reverse(url_name(page))}?kind=customer&tier=1&no_contact=never"
+    if page == "engagement:executives (filtered and sorted)":
+        manager = data.executive.pk
+        query = f"function={data.function.pk}&level=4&state=on_track&manager={manager}&q=a&sort=-contacts_12m"
+        return f"{reverse(url_name(page))}?{query}"
     if page == "feedback:debrief_search (words and theme)":
         theme = Theme.objects.get(name="Delivery")
         return f"{reverse(url_name(page))}?q=plant+managers&theme={theme.pk}"

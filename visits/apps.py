@@ -9,5 +9,6 @@ class VisitsConfig(AppConfig):
 
     def ready(self) -> None:
         # The reminder engine asks this app what is due: meetings about to
-        # start, requests waiting for an answer.
-        from visits import reminders  # noqa: F401
+        # start, requests waiting for an answer; the program dashboard shows
+        # its figures.
+        from visits import panels, reminders  # noqa: F401

@@ -9,6 +9,7 @@ from django.db.models import Q
 from engagement.forms import read_choices_many, read_choices_once
 from engagement.models import Account, Contact, Executive, User
 from visits.models import Engagement, EngagementType
+from visits.selectors import HELD
 from visits.services import NOT_HELD_REASONS
 
 DURATIONS = [
@@ -64,13 +65,20 @@ class LogContactForm(forms.Form):
         return cleaned
 
 
+# The dates a list can be narrowed to: far enough apart for any real
+# engagement, near enough that a day's first moment is a datetime anywhere.
+FILTER_DATES = (dt.date(1900, 1, 1), dt.date(2999, 12, 31))
+
+
 class EngagementFilterForm(forms.Form):
     """Narrow a list of engagements; every field is optional."""
 
     type = forms.ModelChoiceField(
         queryset=EngagementType.objects.all(), required=False, empty_label="All types", label="Type"
     )
-    status = forms.ChoiceField(choices=[("", "All statuses"), *Engagement.Status.choices], required=False)
+    status = forms.ChoiceField(
+        choices=[("", "All statuses"), (HELD, "Held, debriefed or not"), *Engagement.Status.choices], required=False
+    )
     date_from = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
     account = forms.CharField(required=False, max_length=100, label="Account", help_text="Part of its name.")
@@ -82,6 +90,10 @@ class EngagementFilterForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
+        for name in ("date_from", "date_to"):
+            day = cleaned.get(name)
+            if day and not FILTER_DATES[0] <= day <= FILTER_DATES[1]:
+                self.add_error(name, f"Choose a date between {FILTER_DATES[0].year} and {FILTER_DATES[1].year}.")
         start, end = cleaned.get("date_from"), cleaned.get("date_to")
         if start and end and start > end:
             self.add_error("date_to", "The end date is before the start date.")

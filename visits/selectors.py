@@ -55,17 +55,28 @@ def executive_search(
     )
 
 
+# A status filter beyond the statuses themselves: every held engagement,
+# debriefed or not (what the program counts as held).
+HELD = "held"
+
+
 @dataclass(frozen=True)
 class EngagementFilters:
     """What a list of engagements is narrowed to; every part optional."""
 
     engagement_type_id: int | None = None
-    status: str | None = None
+    status: str | None = None  # a status, or HELD
     date_from: dt.date | None = None
     date_to: dt.date | None = None
     account: str = ""  # part of the account's name
     account_id: int | None = None
     executive: str = ""  # part of an attending executive's name
+
+
+def day_start(day: dt.date, time_zone: dt.tzinfo | None = None) -> dt.datetime:
+    """The first moment of ``day`` in ``time_zone`` (the current one by default).
+    A midnight that a clock change skips is read as the moment of the change."""
+    return dt.datetime.combine(day, dt.time.min, tzinfo=time_zone or timezone.get_current_timezone())
 
 
 WAITING_WORKING_DAYS = 2
@@ -123,13 +134,16 @@ def engagement_list(
         engagements = engagements.filter(starts_at__lt=now).order_by("-starts_at", "-pk")
     if filters.engagement_type_id:
         engagements = engagements.filter(type_id=filters.engagement_type_id)
-    if filters.status:
+    if filters.status == HELD:
+        engagements = engagements.filter(status__in=Engagement.HELD_STATUSES)
+    elif filters.status:
         engagements = engagements.filter(status=filters.status)
-    # Dates are the viewer's own calendar days.
+    # Dates are the viewer's own calendar days, compared as moments so that
+    # the (status, starts_at) and (starts_at) indexes serve the range.
     if filters.date_from:
-        engagements = engagements.filter(starts_at__date__gte=filters.date_from)
+        engagements = engagements.filter(starts_at__gte=day_start(filters.date_from))
     if filters.date_to:
-        engagements = engagements.filter(starts_at__date__lte=filters.date_to)
+        engagements = engagements.filter(starts_at__lt=day_start(filters.date_to + dt.timedelta(days=1)))
     if filters.account_id:
         engagements = engagements.filter(account_id=filters.account_id)
     if filters.account.strip():

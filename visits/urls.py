@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from visits import calendar_views, views
+from visits import calendar_views, trends_views, views
 
 app_name = "visits"
 
@@ -24,4 +24,9 @@ urlpatterns = [
     path("engagements/<int:pk>/invite.ics", calendar_views.engagement_invite, name="engagement_invite"),
     path("calendar/", calendar_views.calendar_feed, name="calendar_feed"),
     path("calendar/<str:token>.ics", calendar_views.calendar_feed_ics, name="calendar_feed_ics"),
+    path("program/trends/", trends_views.trends, name="trends"),
+    path("program/trends/weekly.csv", trends_views.trends_weekly_csv, name="trends_weekly_csv"),
+    path("program/trends/states.csv", trends_views.trends_states_csv, name="trends_states_csv"),
+    path("program/trends/types.csv", trends_views.trends_types_csv, name="trends_types_csv"),
+    path("program/trends/executives.csv", trends_views.trends_heatmap_csv, name="trends_heatmap_csv"),
 ]

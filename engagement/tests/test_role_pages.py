@@ -342,7 +342,7 @@ def test_executive_home_lists_their_recent_contacts(client):
 
 
 @pytest.mark.django_db
-def test_program_home_shows_every_executives_state(client):
+def test_the_executives_table_shows_every_executives_state(client):
     now = timezone.now()
     on_track = ExecutiveFactory(user=UserFactory(full_name="Ada On-Track"))
     contact_record(executive=on_track, occurred_at=now - dt.timedelta(days=4))
@@ -354,29 +354,29 @@ def test_program_home_shows_every_executives_state(client):
     ExecutiveFactory(user=UserFactory(full_name="Ed Departed"), active=False)
     client.force_login(person_with(Role.PROGRAM_ADMIN))
 
-    html = client.get(reverse("engagement:program_home")).content.decode()
+    html = client.get(reverse("engagement:executives")).content.decode()
 
-    assert "4 active executives" in html
+    assert "4 executives." in html
     assert "On track" in table_row(html, "Ada On-Track")
     assert " 4 " in table_row(html, "Ada On-Track")
     assert "Overdue" in table_row(html, "Bob Overdue")
     assert " 50 " in table_row(html, "Bob Overdue")
     assert "Escalated" in table_row(html, "Cy Escalated")
     assert " 80 " in table_row(html, "Cy Escalated")
-    assert "Never" in table_row(html, "Di Never")
+    assert "No contact yet" in table_row(html, "Di Never")
     assert "Ed Departed" not in html
 
 
 @pytest.mark.django_db
-def test_program_home_shows_fifty_executives_a_page(client):
+def test_the_executives_table_shows_fifty_executives_a_page(client):
     for index in range(51):
         ExecutiveFactory(user=UserFactory(full_name=f"Executive {index:02d}"))
     client.force_login(person_with(Role.PROGRAM_ADMIN))
 
-    first = client.get(reverse("engagement:program_home")).content.decode()
-    second = client.get(reverse("engagement:program_home"), {"page": 2}).content.decode()
+    first = client.get(reverse("engagement:executives"), {"sort": "name"}).content.decode()
+    second = client.get(reverse("engagement:executives"), {"sort": "name", "page": 2}).content.decode()
 
-    assert "51 active executives" in first
+    assert "51 executives." in first
     assert len(re.findall(r"Executive \d\d<br>", first)) == 50
     assert "Page 1 of 2" in first
     assert re.findall(r"Executive \d\d<br>", second) == ["Executive 50<br>"]

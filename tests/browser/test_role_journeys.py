@@ -31,7 +31,7 @@ EVERYONE_LINKS = {"Groundwork", "My engagements", "Notifications", "My calendar"
 ROLE_LINKS = {
     Role.EXECUTIVE: {"My contact", "Log a contact"},
     Role.ACCOUNT_MANAGER: {"My accounts"},
-    Role.PROGRAM_ADMIN: {"Executives", "Invite", "Administration"},
+    Role.PROGRAM_ADMIN: {"Dashboard", "Executives", "Coverage", "Trends", "Invite", "Administration"},
 }
 JOURNEYS = {
     "executive": [Role.EXECUTIVE],
