@@ -171,10 +171,11 @@ class ExecutiveContactAdmin(RecordAdmin):
     """Read-only: contacts follow from held engagements."""
 
     list_display = ["executive", "account", "contact_on", "duration_minutes"]
+    # A date filter, not a hierarchy: see visits.admin.EngagementAdmin.
     list_filter = ["contact_on"]
     list_select_related = ["executive__user", "account"]
     search_fields = ["executive__user__full_name", "account__name"]
-    date_hierarchy = "contact_on"
+    show_full_result_count = False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ExecutiveContact]:
         return super().get_queryset(request).select_related("executive__user", "account")

@@ -306,10 +306,13 @@ def month_start(day: dt.date, *, back: int = 0) -> dt.date:
     return dt.date(index // 12, index % 12 + 1, 1)
 
 
-def executive_managers() -> QuerySet[Executive]:
-    """Executives whom an active executive reports to, by name (a filter's choices)."""
+def executive_managers() -> list[tuple[int, str]]:
+    """(id, name) of each executive whom an active executive reports to, by
+    name: a filter's choices, in one query."""
     reports = Executive.objects.filter(manager_id=OuterRef("pk"), active=True)
-    return Executive.objects.filter(Exists(reports)).select_related("user").order_by("user__full_name", "pk")
+    return list(
+        Executive.objects.filter(Exists(reports)).order_by("user__full_name", "pk").values_list("pk", "user__full_name")
+    )
 
 
 def median_of(executives: QuerySet[Executive], field: str, count: int) -> Decimal | None:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django import forms
@@ -83,22 +83,31 @@ class ReminderDeliveryForm(forms.Form):
 
 class ExecutiveFilterForm(forms.Form):
     """The filters and sort of the program's executives table, from the query
-    string. A value that does not fit is reported and left out, never a 500."""
+    string. A value that does not fit is reported and left out, never a 500.
+
+    The choices are (id, name) pairs read once, with their values as text:
+    a company has a thousand and more managers, and a model instance or a
+    localised number per option costs more than the rest of the page."""
 
     q = forms.CharField(label="Name or email", required=False, max_length=100)
-    function = forms.ModelChoiceField(queryset=Function.objects.all(), required=False, empty_label="Any function")
-    level = forms.TypedChoiceField(
-        choices=[("", "Any level"), *EXECUTIVE_LEVELS], coerce=int, required=False, empty_value=None
-    )
-    manager = forms.ModelChoiceField(queryset=Executive.objects.none(), required=False, empty_label="Any manager")
+    function = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
+    level = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
+    manager = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
     state = forms.ChoiceField(required=False)
     sort = forms.CharField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args: Any, managers: QuerySet[Executive], states: list[tuple[str, str]], **kwargs: Any):
+    def __init__(
+        self,
+        *args: Any,
+        functions: Iterable[tuple[int, str]],
+        managers: Iterable[tuple[int, str]],
+        states: list[tuple[str, str]],
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
-        read_choices_once(self.fields["function"], ("", "Any function"))
-        self.fields["manager"].queryset = managers
-        read_choices_once(self.fields["manager"], ("", "Any manager"))
+        self.fields["function"].choices = [("", "Any function"), *((str(pk), name) for pk, name in functions)]
+        self.fields["level"].choices = [("", "Any level"), *((str(level), label) for level, label in EXECUTIVE_LEVELS)]
+        self.fields["manager"].choices = [("", "Any manager"), *((str(pk), name) for pk, name in managers)]
         self.fields["state"].choices = [("", "Any state"), *states]
 
     def value(self, name: str) -> Any:

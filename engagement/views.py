@@ -48,7 +48,7 @@ from engagement.forms import (
     KeyPersonRiskFilterForm,
     ReminderDeliveryForm,
 )
-from engagement.models import Executive, Level
+from engagement.models import Executive, Function, Level
 from engagement.panels import HOME_PANELS, PROGRAM_DASHBOARD_PANELS
 from engagement.roles import HOME_URL_NAMES, Role, role_required, user_roles
 from engagement.selectors import (
@@ -140,12 +140,17 @@ def program_home(request: HttpRequest) -> HttpResponse:
 
 def _executive_table_query(request: HttpRequest) -> tuple[ExecutiveFilterForm, ExecutiveFilters, str]:
     """The executives table's filter form, its filters and its sort, from the query string."""
-    form = ExecutiveFilterForm(request.GET or None, managers=executive_managers(), states=executive_state_choices())
+    form = ExecutiveFilterForm(
+        request.GET or None,
+        functions=Function.objects.values_list("pk", "name"),
+        managers=executive_managers(),
+        states=executive_state_choices(),
+    )
     form.is_valid()
     filters = ExecutiveFilters(
-        function_id=function.pk if (function := form.value("function")) else None,
+        function_id=form.value("function"),
         level=form.value("level"),
-        manager_id=manager.pk if (manager := form.value("manager")) else None,
+        manager_id=form.value("manager"),
         state=form.value("state") or None,
         query=(form.value("q") or "").strip(),
     )

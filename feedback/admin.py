@@ -22,10 +22,11 @@ class DebriefAdmin(RecordAdmin):
     """Read-only: a debrief is its author's own words."""
 
     list_display = ["engagement", "author", "status", "sentiment", "submitted_at"]
-    list_filter = ["status", "sentiment", "themes"]
+    # A date filter, not a hierarchy: see visits.admin.EngagementAdmin.
+    list_filter = ["status", "submitted_at", "sentiment", "themes"]
     list_select_related = ["engagement__account", "engagement__type", "author"]
     search_fields = ["author__full_name", "engagement__account__name", "heard"]
-    date_hierarchy = "submitted_at"
+    show_full_result_count = False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Debrief]:
         return super().get_queryset(request).select_related("engagement__account", "engagement__type", "author")

@@ -461,9 +461,8 @@ def url_of(page: str, data: ProgramData) -> str:
         AccountFactory(tier=Account.Tier.STRATEGIC)  # one that no executive met, so the list shows a row
         return f"{reverse(url_name(page))}?kind=customer&tier=1&no_contact=never"
     if page == "engagement:executives (filtered and sorted)":
-        manager = data.executive.pk
-        query = f"function={data.function.pk}&level=4&state=on_track&manager={manager}&q=a&sort=-contacts_12m"
-        return f"{reverse(url_name(page))}?{query}"
+        # Filters that the bulk executives meet, so that the rows are read too.
+        return f"{reverse(url_name(page))}?level=4&state=on_track&q=groundwork&sort=-contacts_12m"
     if page == "feedback:debrief_search (words and theme)":
         theme = Theme.objects.get(name="Delivery")
         return f"{reverse(url_name(page))}?q=plant+managers&theme={theme.pk}"
