@@ -9,6 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import connection
 from django.db.models import Avg, Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from engagement.dates import local_today
@@ -168,10 +169,16 @@ def customer_words(*, executive: Executive, limit: int = 5) -> list[Survey]:
     """The latest survey answers about engagements ``executive`` attended, as
     the customers wrote them."""
     attended = EngagementExecutive.objects.filter(executive=executive).values("engagement_id")
+    # Ordered by an expression no index gives, so that PostgreSQL starts from
+    # the executive's engagements: walking every answer newest first, hoping
+    # to meet five of theirs early, took 350 ms for an executive whose
+    # customers last answered months ago (its estimate assumes they are spread
+    # evenly). The expression is answered_at itself: only answers are read.
+    answered = Coalesce("answered_at", "created_at")
     return list(
         Survey.objects.filter(engagement_id__in=attended, answered_at__isnull=False)
         .select_related("contact", "engagement__account", "engagement__type")
-        .order_by("-answered_at", "-pk")[:limit]
+        .order_by(answered.desc(), "-pk")[:limit]
     )
 
 
