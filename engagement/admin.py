@@ -79,6 +79,7 @@ class ProgramAdmin(admin.ModelAdmin):
         "exposure_hours_target",
         "warning_days",
         "escalation_days",
+        "pairing_limit",
         "surveys_after_held",
         "active",
     ]

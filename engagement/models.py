@@ -130,6 +130,12 @@ class Program(models.Model):
         validators=[MinValueValidator(1)],
         help_text="While an executive stays overdue, remind them again every this many days.",
     )
+    pairing_limit = models.PositiveSmallIntegerField(
+        "active pairings per executive",
+        default=3,
+        validators=[MinValueValidator(1)],
+        help_text="How many accounts one executive may sponsor at once.",
+    )
     surveys_after_held = models.BooleanField(
         "send surveys automatically",
         default=False,

@@ -1,0 +1,182 @@
+"""Writes for pairings: proposing one, and each change of its status.
+
+Every change of status is one conditional UPDATE on the status the person
+saw, so that two people acting on the same pairing at once cannot both win
+(the second is told what happened instead).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from engagement.models import Account, Contact, Executive, Program, User
+from engagement.services import notification_send
+from mentoring.models import MONTHLY, Pairing, PairingGoal
+
+
+class PairingError(Exception):
+    """A change the program's rules refuse; its message is shown to the user."""
+
+
+def pairing_limit(*, executive: Executive) -> int:
+    """How many active pairings ``executive`` may hold: the strictest limit
+    of their active programs, or of the first active program when they are
+    in none (three when there is no program)."""
+    programs = Program.objects.filter(active=True)
+    own = programs.filter(executives=executive)
+    limits = list(own.values_list("pairing_limit", flat=True)) or list(
+        programs.order_by("pk").values_list("pairing_limit", flat=True)[:1]
+    )
+    return min(limits, default=Program._meta.get_field("pairing_limit").default)
+
+
+def _load(executive: Executive) -> int:
+    """Pairings that hold the executive's time or have been asked of them."""
+    return Pairing.objects.filter(
+        executive=executive, status__in=[Pairing.Status.PROPOSED, Pairing.Status.ACTIVE]
+    ).count()
+
+
+@transaction.atomic
+def pairing_propose(
+    *,
+    executive: Executive,
+    account: Account,
+    by: User,
+    why_matched: str = "",
+    goals: Iterable[str] = (),
+    primary_contact: Contact | None = None,
+    session_cadence_days: int = MONTHLY,
+    starts_on: dt.date | None = None,
+) -> Pairing:
+    """Propose that ``executive`` sponsors ``account``; the executive is told
+    and accepts or declines it."""
+    if not (executive.active and executive.user.is_active):
+        raise PairingError(f"{executive} is no longer in the program.")
+    if account.status == Account.Status.CHURNED:
+        raise PairingError(f"{account} is no longer a customer or partner.")
+    if primary_contact is not None and primary_contact.account_id != account.pk:
+        raise PairingError(f"{primary_contact.name} works at another account.")
+    limit = pairing_limit(executive=executive)
+    if _load(executive) >= limit:
+        raise PairingError(f"{executive} already holds or has been asked for {limit} pairings, the program's limit.")
+    try:
+        with transaction.atomic():
+            pairing = Pairing.objects.create(
+                executive=executive,
+                account=account,
+                primary_contact=primary_contact,
+                why_matched=why_matched.strip(),
+                session_cadence_days=session_cadence_days,
+                starts_on=starts_on or timezone.localdate(),
+                proposed_by=by,
+            )
+    except IntegrityError:
+        raise PairingError(f"{executive} already has a pairing with {account} under way.") from None
+    PairingGoal.objects.bulk_create(
+        [
+            PairingGoal(pairing=pairing, text=text.strip(), position=index)
+            for index, text in enumerate(goals)
+            if text.strip()
+        ]
+    )
+    notification_send(
+        users=[executive.user],
+        message=f"{by} proposes that you sponsor {account}. Accept or decline it.",
+        exclude=by,
+    )
+    return pairing
+
+
+def _change_status(
+    *,
+    pairing: Pairing,
+    from_statuses: Iterable[str],
+    to: str,
+    reason: str = "",
+    now: dt.datetime | None = None,
+    **fields: object,
+) -> None:
+    """Move ``pairing`` to ``to`` if it is still in one of ``from_statuses``,
+    or say what happened to it meanwhile."""
+    now = now or timezone.now()
+    changed = Pairing.objects.filter(pk=pairing.pk, status__in=list(from_statuses)).update(
+        status=to, status_reason=reason.strip(), status_changed_at=now, **fields
+    )
+    if not changed:
+        current = Pairing.objects.filter(pk=pairing.pk).values_list("status", flat=True).first()
+        label = Pairing.Status(current).label.lower() if current else "removed"
+        raise PairingError(f"This pairing is {label} now, so it cannot be changed that way.")
+    pairing.refresh_from_db()
+
+
+def _require_reason(reason: str, what: str) -> None:
+    if not reason.strip():
+        raise PairingError(f"Say why the pairing is {what}: the account team and the program admins read it.")
+
+
+def _require_executive(pairing: Pairing, by: User) -> None:
+    if pairing.executive.user_id != by.pk:
+        raise PairingError("Only the executive asked can answer this proposal.")
+
+
+@transaction.atomic
+def pairing_accept(*, pairing: Pairing, by: User) -> None:
+    """The executive takes the pairing on; it starts today if its planned
+    start has passed."""
+    _require_executive(pairing, by)
+    active = Pairing.objects.filter(executive=pairing.executive, status=Pairing.Status.ACTIVE).count()
+    limit = pairing_limit(executive=pairing.executive)
+    if active >= limit:
+        raise PairingError(f"You already sponsor {limit} accounts, the program's limit: end or pause one first.")
+    starts_on = max(pairing.starts_on, timezone.localdate())
+    _change_status(
+        pairing=pairing, from_statuses=[Pairing.Status.PROPOSED], to=Pairing.Status.ACTIVE, starts_on=starts_on
+    )
+    if pairing.proposed_by_id:
+        notification_send(users=[pairing.proposed_by], message=f"{by} accepted to sponsor {pairing.account}.")
+
+
+@transaction.atomic
+def pairing_decline(*, pairing: Pairing, by: User, reason: str) -> None:
+    """The executive turns the proposal down, saying why."""
+    _require_executive(pairing, by)
+    _require_reason(reason, "declined")
+    _change_status(
+        pairing=pairing,
+        from_statuses=[Pairing.Status.PROPOSED],
+        to=Pairing.Status.ENDED,
+        reason=f"Declined: {reason.strip()}",
+        ends_on=timezone.localdate(),
+    )
+    if pairing.proposed_by_id:
+        notification_send(
+            users=[pairing.proposed_by], message=f"{by} declined to sponsor {pairing.account}: {reason.strip()}"
+        )
+
+
+def pairing_pause(*, pairing: Pairing, by: User, reason: str) -> None:
+    """Hold an active pairing: no session is due while it is paused."""
+    _require_reason(reason, "paused")
+    _change_status(pairing=pairing, from_statuses=[Pairing.Status.ACTIVE], to=Pairing.Status.PAUSED, reason=reason)
+
+
+def pairing_resume(*, pairing: Pairing, by: User) -> None:
+    """Take a paused pairing up again."""
+    _change_status(pairing=pairing, from_statuses=[Pairing.Status.PAUSED], to=Pairing.Status.ACTIVE)
+
+
+def pairing_end(*, pairing: Pairing, by: User, reason: str) -> None:
+    """End a pairing, whatever its state, saying why."""
+    _require_reason(reason, "ended")
+    _change_status(
+        pairing=pairing,
+        from_statuses=Pairing.LIVE,
+        to=Pairing.Status.ENDED,
+        reason=reason,
+        ends_on=timezone.localdate(),
+    )
