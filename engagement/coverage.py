@@ -26,10 +26,9 @@ from django.db.models import Count, F, Max, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from engagement.dashboards import TWELVE_MONTHS
 from engagement.exports import CsvColumn
 from engagement.models import Account, Executive, ExecutiveContact
-
-TWELVE_MONTHS = 365
 
 
 class NoContact(models.TextChoices):

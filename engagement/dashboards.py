@@ -328,6 +328,13 @@ def median_of(executives: QuerySet[Executive], field: str, count: int) -> Decima
 # --- The program dashboard ---------------------------------------------------------
 
 
+def percent(count: int, whole: int) -> int | None:
+    """``count`` as a whole percentage of ``whole``, or None when ``whole`` is 0."""
+    if not whole:
+        return None
+    return int((Decimal(count) * 100 / whole).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+
+
 def hours(minutes: int | Decimal | None) -> Decimal:
     """Minutes as hours to one decimal."""
     return (Decimal(minutes or 0) / 60).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
@@ -349,9 +356,7 @@ class ProgramFigures:
 
     def share(self, count: int) -> int | None:
         """``count`` as a whole percentage of the executives, or None with none."""
-        if not self.executives:
-            return None
-        return int((Decimal(count) * 100 / self.executives).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+        return percent(count, self.executives)
 
     @property
     def with_contact(self) -> int:
@@ -480,12 +485,6 @@ def executive_contact_history(*, executive_id: int, today: dt.date, months: int 
     )
 
 
-def _share(count: int, whole: int) -> int | None:
-    if not whole:
-        return None
-    return int((Decimal(count) * 100 / whole).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
-
-
 # Among fewer executives than this besides oneself, a median or a rank would
 # all but name a colleague's figures.
 RANK_MIN_OTHERS = 4
@@ -514,7 +513,7 @@ class ExecutiveRank:
 
     @property
     def on_track_share(self) -> int | None:
-        return _share(self.on_track, self.executives)
+        return percent(self.on_track, self.executives)
 
     @property
     def median_window_hours(self) -> Decimal | None:
@@ -523,7 +522,7 @@ class ExecutiveRank:
     @property
     def more_exposure_than(self) -> int | None:
         """The share of the other executives with less exposure, in percent."""
-        return _share(self.less_exposure, self.others)
+        return percent(self.less_exposure, self.others)
 
 
 def executive_rank(*, executive_id: int, exposure_minutes: int, now: dt.datetime | None = None) -> ExecutiveRank:
