@@ -51,11 +51,24 @@ PAGE_TARGETS = {
         "program admin: dashboard": 300.0,
         "program admin: executives": 300.0,
         "program admin: executives, filtered": 300.0,
+        # Issue 8: suggestions for one account among 4,000 executives.
+        "program admin: pairing suggestions": 200.0,
     }
 }
 
-# (label, URL name with any query string, demo login or None for a public page)
-PAGES = [
+
+def strategic_account() -> dict[str, int]:
+    """The URL's parameters for the first strategic account."""
+    from engagement.models import Account
+
+    return {
+        "account_pk": Account.objects.filter(tier=Account.Tier.STRATEGIC).order_by("pk").values_list("pk", flat=True)[0]
+    }
+
+
+# (label, URL name with any query string, demo login or None for a public page,
+# and for a URL with parameters, what gives them)
+PAGES: list[tuple] = [
     ("baseline: trivial template page", "account_reset_password_done", None),
     ("executive home", "engagement:executive_home", "exec@groundwork.example"),
     ("account manager home", "engagement:account_manager_home", "am@groundwork.example"),
@@ -69,7 +82,10 @@ PAGES = [
     ("program admin: executives CSV", "engagement:executives_csv", "admin@groundwork.example"),
     ("program admin: account coverage", "engagement:coverage", "admin@groundwork.example"),
     ("program admin: accounts never met", "engagement:coverage_accounts?no_contact=never", "admin@groundwork.example"),
-    ("program admin: key-person risk", "engagement:key_person_risk", "admin@groundwork.example"),
+    ("program admin: key-person risk", "mentoring:key_person_risk", "admin@groundwork.example"),
+    ("program admin: pairings", "mentoring:pairings", "admin@groundwork.example"),
+    ("program admin: pairing suggestions", "mentoring:propose", "admin@groundwork.example", strategic_account),
+    ("executive: sponsorships", "mentoring:my_sponsorships", "exec@groundwork.example"),
     ("program admin: trends", "visits:trends", "admin@groundwork.example"),
     ("program admin: engagements admin", "admin:visits_engagement_changelist", "admin@groundwork.example"),
     ("executive: actions owed", "feedback:actions", "exec@groundwork.example"),
@@ -177,13 +193,14 @@ def measure_in_process() -> tuple[dict[str, tuple[str, int, float, float]], dict
                 pass
         return response
 
-    for label, url_name, email in PAGES:
+    for label, url_name, email, *parameters in PAGES:
         client = Client()
         if email:
             client.force_login(User.objects.get(email=email))
             cookies[label] = client.cookies[settings.SESSION_COOKIE_NAME].value
         url_name, _, query = url_name.partition("?")
-        path = reverse(url_name) + (f"?{query}" if query else "")
+        kwargs = parameters[0]() if parameters else None
+        path = reverse(url_name, kwargs=kwargs) + (f"?{query}" if query else "")
         response = get(client, path)  # warm up caches and templates
         if response.status_code != 200:
             raise SystemExit(f"{label}: {path} answered {response.status_code}")
@@ -343,12 +360,12 @@ def main() -> None:
     )  # fmt: skip
     try:
         wait_for(port)
-        for label, _, _ in PAGES:  # let every worker import the app before timing
+        for label, *_ in PAGES:  # let every worker import the app before timing
             path = in_process[label][0]
             for _ in range(WORKERS * 2):
                 fetch(port, path, cookies.get(label))
         results = []
-        for label, _, _ in PAGES:
+        for label, *_ in PAGES:
             path, queries, p50, p95 = in_process[label]
             rps = measure_load(port, path, cookies.get(label))
             target = PAGE_TARGETS.get(SCALE, {}).get(label)

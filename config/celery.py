@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -19,4 +20,9 @@ app.conf.beat_schedule = {
     "Contact reminders": {"task": "engagement.tasks.run_reminders", "schedule": 15 * 60},
     # Sends any customer survey whose email was never sent (a lost task, a long mail outage).
     "Unsent surveys": {"task": "feedback.tasks.send_unsent_surveys", "schedule": 60 * 60},
+    # Moves each account's twelve months of executive contact on a day (key-person risk reads it).
+    "Account contact counts": {
+        "task": "engagement.tasks.count_account_contacts",
+        "schedule": crontab(hour=2, minute=0),
+    },
 }

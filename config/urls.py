@@ -13,4 +13,5 @@ urlpatterns = [
     path("", include("engagement.urls")),
     path("", include("visits.urls")),
     path("", include("feedback.urls")),
+    path("", include("mentoring.urls")),
 ]

@@ -6,10 +6,12 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import render
 
-from engagement.models import Executive, User
+from engagement.models import Account, Executive, User
+from engagement.roles import Role, user_roles
 
 
 def row_id(value: object) -> int | None:
@@ -62,3 +64,19 @@ def object_view(lookup: Callable[[User, int], object], methods: tuple[str, ...])
         return wrapped
 
     return decorator
+
+
+def accounts_served_by(user: User) -> QuerySet[Account]:
+    """The accounts ``user`` manages or serves on the team of."""
+    return Account.objects.filter(Q(account_manager=user) | Q(account_team=user)).distinct()
+
+
+def get_account_for_user(user: User, pk: object, *, missing_ok: bool = False) -> Account | None:
+    """The account ``pk`` if ``user`` serves it (a program admin: any account).
+    A missing or unknown ``pk`` is a 404, or None with ``missing_ok``."""
+    pk = row_id(pk)
+    accounts = Account.objects.all() if Role.PROGRAM_ADMIN in user_roles(user) else accounts_served_by(user)
+    account = accounts.filter(pk=pk).first() if pk is not None else None
+    if account is None and not missing_ok:
+        raise Http404("No such account among yours.")
+    return account

@@ -1,13 +1,13 @@
 """Reads for account coverage: which accounts executives have not met lately,
-which rest on one executive, and who met each account. Each returns in a
-fixed number of queries, and the CSV columns of their exports.
+and who met each account. Each returns in a fixed number of queries, and the
+CSV columns of their exports. (Key-person risk, which also reads sponsors, is
+``mentoring.risk``'s.)
 
 Counts and filters read each account's own copy of its last executive contact
-(``Account.last_contact_on`` and ``Account.other_executives_last_contact_on``,
-kept by ``services.account_last_contact_refresh``) rather than grouping the
-contacts: over 100,000 accounts and two million contacts on PostgreSQL the
-grouping took 1.1 s for the counts and 0.8 s for key-person risk, the copies
-under 50 ms each.
+(``Account.last_contact_on``, kept by ``services.account_last_contact_refresh``)
+rather than grouping the contacts: over 100,000 accounts and two million
+contacts on PostgreSQL the grouping took 1.1 s for the counts, the copy under
+50 ms.
 
 "In N days" counts a contact N days ago in, as the twelve months of the other
 pages do: a contact exactly 90 days ago is a contact in 90 days.
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from engagement.dashboards import TWELVE_MONTHS
 from engagement.exports import CsvColumn
-from engagement.models import Account, Executive, ExecutiveContact
+from engagement.models import Account, ExecutiveContact
 
 
 class NoContact(models.TextChoices):
@@ -216,74 +216,6 @@ def coverage_account_list(
     return accounts.select_related("account_manager").order_by(F("last_contact_on").asc(nulls_first=True), "name", "pk")
 
 
-def rests_on_one_executive(*, since: dt.date) -> Q:
-    """Accounts whose every executive contact since ``since`` is by the same
-    one executive (and there is at least one): the latest contact by anyone
-    else is older, or there is none."""
-    return Q(last_contact_on__gte=since) & (
-        Q(other_executives_last_contact_on__isnull=True) | Q(other_executives_last_contact_on__lt=since)
-    )
-
-
-def key_person_risk_list(*, filters: CoverageFilters, today: dt.date | None = None) -> QuerySet[Account]:
-    """Accounts not churned whose executive contact in the last twelve months
-    rests on one executive, most important tier first: with that executive's
-    id (``key_executive_id``; ``executives_by_id`` names them), how many
-    contacts they had there in the twelve months (``key_executive_contacts``),
-    the last one (``last_contact_on``) and the account manager. One query a
-    page, and one to count them.
-
-    The accounts at risk are those ``rests_on_one_executive`` finds; another
-    rule widens that filter, and the key executive is then whoever the rule
-    names rather than who met the account last."""
-    today = today or timezone.localdate()
-    since = twelve_months_before(today)
-    accounts = accounts_served().filter(kind=filters.kind).filter(rests_on_one_executive(since=since))
-    if filters.tier:
-        accounts = accounts.filter(tier=filters.tier)
-    # Under this rule the one who met the account last is the only one.
-    latest = ExecutiveContact.objects.filter(account=OuterRef("pk")).order_by("-contact_on", "-pk")
-    # Counting account ids reads the (account, contact_on) index alone. The
-    # names come in a query of their own: as two more subqueries per account
-    # they made PostgreSQL's estimate of an export cross its JIT threshold,
-    # and compiling took 300 ms of 450.
-    contacts = (
-        ExecutiveContact.objects.filter(account=OuterRef("pk"), contact_on__gte=since)
-        .order_by()
-        .values("account")
-        .annotate(n=Count("account"))
-        .values("n")
-    )
-    return (
-        accounts.select_related("account_manager")
-        .annotate(
-            key_executive_id=Subquery(latest.values("executive_id")[:1]),
-            key_executive_contacts=Coalesce(Subquery(contacts), 0),
-        )
-        .order_by("tier", "name", "pk")
-    )
-
-
-def executives_by_id(*, executive_ids: Iterable[int] | QuerySet) -> dict[int, Executive]:
-    """The executives of ``executive_ids`` with their users, by id. One query."""
-    ids = executive_ids if isinstance(executive_ids, QuerySet) else list(executive_ids)
-    return {executive.pk: executive for executive in Executive.objects.filter(pk__in=ids).select_related("user")}
-
-
-@dataclass(frozen=True)
-class KeyPersonRisk:
-    """An account of ``key_person_risk_list`` and the one executive it rests on."""
-
-    account: Account
-    executive: Executive | None
-
-
-def key_person_risks(accounts: Iterable[Account], executives: dict[int, Executive]) -> Iterator[KeyPersonRisk]:
-    """Each of ``accounts`` with its executive from ``executives``."""
-    for account in accounts:
-        yield KeyPersonRisk(account, executives.get(account.key_executive_id))
-
-
 def account_executives_met(*, account_ids: Iterable[int] | QuerySet, since: dt.date) -> dict[int, list[str]]:
     """The names of the executives who met each account of ``account_ids`` on
     or after ``since``, the most recent first, by account id. One query."""
@@ -319,11 +251,11 @@ class AccountExecutives:
         return max(0, len(self.names) - self.shown)
 
 
-def _manager_name(account: Account) -> str:
+def manager_name(account: Account) -> str:
     return account.account_manager.get_full_name() if account.account_manager else ""
 
 
-def _manager_email(account: Account) -> str:
+def manager_email(account: Account) -> str:
     return account.account_manager.email if account.account_manager else ""
 
 
@@ -339,8 +271,8 @@ def coverage_csv_columns(*, today: dt.date) -> list[CsvColumn]:
         CsvColumn("kind", lambda account: account.kind),
         CsvColumn("tier", lambda account: account.get_tier_display()),
         CsvColumn("status", lambda account: account.status),
-        CsvColumn("account_manager", _manager_name),
-        CsvColumn("account_manager_email", _manager_email),
+        CsvColumn("account_manager", manager_name),
+        CsvColumn("account_manager_email", manager_email),
         CsvColumn("last_executive_contact_date", lambda account: account.last_contact_on),
         CsvColumn(
             "days_since_executive_contact",
@@ -349,20 +281,6 @@ def coverage_csv_columns(*, today: dt.date) -> list[CsvColumn]:
         CsvColumn("executives_12m", lambda account: account.executives_last_year),
     ]
 
-
-KEY_PERSON_RISK_CSV_COLUMNS = [
-    CsvColumn("account", lambda row: row.account.name),
-    CsvColumn("crm_id", lambda row: row.account.crm_id),
-    CsvColumn("kind", lambda row: row.account.kind),
-    CsvColumn("tier", lambda row: row.account.get_tier_display()),
-    CsvColumn("status", lambda row: row.account.status),
-    CsvColumn("account_manager", lambda row: _manager_name(row.account)),
-    CsvColumn("account_manager_email", lambda row: _manager_email(row.account)),
-    CsvColumn("executive", lambda row: row.executive.name if row.executive else ""),
-    CsvColumn("executive_email", lambda row: row.executive.user.email if row.executive else ""),
-    CsvColumn("executive_contacts_12m", lambda row: row.account.key_executive_contacts),
-    CsvColumn("last_executive_contact_date", lambda row: row.account.last_contact_on),
-]
 
 # The account manager's accounts (``selectors.account_list_for_manager``),
 # each an ``AccountExecutives``.

@@ -81,7 +81,18 @@ class ReminderDeliveryForm(forms.Form):
         return self.cleaned_data["delivery"] == self.WEEKLY
 
 
-class ExecutiveFilterForm(forms.Form):
+class FilterForm(forms.Form):
+    """A list's filters from the query string: a value that does not fit is
+    reported on the page and left out, never a 500."""
+
+    def value(self, name: str) -> Any:
+        """The cleaned value of ``name``, or None when it was left out or wrong."""
+        if name in self.errors:
+            return None
+        return getattr(self, "cleaned_data", {}).get(name)
+
+
+class ExecutiveFilterForm(FilterForm):
     """The filters and sort of the program's executives table, from the query
     string. A value that does not fit is reported and left out, never a 500.
 
@@ -110,14 +121,8 @@ class ExecutiveFilterForm(forms.Form):
         self.fields["manager"].choices = [("", "Any manager"), *((str(pk), name) for pk, name in managers)]
         self.fields["state"].choices = [("", "Any state"), *states]
 
-    def value(self, name: str) -> Any:
-        """The cleaned value of ``name``, or None when it was left out or wrong."""
-        if name in self.errors:
-            return None
-        return getattr(self, "cleaned_data", {}).get(name)
 
-
-class KeyPersonRiskFilterForm(forms.Form):
+class KeyPersonRiskFilterForm(FilterForm):
     """Which accounts a coverage list shows, from the query string: customers
     or partners (customers when not given), and one tier or all. A value that
     does not fit is reported and left out, never a 500."""
@@ -136,12 +141,6 @@ class KeyPersonRiskFilterForm(forms.Form):
         required=False,
         error_messages={"invalid_choice": "“%(value)s” is not a tier, so every tier is shown."},
     )
-
-    def value(self, name: str) -> Any:
-        """The cleaned value of ``name``, or None when it was left out or wrong."""
-        if name in self.errors:
-            return None
-        return getattr(self, "cleaned_data", {}).get(name)
 
     def filters(self) -> CoverageFilters:
         self.is_valid()

@@ -275,14 +275,18 @@ class Account(models.Model):
     needs = models.ManyToManyField(Skill, blank=True, related_name="accounts")
     crm_id = models.CharField("CRM id", max_length=64, null=True, blank=True, unique=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
-    # Kept by engagement.services.executive_last_contact_refresh, from
-    # ExecutiveContact, so that coverage counts and filters read the accounts
-    # alone: worked out from two million contacts they took over a second.
-    # The second is the latest contact by anyone but the executive who met
-    # the account last: when it is older than a window (or None), every
-    # contact in that window rests on that one executive.
+    # Kept by engagement.services.account_last_contact_refresh, from
+    # ExecutiveContact, so that coverage and key-person risk read the
+    # accounts alone: worked out from two million contacts they took over a
+    # second. The last three count the twelve months up to the refresh (each
+    # night, and whenever the account's contacts change): all its executive
+    # contacts, and those of the executive with most of them.
     last_contact_on = models.DateField("last executive contact", null=True, blank=True, editable=False)
-    other_executives_last_contact_on = models.DateField(null=True, blank=True, editable=False)
+    contacts_12m = models.PositiveIntegerField(default=0, editable=False)
+    key_executive = models.ForeignKey(
+        "Executive", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    key_executive_contacts_12m = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["name"]
@@ -336,6 +340,9 @@ class ExecutiveContact(models.Model):
                 fields=["executive", "contact_on"], include=["duration_minutes"], name="contact_executive_day"
             ),
             models.Index(fields=["account", "contact_on"]),
+            # An executive's latest contact with one account: a pairing's last
+            # session (every pairing on the dashboard and its list).
+            models.Index(fields=["executive", "account", "contact_on"], name="contact_executive_account_day"),
             models.Index(fields=["contact_on"]),
         ]
 
@@ -383,6 +390,7 @@ class Reminder(models.Model):
         REQUEST_WAITING = "request_waiting", "Request waiting for an answer"
         DEBRIEF_DUE = "debrief_due", "Debrief not written"
         ACTION_OVERDUE = "action_overdue", "Action overdue"
+        SESSION_DUE = "session_due", "Mentoring session due"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"

@@ -62,3 +62,13 @@ PROGRAM_DASHBOARD_PANELS = PanelRegistry()
 def program_dashboard_panel(source: PanelSource) -> PanelSource:
     """Register a panel of figures on the program dashboard."""
     return PROGRAM_DASHBOARD_PANELS.register(source)
+
+
+# An account's page (``visits`` shows it): other apps add what they know of
+# the account (its sponsors); a source takes the request and ``account=``.
+ACCOUNT_PANELS = PanelRegistry()
+
+
+def account_panel(source: PanelSource) -> PanelSource:
+    """Register a panel on each account's page."""
+    return ACCOUNT_PANELS.register(source)

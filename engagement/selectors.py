@@ -243,23 +243,35 @@ class ExecutiveSuggestion:
 
     @property
     def reasons(self) -> list[str]:
-        reasons = []
-        if self.levels_above in (1, 2):
-            reasons.append(f"{'One level' if self.levels_above == 1 else 'Two levels'} above the working contact")
-        elif self.levels_above is not None:
-            where = "below" if self.levels_above < 0 else "above"
-            gap = abs(self.levels_above)
-            reasons.append("Same level as the working contact" if gap == 0 else f"{gap} levels {where} the contact")
-        if self.matching_talents:
-            reasons.append(f"Talents the account needs: {', '.join(self.matching_talents)}")
-        else:
-            reasons.append("No talent that the account lists as a need")
+        reasons = fit_reasons(levels_above=self.levels_above, matching_talents=self.matching_talents)
         plural = "s" if self.load != 1 else ""
         reasons.append(f"{self.load} open engagement{plural}" if self.load else "No open engagements")
         if self.recent_contacts:
-            times = "once" if self.recent_contacts == 1 else f"{self.recent_contacts} times"
-            reasons.append(f"Met this account {times} in the last twelve months")
+            reasons.append(met_reason(self.recent_contacts))
         return reasons
+
+
+def fit_reasons(*, levels_above: int | None, matching_talents: Iterable[str]) -> list[str]:
+    """How an executive fits an account, in words: their level against the
+    working contact's (one or two above is right), and the talents it needs."""
+    reasons = []
+    if levels_above in (1, 2):
+        reasons.append(f"{'One level' if levels_above == 1 else 'Two levels'} above the working contact")
+    elif levels_above is not None:
+        where = "below" if levels_above < 0 else "above"
+        gap = abs(levels_above)
+        reasons.append("Same level as the working contact" if gap == 0 else f"{gap} levels {where} the contact")
+    matching = list(matching_talents)
+    if matching:
+        reasons.append(f"Talents the account needs: {', '.join(matching)}")
+    else:
+        reasons.append("No talent that the account lists as a need")
+    return reasons
+
+
+def met_reason(contacts: int) -> str:
+    times = "once" if contacts == 1 else f"{contacts} times"
+    return f"Met this account {times} in the last twelve months"
 
 
 # Ranked in two steps so that the costlier measures (load, past contact) are

@@ -12,12 +12,14 @@ from django.contrib.auth.models import Group, Permission
 from django.core import signing
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
+from engagement.coverage import twelve_months_before
 from engagement.dates import local_date
 from engagement.links import absolute_url
 from engagement.models import (
@@ -283,25 +285,27 @@ def executive_last_contact_refresh(
     return updated
 
 
-def account_last_contact_refresh(*, account_ids: Iterable[int] | QuerySet | None = None) -> int:
-    """Recompute ``Account.last_contact_on`` and
-    ``Account.other_executives_last_contact_on`` from the contacts in one
-    UPDATE (for every account when ``account_ids`` is None)."""
-    contacts = ExecutiveContact.objects.filter(account=OuterRef("pk")).order_by("-contact_on", "-pk")
-    last_executive = (
-        ExecutiveContact.objects.filter(account=OuterRef(OuterRef("pk")))
-        .order_by("-contact_on", "-pk")
-        .values("executive_id")[:1]
-    )
-    # Walks the account's contacts newest first and stops at the first by
-    # someone else: most accounts are met by several executives in turn.
-    others = contacts.exclude(executive_id=Subquery(last_executive)).values("contact_on")[:1]
+def account_last_contact_refresh(
+    *, account_ids: Iterable[int] | QuerySet | None = None, today: dt.date | None = None
+) -> int:
+    """Recompute ``Account.last_contact_on`` and the twelve months' counts up
+    to ``today`` (``contacts_12m``, ``key_executive`` and its
+    ``key_executive_contacts_12m``) from the contacts in one UPDATE, for
+    every account when ``account_ids`` is None (each night: the twelve
+    months move on even when nothing is recorded)."""
+    since = twelve_months_before(today or timezone.localdate())
+    contacts = ExecutiveContact.objects.filter(account=OuterRef("pk")).order_by()
+    recent = contacts.filter(contact_on__gte=since)
+    # The executive with most contacts (the earliest id of equals).
+    leading = recent.values("executive_id").annotate(n=Count("pk")).order_by("-n", "executive_id")
     accounts = Account.objects.all()
     if account_ids is not None:
         accounts = accounts.filter(pk__in=account_ids if isinstance(account_ids, QuerySet) else list(account_ids))
     return accounts.update(
-        last_contact_on=Subquery(contacts.values("contact_on")[:1]),
-        other_executives_last_contact_on=Subquery(others),
+        last_contact_on=Subquery(contacts.order_by("-contact_on").values("contact_on")[:1]),
+        contacts_12m=Coalesce(Subquery(recent.values("account").annotate(n=Count("pk")).values("n")), 0),
+        key_executive_id=Subquery(leading.values("executive_id")[:1]),
+        key_executive_contacts_12m=Coalesce(Subquery(leading.values("n")[:1]), 0),
     )
 
 

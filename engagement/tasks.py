@@ -20,6 +20,7 @@ from engagement.reminders import (
     reminders_ready,
     reminders_record,
 )
+from engagement.services import account_last_contact_refresh
 
 SEND_RETRIES = 5
 # Minutes before each retry: 1, 2, 4, 8, 16.
@@ -76,3 +77,11 @@ def send_digest(self, recipient_id: int) -> int:
         if final:
             return 0
         raise self.retry(exc=error, countdown=RETRY_BASE_SECONDS * 2**self.request.retries) from error
+
+
+@shared_task(name="engagement.tasks.count_account_contacts")
+def count_account_contacts() -> int:
+    """Each night, every account's executive contact of the twelve months
+    moves on a day (``Account.contacts_12m`` and its leading executive): one
+    UPDATE, safe to run twice."""
+    return account_last_contact_refresh()

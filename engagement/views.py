@@ -16,16 +16,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from config.celery import app as celery_app
 from engagement.access import executive_view, row_id
 from engagement.coverage import (
-    KEY_PERSON_RISK_CSV_COLUMNS,
     MANAGER_ACCOUNTS_CSV_COLUMNS,
     AccountExecutives,
     account_coverage,
     account_executives_met,
     coverage_account_list,
     coverage_csv_columns,
-    executives_by_id,
-    key_person_risk_list,
-    key_person_risks,
     twelve_months_before,
 )
 from engagement.dashboards import (
@@ -45,7 +41,6 @@ from engagement.forms import (
     CoverageFilterForm,
     ExecutiveFilterForm,
     InviteForm,
-    KeyPersonRiskFilterForm,
     ReminderDeliveryForm,
 )
 from engagement.models import Executive, Function, Level
@@ -176,6 +171,7 @@ def _executives_page(request: HttpRequest, *, status: int = 200) -> HttpResponse
             "rows": [ExecutiveRow(row, tuple(months[row.pk])) for row in rows],
             "query": query_without(request.GET, "page"),
             "filtered": filters != ExecutiveFilters(),
+            "refused": status == 400,
         },
         status=status,
     )
@@ -339,7 +335,14 @@ def _coverage_accounts_page(request: HttpRequest, form: CoverageFilterForm, stat
     page = Paginator(accounts, PAGE_SIZE).get_page(request.GET.get("page"))
     met = account_executives_met(account_ids=[account.pk for account in page], since=twelve_months_before(today))
     rows = [AccountExecutives(account, tuple(met[account.pk])) for account in page]
-    context = {"form": form, "filters": filters, "page": page, "rows": rows, "query": filters.query}
+    context = {
+        "form": form,
+        "filters": filters,
+        "page": page,
+        "rows": rows,
+        "query": filters.query,
+        "refused": status == 400,
+    }
     return render(request, "engagement/coverage_accounts.html", context, status=status)
 
 
@@ -362,32 +365,3 @@ def coverage_csv(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     accounts = coverage_account_list(filters=form.filters(), today=today, count_executives=True).iterator(2000)
     return csv_response(filename="account-coverage", columns=coverage_csv_columns(today=today), rows=accounts)
-
-
-def _key_person_risk_page(request: HttpRequest, form: KeyPersonRiskFilterForm, status: int = 200) -> HttpResponse:
-    filters = form.filters()
-    page = Paginator(key_person_risk_list(filters=filters), PAGE_SIZE).get_page(request.GET.get("page"))
-    executives = executives_by_id(executive_ids={account.key_executive_id for account in page})
-    rows = list(key_person_risks(page, executives))
-    context = {"form": form, "filters": filters, "page": page, "rows": rows, "query": filters.query}
-    return render(request, "engagement/key_person_risk.html", context, status=status)
-
-
-@role_required(Role.PROGRAM_ADMIN)
-@require_GET
-def key_person_risk(request: HttpRequest) -> HttpResponse:
-    """Accounts whose executive contact of the last twelve months rests on one executive."""
-    return _key_person_risk_page(request, KeyPersonRiskFilterForm(request.GET))
-
-
-@role_required(Role.PROGRAM_ADMIN)
-@require_GET
-def key_person_risk_csv(request: HttpRequest) -> HttpResponse:
-    """The key-person risk list as CSV, every one (filters as ``coverage_csv``)."""
-    form = KeyPersonRiskFilterForm(request.GET)
-    if not form.is_valid():
-        return _key_person_risk_page(request, form, status=400)
-    accounts = key_person_risk_list(filters=form.filters())
-    executives = executives_by_id(executive_ids=accounts.values("key_executive_id"))
-    rows = key_person_risks(accounts.iterator(2000), executives)
-    return csv_response(filename="key-person-risk", columns=KEY_PERSON_RISK_CSV_COLUMNS, rows=rows)

@@ -13,25 +13,14 @@ from collections.abc import Iterable
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from engagement.models import Account, Contact, Executive, Program, User
+from engagement.models import Account, Contact, Executive, User
 from engagement.services import notification_send
 from mentoring.models import MONTHLY, Pairing, PairingGoal
+from mentoring.selectors import pairing_limit
 
 
 class PairingError(Exception):
     """A change the program's rules refuse; its message is shown to the user."""
-
-
-def pairing_limit(*, executive: Executive) -> int:
-    """How many active pairings ``executive`` may hold: the strictest limit
-    of their active programs, or of the first active program when they are
-    in none (three when there is no program)."""
-    programs = Program.objects.filter(active=True)
-    own = programs.filter(executives=executive)
-    limits = list(own.values_list("pairing_limit", flat=True)) or list(
-        programs.order_by("pk").values_list("pairing_limit", flat=True)[:1]
-    )
-    return min(limits, default=Program._meta.get_field("pairing_limit").default)
 
 
 def _load(executive: Executive) -> int:
@@ -179,4 +168,23 @@ def pairing_end(*, pairing: Pairing, by: User, reason: str) -> None:
         to=Pairing.Status.ENDED,
         reason=reason,
         ends_on=timezone.localdate(),
+    )
+
+
+@transaction.atomic
+def pairing_hand_over(*, pairing: Pairing, to: Executive, by: User, why_matched: str = "") -> Pairing:
+    """End ``pairing`` and propose its account to ``to`` in its place, with
+    the same contact, cadence and unfinished goals; ``to`` accepts or
+    declines as any proposal. Both or neither happen."""
+    previous = pairing.executive
+    pairing_end(pairing=pairing, by=by, reason=f"Handed over to {to}.")
+    goals = pairing.goals.filter(status__in=[PairingGoal.Status.OPEN, PairingGoal.Status.IN_PROGRESS])
+    return pairing_propose(
+        executive=to,
+        account=pairing.account,
+        by=by,
+        why_matched=why_matched or f"Takes over from {previous}.",
+        goals=list(goals.values_list("text", flat=True)),
+        primary_contact=pairing.primary_contact,
+        session_cadence_days=pairing.session_cadence_days,
     )

@@ -54,6 +54,8 @@ from engagement.tests.factories import (
 )
 from feedback.models import ActionItem, Debrief, Sentiment, Survey, Theme
 from feedback.services import survey_token
+from mentoring.models import Pairing, PairingGoal
+from mentoring.tests.factories import PairingFactory
 from visits.models import CalendarFeed, Engagement
 from visits.tests.factories import EngagementFactory, EngagementTypeFactory
 
@@ -82,8 +84,6 @@ ACCESS: dict[str, Access] = {
     "engagement:coverage": PROGRAM_ADMINS,
     "engagement:coverage_accounts": PROGRAM_ADMINS,
     "engagement:coverage_csv": PROGRAM_ADMINS,
-    "engagement:key_person_risk": PROGRAM_ADMINS,
-    "engagement:key_person_risk_csv": PROGRAM_ADMINS,
     "engagement:invite": PROGRAM_ADMINS,
     "engagement:notifications": SIGNED_IN,
     "engagement:notifications_read": SIGNED_IN,
@@ -125,6 +125,20 @@ ACCESS: dict[str, Access] = {
     "feedback:action_detail": EVERY_ROLE,
     "feedback:debrief_search": PROGRAM_ADMINS,
     "feedback:survey_answers": PROGRAM_ADMINS,
+    "mentoring:pairings": PROGRAM_ADMINS,
+    "mentoring:pairings_csv": PROGRAM_ADMINS,
+    "mentoring:key_person_risk": PROGRAM_ADMINS,
+    "mentoring:key_person_risk_csv": PROGRAM_ADMINS,
+    "mentoring:propose": PROGRAM_ADMINS,
+    "mentoring:handover": PROGRAM_ADMINS,
+    "mentoring:my_sponsorships": EXECUTIVES,
+    # Which pairing a person may open is decided by mentoring.access (the rows
+    # of OWNED_OBJECTS below): 404 for the rest. Who may answer, pause or end
+    # it is decided in the view: see ROLE_STATUS.
+    "mentoring:pairing_detail": EVERY_ROLE,
+    "mentoring:pairing_change": EVERY_ROLE,
+    "mentoring:pairing_goal_add": EVERY_ROLE,
+    "mentoring:pairing_goal_edit": EVERY_ROLE,
     # Customers do not sign in: the signed, single-use link is the credential.
     "feedback:survey": PUBLIC,
     # The emailed link is the credential: it opens before signing in.
@@ -174,8 +188,6 @@ ALLOWED_STATUS: dict[str, dict[str, int]] = {
     "engagement:coverage": {"GET": 200, "POST": 405},
     "engagement:coverage_accounts": {"GET": 200, "POST": 405},
     "engagement:coverage_csv": {"GET": 200, "POST": 405},
-    "engagement:key_person_risk": {"GET": 200, "POST": 405},
-    "engagement:key_person_risk_csv": {"GET": 200, "POST": 405},
     "engagement:invite": {"GET": 200, "POST": 302},  # the invitation is sent
     "engagement:notifications": {"GET": 200, "POST": 405},
     "engagement:notifications_read": {"GET": 405, "POST": 302},  # marked read: back to the list
@@ -219,6 +231,20 @@ ALLOWED_STATUS: dict[str, dict[str, int]] = {
     "feedback:survey": {"GET": 200, "POST": 200},
     "feedback:debrief_search": {"GET": 200, "POST": 405},
     "feedback:survey_answers": {"GET": 200, "POST": 405},
+    "mentoring:pairings": {"GET": 200, "POST": 405},
+    "mentoring:pairings_csv": {"GET": 200, "POST": 405},
+    "mentoring:key_person_risk": {"GET": 200, "POST": 405},
+    "mentoring:key_person_risk_csv": {"GET": 200, "POST": 405},
+    # The suggestions; posted without an executive chosen: the form says so.
+    "mentoring:propose": {"GET": 200, "POST": 400},
+    # The leaver's pairings; posted without a pairing: the page says so.
+    "mentoring:handover": {"GET": 200, "POST": 400},
+    "mentoring:my_sponsorships": {"GET": 200, "POST": 405},
+    # The world's proposal to the executive visitor, at the account manager's account.
+    "mentoring:pairing_detail": {"GET": 200, "POST": 405},
+    "mentoring:pairing_change": {"GET": 405, "POST": 400},  # nothing chosen to do: the page says so
+    "mentoring:pairing_goal_add": {"GET": 405, "POST": 400},  # no goal given: the form says so
+    "mentoring:pairing_goal_edit": {"GET": 405, "POST": 400},
     # Signed in already: allauth sends them home.
     "account_login": {"GET": 302, "POST": 302},
     "account_signup": {"GET": 302, "POST": 302},
@@ -499,6 +525,16 @@ def build_world() -> World:
     signed_up(subject.user)
     every = IntervalSchedule.objects.create(every=1, period=IntervalSchedule.HOURS)
     task = PeriodicTask.objects.create(name="Contact reminders", task="engagement.tasks.scan", interval=every)
+    # The peer sponsors the account (the subject would be protected from the
+    # admin's delete by it); the second contact is the one they work with.
+    pairing = PairingFactory(
+        executive=peer, account=account, primary_contact=contacts[1], proposed_by=users[Role.PROGRAM_ADMIN]
+    )
+    PairingGoal.objects.create(pairing=pairing, text="Open a quarterly roadmap review with their COO")
+    # Proposed to the executive visitor, at the account manager's account, so
+    # that every role may open it (what each may do is in ROLE_STATUS).
+    proposal = PairingFactory(executive=users[Role.EXECUTIVE].executive, account=account)
+    PairingGoal.objects.create(pairing=proposal, text="Meet their head of operations")
     invited = UserFactory()
     invited.set_unusable_password()
     invited.save(update_fields=["password"])
@@ -541,6 +577,9 @@ def build_world() -> World:
         "feedback.debrief": debrief.pk,
         "feedback.actionitem": action.pk,
         "feedback.survey": survey.pk,
+        "mentoring.pairing": pairing.pk,
+        "mentoring.pairing_proposed": proposal.pk,
+        "mentoring.pairinggoal_proposed": proposal.goals.get().pk,
     }
     sessions = {}
     for role, user in users.items():
@@ -629,6 +668,16 @@ URL_KWARGS: dict[str, Callable[[World], dict[str, Any]]] = {
         for name in ("feedback:debrief", "feedback:debrief_draft", "feedback:action_create", "feedback:surveys_send")
     },
     "feedback:action_detail": lambda world: {"pk": world.objects["feedback.actionitem"]},
+    **{
+        name: lambda world: {"pk": world.objects["mentoring.pairing_proposed"]}
+        for name in ("mentoring:pairing_detail", "mentoring:pairing_change", "mentoring:pairing_goal_add")
+    },
+    "mentoring:pairing_goal_edit": lambda world: {
+        "pk": world.objects["mentoring.pairing_proposed"],
+        "goal_pk": world.objects["mentoring.pairinggoal_proposed"],
+    },
+    "mentoring:propose": lambda world: {"account_pk": world.objects["engagement.account"]},
+    "mentoring:handover": lambda world: {"executive_pk": world.objects["engagement.executive"]},
     "feedback:survey": lambda world: {"token": world.survey_token},
 }
 QUERY_STRINGS: dict[str, str | Callable[[World], str]] = {
@@ -856,6 +905,11 @@ def action_of(engagement_id: int, owner: User | None = None) -> dict[str, Any]:
     return {"pk": action.pk}
 
 
+def goal_of(pairing: Pairing) -> dict[str, Any]:
+    """A goal of ``pairing``."""
+    return {"pk": pairing.pk, "goal_pk": PairingGoal.objects.create(pairing=pairing, text="Meet the CFO").pk}
+
+
 OWNED_OBJECTS: list[OwnedObject] = [
     OwnedObject("visits:engagement_invite", Role.EXECUTIVE, led_by),
     OwnedObject("visits:engagement_detail", Role.EXECUTIVE, led_by),
@@ -884,6 +938,22 @@ OWNED_OBJECTS: list[OwnedObject] = [
     OwnedObject(
         "feedback:action_detail", Role.ACCOUNT_MANAGER, lambda owner: action_of(held_at_account_of(owner)["pk"])
     ),
+    *[
+        OwnedObject(name, Role.EXECUTIVE, lambda owner: {"pk": PairingFactory(executive=owner.executive).pk})
+        for name in ("mentoring:pairing_detail", "mentoring:pairing_change", "mentoring:pairing_goal_add")
+    ],
+    *[
+        OwnedObject(name, Role.ACCOUNT_MANAGER, lambda owner: {"pk": PairingFactory(account__account_manager=owner).pk})
+        for name in ("mentoring:pairing_detail", "mentoring:pairing_change", "mentoring:pairing_goal_add")
+    ],
+    OwnedObject(
+        "mentoring:pairing_goal_edit", Role.EXECUTIVE, lambda owner: goal_of(PairingFactory(executive=owner.executive))
+    ),
+    OwnedObject(
+        "mentoring:pairing_goal_edit",
+        Role.ACCOUNT_MANAGER,
+        lambda owner: goal_of(PairingFactory(account__account_manager=owner)),
+    ),
 ]
 
 
@@ -894,7 +964,8 @@ def test_every_role_url_naming_an_object_says_whose_it_is():
         for route in ROUTES
         if route.namespace != ADMIN_NAMESPACE
         and route.pattern.pattern.regex.groups
-        and access_of(route) != PUBLIC
+        # Program admins run the whole program: every object is theirs to open.
+        and access_of(route) not in (PUBLIC, PROGRAM_ADMINS)
         and route.name not in owned
     ]
 

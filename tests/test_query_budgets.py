@@ -36,6 +36,8 @@ from feedback.services import (
     survey_answer,
     survey_token,
 )
+from mentoring.models import Pairing, PairingGoal
+from mentoring.services import pairing_accept, pairing_propose
 from visits.models import Engagement, EngagementExecutive, EngagementType
 from visits.services import calendar_feed_token, engagement_approve, engagement_contacts_sync
 from visits.tests.factories import EngagementFactory, EngagementTypeFactory
@@ -49,15 +51,13 @@ BUDGETS = {
     "engagement:executive_home": 18,
     # With the names of the executives who met the page's accounts (one query).
     "engagement:account_manager_home": 10,
-    "engagement:program_home": 9,
+    "engagement:program_home": 10,
     "engagement:executives": 10,
     "engagement:executives (filtered and sorted)": 10,
     "engagement:coverage": 5,
     # With the executives who met the page's accounts (one query).
     "engagement:coverage_accounts": 7,
     "engagement:coverage_accounts (tier, never met)": 7,
-    # With the executives the page's accounts rest on (one query).
-    "engagement:key_person_risk": 7,
     "engagement:invite": 6,
     "engagement:notifications": 6,
     "engagement:notification_settings": 4,
@@ -75,7 +75,8 @@ BUDGETS = {
     "visits:engagement_detail": 15,
     "visits:engagement_schedule": 17,
     "visits:engagement_cancel": 6,
-    "visits:account_engagements": 14,
+    # With its sponsors (one query).
+    "visits:account_engagements": 15,
     # Weekly contacts, the states at each week end, held engagements by type
     # (and the types' names), the function filter, and a page of the heatmap
     # (count, executives, their months).
@@ -92,6 +93,15 @@ BUDGETS = {
     "feedback:debrief_search (words and theme)": 9,
     "feedback:survey_answers": 7,
     "feedback:survey": 1,
+    "mentoring:pairings": 7,
+    "mentoring:my_sponsorships": 7,
+    "mentoring:pairing_detail": 8,
+    # The suggestions: the working contact, the account's needs, the default
+    # limit, every executive's load and limit, their matching talents, the
+    # account's contacts and pairings, and the executives chosen.
+    "mentoring:propose": 14,
+    "mentoring:key_person_risk": 15,
+    "mentoring:handover": 14,
 }
 # Who looks at each page (None: a visitor who is not signed in).
 VIEWERS: dict[str, Role | None] = {
@@ -103,7 +113,6 @@ VIEWERS: dict[str, Role | None] = {
     "engagement:coverage": Role.PROGRAM_ADMIN,
     "engagement:coverage_accounts": Role.PROGRAM_ADMIN,
     "engagement:coverage_accounts (tier, never met)": Role.PROGRAM_ADMIN,
-    "engagement:key_person_risk": Role.PROGRAM_ADMIN,
     "engagement:invite": Role.PROGRAM_ADMIN,
     "engagement:notifications": Role.EXECUTIVE,
     "engagement:notification_settings": Role.EXECUTIVE,
@@ -136,6 +145,12 @@ VIEWERS: dict[str, Role | None] = {
     "feedback:survey_answers": Role.PROGRAM_ADMIN,
     # A customer, who does not sign in.
     "feedback:survey": None,
+    "mentoring:pairings": Role.PROGRAM_ADMIN,
+    "mentoring:my_sponsorships": Role.EXECUTIVE,
+    "mentoring:pairing_detail": Role.EXECUTIVE,
+    "mentoring:propose": Role.PROGRAM_ADMIN,
+    "mentoring:key_person_risk": Role.PROGRAM_ADMIN,
+    "mentoring:handover": Role.PROGRAM_ADMIN,
 }
 # The project's URLs that are not pages with data of their own.
 NOT_BUDGETED = {
@@ -147,7 +162,11 @@ NOT_BUDGETED = {
     "engagement:notifications_read": "POST only: marks notifications read and redirects",
     "engagement:executives_csv": "streams the executives table's one query (engagement/tests/test_dashboards.py)",
     "engagement:coverage_csv": "streams the coverage list's one query (engagement/tests/test_coverage.py)",
-    "engagement:key_person_risk_csv": "streams its list and the executives' query (engagement/tests/test_coverage.py)",
+    "mentoring:key_person_risk_csv": "streams its list, and four queries per 2,000 accounts (mentoring/tests)",
+    "mentoring:pairings_csv": "streams the pairings list's one query (mentoring/tests/test_pages.py)",
+    "mentoring:pairing_change": "POST only: changes it, then back to the pairing (measured there)",
+    "mentoring:pairing_goal_add": "POST only: adds it, then back to the pairing (measured there)",
+    "mentoring:pairing_goal_edit": "POST only: saves it, then back to the pairing (measured there)",
     "engagement:account_manager_accounts_csv": "streams three queries (engagement/tests/test_coverage.py)",
     "visits:engagement_decide": "POST only: decides, then back to the engagement (measured there)",
     "visits:engagement_answer": "POST only: answers, then back to the engagement (measured there)",
@@ -222,11 +241,33 @@ def grow_with_factories(data: ProgramData, executives: int) -> None:
             for days in range(ENGAGEMENTS_EACH)
         ]
         feedback_with_services(data, executive, engagements)
+        with zeal_ignore():
+            pairings_with_services(data, executive, account)
     # The measured executive's own engagements: a draft, and a customer's answer.
     own = list(Engagement.objects.filter(executives=data.executive).select_related("account").order_by("pk"))
     with zeal_ignore():
         debrief_draft_save(engagement=own[0], author=data.executive.user, fields={"heard": CUSTOMER_WORDS})
         answered_survey(own[1])
+
+
+def pairings_with_services(data: ProgramData, executive: Executive, account: Account) -> None:
+    """``executive`` sponsors ``account`` (accepted), and the measured
+    executive is asked to sponsor it too."""
+    pairing = pairing_propose(executive=executive, account=account, by=data.program_admin, goals=["Meet the CFO"])
+    pairing_accept(pairing=pairing, by=executive.user)
+    Pairing.objects.create(executive=data.executive, account=account, proposed_by=data.program_admin)
+
+
+def pairings_in_bulk(data: ProgramData, executives: list[Executive], accounts: list[Account]) -> None:
+    """As ``pairings_with_services``, with bulk inserts."""
+    sponsored = Pairing.objects.bulk_create(
+        Pairing(executive=executive, account=account, status=Pairing.Status.ACTIVE, proposed_by=data.program_admin)
+        for executive, account in zip(executives, accounts, strict=True)
+    )
+    PairingGoal.objects.bulk_create(PairingGoal(pairing=pairing, text="Meet the CFO") for pairing in sponsored)
+    Pairing.objects.bulk_create(
+        Pairing(executive=data.executive, account=account, proposed_by=data.program_admin) for account in accounts
+    )
 
 
 def answered_survey(engagement: Engagement) -> Survey:
@@ -312,6 +353,7 @@ def grow_in_bulk(data: ProgramData, executives: int) -> None:
     EngagementExecutive.objects.bulk_create(attendances)
     engagement_contacts_sync(engagement_ids=[engagement.pk for engagement in engagements])
     feedback_in_bulk(data, batch, new, accounts, engagements)
+    pairings_in_bulk(data, new, accounts)
 
 
 def feedback_in_bulk(
@@ -523,6 +565,15 @@ def url_of(page: str, data: ProgramData) -> str:
         return reverse(page, kwargs={"pk": engagement.pk})
     if page == "visits:account_engagements":
         return reverse(page, kwargs={"pk": first_account.pk})
+    if page == "mentoring:propose":
+        return reverse(page, kwargs={"account_pk": first_account.pk})
+    if page == "mentoring:handover":
+        # The measured executive, asked to sponsor more accounts as the data grows.
+        return reverse(page, kwargs={"executive_pk": data.executive.pk})
+    if page == "mentoring:pairing_detail":
+        pairing = Pairing.objects.filter(executive=data.executive).order_by("pk").first()
+        PairingGoal.objects.create(pairing=pairing, text="Open a roadmap review")
+        return reverse(page, kwargs={"pk": pairing.pk})
     return reverse(url_name(page))
 
 

@@ -15,26 +15,10 @@ from typing import Any
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
-from engagement.access import object_view, row_id
-from engagement.models import Account, User
+from engagement.access import accounts_served_by, get_account_for_user, object_view
+from engagement.models import User
 from engagement.roles import Role, user_roles
 from visits.models import Engagement, EngagementExecutive
-
-
-def accounts_served_by(user: User) -> QuerySet[Account]:
-    """The accounts ``user`` manages or serves on the team of."""
-    return Account.objects.filter(Q(account_manager=user) | Q(account_team=user)).distinct()
-
-
-def get_account_for_user(user: User, pk: object, *, missing_ok: bool = False) -> Account | None:
-    """The account ``pk`` if ``user`` serves it (a program admin: any account).
-    A missing or unknown ``pk`` is a 404, or None with ``missing_ok``."""
-    pk = row_id(pk)
-    accounts = Account.objects.all() if Role.PROGRAM_ADMIN in user_roles(user) else accounts_served_by(user)
-    account = accounts.filter(pk=pk).first() if pk is not None else None
-    if account is None and not missing_ok:
-        raise Http404("No such account among yours.")
-    return account
 
 
 def engagements_visible_to(user: User) -> QuerySet[Engagement]:

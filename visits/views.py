@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from engagement.access import executive_view, row_id
 from engagement.dates import local_today
 from engagement.models import Account, Contact, Executive
+from engagement.panels import ACCOUNT_PANELS
 from engagement.roles import EVERY_ROLE, Role, role_required
 from engagement.selectors import executive_suggestions
 from engagement.services import ProgramError
@@ -133,7 +134,11 @@ def log_contact(request: HttpRequest, executive: Executive) -> HttpResponse:
                 )
                 return redirect("engagement:executive_home")
     else:
-        form = LogContactForm(initial={"submission_key": uuid.uuid4()}, today=today)
+        # ?account= comes from a page about one account (a pairing's): it is chosen already.
+        form = LogContactForm(
+            initial={"submission_key": uuid.uuid4(), "account": row_id(request.GET.get("account"))}, today=today
+        )
+        data = request.GET
     context = _account_context(
         query=data.get("account_query", ""),
         selected_id=data.get("account"),
@@ -543,5 +548,6 @@ def account_engagements(request: HttpRequest, account: Account) -> HttpResponse:
             "filtered": bool(chosen and any(chosen.values())),
             "query": query.urlencode(),
             "waiting_cutoff": request_waiting_cutoff(),
+            "panels": ACCOUNT_PANELS.panels(request, account=account),
         },
     )

@@ -8,6 +8,7 @@ import csv
 import datetime as dt
 import io
 import re
+from collections import Counter
 
 import pytest
 from django.db import connection
@@ -15,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from engagement.coverage import CoverageFilters, account_coverage, key_person_risk_list
+from engagement.coverage import account_coverage
 from engagement.models import Account, ExecutiveContact
 from engagement.roles import Role
 from engagement.services import (
@@ -24,6 +25,7 @@ from engagement.services import (
     executive_contacts_replace,
     executive_time_zone_change,
 )
+from engagement.tasks import count_account_contacts
 from engagement.tests.factories import AccountFactory, ExecutiveFactory, UserFactory, contact_record
 
 COVERAGE_CSV_HEADER = [
@@ -37,19 +39,6 @@ COVERAGE_CSV_HEADER = [
     "last_executive_contact_date",
     "days_since_executive_contact",
     "executives_12m",
-]
-KEY_PERSON_RISK_CSV_HEADER = [
-    "account",
-    "crm_id",
-    "kind",
-    "tier",
-    "status",
-    "account_manager",
-    "account_manager_email",
-    "executive",
-    "executive_email",
-    "executive_contacts_12m",
-    "last_executive_contact_date",
 ]
 MANAGER_ACCOUNTS_CSV_HEADER = [
     "account",
@@ -245,12 +234,11 @@ def test_an_export_with_filters_that_do_not_fit_is_refused_with_the_reason(clien
     admin_client(client)
 
     coverage = client.get(f"{reverse('engagement:coverage_csv')}?tier=strategic")
-    risk = client.get(f"{reverse('engagement:key_person_risk_csv')}?kind=all")
 
-    assert coverage.status_code == risk.status_code == 400
+    assert coverage.status_code == 400
     assert coverage["Content-Type"].startswith("text/html")
     assert "“strategic” is not a tier" in coverage.content.decode()
-    assert "“all” is neither customers nor partners" in risk.content.decode()
+    assert "No file was made" in coverage.content.decode()
 
 
 @pytest.mark.django_db
@@ -302,7 +290,8 @@ def test_coverage_export_takes_the_same_queries_for_two_accounts_and_for_forty(c
 
 def key_person_program() -> dict[str, Account]:
     """Accounts whose contacts of the last twelve months rest on one
-    executive, and accounts that only look like it."""
+    executive, and accounts that only look like it: the copies of each
+    account's last contacts are checked on them."""
     alone, other = ExecutiveFactory(user=UserFactory(full_name="Jordan Ellis")), ExecutiveFactory()
     manager = UserFactory(full_name="Sam Rivera")
     accounts = {
@@ -329,85 +318,6 @@ def key_person_program() -> dict[str, Account]:
     return accounts
 
 
-@pytest.mark.django_db
-def test_key_person_risk_finds_exactly_the_accounts_met_by_one_executive_in_twelve_months(client):
-    key_person_program()
-    admin_client(client)
-
-    page = client.get(reverse("engagement:key_person_risk")).content.decode()
-    partners = client.get(f"{reverse('engagement:key_person_risk')}?kind=partner").content.decode()
-
-    # Strategic first, then by name.
-    assert names_listed(page) == ["Other Met It Long Ago", "One Executive"]
-    row = re.search(r"<tr>\s*<td><a[^>]*>One Executive</a>.*?</tr>", page, re.S).group(0)
-    cells = [re.sub(r"<[^>]+>", " ", cell).split() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
-    last = (timezone.localdate() - dt.timedelta(days=5)).strftime("%-d %b %Y").split()
-    assert cells == [
-        ["One", "Executive"],
-        ["Key"],
-        ["Jordan", "Ellis", "VP", "Customer", "Success"],
-        ["3"],
-        last,
-        ["Sam", "Rivera"],
-    ]
-    assert names_listed(partners) == ["Partner Co"]
-
-
-@pytest.mark.django_db
-def test_key_person_risk_export_lists_the_executive_and_their_contacts(client):
-    accounts = key_person_program()
-    admin_client(client)
-    executive = ExecutiveContact.objects.filter(account=accounts["one"]).first().executive
-
-    rows = csv_rows(client.get(reverse("engagement:key_person_risk_csv")))
-
-    assert rows[0] == KEY_PERSON_RISK_CSV_HEADER
-    assert [row[0] for row in rows[1:]] == ["Other Met It Long Ago", "One Executive"]
-    assert rows[2] == [
-        "One Executive",
-        accounts["one"].crm_id,
-        "customer",
-        "Key",
-        "active",
-        "Sam Rivera",
-        accounts["one"].account_manager.email,
-        "Jordan Ellis",
-        executive.user.email,
-        "3",
-        (timezone.localdate() - dt.timedelta(days=5)).isoformat(),
-    ]
-    assert rows[1][7:10] == ["Jordan Ellis", executive.user.email, "1"]
-
-
-@pytest.mark.django_db
-def test_key_person_risk_export_takes_the_same_queries_for_two_accounts_and_for_twenty(client):
-    admin_client(client)
-    url = reverse("engagement:key_person_risk_csv")
-
-    def queries_for(accounts: int) -> int:
-        for _ in range(accounts):
-            met(AccountFactory(account_manager=UserFactory()), 20)
-        with CaptureQueriesContext(connection) as queries:
-            rows = csv_rows(client.get(url))
-        assert len(rows) == 1 + Account.objects.count()
-        return len(queries)
-
-    assert queries_for(2) == queries_for(18)
-
-
-@pytest.mark.django_db
-def test_key_person_risk_says_when_no_account_rests_on_one_executive(client):
-    account = AccountFactory()
-    met(account, 3)
-    met(account, 4)
-    admin_client(client)
-
-    page = client.get(reverse("engagement:key_person_risk")).content.decode()
-
-    assert "No customers rest on one executive" in page
-    assert key_person_risk_list(filters=CoverageFilters()).count() == 0
-
-
 # --- Who may see coverage --------------------------------------------------------------
 
 
@@ -418,8 +328,6 @@ def test_key_person_risk_says_when_no_account_rests_on_one_executive(client):
         "engagement:coverage",
         "engagement:coverage_accounts",
         "engagement:coverage_csv",
-        "engagement:key_person_risk",
-        "engagement:key_person_risk_csv",
     ],
 )
 @pytest.mark.parametrize("role", [Role.EXECUTIVE, Role.ACCOUNT_MANAGER])
@@ -500,22 +408,21 @@ def test_account_manager_export_takes_the_same_queries_for_two_accounts_and_for_
 # --- Each account's copy of its last executive contact ---------------------------------
 
 
-def recomputed(account: Account) -> tuple[dt.date | None, dt.date | None]:
-    """What the account's two copies should hold, worked out from its contacts here."""
-    contacts = sorted(
-        ExecutiveContact.objects.filter(account=account).values_list("contact_on", "pk", "executive_id"),
-        reverse=True,
-    )
-    if not contacts:
-        return None, None
-    last_executive = contacts[0][2]
-    others = [contact_on for contact_on, _pk, executive_id in contacts if executive_id != last_executive]
-    return contacts[0][0], max(others, default=None)
+def recomputed(account: Account) -> tuple[dt.date | None, int, int | None, int]:
+    """What the account's copies should hold, worked out from its contacts
+    here: the last contact, the contacts of the twelve months, the executive
+    with most of them (the first of equals) and theirs."""
+    contacts = list(ExecutiveContact.objects.filter(account=account).values_list("contact_on", "executive_id"))
+    since = timezone.localdate() - dt.timedelta(days=365)
+    recent = Counter(executive_id for contact_on, executive_id in contacts if contact_on >= since)
+    leading = min(recent, key=lambda executive_id: (-recent[executive_id], executive_id), default=None)
+    last = max((contact_on for contact_on, _ in contacts), default=None)
+    return last, sum(recent.values()), leading, recent[leading] if leading else 0
 
 
-def stored(account: Account) -> tuple[dt.date | None, dt.date | None]:
-    account.refresh_from_db(fields=["last_contact_on", "other_executives_last_contact_on"])
-    return account.last_contact_on, account.other_executives_last_contact_on
+def stored(account: Account) -> tuple[dt.date | None, int, int | None, int]:
+    account.refresh_from_db(fields=["last_contact_on", "contacts_12m", "key_executive", "key_executive_contacts_12m"])
+    return account.last_contact_on, account.contacts_12m, account.key_executive_id, account.key_executive_contacts_12m
 
 
 @pytest.mark.django_db
@@ -540,21 +447,22 @@ def test_accounts_last_contacts_stay_right_as_contacts_are_added_changed_and_rem
     def on(days: int) -> dt.date:
         return today - dt.timedelta(days=days)
 
-    check((None, None), (None, None))
+    never = (None, 0, None, 0)
+    check(never, never)
     record(1, (ada, first, 30))  # added
-    check((on(30), None), (None, None))
-    record(2, (ben, first, 50))
-    check((on(30), on(50)), (None, None))
+    check((on(30), 1, ada.pk, 1), never)
+    record(2, (ben, first, 50))  # equals: the first executive leads
+    check((on(30), 2, ada.pk, 1), never)
     record(2, (ben, first, 10), (ada, first, 10))  # changed: later, and with a colleague
-    check((on(10), on(10)), (None, None))
+    check((on(10), 3, ada.pk, 2), never)
     record(2, (ben, second, 10))  # moved to another account
-    check((on(30), None), (on(10), None))
+    check((on(30), 1, ada.pk, 1), (on(10), 1, ben.pk, 1))
     record(1)  # removed
-    check((None, None), (on(10), None))
-    record(3, (ben, second, 400), (ada, second, 400))
-    check((None, None), (on(10), on(400)))
+    check(never, (on(10), 1, ben.pk, 1))
+    record(3, (ben, second, 400), (ada, second, 400))  # before the twelve months
+    check(never, (on(10), 1, ben.pk, 1))
     record(2)
-    check((None, None), (on(400), on(400)))
+    check(never, (on(400), 0, None, 0))
 
 
 @pytest.mark.django_db
@@ -563,20 +471,23 @@ def test_an_executives_new_time_zone_redates_their_accounts_last_contact():
     account = AccountFactory()
     # 03:00 UTC on 2 May is the evening of 1 May in Los Angeles.
     contact_record(executive=executive, account=account, occurred_at=dt.datetime(2025, 5, 2, 3, 0, tzinfo=dt.UTC))
-    assert stored(account) == (dt.date(2025, 5, 2), None)
+    assert stored(account)[0] == dt.date(2025, 5, 2)
 
     executive_time_zone_change(user=executive.user, time_zone="America/Los_Angeles")
 
-    assert stored(account) == (dt.date(2025, 5, 1), None)
+    assert stored(account)[0] == dt.date(2025, 5, 1)
 
 
 @pytest.mark.django_db
-def test_refreshing_every_account_recomputes_both_copies_from_the_contacts():
+def test_refreshing_every_account_recomputes_its_copies_and_moves_the_twelve_months_on():
     accounts = key_person_program()
-    Account.objects.update(last_contact_on=None, other_executives_last_contact_on=dt.date(2000, 1, 1))
+    Account.objects.update(last_contact_on=None, contacts_12m=99, key_executive=None, key_executive_contacts_12m=99)
 
-    account_last_contact_refresh()
+    count_account_contacts()  # the nightly job
 
     for account in accounts.values():
         assert stored(account) == recomputed(account)
-    assert stored(accounts["two"])[1] == timezone.localdate() - dt.timedelta(days=300)
+    assert stored(accounts["two"])[1:] == (2, stored(accounts["one"])[2], 1)
+    # A year on, nothing is recorded, and the twelve months are empty.
+    account_last_contact_refresh(today=timezone.localdate() + dt.timedelta(days=400))
+    assert stored(accounts["one"])[1:] == (0, None, 0)

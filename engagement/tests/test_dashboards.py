@@ -356,3 +356,8 @@ def test_an_export_with_a_filter_that_does_not_fit_is_refused_with_the_reason(ad
     assert response.status_code == 400
     assert response["Content-Type"].startswith("text/html")
     assert "This filter was left out." in response.content.decode()
+    assert "No file was made" in response.content.decode()
+    # The table itself, asked with the same filter, shows the rows without it.
+    assert (
+        "No file was made" not in admin_client.get(reverse("engagement:executives"), {"level": "99"}).content.decode()
+    )

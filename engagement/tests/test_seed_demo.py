@@ -21,6 +21,7 @@ from feedback.selectors import (
     customer_words,
     debriefs_to_write,
 )
+from mentoring.models import Pairing
 from visits.models import Engagement, EngagementStatusChange
 from visits.selectors import engagement_list, request_waiting_cutoff
 
@@ -93,6 +94,7 @@ def fingerprint() -> str:
 
 
 def wipe() -> None:
+    Pairing.objects.all().delete()
     Engagement.objects.all().delete()
     ExecutiveContact.objects.all().delete()
     Account.objects.all().delete()

@@ -29,9 +29,9 @@ from tests.browser.program import ROLE_HOME_PATHS, People
 # notifications, their calendar and "Change password".
 EVERYONE_LINKS = {"Groundwork", "My engagements", "Notifications", "My calendar", "Change password"}
 ROLE_LINKS = {
-    Role.EXECUTIVE: {"My contact", "Log a contact"},
+    Role.EXECUTIVE: {"My contact", "Sponsorships", "Log a contact"},
     Role.ACCOUNT_MANAGER: {"My accounts"},
-    Role.PROGRAM_ADMIN: {"Dashboard", "Executives", "Coverage", "Trends", "Invite", "Administration"},
+    Role.PROGRAM_ADMIN: {"Dashboard", "Executives", "Coverage", "Trends", "Pairings", "Invite", "Administration"},
 }
 JOURNEYS = {
     "executive": [Role.EXECUTIVE],

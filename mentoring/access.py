@@ -1,0 +1,83 @@
+"""Who may see and act on which pairing: the one place that decides it.
+
+Program admins see every pairing and run them; the executive sees their own,
+answers a proposal and may pause, resume or end it; the account team of its
+account sees it. Whoever sees a pairing keeps its goals: the goals are the
+shared plan of the executive and the account team.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from engagement.access import accounts_served_by, object_view, row_id
+from engagement.models import User
+from engagement.roles import Role, user_roles
+from mentoring.models import Pairing, PairingGoal
+
+
+def pairings_visible_to(user: User) -> QuerySet[Pairing]:
+    """Every pairing ``user`` may see."""
+    roles = user_roles(user)
+    if Role.PROGRAM_ADMIN in roles:
+        return Pairing.objects.all()
+    visible = Q(pk__in=[])
+    if Role.EXECUTIVE in roles:
+        visible |= Q(executive__user=user)
+    if Role.ACCOUNT_MANAGER in roles:
+        visible |= Q(account__in=accounts_served_by(user).values("pk"))
+    return Pairing.objects.filter(visible)
+
+
+def get_pairing_for_user(user: User, pk: object) -> Pairing:
+    """The pairing ``pk`` if ``user`` may see it; 404 otherwise."""
+    pk = row_id(pk)
+    pairing = (
+        pairings_visible_to(user)
+        .select_related("executive__user", "executive__function", "account", "primary_contact", "proposed_by")
+        .filter(pk=pk)
+        .first()
+        if pk is not None
+        else None
+    )
+    if pairing is None:
+        raise Http404("No such pairing among yours.")
+    return pairing
+
+
+def pairing_view(*methods: str) -> Callable[..., Any]:
+    """Hand the view the pairing of the URL, 404 for one the user may not see."""
+    return object_view(get_pairing_for_user, methods)
+
+
+def get_goal_for_user(user: User, pairing: Pairing, pk: object) -> PairingGoal:
+    """The goal ``pk`` of ``pairing`` (which ``user`` may see); 404 otherwise."""
+    pk = row_id(pk)
+    goal = pairing.goals.filter(pk=pk).first() if pk is not None else None
+    if goal is None:
+        raise Http404("No such goal in this pairing.")
+    return goal
+
+
+@dataclass(frozen=True)
+class PairingRights:
+    """What one person may do with one pairing they can see."""
+
+    answer: bool  # accept or decline the proposal: the executive asked
+    manage: bool  # pause, resume or end it
+    edit_goals: bool
+
+
+def pairing_rights(user: User, pairing: Pairing) -> PairingRights:
+    is_executive = pairing.executive.user_id == user.pk
+    manage = (is_executive or Role.PROGRAM_ADMIN in user_roles(user)) and pairing.status != Pairing.Status.ENDED
+    return PairingRights(
+        answer=is_executive and pairing.status == Pairing.Status.PROPOSED,
+        manage=manage,
+        edit_goals=pairing.status != Pairing.Status.ENDED,
+    )

@@ -1,0 +1,428 @@
+"""Pages of pairings: the program's list, an executive's sponsorships, one
+pairing with its goals, and proposing one from ranked suggestions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods
+
+from engagement.access import executive_view, get_account_for_user, row_id
+from engagement.exports import CsvColumn, csv_response
+from engagement.forms import KeyPersonRiskFilterForm
+from engagement.models import Account, Contact, Executive
+from engagement.roles import EVERY_ROLE, Role, role_required
+from mentoring.access import get_goal_for_user, pairing_rights, pairing_view, pairings_visible_to
+from mentoring.forms import GoalForm, PairingFilterForm, ProposeForm, ReasonForm
+from mentoring.models import Pairing, PairingGoal
+from mentoring.risk import KEY_PERSON_RISK_CSV_COLUMNS, key_person_risk_list, key_person_risks
+from mentoring.selectors import (
+    PairingHealth,
+    executive_accounts_carried,
+    executives_to_hand_over,
+    pairing_list,
+    pairing_sessions,
+    pairings_with_health,
+)
+from mentoring.services import (
+    PairingError,
+    pairing_accept,
+    pairing_decline,
+    pairing_end,
+    pairing_hand_over,
+    pairing_pause,
+    pairing_propose,
+    pairing_resume,
+)
+from mentoring.suggestions import PairingSuggestion, pairing_suggestions, suggestions_for_accounts, working_contact
+
+PAGE_SIZE = 50
+# Each row of key-person risk carries a suggested second executive.
+RISK_PAGE_SIZE = 25
+
+PAIRINGS_CSV_COLUMNS = [
+    CsvColumn("executive", lambda p: p.executive.name),
+    CsvColumn("executive_email", lambda p: p.executive.user.email),
+    CsvColumn("account", lambda p: p.account.name),
+    CsvColumn("primary_contact", lambda p: p.primary_contact.name if p.primary_contact else ""),
+    CsvColumn("status", lambda p: p.status),
+    CsvColumn("health", lambda p: p.health or ""),
+    CsvColumn("starts_on", lambda p: p.starts_on),
+    CsvColumn("ends_on", lambda p: p.ends_on),
+    CsvColumn("session_cadence_days", lambda p: p.session_cadence_days),
+    CsvColumn("last_session_on", lambda p: p.last_session_on),
+    CsvColumn("days_since_session", lambda p: p.days_since if p.status == Pairing.Status.ACTIVE else None),
+    CsvColumn("why_matched", lambda p: p.why_matched),
+    CsvColumn("status_reason", lambda p: p.status_reason),
+]
+
+
+def _pairings_page(request: HttpRequest, form: PairingFilterForm, status: int = 200) -> HttpResponse:
+    filters = form.filters()
+    pairings = pairing_list(pairings=Pairing.objects.all(), today=timezone.localdate(), **vars(filters))
+    page = Paginator(pairings, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "form": form,
+        "filters": filters,
+        "page": page,
+        "query": filters.query,
+        "refused": status == 400,
+        "to_hand_over": list(executives_to_hand_over()),
+    }
+    return render(request, "mentoring/pairings.html", context, status=status)
+
+
+@role_required(Role.PROGRAM_ADMIN)
+@require_GET
+def pairings(request: HttpRequest) -> HttpResponse:
+    """Every pairing with its health, those needing attention first."""
+    return _pairings_page(request, PairingFilterForm(request.GET))
+
+
+@role_required(Role.PROGRAM_ADMIN)
+@require_GET
+def pairings_csv(request: HttpRequest) -> HttpResponse:
+    """The pairings list as CSV, every one. A filter that does not fit gets
+    the page that says so: a file of other pairings would pass unnoticed."""
+    form = PairingFilterForm(request.GET)
+    if not form.is_valid():
+        return _pairings_page(request, form, status=400)
+    rows = pairing_list(pairings=Pairing.objects.all(), today=timezone.localdate(), **vars(form.filters()))
+    return csv_response(filename="pairings", columns=PAIRINGS_CSV_COLUMNS, rows=rows.iterator(2000))
+
+
+@role_required(Role.EXECUTIVE)
+@require_GET
+@executive_view
+def my_sponsorships(request: HttpRequest, executive: Executive) -> HttpResponse:
+    """The executive's pairings: proposals to answer, those under way, and past ones."""
+    today = timezone.localdate()
+    pairings = list(
+        pairings_with_health(Pairing.objects.filter(executive=executive), today=today)
+        .select_related("account", "primary_contact", "proposed_by")
+        .prefetch_related("goals")
+        .order_by("-status_changed_at", "-pk")
+    )
+    by_status: dict[str, list[Pairing]] = {status: [] for status in Pairing.Status}
+    for pairing in pairings:
+        by_status[pairing.status].append(pairing)
+    context = {
+        "proposed": by_status[Pairing.Status.PROPOSED],
+        "current": by_status[Pairing.Status.ACTIVE] + by_status[Pairing.Status.PAUSED],
+        "ended": by_status[Pairing.Status.ENDED][:20],
+        "reason_form": ReasonForm(),
+    }
+    return render(request, "mentoring/my_sponsorships.html", context)
+
+
+def _pairing_page(
+    request: HttpRequest,
+    pairing: Pairing,
+    *,
+    reason_form: ReasonForm | None = None,
+    goal_form: GoalForm | None = None,
+    editing: tuple[int, GoalForm] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    today = timezone.localdate()
+    with_health = pairings_with_health(Pairing.objects.filter(pk=pairing.pk), today=today).values(
+        "last_session_on", "days_since", "health"
+    )
+    health = with_health.first() or {}
+    goals = list(pairing.goals.all())
+    goal_forms = [
+        (goal, editing[1] if editing and editing[0] == goal.pk else GoalForm(instance=goal, prefix=f"goal-{goal.pk}"))
+        for goal in goals
+    ]
+    context = {
+        "pairing": pairing,
+        "rights": pairing_rights(request.user, pairing),
+        "health": PairingHealth(health["health"]) if health.get("health") else None,
+        "last_session_on": health.get("last_session_on"),
+        "days_since": health.get("days_since"),
+        "next_session_by": (
+            (health.get("last_session_on") or pairing.starts_on) + dt.timedelta(days=pairing.session_cadence_days)
+        ),
+        "sessions": pairing_sessions(pairing=pairing),
+        "goal_forms": goal_forms,
+        "new_goal_form": goal_form or GoalForm(prefix="new"),
+        "reason_form": reason_form or ReasonForm(),
+    }
+    return render(request, "mentoring/pairing_detail.html", context, status=status)
+
+
+@role_required(*EVERY_ROLE)
+@pairing_view("GET", "HEAD")
+def pairing_detail(request: HttpRequest, pairing: Pairing) -> HttpResponse:
+    """A pairing: why it was made, its goals, its sessions and its health."""
+    return _pairing_page(request, pairing)
+
+
+CHANGES = {
+    "accept": ("answer", "Accepted: you sponsor {account} now. Log each session as you would any contact."),
+    "decline": ("answer", "Declined. The program admin who proposed it has been told why."),
+    "pause": ("manage", "Paused: no session is due until it is resumed."),
+    "resume": ("manage", "Resumed: the next session is due within the cadence."),
+    "end": ("manage", "Ended. It stays in the program's list with the reason given."),
+}
+
+
+@role_required(*EVERY_ROLE)
+@pairing_view("POST")
+def pairing_change(request: HttpRequest, pairing: Pairing) -> HttpResponse:
+    """Accept or decline a proposal (the executive), or pause, resume or end
+    a pairing (the executive or a program admin)."""
+    action = request.POST.get("action", "")
+    if action not in CHANGES:
+        messages.error(request, "Choose what to do with the pairing.")
+        return _pairing_page(request, pairing, status=400)
+    right, done = CHANGES[action]
+    if not getattr(pairing_rights(request.user, pairing), right):
+        messages.error(request, "You cannot do that with this pairing now.")
+        return _pairing_page(request, pairing, status=403)
+    form = ReasonForm(request.POST)
+    form.is_valid()
+    reason = form.cleaned_data.get("reason", "")
+    try:
+        if action == "accept":
+            pairing_accept(pairing=pairing, by=request.user)
+        elif action == "decline":
+            pairing_decline(pairing=pairing, by=request.user, reason=reason)
+        elif action == "pause":
+            pairing_pause(pairing=pairing, by=request.user, reason=reason)
+        elif action == "resume":
+            pairing_resume(pairing=pairing, by=request.user)
+        else:
+            pairing_end(pairing=pairing, by=request.user, reason=reason)
+    except PairingError as error:
+        form.add_error("reason" if "Say why" in str(error) else None, str(error))
+        return _pairing_page(request, pairing, reason_form=form, status=400)
+    messages.success(request, done.format(account=pairing.account))
+    if request.POST.get("next") == "sponsorships":
+        return redirect("mentoring:my_sponsorships")
+    return redirect("mentoring:pairing_detail", pk=pairing.pk)
+
+
+@role_required(*EVERY_ROLE)
+@pairing_view("POST")
+def pairing_goal_add(request: HttpRequest, pairing: Pairing) -> HttpResponse:
+    """Add a goal to a pairing."""
+    form = GoalForm(request.POST, prefix="new")
+    if not pairing_rights(request.user, pairing).edit_goals:
+        messages.error(request, "This pairing has ended: its goals stay as they were.")
+        return _pairing_page(request, pairing, goal_form=form, status=400)
+    if not form.is_valid():
+        return _pairing_page(request, pairing, goal_form=form, status=400)
+    with transaction.atomic():
+        goal = form.save(commit=False)
+        goal.pairing = pairing
+        goal.position = (pairing.goals.order_by("-position").values_list("position", flat=True).first() or 0) + 1
+        goal.save()
+    messages.success(request, f"Goal added: “{goal.text}”.")
+    return redirect("mentoring:pairing_detail", pk=pairing.pk)
+
+
+@role_required(*EVERY_ROLE)
+@pairing_view("POST")
+def pairing_goal_edit(request: HttpRequest, pairing: Pairing, goal_pk: int) -> HttpResponse:
+    """Change a goal's words, status or notes."""
+    goal = get_goal_for_user(request.user, pairing, goal_pk)
+    form = GoalForm(request.POST, instance=goal, prefix=f"goal-{goal.pk}")
+    if not pairing_rights(request.user, pairing).edit_goals:
+        messages.error(request, "This pairing has ended: its goals stay as they were.")
+        return _pairing_page(request, pairing, editing=(goal.pk, form), status=400)
+    if not form.is_valid():
+        return _pairing_page(request, pairing, editing=(goal.pk, form), status=400)
+    PairingGoal.objects.filter(pk=goal.pk).update(**{name: form.cleaned_data[name] for name in form.Meta.fields})
+    messages.success(request, f"Goal saved: “{form.cleaned_data['text']}”.")
+    return redirect("mentoring:pairing_detail", pk=pairing.pk)
+
+
+def _propose_context(
+    request: HttpRequest, account: Account, form: ProposeForm, contact: Contact | None
+) -> dict[str, Any]:
+    suggestions = pairing_suggestions(account=account, contact=contact)
+    chosen = form["executive"].value() if form.is_bound else request.GET.get("executive")
+    chosen_pk = row_id(chosen)
+    suggested = {suggestion.executive.pk for suggestion in suggestions}
+    return {
+        "account": account,
+        "form": form,
+        "suggestions": suggestions,
+        "working_contact": contact,
+        "chosen": chosen_pk,
+        "chosen_other": (
+            Executive.objects.filter(pk=chosen_pk, active=True).select_related("user").first()
+            if chosen_pk is not None and chosen_pk not in suggested
+            else None
+        ),
+        "sponsors": list(
+            pairings_visible_to(request.user)
+            .filter(account=account, status__in=Pairing.LIVE)
+            .select_related("executive__user")
+        ),
+    }
+
+
+def _why(suggestion: PairingSuggestion) -> str:
+    return "; ".join(suggestion.reasons[:2]) + "."
+
+
+@role_required(Role.PROGRAM_ADMIN)
+@require_http_methods(["GET", "HEAD", "POST"])
+def pairing_propose_view(request: HttpRequest, account_pk: int) -> HttpResponse:
+    """The executives who would best sponsor an account, ranked with their
+    reasons; the admin proposes one, and the executive answers."""
+    account = get_account_for_user(request.user, account_pk)
+    data = request.POST if request.method == "POST" else request.GET
+    contact_pk = row_id(data.get("primary_contact"))
+    contact = Contact.objects.filter(pk=contact_pk, account=account).first() if contact_pk else None
+    if request.method == "POST":
+        form = ProposeForm(request.POST, account=account)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                pairing = pairing_propose(
+                    executive=data["executive"],
+                    account=account,
+                    by=request.user,
+                    why_matched=data["why_matched"],
+                    goals=data["goals"],
+                    primary_contact=data["primary_contact"],
+                    session_cadence_days=data["session_cadence_days"],
+                    starts_on=data["starts_on"],
+                )
+            except PairingError as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(request, f"Proposed to {pairing.executive}: they are asked to accept or decline it.")
+                return redirect("mentoring:pairing_detail", pk=pairing.pk)
+        context = _propose_context(request, account, form, contact or working_contact(account=account))
+        return render(request, "mentoring/propose.html", context, status=400)
+    contact = contact or working_contact(account=account)
+    initial: dict[str, Any] = {"primary_contact": contact.pk if contact else None}
+    form = ProposeForm(initial=initial, account=account)
+    context = _propose_context(request, account, form, contact)
+    chosen = next((s for s in context["suggestions"] if s.executive.pk == context["chosen"]), None)
+    if chosen is not None:
+        form.initial.update(executive=chosen.executive.pk, why_matched=_why(chosen))
+    elif context["chosen_other"] is not None:
+        form.initial.update(executive=context["chosen_other"].pk)
+    return render(request, "mentoring/propose.html", context)
+
+
+def _key_person_risk_page(request: HttpRequest, form: KeyPersonRiskFilterForm, status: int = 200) -> HttpResponse:
+    filters = form.filters()
+    page = Paginator(key_person_risk_list(filters=filters), RISK_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "form": form,
+        "filters": filters,
+        "page": page,
+        "rows": list(key_person_risks(page)),
+        "query": filters.query,
+        "refused": status == 400,
+    }
+    return render(request, "mentoring/key_person_risk.html", context, status=status)
+
+
+@role_required(Role.PROGRAM_ADMIN)
+@require_GET
+def key_person_risk(request: HttpRequest) -> HttpResponse:
+    """Accounts whose executive contact rests on one executive, or whose only
+    sponsor has left, each with a suggested second executive."""
+    return _key_person_risk_page(request, KeyPersonRiskFilterForm(request.GET))
+
+
+@role_required(Role.PROGRAM_ADMIN)
+@require_GET
+def key_person_risk_csv(request: HttpRequest) -> HttpResponse:
+    """The key-person risk list as CSV, every one (without suggestions: they
+    are worked out a page at a time)."""
+    form = KeyPersonRiskFilterForm(request.GET)
+    if not form.is_valid():
+        return _key_person_risk_page(request, form, status=400)
+    accounts = key_person_risk_list(filters=form.filters()).iterator(2000)
+    rows = (row for chunk in _chunks(accounts, 2000) for row in key_person_risks(chunk, suggest=False))
+    return csv_response(filename="key-person-risk", columns=KEY_PERSON_RISK_CSV_COLUMNS, rows=rows)
+
+
+def _chunks(items: Iterator[Any], size: int) -> Iterator[list[Any]]:
+    chunk: list[Any] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+HANDOVER_SUGGESTIONS = 3
+
+
+def _handover_page(request: HttpRequest, executive: Executive, *, error: tuple[int, str] | None = None) -> HttpResponse:
+    live = list(
+        Pairing.objects.filter(executive=executive, status__in=Pairing.LIVE)
+        .select_related("account", "primary_contact")
+        .order_by("account__name", "pk")
+    )
+    accounts = [pairing.account for pairing in live]
+    contacts = {pairing.account_id: pairing.primary_contact for pairing in live if pairing.primary_contact}
+    suggested = (
+        suggestions_for_accounts(
+            accounts=accounts,
+            contacts=contacts or None,
+            exclude={account.pk: [executive.pk] for account in accounts},
+            limit=HANDOVER_SUGGESTIONS,
+        )
+        if accounts
+        else {}
+    )
+    today = timezone.localdate()
+    context = {
+        "executive": executive,
+        "rows": [(pairing, suggested.get(pairing.account_id, [])) for pairing in live],
+        "error": error,
+        "carried": list(executive_accounts_carried(executive=executive, since=today - dt.timedelta(days=365))[:50]),
+    }
+    return render(request, "mentoring/handover.html", context, status=400 if error else 200)
+
+
+@role_required(Role.PROGRAM_ADMIN)
+@require_http_methods(["GET", "HEAD", "POST"])
+def handover(request: HttpRequest, executive_pk: int) -> HttpResponse:
+    """An executive's pairings and accounts, to hand each pairing over to
+    another executive, chosen from suggestions, when they leave."""
+    pk = row_id(executive_pk)
+    executive = Executive.objects.select_related("user").filter(pk=pk).first() if pk is not None else None
+    if executive is None:
+        raise Http404("No such executive.")
+    if request.method != "POST":
+        return _handover_page(request, executive)
+    pairing_pk, to_pk = row_id(request.POST.get("pairing")), row_id(request.POST.get("executive"))
+    pairing = (
+        Pairing.objects.filter(pk=pairing_pk, executive=executive).select_related("account", "executive__user").first()
+        if pairing_pk is not None
+        else None
+    )
+    to = Executive.objects.select_related("user").filter(pk=to_pk).first() if to_pk is not None else None
+    if pairing is None:
+        return _handover_page(
+            request, executive, error=(0, "That pairing is no longer theirs: the page shows what is.")
+        )
+    if to is None:
+        return _handover_page(request, executive, error=(pairing.pk, "Choose who takes it over."))
+    try:
+        new = pairing_hand_over(pairing=pairing, to=to, by=request.user)
+    except PairingError as error:
+        return _handover_page(request, executive, error=(pairing.pk, str(error)))
+    messages.success(request, f"{pairing.account} is proposed to {new.executive}; {executive}'s pairing has ended.")
+    return redirect("mentoring:handover", executive_pk=executive.pk)
