@@ -23,6 +23,13 @@ class PairingError(Exception):
     """A change the program's rules refuse; its message is shown to the user."""
 
 
+def _hold(executive: Executive) -> None:
+    """Lock the executive's row until the transaction ends, so that two
+    proposals (or answers) at the same moment count their pairings one after
+    the other and cannot both pass the limit."""
+    list(Executive.objects.select_for_update().filter(pk=executive.pk).values_list("pk", flat=True))
+
+
 def _load(executive: Executive) -> int:
     """Pairings that hold the executive's time or have been asked of them."""
     return Pairing.objects.filter(
@@ -50,6 +57,7 @@ def pairing_propose(
         raise PairingError(f"{account} is no longer a customer or partner.")
     if primary_contact is not None and primary_contact.account_id != account.pk:
         raise PairingError(f"{primary_contact.name} works at another account.")
+    _hold(executive)
     limit = pairing_limit(executive=executive)
     if _load(executive) >= limit:
         raise PairingError(f"{executive} already holds or has been asked for {limit} pairings, the program's limit.")
@@ -118,6 +126,7 @@ def pairing_accept(*, pairing: Pairing, by: User) -> None:
     """The executive takes the pairing on; it starts today if its planned
     start has passed."""
     _require_executive(pairing, by)
+    _hold(pairing.executive)
     active = Pairing.objects.filter(executive=pairing.executive, status=Pairing.Status.ACTIVE).count()
     limit = pairing_limit(executive=pairing.executive)
     if active >= limit:

@@ -4,8 +4,10 @@ and a pairing's health from its sessions."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 import pytest
+from django.db import connection, connections
 from django.utils import timezone
 
 from engagement.models import Account, Notification
@@ -201,3 +203,35 @@ def test_only_an_active_pairing_has_a_health():
 
     for pairing in pairings_with_last_session(Pairing.objects.all()):
         assert pairing_health_on(pairing, today=timezone.localdate()) is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_proposals_at_the_same_moment_cannot_pass_the_limit_together():
+    if connection.vendor == "sqlite":
+        pytest.skip("SQLite's in-memory test database is one connection: the race runs on PostgreSQL in CI")
+    admin = UserFactory(roles=[Role.PROGRAM_ADMIN])
+    executive = ExecutiveFactory()
+    executive.programs.add(ProgramFactory(pairing_limit=1))
+    accounts = [AccountFactory(), AccountFactory()]
+    start = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def propose(account):
+        start.wait()
+        try:
+            pairing_propose(executive=executive, account=account, by=admin)
+            outcomes.append("proposed")
+        except PairingError as error:
+            outcomes.append(str(error))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=propose, args=(account,)) for account in accounts]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert outcomes.count("proposed") == 1
+    assert "the program's limit" in next(outcome for outcome in outcomes if outcome != "proposed")
+    assert Pairing.objects.filter(executive=executive).count() == 1
