@@ -175,6 +175,20 @@ def test_a_future_date_on_the_form_keeps_the_chosen_account_and_people(client, e
 
 
 @pytest.mark.django_db
+def test_a_page_about_one_account_opens_the_form_with_it_chosen(client, executive, visit_type):
+    account = AccountFactory(name="Northwind Traders")
+    buyer = ContactFactory(account=account, name="Ana Buyer")
+    client.force_login(executive.user)
+
+    page = client.get(LOG_URL, {"account": account.pk}).content.decode()
+    unknown = client.get(LOG_URL, {"account": "not-a-number"})
+
+    assert f'name="account" value="{account.pk}" checked' in page
+    assert "Ana Buyer" in page and f'value="{buyer.pk}"' in page
+    assert unknown.status_code == 200
+
+
+@pytest.mark.django_db
 def test_people_from_another_account_are_refused(client, executive, visit_type):
     account = AccountFactory()
     stranger = ContactFactory()  # at another account
