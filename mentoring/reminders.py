@@ -12,7 +12,7 @@ from engagement.dates import local_date
 from engagement.models import Reminder
 from engagement.reminders import Due, ScanMoment, reminder_source
 from mentoring.models import Pairing
-from mentoring.selectors import PairingHealth, pairing_health, pairings_with_last_session
+from mentoring.selectors import PairingHealth, pairing_health, pairings_with_last_session, session_due_by
 
 
 def session_due_reason(
@@ -23,7 +23,7 @@ def session_due_reason(
         start = f"You have had no session with {account} since your pairing started on {since:%-d %b}"
     else:
         start = f"Your last session with {account} was on {since:%-d %b}"
-    due_by = since + dt.timedelta(days=cadence_days)
+    due_by = session_due_by(since=since, cadence_days=cadence_days)
     if health == PairingHealth.LAPSED:
         end = f"one was due by {due_by:%-d %b}, so the pairing has lapsed: meet them as soon as you can."
     else:

@@ -72,7 +72,7 @@ class KeyPersonRisk:
 
 def key_person_risks(accounts: Iterable[Account], *, suggest: bool = True) -> Iterator[KeyPersonRisk]:
     """Each of ``accounts`` (from ``key_person_risk_list``) with its executives
-    and, with ``suggest``, a second executive. Four queries, and eight for the
+    and, with ``suggest``, a second executive. Two queries, and eight for the
     suggestions, however many accounts."""
     accounts = list(accounts)
     ids = [account.pk for account in accounts]

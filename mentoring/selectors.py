@@ -22,6 +22,12 @@ class PairingHealth(models.TextChoices):
     LAPSED = "lapsed", "Lapsed"
 
 
+def session_due_by(*, since: dt.date, cadence_days: int) -> dt.date:
+    """When the next session is due: the last session (or the start, before
+    the first) plus the cadence."""
+    return since + dt.timedelta(days=cadence_days)
+
+
 def pairing_health(*, days_since: int, cadence_days: int) -> PairingHealth:
     """An active pairing's health, ``days_since`` its last session (or its
     start, before the first): healthy, due in the last week of its cadence,

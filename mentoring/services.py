@@ -20,7 +20,12 @@ from mentoring.selectors import pairing_limit
 
 
 class PairingError(Exception):
-    """A change the program's rules refuse; its message is shown to the user."""
+    """A change the program's rules refuse; its message is shown to the user,
+    beside ``field`` of the form when it is about one."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def _hold(executive: Executive) -> None:
@@ -113,7 +118,9 @@ def _change_status(
 
 def _require_reason(reason: str, what: str) -> None:
     if not reason.strip():
-        raise PairingError(f"Say why the pairing is {what}: the account team and the program admins read it.")
+        raise PairingError(
+            f"Say why the pairing is {what}: the account team and the program admins read it.", field="reason"
+        )
 
 
 def _require_executive(pairing: Pairing, by: User) -> None:

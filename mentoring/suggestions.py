@@ -28,6 +28,7 @@ from django.db.models import Count, F, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from engagement.coverage import twelve_months_before
 from engagement.models import Account, Contact, Executive, ExecutiveContact
 from engagement.selectors import fit_reasons, met_reason
 from mentoring.models import Pairing
@@ -44,7 +45,6 @@ CARRIER_POINTS = -3
 # The share of an account's executive contact that makes one executive the
 # relationship: the key-person risk rule.
 CARRIER_SHARE = 80
-TWELVE_MONTHS = dt.timedelta(days=365)
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,6 @@ class PairingSuggestion:
     """An executive who would suit sponsoring an account: their score and its reasons."""
 
     executive: Executive
-    score: int
     levels_above: int | None  # above the working contact; None without one
     matching_talents: tuple[str, ...]
     load: int  # pairings held or proposed
@@ -167,7 +166,7 @@ def suggestions_for_accounts(
         holders[skill_id].append((executive_id, name))
     met: dict[int, dict[int, int]] = defaultdict(dict)  # account -> executive -> contacts in twelve months
     for account_id, executive_id, n in (
-        ExecutiveContact.objects.filter(account_id__in=ids, contact_on__gt=today - TWELVE_MONTHS)
+        ExecutiveContact.objects.filter(account_id__in=ids, contact_on__gte=twelve_months_before(today))
         .values("account_id", "executive_id")
         .annotate(n=Count("pk"))
         .order_by()
@@ -232,7 +231,6 @@ def suggestions_for_accounts(
         suggestions[account.pk] = [
             PairingSuggestion(
                 executive=executives[candidate.pk],
-                score=score,
                 levels_above=candidate.level - contact.level if contact else None,
                 matching_talents=matching,
                 load=candidate.load,
@@ -240,7 +238,7 @@ def suggestions_for_accounts(
                 recent_contacts=met[account.pk].get(candidate.pk, 0),
                 share=share,
             )
-            for score, share, candidate, matching in chosen[account.pk]
+            for _, share, candidate, matching in chosen[account.pk]
         ]
     return suggestions
 

@@ -3,8 +3,7 @@ pairing with its goals, and proposing one from ranked suggestions."""
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from django.contrib import messages
@@ -16,6 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from engagement.access import executive_view, get_account_for_user, row_id
+from engagement.coverage import twelve_months_before
 from engagement.exports import CsvColumn, csv_response
 from engagement.forms import KeyPersonRiskFilterForm
 from engagement.models import Account, Contact, Executive
@@ -31,6 +31,7 @@ from mentoring.selectors import (
     pairing_list,
     pairing_sessions,
     pairings_with_health,
+    session_due_by,
 )
 from mentoring.services import (
     PairingError,
@@ -118,7 +119,6 @@ def my_sponsorships(request: HttpRequest, executive: Executive) -> HttpResponse:
         "proposed": by_status[Pairing.Status.PROPOSED],
         "current": by_status[Pairing.Status.ACTIVE] + by_status[Pairing.Status.PAUSED],
         "ended": by_status[Pairing.Status.ENDED][:20],
-        "reason_form": ReasonForm(),
     }
     return render(request, "mentoring/my_sponsorships.html", context)
 
@@ -148,8 +148,8 @@ def _pairing_page(
         "health": PairingHealth(health["health"]) if health.get("health") else None,
         "last_session_on": health.get("last_session_on"),
         "days_since": health.get("days_since"),
-        "next_session_by": (
-            (health.get("last_session_on") or pairing.starts_on) + dt.timedelta(days=pairing.session_cadence_days)
+        "next_session_by": session_due_by(
+            since=health.get("last_session_on") or pairing.starts_on, cadence_days=pairing.session_cadence_days
         ),
         "sessions": pairing_sessions(pairing=pairing),
         "goal_forms": goal_forms,
@@ -166,12 +166,22 @@ def pairing_detail(request: HttpRequest, pairing: Pairing) -> HttpResponse:
     return _pairing_page(request, pairing)
 
 
-CHANGES = {
-    "accept": ("answer", "Accepted: you sponsor {account} now. Log each session as you would any contact."),
-    "decline": ("answer", "Declined. The program admin who proposed it has been told why."),
-    "pause": ("manage", "Paused: no session is due until it is resumed."),
-    "resume": ("manage", "Resumed: the next session is due within the cadence."),
-    "end": ("manage", "Ended. It stays in the program's list with the reason given."),
+# Each change: who may make it (a ``PairingRights`` field), the service that
+# makes it (given the pairing, who and the reason), and what to say after.
+CHANGES: dict[str, tuple[str, Callable[..., None], str]] = {
+    "accept": (
+        "answer",
+        lambda pairing, by, reason: pairing_accept(pairing=pairing, by=by),
+        "Accepted: you sponsor {account} now. Log each session as you would any contact.",
+    ),
+    "decline": ("answer", pairing_decline, "Declined. The program admin who proposed it has been told why."),
+    "pause": ("manage", pairing_pause, "Paused: no session is due until it is resumed."),
+    "resume": (
+        "manage",
+        lambda pairing, by, reason: pairing_resume(pairing=pairing, by=by),
+        "Resumed: the next session is due within the cadence.",
+    ),
+    "end": ("manage", pairing_end, "Ended. It stays in the program's list with the reason given."),
 }
 
 
@@ -184,26 +194,17 @@ def pairing_change(request: HttpRequest, pairing: Pairing) -> HttpResponse:
     if action not in CHANGES:
         messages.error(request, "Choose what to do with the pairing.")
         return _pairing_page(request, pairing, status=400)
-    right, done = CHANGES[action]
+    right, change, done = CHANGES[action]
     if not getattr(pairing_rights(request.user, pairing), right):
         messages.error(request, "You cannot do that with this pairing now.")
         return _pairing_page(request, pairing, status=403)
     form = ReasonForm(request.POST)
-    form.is_valid()
-    reason = form.cleaned_data.get("reason", "")
+    if not form.is_valid():  # a reason too long: said beside it, as typed
+        return _pairing_page(request, pairing, reason_form=form, status=400)
     try:
-        if action == "accept":
-            pairing_accept(pairing=pairing, by=request.user)
-        elif action == "decline":
-            pairing_decline(pairing=pairing, by=request.user, reason=reason)
-        elif action == "pause":
-            pairing_pause(pairing=pairing, by=request.user, reason=reason)
-        elif action == "resume":
-            pairing_resume(pairing=pairing, by=request.user)
-        else:
-            pairing_end(pairing=pairing, by=request.user, reason=reason)
+        change(pairing=pairing, by=request.user, reason=form.cleaned_data["reason"])
     except PairingError as error:
-        form.add_error("reason" if "Say why" in str(error) else None, str(error))
+        form.add_error(error.field, str(error))
         return _pairing_page(request, pairing, reason_form=form, status=400)
     messages.success(request, done.format(account=pairing.account))
     if request.POST.get("next") == "sponsorships":
@@ -391,7 +392,7 @@ def _handover_page(request: HttpRequest, executive: Executive, *, error: tuple[i
         "executive": executive,
         "rows": [(pairing, suggested.get(pairing.account_id, [])) for pairing in live],
         "error": error,
-        "carried": list(executive_accounts_carried(executive=executive, since=today - dt.timedelta(days=365))[:50]),
+        "carried": list(executive_accounts_carried(executive=executive, since=twelve_months_before(today))[:50]),
     }
     return render(request, "mentoring/handover.html", context, status=400 if error else 200)
 

@@ -285,3 +285,19 @@ def test_the_account_page_shows_its_sponsors_and_lets_an_admin_propose_one(clien
     assert "Avery Sponsor" in for_manager and "Former Sponsor" not in for_manager
     assert reverse("mentoring:propose", args=[account.pk]) not in for_manager
     assert reverse("mentoring:propose", args=[account.pk]) in for_admin
+
+
+def test_a_reason_too_long_is_said_beside_it_and_kept(client, admin):
+    pairing = PairingFactory(proposed_by=admin)
+    client.force_login(pairing.executive.user)
+    reason = "Too far away. " * 25
+
+    response = client.post(
+        reverse("mentoring:pairing_change", args=[pairing.pk]), {"action": "decline", "reason": reason}
+    )
+
+    assert response.status_code == 400
+    assert "Ensure this value has at most 280 characters" in response.content.decode()
+    assert reason.strip() in response.content.decode()
+    pairing.refresh_from_db()
+    assert pairing.status == Pairing.Status.PROPOSED
