@@ -304,6 +304,7 @@ class Contact(models.Model):
     title = models.CharField(max_length=150, blank=True)
     level = models.PositiveSmallIntegerField(choices=Level.choices, default=Level.MANAGER)
     email = models.EmailField(blank=True)
+    crm_id = models.CharField("CRM id", max_length=64, null=True, blank=True, unique=True)
     active = models.BooleanField(default=True)
 
     class Meta:
@@ -429,3 +430,74 @@ class Reminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} to {self.recipient}"
+
+
+class ApiToken(models.Model):
+    """A key with which another system calls the API as one user, with that
+    user's rights. Only a hash of the key is kept: the key itself is shown
+    once, when a program admin makes it."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100, help_text="What the key is for, such as “CRM sync”.")
+    prefix = models.CharField(max_length=12, help_text="The key's first characters, to tell keys apart.")
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = "API token"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+
+class ImportJob(models.Model):
+    """One CSV file uploaded for import: checked, previewed, then imported
+    whole or not at all by a background task."""
+
+    class Kind(models.TextChoices):
+        EXECUTIVES = "executives", "Executives"
+        ACCOUNTS = "accounts", "Accounts"
+        CONTACTS = "contacts", "Contacts"
+        ENGAGEMENTS = "engagements", "Past engagements"
+
+    class Status(models.TextChoices):
+        CHECKING = "checking", "Checking"
+        READY = "ready", "Ready to import"
+        INVALID = "invalid", "Has errors"
+        QUEUED = "queued", "Queued"
+        IMPORTING = "importing", "Importing"
+        DONE = "done", "Imported"
+        FAILED = "failed", "Failed"
+
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.CHECKING)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="import_jobs"
+    )
+    filename = models.CharField(max_length=255)
+    # The file as uploaded, in the database: the worker that imports it may
+    # run on another machine than the web process that received it.
+    data = models.BinaryField(editable=False)
+    row_count = models.PositiveIntegerField(default=0)
+    error_count = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True, help_text="The first row errors: line, column, message.")
+    summary = models.JSONField(default=dict, blank=True, help_text="Rows created, updated and unchanged.")
+    message = models.CharField(max_length=500, blank=True, help_text="Why the whole file was refused or failed.")
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} from {self.filename}"

@@ -105,6 +105,9 @@ class Engagement(models.Model):
     submission_key = models.UUIDField(
         null=True, blank=True, unique=True, editable=False, help_text="Makes a form sent twice create one engagement."
     )
+    crm_id = models.CharField(
+        "CRM id", max_length=64, null=True, blank=True, unique=True, help_text="The activity's id in the CRM it came from."
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
