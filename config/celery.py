@@ -6,6 +6,7 @@ import os
 
 from celery import Celery
 from celery.schedules import crontab
+from django.conf import settings
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -17,7 +18,7 @@ app.autodiscover_tasks()
 # into its tables at start-up, where program admins can see and pause them.
 app.conf.beat_schedule = {
     # Finds who is due a reminder, records it once, sends what is in working hours.
-    "Contact reminders": {"task": "engagement.tasks.run_reminders", "schedule": 15 * 60},
+    "Contact reminders": {"task": "engagement.tasks.run_reminders", "schedule": settings.REMINDER_SCAN_SECONDS},
     # Sends any customer survey whose email was never sent (a lost task, a long mail outage).
     "Unsent surveys": {"task": "feedback.tasks.send_unsent_surveys", "schedule": 60 * 60},
     # Moves each account's twelve months of executive contact on a day (key-person risk reads it).
@@ -25,4 +26,6 @@ app.conf.beat_schedule = {
         "task": "engagement.tasks.count_account_contacts",
         "schedule": crontab(hour=2, minute=0),
     },
+    # Deletes audit-trail entries older than AUDIT_RETENTION_DAYS (none when it is 0).
+    "Audit trail retention": {"task": "engagement.tasks.prune_audit_trail", "schedule": crontab(hour=3, minute=0)},
 }

@@ -8,10 +8,13 @@ start on those unsafe defaults.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+
+from config import logs
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -61,6 +64,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "auditlog",
     "engagement",
     "visits",
@@ -170,6 +174,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# Workers log through LOGGING below (JSON in production), not Celery's own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# How often beat runs the reminder scan.
+REMINDER_SCAN_SECONDS = env.int("REMINDER_SCAN_SECONDS", default=15 * 60)
 
 # --- Authentication ------------------------------------------------------------
 AUTH_USER_MODEL = "engagement.User"
@@ -207,7 +215,14 @@ MFA_TOTP_ISSUER = "Groundwork"
 MFA_REQUIRED_FOR_PROGRAM_ADMINS = env.bool("MFA_REQUIRED_FOR_PROGRAM_ADMINS", default=PRODUCTION)
 # Invitations are valid for a week; password reset links for a day.
 INVITATION_TIMEOUT_DAYS = env.int("INVITATION_TIMEOUT_DAYS", default=7)
+# The largest CSV file a program admin may import (about 200,000 rows of engagements).
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_MEGABYTES", default=20) * 1_000_000
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24
+# The audit trail keeps who changed what for two years; a nightly job deletes
+# older entries. 0 keeps them forever.
+AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=730)
+if AUDIT_RETENTION_DAYS < 0:
+    raise ImproperlyConfigured("AUDIT_RETENTION_DAYS must be 0 (keep forever) or a number of days.")
 
 # --- Email ----------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
@@ -242,6 +257,54 @@ WHITENOISE_AUTOREFRESH = not PRODUCTION
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
+
+# --- API (/api/v1/) ---------------------------------------------------------------
+# Requests per person (any of their keys, or their session) and per address
+# without credentials, as DRF rates: "<number>/<second|minute|hour|day>".
+API_THROTTLE_USER = env.str("API_THROTTLE_USER", default="1000/hour")
+API_THROTTLE_ANON = env.str("API_THROTTLE_ANON", default="60/hour")
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "engagement.api_policy.BearerTokenAuthentication",
+        # For a signed-in person in the browsable API and the docs; CSRF is
+        # checked on every unsafe method that comes with a session.
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["engagement.api_policy.HasRole"],
+    "DEFAULT_THROTTLE_CLASSES": ["engagement.api_policy.AnonThrottle", "engagement.api_policy.UserThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"user": API_THROTTLE_USER, "anon": API_THROTTLE_ANON},
+    "DEFAULT_PAGINATION_CLASS": "engagement.api_policy.PagePagination",
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "engagement.api_policy.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "engagement.api.ProgramAutoSchema",
+    "EXCEPTION_HANDLER": "engagement.api.exception_handler",
+    # Hours as JSON numbers, not strings.
+    "COERCE_DECIMAL_TO_STRING": False,
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Groundwork API",
+    "DESCRIPTION": (
+        "Executives, accounts, contacts, engagements, contact status, debriefs, actions and pairings of the "
+        "executive customer-engagement program. Send `Authorization: Bearer <key>` with a key a program admin "
+        "made under Program → API tokens; you see and do what that person may on the pages."
+    ),
+    "VERSION": "1",
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "visits.api.held_contact_example",
+    ],
+    # Served from the site (drf-spectacular-sidecar), never from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
 
 # --- Security ---------------------------------------------------------------------
 # No inline scripts or styles anywhere: everything comes from static/.
@@ -279,21 +342,14 @@ if PRODUCTION:
 # --- Logging: one line per event on stdout -------------------------------------
 # JSON in production, for a log collector to index by field; readable lines
 # in development. LOG_FORMAT overrides either.
-LOG_FORMAT = env.str("LOG_FORMAT", default="json" if PRODUCTION else "plain")
-if LOG_FORMAT not in {"json", "plain"}:
+LOG_FORMAT = env.str("LOG_FORMAT", default=logs.default_format(production=PRODUCTION))
+if LOG_FORMAT not in logs.FORMATTERS:
     raise ImproperlyConfigured("LOG_FORMAT must be 'json' or 'plain'.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
-        "json": {
-            "()": "pythonjsonlogger.json.JsonFormatter",
-            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(process)d",
-            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
-        },
-    },
-    "handlers": {"console": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout", "formatter": LOG_FORMAT}},
+    "formatters": logs.FORMATTERS,
+    "handlers": {"console": logs.console_handler(LOG_FORMAT)},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         # Django adds its own console handler; one is enough.
@@ -301,3 +357,5 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
     },
 }
+# Python's warnings too, as log lines rather than bare text on stderr.
+logging.captureWarnings(True)

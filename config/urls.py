@@ -14,4 +14,5 @@ urlpatterns = [
     path("", include("visits.urls")),
     path("", include("feedback.urls")),
     path("", include("mentoring.urls")),
+    path("api/v1/", include("config.api")),
 ]

@@ -10,7 +10,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import render
 
-from engagement.models import Account, Executive, User
+from engagement.models import Account, Contact, Executive, User
 from engagement.roles import Role, user_roles
 
 
@@ -80,3 +80,60 @@ def get_account_for_user(user: User, pk: object, *, missing_ok: bool = False) ->
     if account is None and not missing_ok:
         raise Http404("No such account among yours.")
     return account
+
+
+# --- What each role may look up (the API reads through these) ---------------------
+
+
+def executives_visible_to(user: User) -> QuerySet[Executive]:
+    """The executives ``user`` may look up: a program admin every one; anyone
+    else with a role the active ones, whom the colleague search of the quick
+    log and the executive search of a request already offer them."""
+    roles = user_roles(user)
+    if Role.PROGRAM_ADMIN in roles:
+        return Executive.objects.all()
+    if roles:
+        return Executive.objects.filter(active=True)
+    return Executive.objects.none()
+
+
+def contact_statuses_visible_to(user: User) -> QuerySet[Executive]:
+    """The executives whose contact status ``user`` may read: a program admin
+    everyone's (the Executives table), an executive their own (My contact)."""
+    roles = user_roles(user)
+    if Role.PROGRAM_ADMIN in roles:
+        return Executive.objects.all()
+    if Role.EXECUTIVE in roles:
+        return Executive.objects.filter(user=user)
+    return Executive.objects.none()
+
+
+def accounts_visible_to(user: User) -> QuerySet[Account]:
+    """The accounts ``user`` may look up: a program admin every one; an
+    account manager those they serve; an executive every account not churned,
+    which the quick log lets them search and choose from."""
+    roles = user_roles(user)
+    if Role.PROGRAM_ADMIN in roles:
+        return Account.objects.all()
+    visible = Q(pk__in=[])
+    if Role.EXECUTIVE in roles:
+        visible |= ~Q(status=Account.Status.CHURNED)
+    if Role.ACCOUNT_MANAGER in roles:
+        visible |= Q(pk__in=accounts_served_by(user).values("pk"))
+    return Account.objects.filter(visible)
+
+
+def contacts_visible_to(user: User) -> QuerySet[Contact]:
+    """The customer contacts ``user`` may look up: a program admin every one;
+    an account manager the people of the accounts they serve; an executive
+    the active people of every account not churned (those the quick log
+    offers once an account is chosen)."""
+    roles = user_roles(user)
+    if Role.PROGRAM_ADMIN in roles:
+        return Contact.objects.all()
+    visible = Q(pk__in=[])
+    if Role.EXECUTIVE in roles:
+        visible |= Q(active=True) & ~Q(account__status=Account.Status.CHURNED)
+    if Role.ACCOUNT_MANAGER in roles:
+        visible |= Q(account__in=accounts_served_by(user).values("pk"))
+    return Contact.objects.filter(visible)

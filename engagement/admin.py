@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from auditlog.admin import LogEntryAdmin as AuditlogEntryAdmin
+from auditlog.models import LogEntry
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
@@ -10,10 +12,12 @@ from django.http import HttpRequest
 
 from engagement.models import (
     Account,
+    ApiToken,
     Contact,
     Executive,
     ExecutiveContact,
     Function,
+    ImportJob,
     Notification,
     Program,
     Reminder,
@@ -73,6 +77,8 @@ class UserAdmin(BaseUserAdmin):
 
 @admin.register(Program)
 class ProgramAdmin(admin.ModelAdmin):
+    # With a link to the program's changes in the audit trail.
+    change_form_template = "engagement/audit/admin_change_form.html"
     list_display = [
         "name",
         "cadence_days",
@@ -103,6 +109,8 @@ class FunctionAdmin(admin.ModelAdmin):
 
 @admin.register(Executive)
 class ExecutiveAdmin(admin.ModelAdmin):
+    # The executive's page: with a link to their changes in the audit trail.
+    change_form_template = "engagement/audit/admin_change_form.html"
     list_display = ["__str__", "title", "level", "function", "manager", "last_contact_on", "active"]
     list_filter = ["active", "level", "function", "programs"]
     list_select_related = ["user", "function", "manager__user"]
@@ -167,6 +175,17 @@ class RecordAdmin(admin.ModelAdmin):
         return False
 
 
+# django-auditlog's own list of the audit trail, for superusers (program admins
+# read it on its own page, engagement.audit_views), searched by the names
+# Groundwork's users have: its default searches first and last names, and fails.
+admin.site.unregister(LogEntry)
+
+
+@admin.register(LogEntry)
+class LogEntryAdmin(AuditlogEntryAdmin):
+    search_fields = ["object_repr", "actor__full_name", "actor__email", "actor_email"]
+
+
 @admin.register(ExecutiveContact)
 class ExecutiveContactAdmin(RecordAdmin):
     """Read-only: contacts follow from held engagements."""
@@ -216,3 +235,32 @@ class ReminderAdmin(RecordAdmin):
             f"{again} reminder{'s' if again != 1 else ''} will go out at the next run."
             + (f" {skipped} had not failed and {'was' if skipped == 1 else 'were'} left alone." if skipped else ""),
         )
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(RecordAdmin):
+    """Read-only: keys are made and revoked under Program → API tokens, where
+    the key is shown once; here only its first characters and its hash."""
+
+    list_display = ["name", "user", "prefix", "created_at", "last_used_at", "revoked_at"]
+    list_filter = ["created_at", "revoked_at"]
+    list_select_related = ["user"]
+    search_fields = ["name", "prefix", "user__email", "user__full_name"]
+    readonly_fields = [field.name for field in ApiToken._meta.fields]
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(RecordAdmin):
+    """Read-only: files are uploaded, checked and imported under Program →
+    Import, where each job's preview and row errors are shown."""
+
+    list_display = ["created_at", "kind", "filename", "uploaded_by", "status", "row_count", "error_count"]
+    list_filter = ["status", "kind", "created_at"]
+    list_select_related = ["uploaded_by"]
+    search_fields = ["filename", "uploaded_by__email", "uploaded_by__full_name"]
+    # The file itself stays out of the page: it may be twenty megabytes.
+    exclude = ["data"]
+    readonly_fields = [field.name for field in ImportJob._meta.fields if field.name != "data"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ImportJob]:
+        return super().get_queryset(request).defer("data")

@@ -21,3 +21,7 @@ class EngagementConfig(AppConfig):
         # groups are (re)built then rather than in a data migration.
         post_migrate.connect(_ensure_role_groups, dispatch_uid="engagement.role_groups")
         from engagement import receivers  # noqa: F401 - connects the cadence receivers
+        from engagement.audit import audit_register_core
+
+        # The audit trail of people, program settings, accounts and contacts.
+        audit_register_core()

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from django.db.models import Aggregate, QuerySet, Subquery, TextField, Value
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 
@@ -61,3 +62,43 @@ def csv_response(*, filename: str, columns: list[CsvColumn], rows: Iterable[Any]
     response["Content-Disposition"] = f'attachment; filename="{filename}-{stamp}.csv"'
     response["Cache-Control"] = "no-store"
     return response
+
+
+# Between the values ``TextList`` joins: a character no name or address holds.
+_LIST_SEPARATOR = "\x1f"
+
+
+class TextList(Aggregate):
+    """The values of a group joined in one text, in no particular order
+    (``text_list_values`` splits them again): GROUP_CONCAT in SQLite,
+    STRING_AGG in PostgreSQL."""
+
+    function = "GROUP_CONCAT"
+    output_field = TextField()
+
+    def __init__(self, expression: Any, **extra: Any) -> None:
+        super().__init__(expression, Value(_LIST_SEPARATOR), **extra)
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:
+        return self.as_sql(compiler, connection, function="STRING_AGG", **extra_context)
+
+
+def text_list(queryset: QuerySet, *, group_by: str, field: str) -> Subquery:
+    """For each outer row, every ``field`` of ``queryset`` (filtered on an
+    ``OuterRef``) in one text: a list of names in the same query as the rows,
+    however many rows an export streams."""
+    grouped = queryset.order_by().values(group_by).annotate(joined=TextList(field)).values("joined")
+    return Subquery(grouped[:1], output_field=TextField())
+
+
+def text_list_values(joined: str | None) -> list[str]:
+    """The values ``TextList`` joined, sorted."""
+    return sorted(joined.split(_LIST_SEPARATOR), key=str.casefold) if joined else []
+
+
+def cell_text(value: str) -> str:
+    """A cell's text as it was before ``csv_response`` kept a spreadsheet
+    from running it: an import reads back what an export wrote."""
+    if value.startswith("'") and value[1:2] and value[1:].startswith(_FORMULA_STARTS):
+        return value[1:]
+    return value

@@ -478,8 +478,20 @@ class ImportJob(models.Model):
         DONE = "done", "Imported"
         FAILED = "failed", "Failed"
 
+    class DateOrder(models.TextChoices):
+        # 03/04/2025 is 3 April in most of the world and 4 March in the
+        # United States: the file cannot say which, so whoever uploads it does.
+        DAY_FIRST = "dmy", "Day first (14/03/2025)"
+        MONTH_FIRST = "mdy", "Month first (03/14/2025)"
+
     kind = models.CharField(max_length=12, choices=Kind.choices)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.CHECKING)
+    date_order = models.CharField(
+        max_length=3,
+        choices=DateOrder.choices,
+        default=DateOrder.DAY_FIRST,
+        help_text="How dates written with slashes, dashes or dots are read; ISO dates (2025-03-14) always read alike.",
+    )
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="import_jobs"
     )
@@ -490,6 +502,12 @@ class ImportJob(models.Model):
     row_count = models.PositiveIntegerField(default=0)
     error_count = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list, blank=True, help_text="The first row errors: line, column, message.")
+    preview = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="What the check found: the columns read and left out, the first rows as they will be "
+        "imported, and how many rows will be created, updated or left unchanged.",
+    )
     summary = models.JSONField(default=dict, blank=True, help_text="Rows created, updated and unchanged.")
     message = models.CharField(max_length=500, blank=True, help_text="Why the whole file was refused or failed.")
     created_at = models.DateTimeField(default=timezone.now)

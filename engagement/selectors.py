@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from engagement.dates import local_today
-from engagement.models import Account, Executive, ExecutiveContact, Notification, Program, User
+from engagement.models import Account, ApiToken, Executive, ExecutiveContact, Notification, Program, User
 
 
 class ContactState(models.TextChoices):
@@ -377,3 +378,28 @@ def account_suggestions_for_executive(*, executive: Executive, limit: int = 3) -
     suits = models.Exists(Account.needs.through.objects.filter(account_id=OuterRef("pk"), skill_id__in=talents))
     accounts = accounts.annotate(suits_executive=suits)
     return list(accounts.filter(suits_executive=True)[:limit]) or list(accounts[:limit])
+
+
+# --- API tokens ---------------------------------------------------------------------
+
+
+def api_token_hash(key: str) -> str:
+    """What is kept of an API key: its SHA-256. A key is 32 random bytes, so
+    a fast unsalted hash is safe at rest and lets a request find its token
+    by an indexed lookup."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def api_token_for_key(*, key: str) -> ApiToken | None:
+    """The live token of ``key``, with its user; None for a key that is
+    unknown, revoked, or of someone who can no longer sign in."""
+    return (
+        ApiToken.objects.select_related("user")
+        .filter(key_hash=api_token_hash(key), revoked_at__isnull=True, user__is_active=True)
+        .first()
+    )
+
+
+def api_token_list() -> QuerySet[ApiToken]:
+    """Every API token, newest first, with whose it is and who made and revoked it."""
+    return ApiToken.objects.select_related("user", "created_by", "revoked_by").order_by("-created_at", "-pk")

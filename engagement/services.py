@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -12,18 +13,20 @@ from django.contrib.auth.models import Group, Permission
 from django.core import signing
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
+from engagement.audit import audit_change
 from engagement.coverage import twelve_months_before
 from engagement.dates import local_date
 from engagement.links import absolute_url
 from engagement.models import (
     Account,
+    ApiToken,
     Executive,
     ExecutiveContact,
     Function,
@@ -34,7 +37,7 @@ from engagement.models import (
     User,
 )
 from engagement.roles import ROLE_PERMISSIONS, Role
-from engagement.selectors import executive_cadences
+from engagement.selectors import api_token_hash, executive_cadences
 
 MANAGED_APPS = ("engagement", "visits", "feedback", "mentoring", "account", "django_celery_beat")
 
@@ -400,3 +403,54 @@ def notifications_mark_read(*, user: User, notification_ids: Iterable[int] | Non
     if notification_ids is not None:
         unread = unread.filter(pk__in=list(notification_ids))
     return unread.update(read_at=timezone.now())
+
+
+# --- API tokens -----------------------------------------------------------------------
+
+API_KEY_PREFIX = "gw_"
+# The key's first characters, kept to tell keys apart: the prefix and six more.
+API_KEY_SHOWN = len(API_KEY_PREFIX) + 6
+# A token's last use is written at most this often, so that reading the API
+# is not a write per request.
+API_TOKEN_TOUCH_EVERY = dt.timedelta(minutes=1)
+
+
+def api_token_create(*, user: User, name: str, by: User) -> tuple[ApiToken, str]:
+    """Make a key with which another system calls the API as ``user``, with
+    ``user``'s rights. Returns the token and the key itself, which is kept
+    nowhere (only its hash is): show it once."""
+    name = name.strip()
+    if not name:
+        raise ProgramError("Say what the key is for, such as “CRM sync”.")
+    if not user.is_active:
+        raise ProgramError(f"{user} can no longer sign in: choose someone active.")
+    key = API_KEY_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        user=user, name=name, prefix=key[:API_KEY_SHOWN], key_hash=api_token_hash(key), created_by=by
+    )
+    return token, key
+
+
+def api_token_revoke(*, token: ApiToken, by: User, now: dt.datetime | None = None) -> bool:
+    """Stop ``token``'s key from working, at once. One conditional UPDATE:
+    revoking it twice (two admins at once) revokes it once, and the first
+    revoker stays on record. Returns whether this call revoked it."""
+    now = now or timezone.now()
+    revoked = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=now, revoked_by=by)
+    if revoked:
+        audit_change(instance=token, changes={"revoked_at": (None, now)}, actor=by)
+    return bool(revoked)
+
+
+def api_token_mark_used(*, token: ApiToken, now: dt.datetime | None = None) -> None:
+    """Note that ``token`` was used now, at most once a minute. Several
+    processes may hold the same stale time: the UPDATE writes only when
+    nobody did in the last minute, so a burst of requests writes once."""
+    now = now or timezone.now()
+    stale = now - API_TOKEN_TOUCH_EVERY
+    if token.last_used_at is not None and token.last_used_at >= stale:
+        return
+    ApiToken.objects.filter(Q(last_used_at__isnull=True) | Q(last_used_at__lt=stale), pk=token.pk).update(
+        last_used_at=now
+    )
+    token.last_used_at = now

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import smtplib
 
 from celery import shared_task
 from django.db import transaction
 from django.utils import timezone
 
+from engagement.audit import audit_entries_prune
+from engagement.import_services import import_job_check, import_job_run
 from engagement.reminders import (
     reminder_claim,
     reminder_deliver,
@@ -21,6 +24,8 @@ from engagement.reminders import (
     reminders_record,
 )
 from engagement.services import account_last_contact_refresh
+
+logger = logging.getLogger(__name__)
 
 SEND_RETRIES = 5
 # Minutes before each retry: 1, 2, 4, 8, 16.
@@ -36,10 +41,16 @@ def run_reminders(as_of: str | None = None) -> int:
     now = dt.datetime.combine(day, dt.time(12), tzinfo=dt.UTC) if day else timezone.now()
     with transaction.atomic():
         recorded = reminders_record(dues=reminders_due(now=now, as_of=day), now=now)
-        for reminder_id in reminders_ready(now=now):
+        ready = reminders_ready(now=now)
+        for reminder_id in ready:
             transaction.on_commit(lambda reminder_id=reminder_id: send_reminder.delay(reminder_id))
-        for recipient_id in reminders_digest_ready(now=now):
+        digests = reminders_digest_ready(now=now)
+        for recipient_id in digests:
             transaction.on_commit(lambda recipient_id=recipient_id: send_digest.delay(recipient_id))
+    logger.info(
+        "reminder scan",
+        extra={"recorded": recorded, "to_send": len(ready), "digests": len(digests), "as_of": as_of},
+    )
     return recorded
 
 
@@ -51,13 +62,20 @@ def send_reminder(self, reminder_id: int) -> bool:
     if not reminder_claim(reminder_id=reminder_id):
         return False  # sent already, or another worker has it
     try:
-        return reminder_deliver(reminder_id=reminder_id)
+        sent = reminder_deliver(reminder_id=reminder_id)
     except (smtplib.SMTPException, OSError) as error:
         final = self.request.retries >= self.max_retries
         reminder_failed(reminder_id=reminder_id, error=f"{error.__class__.__name__}: {error}", final=final)
+        logger.warning(
+            "reminder not sent",
+            extra={"reminder_id": reminder_id, "error": error.__class__.__name__, "final": final},
+        )
         if final:
             return False
         raise self.retry(exc=error, countdown=RETRY_BASE_SECONDS * 2**self.request.retries) from error
+    if sent:
+        logger.info("reminder sent", extra={"reminder_id": reminder_id})
+    return sent
 
 
 @shared_task(name="engagement.tasks.send_digest", bind=True, acks_late=True, max_retries=SEND_RETRIES)
@@ -85,3 +103,24 @@ def count_account_contacts() -> int:
     moves on a day (``Account.contacts_12m`` and its leading executive): one
     UPDATE, safe to run twice."""
     return account_last_contact_refresh()
+
+
+@shared_task(name="engagement.tasks.prune_audit_trail")
+def prune_audit_trail() -> int:
+    """Each night, delete the audit-trail entries older than
+    ``AUDIT_RETENTION_DAYS``, in batches; safe to run twice."""
+    return audit_entries_prune()
+
+
+@shared_task(name="engagement.tasks.check_import", acks_late=True)
+def check_import(job_id: int) -> str | None:
+    """Check every row of an uploaded file for its preview, writing nothing
+    but the job; safe to run twice."""
+    return import_job_check(job_id=job_id)
+
+
+@shared_task(name="engagement.tasks.run_import", acks_late=True)
+def run_import(job_id: int) -> str | None:
+    """Import a queued file whole or not at all; a second run of the same job
+    finds it claimed and does nothing."""
+    return import_job_run(job_id=job_id)

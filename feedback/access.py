@@ -18,9 +18,9 @@ from django.http import Http404
 from engagement.access import object_view, row_id
 from engagement.models import User
 from engagement.roles import Role, user_roles
-from feedback.models import ActionItem
-from visits.access import accounts_served_by
-from visits.models import EngagementExecutive
+from feedback.models import ActionItem, Debrief
+from visits.access import accounts_served_by, engagement_visibility
+from visits.models import Engagement, EngagementExecutive
 
 
 def actions_visible_to(user: User) -> QuerySet[ActionItem]:
@@ -30,7 +30,10 @@ def actions_visible_to(user: User) -> QuerySet[ActionItem]:
         return ActionItem.objects.all()
     visible = Q(owner=user) | Q(created_by=user)
     if Role.ACCOUNT_MANAGER in roles:
-        visible |= Q(engagement__account__in=accounts_served_by(user).values("pk"))
+        # The engagements of their accounts, listed once (a hashed subquery):
+        # joined instead, beside the other conditions, every engagement was read.
+        served = Engagement.objects.filter(account__in=accounts_served_by(user).values("pk"))
+        visible |= Q(engagement__in=served.values("pk"))
     if Role.EXECUTIVE in roles:
         visible |= Exists(
             EngagementExecutive.objects.filter(
@@ -38,6 +41,14 @@ def actions_visible_to(user: User) -> QuerySet[ActionItem]:
             )
         )
     return ActionItem.objects.filter(visible)
+
+
+def debriefs_visible_to(user: User) -> QuerySet[Debrief]:
+    """Every submitted debrief ``user`` may read: those of the engagements
+    they may see. A draft stays its author's until it is submitted."""
+    submitted = Debrief.objects.filter(status=Debrief.Status.SUBMITTED)
+    visible = engagement_visibility(user, via="engagement")
+    return submitted if visible is None else submitted.filter(visible)
 
 
 def get_action_for_user(user: User, pk: object) -> ActionItem:

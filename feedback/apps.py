@@ -9,5 +9,6 @@ class FeedbackConfig(AppConfig):
 
     def ready(self) -> None:
         # Surveys after a held engagement; reminders of debriefs and actions;
-        # the panels this app adds to home pages and the engagement page.
-        from feedback import panels, receivers, reminders  # noqa: F401
+        # the panels this app adds to home pages and the engagement page;
+        # debriefs, actions and themes in the audit trail.
+        from feedback import audit, panels, receivers, reminders  # noqa: F401

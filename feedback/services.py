@@ -8,12 +8,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from auditlog.context import disable_auditlog
 from django.core import signing
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from engagement.audit import audit_change, audit_diff, audit_snapshot
 from engagement.dates import local_date
 from engagement.emails import templated_email
 from engagement.links import absolute_url
@@ -88,7 +90,10 @@ def debrief_draft_save(
         **_clean_fields(fields), updated_at=now
     )
     if saved and themes is not None:
-        debrief.themes.set(list(themes))
+        # A draft is its author's work in progress, saved as they type: the
+        # audit trail records the submission and every change after it.
+        with disable_auditlog():
+            debrief.themes.set(list(themes))
     debrief.refresh_from_db()
     return debrief
 
@@ -113,6 +118,8 @@ def debrief_submit(
     if fields.get("sentiment") is None:
         raise ProgramError("Choose how the customer felt.")
     debrief = _debrief_for(engagement, author, now)
+    # Neither UPDATE sends a signal to the audit trail: recorded below.
+    before = audit_snapshot(debrief, ["status", *fields])
     # Submitting is one conditional UPDATE: of two submits of the same draft
     # (a double tap, two tabs), one is the submission and the other an edit.
     first = (
@@ -125,6 +132,7 @@ def debrief_submit(
         Debrief.objects.filter(pk=debrief.pk).update(**fields, updated_at=now)
     debrief.themes.set(list(themes))
     debrief.refresh_from_db()
+    audit_change(instance=debrief, changes=audit_diff(before, debrief), actor=author)
     if first:
         engagement_debriefed(engagement=engagement, by=author, now=now)
         notification_send(
@@ -253,6 +261,8 @@ def action_status_set(
     if status == seen and status not in CLOSING_NOTES:
         raise ProgramError(f"It is already {action.get_status_display().lower()}.")
     closed = status in ActionItem.CLOSED_STATUSES
+    # The UPDATE sends no signal to the audit trail: recorded below.
+    before = audit_snapshot(action, ["status", "status_note"])
     changed = ActionItem.objects.filter(pk=action.pk, status=seen).update(
         status=status,
         status_note=note[:1000] if closed or note else action.status_note,
@@ -264,6 +274,7 @@ def action_status_set(
         label = ActionItem.Status(current).label.lower() if current else "gone"
         raise ProgramError(f"Someone changed this action meanwhile: it is now {label}. Nothing was changed.")
     action.refresh_from_db(fields=["status", "status_note", "closed_at", "updated_at"])
+    audit_change(instance=action, changes=audit_diff(before, action), actor=by)
     told = f": {note}" if note else ""
     notification_send(
         users=action_followers(action),

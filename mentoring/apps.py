@@ -8,5 +8,6 @@ class MentoringConfig(AppConfig):
     verbose_name = "Mentoring"
 
     def ready(self) -> None:
-        # Reminders of sessions due, and the pairings panel of the program dashboard.
-        from mentoring import panels, reminders  # noqa: F401
+        # Reminders of sessions due, the pairings panel of the program dashboard,
+        # and pairings and their goals in the audit trail.
+        from mentoring import audit, panels, reminders  # noqa: F401

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from engagement.audit import audit_change, audit_diff, audit_snapshot
 from engagement.models import Account, Contact, Executive, User
 from engagement.services import notification_send
 from mentoring.models import MONTHLY, Pairing, PairingGoal
@@ -99,13 +100,17 @@ def _change_status(
     pairing: Pairing,
     from_statuses: Iterable[str],
     to: str,
+    by: User | None,
     reason: str = "",
     now: dt.datetime | None = None,
     **fields: object,
 ) -> None:
     """Move ``pairing`` to ``to`` if it is still in one of ``from_statuses``,
-    or say what happened to it meanwhile."""
+    or say what happened to it meanwhile; the audit trail records who did."""
     now = now or timezone.now()
+    # The UPDATE sends no signal to the audit trail: what it changed is
+    # recorded in the caller's transaction, from what ``by`` saw.
+    before = audit_snapshot(pairing, ["status", "status_reason", *fields])
     changed = Pairing.objects.filter(pk=pairing.pk, status__in=list(from_statuses)).update(
         status=to, status_reason=reason.strip(), status_changed_at=now, **fields
     )
@@ -114,6 +119,7 @@ def _change_status(
         label = Pairing.Status(current).label.lower() if current else "removed"
         raise PairingError(f"This pairing is {label} now, so it cannot be changed that way.")
     pairing.refresh_from_db()
+    audit_change(instance=pairing, changes=audit_diff(before, pairing), actor=by)
 
 
 def _require_reason(reason: str, what: str) -> None:
@@ -140,7 +146,7 @@ def pairing_accept(*, pairing: Pairing, by: User) -> None:
         raise PairingError(f"You already sponsor {limit} accounts, the program's limit: end or pause one first.")
     starts_on = max(pairing.starts_on, timezone.localdate())
     _change_status(
-        pairing=pairing, from_statuses=[Pairing.Status.PROPOSED], to=Pairing.Status.ACTIVE, starts_on=starts_on
+        pairing=pairing, from_statuses=[Pairing.Status.PROPOSED], to=Pairing.Status.ACTIVE, by=by, starts_on=starts_on
     )
     if pairing.proposed_by_id:
         notification_send(users=[pairing.proposed_by], message=f"{by} accepted to sponsor {pairing.account}.")
@@ -155,6 +161,7 @@ def pairing_decline(*, pairing: Pairing, by: User, reason: str) -> None:
         pairing=pairing,
         from_statuses=[Pairing.Status.PROPOSED],
         to=Pairing.Status.ENDED,
+        by=by,
         reason=f"Declined: {reason.strip()}",
         ends_on=timezone.localdate(),
     )
@@ -164,17 +171,22 @@ def pairing_decline(*, pairing: Pairing, by: User, reason: str) -> None:
         )
 
 
+@transaction.atomic
 def pairing_pause(*, pairing: Pairing, by: User, reason: str) -> None:
     """Hold an active pairing: no session is due while it is paused."""
     _require_reason(reason, "paused")
-    _change_status(pairing=pairing, from_statuses=[Pairing.Status.ACTIVE], to=Pairing.Status.PAUSED, reason=reason)
+    _change_status(
+        pairing=pairing, from_statuses=[Pairing.Status.ACTIVE], to=Pairing.Status.PAUSED, by=by, reason=reason
+    )
 
 
+@transaction.atomic
 def pairing_resume(*, pairing: Pairing, by: User) -> None:
     """Take a paused pairing up again."""
-    _change_status(pairing=pairing, from_statuses=[Pairing.Status.PAUSED], to=Pairing.Status.ACTIVE)
+    _change_status(pairing=pairing, from_statuses=[Pairing.Status.PAUSED], to=Pairing.Status.ACTIVE, by=by)
 
 
+@transaction.atomic
 def pairing_end(*, pairing: Pairing, by: User, reason: str) -> None:
     """End a pairing, whatever its state, saying why."""
     _require_reason(reason, "ended")
@@ -182,9 +194,20 @@ def pairing_end(*, pairing: Pairing, by: User, reason: str) -> None:
         pairing=pairing,
         from_statuses=Pairing.LIVE,
         to=Pairing.Status.ENDED,
+        by=by,
         reason=reason,
         ends_on=timezone.localdate(),
     )
+
+
+@transaction.atomic
+def pairing_goal_update(*, goal: PairingGoal, by: User, text: str, status: str, notes: str) -> None:
+    """Change a goal's words, status or notes; the audit trail records who did."""
+    # Read from the database: a bound form has already written the new values onto ``goal``.
+    before = PairingGoal.objects.filter(pk=goal.pk).values("text", "status", "notes").first() or {}
+    PairingGoal.objects.filter(pk=goal.pk).update(text=text, status=status, notes=notes)
+    after = {"text": text, "status": status, "notes": notes}
+    audit_change(instance=goal, changes={name: (before.get(name), after[name]) for name in after}, actor=by)
 
 
 @transaction.atomic

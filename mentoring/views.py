@@ -22,7 +22,7 @@ from engagement.models import Account, Contact, Executive
 from engagement.roles import EVERY_ROLE, Role, role_required
 from mentoring.access import get_goal_for_user, pairing_rights, pairing_view, pairings_visible_to
 from mentoring.forms import GoalForm, PairingFilterForm, ProposeForm, ReasonForm
-from mentoring.models import Pairing, PairingGoal
+from mentoring.models import Pairing
 from mentoring.risk import KEY_PERSON_RISK_CSV_COLUMNS, key_person_risk_list, key_person_risks
 from mentoring.selectors import (
     PairingHealth,
@@ -38,6 +38,7 @@ from mentoring.services import (
     pairing_accept,
     pairing_decline,
     pairing_end,
+    pairing_goal_update,
     pairing_hand_over,
     pairing_pause,
     pairing_propose,
@@ -242,7 +243,7 @@ def pairing_goal_edit(request: HttpRequest, pairing: Pairing, goal_pk: int) -> H
         return _pairing_page(request, pairing, editing=(goal.pk, form), status=400)
     if not form.is_valid():
         return _pairing_page(request, pairing, editing=(goal.pk, form), status=400)
-    PairingGoal.objects.filter(pk=goal.pk).update(**{name: form.cleaned_data[name] for name in form.Meta.fields})
+    pairing_goal_update(goal=goal, by=request.user, **{name: form.cleaned_data[name] for name in form.Meta.fields})
     messages.success(request, f"Goal saved: “{form.cleaned_data['text']}”.")
     return redirect("mentoring:pairing_detail", pk=pairing.pk)
 

@@ -23,10 +23,19 @@ from django.urls import URLResolver, get_resolver, reverse
 from django.utils import timezone
 from zeal import NPlusOneError, zeal_ignore
 
-from engagement.models import Account, Contact, Executive, ExecutiveContact, Function, Level, Program, User
+from engagement.import_services import import_job_create
+from engagement.imports import Progress
+from engagement.models import Account, Contact, Executive, ExecutiveContact, Function, ImportJob, Level, Program, User
 from engagement.roles import Role
-from engagement.services import invitation_token, notification_send, notifications_mark_read
+from engagement.services import (
+    api_token_create,
+    api_token_revoke,
+    invitation_token,
+    notification_send,
+    notifications_mark_read,
+)
 from engagement.tests.factories import AccountFactory, ContactFactory, ExecutiveFactory, ProgramFactory, UserFactory
+from engagement.tests.import_helpers import csv_bytes
 from feedback.models import ActionItem, Debrief, Sentiment, Survey, Theme
 from feedback.services import (
     action_create,
@@ -37,7 +46,7 @@ from feedback.services import (
     survey_token,
 )
 from mentoring.models import Pairing, PairingGoal
-from mentoring.services import pairing_accept, pairing_propose
+from mentoring.services import pairing_accept, pairing_pause, pairing_propose
 from visits.models import Engagement, EngagementExecutive, EngagementType
 from visits.services import calendar_feed_token, engagement_approve, engagement_contacts_sync
 from visits.tests.factories import EngagementFactory, EngagementTypeFactory
@@ -59,6 +68,11 @@ BUDGETS = {
     "engagement:coverage_accounts": 7,
     "engagement:coverage_accounts (tier, never met)": 7,
     "engagement:invite": 6,
+    # A page of the audit trail: its count, its entries with who made them and
+    # of what, and the names and pages of what they point at (one UNION).
+    "engagement:audit": 7,
+    "engagement:audit (filtered)": 7,
+    "engagement:audit (one record)": 7,
     "engagement:notifications": 6,
     "engagement:notification_settings": 4,
     "engagement:invitation_accept": 1,
@@ -102,6 +116,37 @@ BUDGETS = {
     "mentoring:propose": 14,
     "mentoring:key_person_risk": 15,
     "mentoring:handover": 14,
+    # The upload form and a page of past imports (count, jobs with who uploaded them).
+    "engagement:imports": 6,
+    # A file with row errors: the job, its errors a page at a time from the job itself.
+    "engagement:import_detail": 5,
+    "engagement:import_detail (ready)": 5,
+    # The progress bar: the job; the rows done come from the cache.
+    "engagement:import_progress": 4,
+    "engagement:exports": 4,
+    # The API, read with a session (a key costs the same: its token and user in one query).
+    "engagement:api_tokens": 6,
+    "engagement:api_token_create": 4,
+    "engagement:api_token_revoke": 5,
+    "api:executive-list": 5,
+    "api:executive-detail": 4,
+    # With the contact status: the executives, programs, memberships and exposure.
+    "api:executive-contact-status": 8,
+    "api:contact-status-list": 9,
+    "api:account-list": 5,
+    "api:account-detail": 4,
+    "api:contact-list": 5,
+    "api:contact-detail": 4,
+    "api:engagement-type-list": 5,
+    "api:engagement-list": 6,
+    "api:engagement-list (program admin, filtered)": 6,
+    "api:engagement-detail": 6,
+    "api:debrief-list": 6,
+    "api:debrief-detail": 5,
+    "api:action-list": 5,
+    "api:action-detail": 4,
+    "api:pairing-list": 6,
+    "api:pairing-detail": 5,
 }
 # Who looks at each page (None: a visitor who is not signed in).
 VIEWERS: dict[str, Role | None] = {
@@ -114,6 +159,9 @@ VIEWERS: dict[str, Role | None] = {
     "engagement:coverage_accounts": Role.PROGRAM_ADMIN,
     "engagement:coverage_accounts (tier, never met)": Role.PROGRAM_ADMIN,
     "engagement:invite": Role.PROGRAM_ADMIN,
+    "engagement:audit": Role.PROGRAM_ADMIN,
+    "engagement:audit (filtered)": Role.PROGRAM_ADMIN,
+    "engagement:audit (one record)": Role.PROGRAM_ADMIN,
     "engagement:notifications": Role.EXECUTIVE,
     "engagement:notification_settings": Role.EXECUTIVE,
     "engagement:invitation_accept": None,
@@ -151,6 +199,32 @@ VIEWERS: dict[str, Role | None] = {
     "mentoring:propose": Role.PROGRAM_ADMIN,
     "mentoring:key_person_risk": Role.PROGRAM_ADMIN,
     "mentoring:handover": Role.PROGRAM_ADMIN,
+    "engagement:imports": Role.PROGRAM_ADMIN,
+    "engagement:import_detail": Role.PROGRAM_ADMIN,
+    "engagement:import_detail (ready)": Role.PROGRAM_ADMIN,
+    "engagement:import_progress": Role.PROGRAM_ADMIN,
+    "engagement:exports": Role.PROGRAM_ADMIN,
+    "engagement:api_tokens": Role.PROGRAM_ADMIN,
+    "engagement:api_token_create": Role.PROGRAM_ADMIN,
+    "engagement:api_token_revoke": Role.PROGRAM_ADMIN,
+    "api:executive-list": Role.PROGRAM_ADMIN,
+    "api:executive-detail": Role.EXECUTIVE,
+    "api:executive-contact-status": Role.EXECUTIVE,
+    "api:contact-status-list": Role.PROGRAM_ADMIN,
+    "api:account-list": Role.ACCOUNT_MANAGER,
+    "api:account-detail": Role.ACCOUNT_MANAGER,
+    "api:contact-list": Role.EXECUTIVE,
+    "api:contact-detail": Role.ACCOUNT_MANAGER,
+    "api:engagement-type-list": Role.EXECUTIVE,
+    "api:engagement-list": Role.EXECUTIVE,
+    "api:engagement-list (program admin, filtered)": Role.PROGRAM_ADMIN,
+    "api:engagement-detail": Role.ACCOUNT_MANAGER,
+    "api:debrief-list": Role.ACCOUNT_MANAGER,
+    "api:debrief-detail": Role.EXECUTIVE,
+    "api:action-list": Role.EXECUTIVE,
+    "api:action-detail": Role.ACCOUNT_MANAGER,
+    "api:pairing-list": Role.PROGRAM_ADMIN,
+    "api:pairing-detail": Role.EXECUTIVE,
 }
 # The project's URLs that are not pages with data of their own.
 NOT_BUDGETED = {
@@ -175,6 +249,14 @@ NOT_BUDGETED = {
     "feedback:debrief_draft": "POST only: saves the draft, then the draft's status line or back to the debrief",
     "feedback:action_create": "POST only: adds it, then back to the debrief (measured there)",
     "feedback:surveys_send": "POST only: queues the emails, then back to the engagement (measured there)",
+    "engagement:import_start": "POST only: queues the import, then back to its page (measured there)",
+    "engagement:export_executives": "streams one query (engagement/tests/test_imports.py)",
+    "engagement:export_accounts": "streams one query (engagement/tests/test_imports.py)",
+    "engagement:export_contacts": "streams one query (engagement/tests/test_imports.py)",
+    "visits:export_engagements": "streams one query (visits/tests/test_imports.py)",
+    "api:api-root": "links to each collection of the API, read from the URL configuration",
+    "api:schema": "the OpenAPI schema, generated from the code: no program data",
+    "api:docs": "the page that loads the schema: no program data",
 }
 ENGAGEMENTS_EACH = 3
 # What customers say in every debrief and survey answer of the data, so that a
@@ -484,7 +566,69 @@ def held_meeting(data: ProgramData) -> Engagement:
     return engagement
 
 
+def api_url_of(page: str, data: ProgramData) -> str | None:
+    """The URL of an API page (or the API tokens' pages) of BUDGETS, on the data as it grows."""
+    first_account = Account.objects.filter(account_manager=data.account_manager).order_by("pk").first()
+    if page.startswith("engagement:api_token"):
+        # Keys of several people, some used and one revoked: the list shows them all.
+        keys = [
+            api_token_create(user=user, name="CRM sync", by=data.program_admin)[0] for user in User.objects.all()[:3]
+        ]
+        api_token_revoke(token=keys[0], by=data.program_admin)
+        return reverse(page, kwargs={"pk": keys[1].pk} if page == "engagement:api_token_revoke" else {})
+    by_object: dict[str, Any] = {
+        "api:executive-detail": lambda: data.executive.pk,
+        "api:executive-contact-status": lambda: data.executive.pk,
+        "api:account-detail": lambda: first_account.pk,
+        "api:contact-detail": lambda: ContactFactory(account=first_account).pk,
+        "api:engagement-detail": lambda: held_meeting(data).pk,
+        "api:debrief-detail": lambda: held_meeting(data).debriefs.filter(status=Debrief.Status.SUBMITTED)[0].pk,
+        "api:action-detail": lambda: (
+            ActionItem.objects.get(engagement=held_meeting(data), owner=data.account_manager, survey=None).pk
+        ),
+        "api:pairing-detail": lambda: Pairing.objects.filter(executive=data.executive).order_by("pk")[0].pk,
+    }
+    if page in by_object:
+        return reverse(page, args=[by_object[page]()])
+    if page == "api:engagement-list (program admin, filtered)":
+        since = (timezone.localdate() - dt.timedelta(days=400)).isoformat()
+        return f"{reverse(url_name(page))}?executive={data.executive.pk}&status=held&from={since}"
+    if page.startswith("api:"):
+        # Every list grows with the data; a page of it is read.
+        return reverse(url_name(page))
+    return None
+
+
+def import_page_url(page: str, data: ProgramData) -> str:
+    """A page of the imports, about files of the executives the data has."""
+    executives = Executive.objects.select_related("user").order_by("pk")[:5]
+    rows = [["Email", "Name", "Title"]] + [[e.user.email, e.user.full_name, "SVP"] for e in executives]
+    ready = import_job_create(
+        kind="executives", filename="ready.csv", data=csv_bytes(rows), date_order="dmy", uploaded_by=data.program_admin
+    )
+    wrong = import_job_create(
+        kind="executives",
+        filename="wrong.csv",
+        data=csv_bytes([["Email", "Name"], *[[f"not-an-email-{n}", "Someone"] for n in range(60)]]),
+        date_order="dmy",
+        uploaded_by=data.program_admin,
+    )
+    if page == "engagement:import_detail (ready)":
+        return reverse(url_name(page), kwargs={"pk": ready.pk})
+    if page == "engagement:import_detail":
+        return reverse(url_name(page), kwargs={"pk": wrong.pk}) + "?page=2"
+    if page == "engagement:import_progress":
+        ImportJob.objects.filter(pk=ready.pk).update(status=ImportJob.Status.IMPORTING)
+        Progress(job_id=ready.pk, total=ready.row_count).start("importing")
+        return reverse(url_name(page), kwargs={"pk": ready.pk})
+    return reverse(url_name(page))
+
+
 def url_of(page: str, data: ProgramData) -> str:
+    if page.startswith(("engagement:import", "engagement:exports")):
+        return import_page_url(page, data)
+    if (api_url := api_url_of(page, data)) is not None:
+        return api_url
     if page in {"visits:engagement_detail (held)", "feedback:debrief"}:
         return reverse(url_name(page), kwargs={"pk": held_meeting(data).pk})
     if page == "feedback:action_detail":
@@ -508,6 +652,15 @@ def url_of(page: str, data: ProgramData) -> str:
     if page == "feedback:debrief_search (words and theme)":
         theme = Theme.objects.get(name="Delivery")
         return f"{reverse(url_name(page))}?q=plant+managers&theme={theme.pk}"
+    if page == "engagement:audit (filtered)":
+        # Debriefs and actions changed by people of the company this past week.
+        since = (timezone.localdate() - dt.timedelta(days=7)).isoformat()
+        return f"{reverse(url_name(page))}?kind=debriefs&who=groundwork.example&date_from={since}"
+    if page == "engagement:audit (one record)":
+        # A pairing proposed, accepted and paused.
+        pairing = Pairing.objects.filter(status=Pairing.Status.ACTIVE).order_by("pk").first()
+        pairing_pause(pairing=pairing, by=data.program_admin, reason="Their reorganisation")
+        return f"{reverse(url_name(page))}?object=mentoring.pairing:{pairing.pk}"
     if page == "engagement:invitation_accept":
         invited = UserFactory()
         invited.set_unusable_password()

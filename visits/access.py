@@ -16,24 +16,36 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from engagement.access import accounts_served_by, get_account_for_user, object_view
-from engagement.models import User
+from engagement.models import Executive, User
 from engagement.roles import Role, user_roles
 from visits.models import Engagement, EngagementExecutive
 
 
-def engagements_visible_to(user: User) -> QuerySet[Engagement]:
-    """Every engagement ``user`` may see, without duplicates."""
+def engagement_visibility(user: User, *, via: str = "") -> Q | None:
+    """Which engagements ``user`` may see, as a condition on rows that reach
+    their engagement through the relation ``via`` ("engagement" for a
+    debrief; empty for engagements themselves); None when they see all.
+    Applied to the rows themselves, the planner joins their engagement
+    rather than testing each row against a list of engagements."""
     roles = user_roles(user)
     if Role.PROGRAM_ADMIN in roles:
-        return Engagement.objects.all()
+        return None
     visible = Q(pk__in=[])
     if Role.EXECUTIVE in roles:
         visible |= Exists(
-            EngagementExecutive.objects.filter(engagement=OuterRef("pk"), executive__user=user, executive__active=True)
+            EngagementExecutive.objects.filter(
+                engagement=OuterRef(via or "pk"), executive__user=user, executive__active=True
+            )
         )
     if Role.ACCOUNT_MANAGER in roles:
-        visible |= Q(account__in=accounts_served_by(user).values("pk"))
-    return Engagement.objects.filter(visible)
+        visible |= Q(**{f"{via}__account__in" if via else "account__in": accounts_served_by(user).values("pk")})
+    return visible
+
+
+def engagements_visible_to(user: User) -> QuerySet[Engagement]:
+    """Every engagement ``user`` may see, without duplicates."""
+    visible = engagement_visibility(user)
+    return Engagement.objects.all() if visible is None else Engagement.objects.filter(visible)
 
 
 def get_engagement_for_user(user: User, pk: int) -> Engagement:
@@ -81,6 +93,14 @@ def engagement_rights(user: User, engagement: Engagement) -> EngagementRights:
         complete=admin or take_part,
         take_part=take_part,
     )
+
+
+def may_log_contact_for(user: User, executive: Executive) -> bool:
+    """Whether ``user`` may log a held contact of ``executive``: the executive
+    themself (the quick log), or a program admin, who may record any
+    engagement of any executive."""
+    roles = user_roles(user)
+    return Role.PROGRAM_ADMIN in roles or (Role.EXECUTIVE in roles and executive.user_id == user.pk)
 
 
 def engagement_view(*methods: str) -> Callable[..., Any]:

@@ -10,5 +10,6 @@ class VisitsConfig(AppConfig):
     def ready(self) -> None:
         # The reminder engine asks this app what is due: meetings about to
         # start, requests waiting for an answer; the program dashboard shows
-        # its figures.
-        from visits import panels, reminders  # noqa: F401
+        # its figures; the audit trail records its engagements and types;
+        # past engagements are one of the program's kinds of CSV import.
+        from visits import audit, imports, panels, reminders  # noqa: F401

@@ -7,7 +7,7 @@ from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils import timezone
 
-from engagement.models import Account, Contact, Executive
+from engagement.models import Account, Contact, Executive, ImportJob
 
 
 class EngagementType(models.Model):
@@ -106,7 +106,17 @@ class Engagement(models.Model):
         null=True, blank=True, unique=True, editable=False, help_text="Makes a form sent twice create one engagement."
     )
     crm_id = models.CharField(
-        "CRM id", max_length=64, null=True, blank=True, unique=True, help_text="The activity's id in the CRM it came from."
+        "CRM id",
+        max_length=64,
+        null=True,
+        blank=True,
+        unique=True,
+        help_text="The activity's id in the CRM it came from.",
+    )
+    # The import that made it or last changed it: the engagements whose
+    # contacts that import must recount, however many (no list of ids).
+    import_job = models.ForeignKey(
+        ImportJob, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)

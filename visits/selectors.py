@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -71,6 +72,7 @@ class EngagementFilters:
     account: str = ""  # part of the account's name
     account_id: int | None = None
     executive: str = ""  # part of an attending executive's name
+    executive_id: int | None = None  # an attending executive
 
 
 def day_start(day: dt.date, time_zone: dt.tzinfo | None = None) -> dt.datetime:
@@ -148,6 +150,11 @@ def engagement_list(
         engagements = engagements.filter(account_id=filters.account_id)
     if filters.account.strip():
         engagements = engagements.filter(account__name__icontains=filters.account.strip())
+    if filters.executive_id:
+        # The executive's own attendances first (a few hundred rows), not a
+        # test of every engagement.
+        attended = EngagementExecutive.objects.filter(executive_id=filters.executive_id).values("engagement_id")
+        engagements = engagements.filter(pk__in=attended)
     if filters.executive.strip():
         engagements = engagements.filter(
             Exists(
@@ -162,6 +169,17 @@ def engagement_list(
             queryset=EngagementExecutive.objects.select_related("executive__user").order_by("-role", "pk"),
         )
     )
+
+
+def engagement_already_logged(*, submission_key: uuid.UUID | None, crm_id: str | None) -> Engagement | None:
+    """The engagement a first sending of the same logged contact made: the
+    one with ``submission_key``, else the one with ``crm_id``; None when
+    neither was given or neither is there."""
+    if submission_key is not None:
+        found = Engagement.objects.filter(submission_key=submission_key).first()
+        if found is not None:
+            return found
+    return Engagement.objects.filter(crm_id=crm_id).first() if crm_id else None
 
 
 # A calendar feed shows this far back, so that last quarter's engagements stay

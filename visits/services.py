@@ -14,9 +14,11 @@ from django.db.models import F, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from engagement.audit import audit_change, audit_diff, audit_names, audit_snapshot
 from engagement.models import Account, Contact, Executive, User
 from engagement.services import ContactFact, ProgramError, executive_contacts_replace, notification_send
 from visits.models import CalendarFeed, Engagement, EngagementExecutive, EngagementStatusChange, EngagementType
+from visits.selectors import engagement_already_logged
 from visits.signals import engagement_held
 
 # How far back a contact may be logged: older ones belong to an import.
@@ -137,15 +139,21 @@ def _transition(
     by: User | None,
     note: str = "",
     now: dt.datetime | None = None,
+    audited: bool = True,
     **changes: object,
 ) -> Engagement:
     """Move ``engagement`` from the status it was read in to ``to_status``,
     with ``changes``, if that status is one of ``allowed_from`` and nobody
-    changed it since. Records who did it and why; raises ProgramError otherwise."""
+    changed it since. Records who did it and why, in the engagement's history
+    and (unless the caller records more with it: ``audited=False``) in the
+    audit trail; raises ProgramError otherwise."""
     seen = engagement.status
     if seen not in allowed_from:
         raise ProgramError(_refusal(engagement_pk=engagement.pk, doing=doing))
     now = now or timezone.now()
+    # The UPDATE sends no signal to the audit trail: what it changes is
+    # recorded below, from what the person saw.
+    before = audit_snapshot(engagement, ["status", *changes])
     claimed = Engagement.objects.filter(pk=engagement.pk, status=seen).update(
         status=to_status, status_changed_at=now, updated_at=now, **changes
     )
@@ -156,6 +164,8 @@ def _transition(
     EngagementStatusChange.objects.create(
         engagement=engagement, from_status=seen, to_status=to_status, by=by, at=now, note=note.strip()
     )
+    if audited:
+        audit_change(instance=engagement, changes=audit_diff(before, engagement), actor=by)
     return engagement
 
 
@@ -383,26 +393,52 @@ def _plan_check(*, engagement: Engagement, plan: Plan, now: dt.datetime) -> None
         raise ProgramError("An executive you chose is no longer in the program.")
 
 
-def _plan_apply(*, engagement: Engagement, plan: Plan) -> list[User]:
-    """Set who attends; returns the users of executives and staff now attending."""
+Attendance = dict[str, tuple[str | None, str | None]]
+
+
+def _plan_apply(*, engagement: Engagement, plan: Plan) -> tuple[list[User], Attendance]:
+    """Set who attends; returns the users of executives and staff now
+    attending, and for the audit trail who attended before and after, by
+    name, for each of executives, staff and contacts that changed."""
     lead = EngagementExecutive.objects.filter(engagement=engagement, role=EngagementExecutive.Role.LEAD).first()
     keep = {lead.executive_id} if lead else set()
     wanted = {executive.pk for executive in plan.executives} | keep
+    attended = {
+        "executives": (
+            Executive,
+            set(EngagementExecutive.objects.filter(engagement=engagement).values_list("executive_id", flat=True)),
+            wanted,
+        )
+    }
     EngagementExecutive.objects.filter(engagement=engagement).exclude(executive_id__in=wanted).delete()
     present = set(EngagementExecutive.objects.filter(engagement=engagement).values_list("executive_id", flat=True))
     EngagementExecutive.objects.bulk_create(
         EngagementExecutive(engagement=engagement, executive_id=pk) for pk in sorted(wanted - present)
     )
-    # Replaced row by row through the link tables: who attended before is read once, in the caller.
-    for through, column, chosen in (
-        (Engagement.staff.through, "user_id", plan.staff),
-        (Engagement.contacts.through, "contact_id", plan.contacts),
+    # Replaced through the link tables, which send no signal: who was there
+    # is read first, for the audit trail.
+    for name, model, through, column, chosen in (
+        ("staff", User, Engagement.staff.through, "user_id", plan.staff),
+        ("contacts", Contact, Engagement.contacts.through, "contact_id", plan.contacts),
     ):
-        through.objects.filter(engagement=engagement).delete()
-        through.objects.bulk_create(
-            through(engagement_id=engagement.pk, **{column: pk}) for pk in sorted({item.pk for item in chosen})
+        chosen_pks = {item.pk for item in chosen}
+        attended[name] = (
+            model,
+            set(through.objects.filter(engagement=engagement).values_list(column, flat=True)),
+            chosen_pks,
         )
-    return _attendee_users(engagement)
+        through.objects.filter(engagement=engagement).delete()
+        through.objects.bulk_create(through(engagement_id=engagement.pk, **{column: pk}) for pk in sorted(chosen_pks))
+    changed: Attendance = {}
+    for name, (model, before, after) in attended.items():
+        if before != after:
+            names = audit_names(model, before | after)
+            changed[name] = (_names_of(before, names), _names_of(after, names))
+    return _attendee_users(engagement), changed
+
+
+def _names_of(pks: set[int], names: dict[int, str]) -> str | None:
+    return ", ".join(sorted(names.get(pk, f"#{pk}") for pk in pks)) or None
 
 
 def _plan_changes(plan: Plan) -> dict[str, object]:
@@ -421,6 +457,7 @@ def engagement_schedule(*, engagement: Engagement, by: User, plan: Plan, now: dt
     attending is told."""
     now = now or timezone.now()
     _plan_check(engagement=engagement, plan=plan, now=now)
+    before = audit_snapshot(engagement, ["status", *_plan_changes(plan)])
     engagement = _transition(
         engagement=engagement,
         allowed_from=[Engagement.Status.APPROVED],
@@ -429,9 +466,11 @@ def engagement_schedule(*, engagement: Engagement, by: User, plan: Plan, now: dt
         by=by,
         note=f"For {_local(plan.starts_at, by)}",
         now=now,
+        audited=False,  # below, with who attends
         **_plan_changes(plan),
     )
-    attendees = _plan_apply(engagement=engagement, plan=plan)
+    attendees, attendance = _plan_apply(engagement=engagement, plan=plan)
+    audit_change(instance=engagement, changes={**audit_diff(before, engagement), **attendance}, actor=by)
     notification_send(
         users=attendees,
         message=f"Scheduled: {engagement.type} with {engagement.account}, {_local(plan.starts_at, None)}.",
@@ -453,6 +492,7 @@ def engagement_reschedule(
     reason = _required(reason, "Say why it changes: the attendees are told.")
     _plan_check(engagement=engagement, plan=plan, now=now)
     before = _attendee_users(engagement)
+    planned = audit_snapshot(engagement, _plan_changes(plan))
     engagement = _transition(
         engagement=engagement,
         allowed_from=[Engagement.Status.SCHEDULED],
@@ -461,10 +501,12 @@ def engagement_reschedule(
         by=by,
         note=f"Moved to {_local(plan.starts_at, by)}: {reason}",
         now=now,
+        audited=False,  # below, with who attends
         sequence=F("sequence") + 1,
         **_plan_changes(plan),
     )
-    after = _plan_apply(engagement=engagement, plan=plan)
+    after, attendance = _plan_apply(engagement=engagement, plan=plan)
+    audit_change(instance=engagement, changes={**audit_diff(planned, engagement), **attendance}, actor=by)
     notification_send(
         users=[*before, *after],
         message=(
@@ -598,6 +640,8 @@ def engagement_log_contact(
     colleagues: Iterable[Executive] = (),
     note: str = "",
     submission_key: uuid.UUID | None = None,
+    crm_id: str | None = None,
+    by: User | None = None,
     now: dt.datetime | None = None,
 ) -> Engagement:
     """Log a customer contact the executive already had: a held engagement
@@ -606,12 +650,13 @@ def engagement_log_contact(
 
     ``on`` is the date in the executive's own time zone. The same
     ``submission_key`` sent twice (a double tap, a retried request) returns the
-    engagement the first one made instead of making another.
+    engagement the first one made instead of making another; so does the same
+    ``crm_id`` (the activity's id in the CRM it comes from). ``by`` is who
+    logged it when it is not the executive (a program admin, through the API).
     """
-    if submission_key is not None:
-        existing = Engagement.objects.filter(submission_key=submission_key).first()
-        if existing is not None:
-            return existing
+    existing = engagement_already_logged(submission_key=submission_key, crm_id=crm_id)
+    if existing is not None:
+        return existing
     time_zone = zoneinfo.ZoneInfo(executive.time_zone)
     local_now = (now or timezone.now()).astimezone(time_zone)
     if on > local_now.date():
@@ -641,6 +686,7 @@ def engagement_log_contact(
                 notes=note.strip(),
                 requested_by=executive.user,
                 submission_key=submission_key,
+                crm_id=crm_id or None,
             )
             EngagementExecutive.objects.bulk_create(
                 [EngagementExecutive(engagement=engagement, executive=executive, role=EngagementExecutive.Role.LEAD)]
@@ -655,16 +701,17 @@ def engagement_log_contact(
                 engagement=engagement,
                 from_status="",
                 to_status=Engagement.Status.COMPLETED,
-                by=executive.user,
+                by=by or executive.user,
                 note="Logged as held",
             )
             engagement_contacts_sync(engagement_ids=[engagement.pk])
             engagement_held.send(sender=Engagement, engagement=engagement)
     except IntegrityError:
         # The same form, sent twice at once: the other request made it.
-        if submission_key is None:
+        existing = engagement_already_logged(submission_key=submission_key, crm_id=crm_id)
+        if existing is None:
             raise
-        return Engagement.objects.get(submission_key=submission_key)
+        return existing
     return engagement
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from visits import calendar_views, trends_views, views
+from visits import calendar_views, import_views, trends_views, views
 
 app_name = "visits"
 
@@ -29,4 +29,5 @@ urlpatterns = [
     path("program/trends/states.csv", trends_views.trends_states_csv, name="trends_states_csv"),
     path("program/trends/types.csv", trends_views.trends_types_csv, name="trends_types_csv"),
     path("program/trends/executives.csv", trends_views.trends_heatmap_csv, name="trends_heatmap_csv"),
+    path("program/exports/engagements.csv", import_views.export_engagements, name="export_engagements"),
 ]

@@ -8,7 +8,7 @@ from django.contrib.auth.models import Group
 
 from engagement.models import Account, Contact, Executive, ExecutiveContact, Function, Level, Program, Skill, User
 from engagement.roles import Role
-from engagement.services import ContactFact, executive_contacts_replace, user_set_roles
+from engagement.services import ContactFact, api_token_create, executive_contacts_replace, user_set_roles
 
 PASSWORD = "correct-horse-battery"
 
@@ -117,3 +117,9 @@ def contact_record(
         ],
     )
     return ExecutiveContact.objects.get(engagement_id=engagement_id, executive=executive)
+
+
+def api_key(user: User, *, name: str = "CRM sync") -> str:
+    """A working API key of ``user``, made the way a program admin makes one."""
+    _, key = api_token_create(user=user, name=name, by=user)
+    return key

@@ -11,7 +11,7 @@ from django.apps import apps
 from django.contrib import admin
 from django.urls import reverse
 
-from engagement.models import Executive, ExecutiveContact, Reminder, User
+from engagement.models import Executive, ExecutiveContact, ImportJob, Reminder, User
 from engagement.reminders import Due, reminders_record
 from engagement.roles import Role
 from engagement.services import notification_send
@@ -24,6 +24,7 @@ from engagement.tests.factories import (
     ProgramFactory,
     SkillFactory,
     UserFactory,
+    api_key,
     contact_record,
 )
 
@@ -116,6 +117,8 @@ def test_program_admin_opens_and_searches_each_engagement_changelist(program_adm
     contact_record(executive=executive, account=contact.account, occurred_at=dt.datetime(2025, 6, 1, tzinfo=dt.UTC))
     notification_send(users=[executive.user], message="Your contact is due soon")
     reminders_record(dues=[Due(executive.user.pk, "due_soon", "executive:1:2025-06-01", "Window closes soon")])
+    ImportJob.objects.create(kind=ImportJob.Kind.ACCOUNTS, filename="accounts.csv", data=b"Name\r\nAcme\r\n")
+    api_key(executive.user)
 
     listing = program_admin_client.get(changelist_url(model))
     search = program_admin_client.get(changelist_url(model), {"q": "x"})

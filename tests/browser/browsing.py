@@ -31,6 +31,8 @@ class NavLink:
     name: str
     href: str
     in_user_menu: bool
+    # The menu button it sits under (the user menu's is the person's name); None: in the bar itself.
+    menu: str | None = None
 
 
 def path_of(page: Page) -> str:
@@ -71,36 +73,53 @@ def reveal_main_nav(page: Page, viewport: Viewport) -> None:
     expect(page.locator("#main-nav")).to_be_visible()
 
 
-def open_user_menu(page: Page, viewport: Viewport, user_name: str) -> Locator:
-    """Open the menu under the signed-in person's name; the open menu."""
+def open_menu(page: Page, viewport: Viewport, name: str) -> Locator:
+    """Open the menu under the button ``name`` of the main navigation; the open menu."""
     reveal_main_nav(page, viewport)
-    toggle = main_nav(page).get_by_role("button", name=user_name, exact=True)
-    toggle.click()
+    toggle = main_nav(page).get_by_role("button", name=name, exact=True)
+    if toggle.get_attribute("aria-expanded") != "true":
+        toggle.click()
     expect(toggle).to_have_attribute("aria-expanded", "true")
-    menu = main_nav(page).locator(".dropdown-menu")
+    menu = toggle.locator("xpath=following-sibling::*[contains(concat(' ', @class, ' '), ' dropdown-menu ')]")
     expect(menu).to_be_visible()
     return menu
 
 
+def open_user_menu(page: Page, viewport: Viewport, user_name: str) -> Locator:
+    """Open the menu under the signed-in person's name; the open menu."""
+    return open_menu(page, viewport, user_name)
+
+
+def _nav_link(link: Locator, menu: str | None, user_name: str) -> NavLink:
+    return NavLink(
+        name=" ".join(link.inner_text().split()),
+        href=link.get_attribute("href") or "",
+        in_user_menu=menu == user_name,
+        menu=menu,
+    )
+
+
 def main_nav_links(page: Page, viewport: Viewport, user_name: str) -> list[NavLink]:
     """Every link the main navigation offers the signed-in person, found the
-    way they find them: by opening the menus, which stay open."""
-    open_user_menu(page, viewport, user_name)
+    way they find them: those in the bar, then each menu's, opened in turn
+    (the user menu last, which stays open)."""
+    reveal_main_nav(page, viewport)
     links = [
-        NavLink(
-            name=" ".join(link.inner_text().split()),
-            href=link.get_attribute("href") or "",
-            in_user_menu=link.evaluate("element => element.closest('.dropdown-menu') !== null"),
-        )
+        _nav_link(link, None, user_name)
         for link in main_nav(page).get_by_role("link").all()
+        if link.evaluate("element => element.closest('.dropdown-menu') === null")
     ]
+    for toggle in main_nav(page).locator(".dropdown-toggle").all():
+        name = " ".join(toggle.inner_text().split())
+        menu = open_menu(page, viewport, name)
+        links += [_nav_link(link, name, user_name) for link in menu.get_by_role("link").all()]
     return links
 
 
 def follow_nav_link(page: Page, viewport: Viewport, user_name: str, link: NavLink) -> Response:
     target = main_nav(page).get_by_role("link", name=link.name, exact=True)
-    if link.in_user_menu:
-        open_user_menu(page, viewport, user_name)
+    if link.in_user_menu or link.menu:
+        open_menu(page, viewport, link.menu or user_name)
     elif not target.is_visible():  # on a phone, behind the toggler
         reveal_main_nav(page, viewport)
     return navigate(page, target.click)

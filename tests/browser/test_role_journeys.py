@@ -31,7 +31,16 @@ EVERYONE_LINKS = {"Groundwork", "My engagements", "Notifications", "My calendar"
 ROLE_LINKS = {
     Role.EXECUTIVE: {"My contact", "Sponsorships", "Log a contact"},
     Role.ACCOUNT_MANAGER: {"My accounts"},
-    Role.PROGRAM_ADMIN: {"Dashboard", "Executives", "Coverage", "Trends", "Pairings", "Invite", "Administration"},
+    Role.PROGRAM_ADMIN: {
+        "Dashboard",
+        "Executives",
+        "Coverage",
+        "Trends",
+        "Pairings",
+        "Invite",
+        "Audit trail",
+        "Administration",
+    },
 }
 JOURNEYS = {
     "executive": [Role.EXECUTIVE],

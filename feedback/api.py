@@ -1,0 +1,121 @@
+"""The REST API of what was learned: debriefs and action items, to read."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from engagement.api import Filters, IdField, PersonSerializer, ReadOnlyProgramViewSet, filters_parameters
+from feedback.access import actions_visible_to, debriefs_visible_to
+from feedback.models import ActionItem, Debrief, Sentiment
+
+
+class DebriefSerializer(serializers.ModelSerializer):
+    author = PersonSerializer()
+    quotes = serializers.ListField(
+        child=serializers.CharField(), help_text="What the customer said, verbatim: one quote per paragraph of heard."
+    )
+    sentiment = serializers.ChoiceField(choices=Sentiment.choices, allow_null=True)
+    themes = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
+
+    class Meta:
+        model = Debrief
+        fields = [
+            "id", "engagement", "author", "heard", "quotes", "surprised", "disagreed", "insights", "issues_raised",
+            "sentiment", "themes", "follow_up_on", "submitted_at",
+        ]  # fmt: skip
+
+
+class ActionSerializer(serializers.ModelSerializer):
+    owner = PersonSerializer()
+    created_by = PersonSerializer(allow_null=True)
+    function = serializers.SlugRelatedField(
+        slug_field="name", read_only=True, allow_null=True, help_text="The function it was routed to, if any."
+    )
+
+    class Meta:
+        model = ActionItem
+        fields = [
+            "id", "engagement", "debrief", "survey", "title", "detail", "owner", "function", "created_by", "due_on",
+            "status", "status_note", "created_at", "closed_at",
+        ]  # fmt: skip
+
+
+class DebriefQuery(Filters):
+    @classmethod
+    def parameters(cls) -> dict[str, serializers.Field]:
+        return {"engagement": IdField(help_text="Only the debriefs of this engagement.")}
+
+
+class ActionQuery(Filters):
+    @classmethod
+    def parameters(cls) -> dict[str, serializers.Field]:
+        return {
+            "engagement": IdField(help_text="Only the actions from this engagement."),
+            "status": serializers.ChoiceField(required=False, choices=ActionItem.Status.choices),
+        }
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List debriefs", parameters=filters_parameters(DebriefQuery)),
+    retrieve=extend_schema(summary="Get a debrief"),
+)
+class DebriefViewSet(ReadOnlyProgramViewSet):
+    """Submitted debriefs, latest first: those of the engagements you may see
+    (program admins: all). A draft stays with its author until submitted."""
+
+    serializer_class = DebriefSerializer
+    filters_class = DebriefQuery
+    not_found = "No such debrief among those you may see."
+
+    def get_queryset(self) -> QuerySet[Debrief]:
+        return (
+            debriefs_visible_to(self.request.user)
+            .select_related("author")
+            .prefetch_related("themes")
+            .order_by("-submitted_at", "-pk")
+        )
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        query = self.query()
+        debriefs = self.get_queryset()
+        if query.get("engagement"):
+            debriefs = debriefs.filter(engagement_id=query["engagement"])
+        page = self.paginate_queryset(debriefs)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List action items", parameters=filters_parameters(ActionQuery)),
+    retrieve=extend_schema(summary="Get an action item"),
+)
+class ActionViewSet(ReadOnlyProgramViewSet):
+    """Actions from debriefs and survey answers, soonest due first: those you
+    own or created, of the accounts you serve and of the engagements you
+    attended (program admins: all)."""
+
+    serializer_class = ActionSerializer
+    filters_class = ActionQuery
+    not_found = "No such action among those you may see."
+
+    def get_queryset(self) -> QuerySet[ActionItem]:
+        return (
+            actions_visible_to(self.request.user)
+            .select_related("owner", "created_by", "function")
+            .order_by("due_on", "pk")
+        )
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        query = self.query()
+        actions = self.get_queryset()
+        if query.get("engagement"):
+            actions = actions.filter(engagement_id=query["engagement"])
+        if query.get("status"):
+            actions = actions.filter(status=query["status"])
+        page = self.paginate_queryset(actions)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)

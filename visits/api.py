@@ -1,0 +1,336 @@
+"""The REST API of engagements: read them, and log a held contact."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+from django.http import Http404
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import exceptions, mixins, serializers, status
+from rest_framework.relations import MANY_RELATION_KWARGS
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from engagement.access import get_executive_for_user
+from engagement.api import (
+    Conflict,
+    DayField,
+    ErrorSerializer,
+    Filters,
+    IdField,
+    ProgramViewSet,
+    filters_parameters,
+)
+from engagement.api_policy import NewestFirstCursorPagination
+from engagement.models import Account, Contact, Executive
+from engagement.roles import Role
+from engagement.services import ProgramError
+from visits.access import engagements_visible_to, may_log_contact_for
+from visits.forms import DURATIONS
+from visits.models import Engagement, EngagementExecutive, EngagementType
+from visits.selectors import HELD, EngagementFilters, engagement_already_logged, engagement_list
+from visits.services import engagement_log_contact
+
+# --- Serializers -------------------------------------------------------------------
+
+
+class EngagementTypeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = EngagementType
+        fields = ["id", "name", "slug", "description", "counts_toward_cadence", "default_duration_minutes", "active"]
+
+
+class AttendanceSerializer(serializers.ModelSerializer):
+    """An executive taking part, as its lead or an attendee."""
+
+    id = serializers.IntegerField(source="executive_id", help_text="The executive's id.")
+    name = serializers.CharField(source="executive.user.full_name")
+
+    class Meta:
+        model = EngagementExecutive
+        fields = ["id", "name", "role"]
+
+
+class AccountRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Account
+        fields = ["id", "name"]
+
+
+class EngagementSerializer(serializers.ModelSerializer):
+    account = AccountRefSerializer()
+    type_name = serializers.CharField(source="type.name")
+    executives = AttendanceSerializer(source="attendances", many=True, help_text="The lead first.")
+    contacts = serializers.PrimaryKeyRelatedField(
+        many=True, read_only=True, help_text="Customer contacts who attended."
+    )
+
+    class Meta:
+        model = Engagement
+        fields = [
+            "id", "account", "type", "type_name", "purpose", "status", "starts_at", "ends_at", "duration_minutes",
+            "location", "meeting_link", "objective", "notes", "executives", "contacts", "crm_id", "created_at",
+            "updated_at",
+        ]  # fmt: skip
+
+
+# A JSON body says what type each value is: DRF would read "5" as the id 5 and
+# 7 as the text "7"; here each field takes only the type the schema gives it.
+
+
+class JsonText(serializers.CharField):
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class JsonIdList(serializers.ManyRelatedField):
+    def to_internal_value(self, data: Any) -> list[Any]:
+        if not isinstance(data, list):
+            self.fail("not_a_list", input_type=type(data).__name__)
+        return super().to_internal_value(data)
+
+
+class JsonId(serializers.PrimaryKeyRelatedField):
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        return super().to_internal_value(data)
+
+    @classmethod
+    def many_init(cls, *args: Any, **kwargs: Any) -> JsonIdList:
+        # As DRF's own, with the list that takes only a list.
+        shared = {key: value for key, value in kwargs.items() if key in MANY_RELATION_KWARGS}
+        return JsonIdList(child_relation=cls(*args, **kwargs), **shared)
+
+
+class JsonWholeNumberChoice(serializers.ChoiceField):
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid_choice", input=data)
+        return super().to_internal_value(data)
+
+
+class HeldContactSerializer(serializers.Serializer):
+    """A contact already held, as the quick log takes it."""
+
+    executive = JsonId(
+        queryset=Executive.objects.filter(active=True).select_related("user"),
+        required=False,
+        help_text="Who met the account. An executive logs their own (and may leave it out); "
+        "a program admin names the executive.",
+    )
+    account = JsonId(queryset=Account.objects.all())
+    type = JsonId(queryset=EngagementType.objects.filter(active=True), help_text="An active engagement type.")
+    on = serializers.DateField(
+        input_formats=["iso-8601"],
+        help_text="The day it took place, in the executive's time zone: today or up to a year before.",
+    )
+    duration_minutes = JsonWholeNumberChoice(choices=[minutes for minutes, _ in DURATIONS], help_text="How long.")
+    contacts = JsonId(
+        queryset=Contact.objects.all(), many=True, required=False, help_text="People of the account who took part."
+    )
+    colleagues = JsonId(
+        queryset=Executive.objects.filter(active=True),
+        many=True,
+        required=False,
+        help_text="Other executives who were there: it counts toward their cadence too.",
+    )
+    note = JsonText(max_length=200, required=False, allow_blank=True, default="")
+    crm_id = JsonText(
+        max_length=64,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The activity's id in the CRM: sent again, it returns the engagement it made.",
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        account, contacts = attrs["account"], attrs.get("contacts", [])
+        if any(contact.account_id != account.pk for contact in contacts):
+            raise serializers.ValidationError({"contacts": ["Choose people from the account you met."]})
+        return attrs
+
+
+# --- Query parameters ------------------------------------------------------------------
+
+
+class EngagementQuery(Filters):
+    @classmethod
+    def parameters(cls) -> dict[str, serializers.Field]:
+        return {
+            "executive": IdField(help_text="Only those this executive attended."),
+            "account": IdField(help_text="Only those with this account."),
+            "from": DayField(help_text="Starting on this day or later (your time zone), YYYY-MM-DD."),
+            "to": DayField(help_text="Starting on this day or earlier (your time zone), YYYY-MM-DD."),
+            "status": serializers.ChoiceField(
+                required=False,
+                choices=[(HELD, "Held, debriefed or not"), *Engagement.Status.choices],
+                help_text="A status, or “held” for held and debriefed alike.",
+            ),
+            "type": IdField(help_text="Only those of this engagement type."),
+        }
+
+
+IDEMPOTENCY_KEY = OpenApiParameter(
+    name="Idempotency-Key",
+    location=OpenApiParameter.HEADER,
+    type={"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
+    required=False,
+    description="Any string of your choice (visible ASCII, up to 255 characters), new for each contact. "
+    "A request sent again with the same key returns the engagement the first one made, with 200.",
+)
+
+
+def submission_key_of(request: Request) -> uuid.UUID | None:
+    """The ``Idempotency-Key`` header as the quick log's submission key. Keys
+    are the caller's own: the same string from two people is two keys."""
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return None
+    if not 1 <= len(key) <= 255 or not all("!" <= character <= "~" for character in key):
+        raise exceptions.ValidationError({"Idempotency-Key": ["Give 1 to 255 visible ASCII characters."]})
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"groundwork:api:{request.user.pk}:{key}")
+
+
+def held_contact_example(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
+    """A drf-spectacular postprocessing hook: the documented held contact's
+    example is dated yesterday (UTC, so today or earlier in every time zone)
+    when the schema is made, so that "Try it out" in the docs, and the
+    Schemathesis run, send one the quick log's rules accept."""
+    operation = result.get("paths", {}).get("/api/v1/engagements/", {}).get("post")
+    if operation is not None:
+        yesterday = timezone.now().date() - dt.timedelta(days=1)
+        operation["requestBody"]["content"]["application/json"]["example"] = {
+            "executive": 1,
+            "account": 1,
+            "type": 1,
+            "on": yesterday.isoformat(),
+            "duration_minutes": 60,
+            "contacts": [],
+            "colleagues": [],
+            "note": "They want faster delivery to the north plant",
+            "crm_id": None,
+        }
+    return result
+
+
+# --- Views ---------------------------------------------------------------------------------
+
+
+@extend_schema_view(list=extend_schema(summary="List engagement types"))
+class EngagementTypeViewSet(mixins.ListModelMixin, ProgramViewSet):
+    """The kinds of engagement (the ``type`` of an engagement), each saying
+    whether it counts toward the cadence."""
+
+    serializer_class = EngagementTypeSerializer
+    queryset = EngagementType.objects.order_by("position", "name", "pk")
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List engagements", parameters=filters_parameters(EngagementQuery)),
+    retrieve=extend_schema(summary="Get an engagement"),
+)
+class EngagementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProgramViewSet):
+    """Engagements with customers and partners, newest first. Program admins
+    see every one; account managers those of the accounts they serve;
+    executives those they attend or are asked to."""
+
+    serializer_class = EngagementSerializer
+    pagination_class = NewestFirstCursorPagination
+    filters_class = EngagementQuery
+    roles_by_action = {"create": (Role.EXECUTIVE, Role.PROGRAM_ADMIN)}
+    not_found = "No such engagement among those you may see."
+
+    def get_queryset(self) -> QuerySet[Engagement]:
+        attendances = EngagementExecutive.objects.select_related("executive__user").order_by("-role", "pk")
+        engagements = engagements_visible_to(self.request.user).select_related("account", "type")
+        return self._with_contacts(engagements.prefetch_related(Prefetch("attendances", queryset=attendances)))
+
+    @staticmethod
+    def _with_contacts(engagements: QuerySet[Engagement]) -> QuerySet[Engagement]:
+        return engagements.prefetch_related(Prefetch("contacts", queryset=Contact.objects.only("pk")))
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        query = self.query()
+        filters = EngagementFilters(
+            engagement_type_id=query.get("type"),
+            status=query.get("status"),
+            date_from=query.get("from"),
+            date_to=query.get("to"),
+            account_id=query.get("account"),
+            executive_id=query.get("executive"),
+        )
+        engagements = engagement_list(user=request.user, when="all", filters=filters)
+        # The list's own selector brings each page's account, type and executives.
+        page = self.paginate_queryset(self._with_contacts(engagements))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(
+        summary="Log a held contact",
+        description="What the quick log does: a held engagement that counts toward the cadence of the executive "
+        "(and of each colleague) at once. Executives log their own; program admins log any executive's. "
+        "201 with the engagement made; 200 with the one a first request made, when the same Idempotency-Key "
+        "or crm_id comes again.",
+        request=HeldContactSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={
+            201: OpenApiResponse(EngagementSerializer, description="The engagement made: it counts at once."),
+            200: OpenApiResponse(
+                EngagementSerializer,
+                description="The engagement a first request with this Idempotency-Key or crm_id made.",
+            ),
+            409: OpenApiResponse(
+                ErrorSerializer, description="The Idempotency-Key or crm_id is that of an engagement you may not see."
+            ),
+            415: OpenApiResponse(ErrorSerializer, description="The body is not JSON (Content-Type: application/json)."),
+        },
+    )
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        submission_key = submission_key_of(request)
+        held = HeldContactSerializer(data=request.data)
+        held.is_valid(raise_exception=True)
+        data = held.validated_data
+        first = engagement_already_logged(submission_key=submission_key, crm_id=data["crm_id"])
+        if first is not None:
+            return self._first_sending(first)
+        executive = data.get("executive") or self._own_executive()
+        if not may_log_contact_for(request.user, executive):
+            raise exceptions.ValidationError(
+                {"executive": ["You log your own contacts only: leave this out, or give your own executive id."]}
+            )
+        try:
+            engagement = engagement_log_contact(
+                executive=executive,
+                account=data["account"],
+                engagement_type=data["type"],
+                on=data["on"],
+                duration_minutes=data["duration_minutes"],
+                contacts=data.get("contacts", []),
+                colleagues=data.get("colleagues", []),
+                note=data["note"],
+                submission_key=submission_key,
+                crm_id=data["crm_id"],
+                by=request.user,
+            )
+        except ProgramError as error:
+            raise exceptions.ValidationError({"non_field_errors": [str(error)]}) from error
+        return Response(self.get_serializer(self.get_queryset().get(pk=engagement.pk)).data, status.HTTP_201_CREATED)
+
+    def _own_executive(self) -> Executive:
+        try:
+            return get_executive_for_user(self.request.user)
+        except Http404 as error:
+            raise exceptions.ValidationError({"executive": ["Name the executive who met the account."]}) from error
+
+    def _first_sending(self, first: Engagement) -> Response:
+        """The engagement a first request made, to whoever may see it."""
+        engagement = self.get_queryset().filter(pk=first.pk).first()
+        if engagement is None:
+            raise Conflict("This Idempotency-Key or crm_id belongs to an engagement you may not see: use another.")
+        return Response(self.get_serializer(engagement).data, status.HTTP_200_OK)

@@ -1,0 +1,33 @@
+"""The engagements export: the program admin's CSV of past engagements, in
+the columns their import reads (``visits.imports``)."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from engagement.exports import csv_response
+from engagement.import_forms import EngagementExportForm
+from engagement.imports import IMPORT_KINDS
+from engagement.models import ImportJob
+from engagement.roles import Role, role_required
+from visits.imports import engagements_export_rows
+
+EXPORT_CHUNK = 2000
+
+
+@role_required(Role.PROGRAM_ADMIN)
+@require_GET
+def export_engagements(request: HttpRequest) -> HttpResponse:
+    """The engagements that started between two dates (the last twelve months
+    unless asked otherwise: there may be millions), streamed in one query.
+    Dates that do not fit are refused with the export page saying why."""
+    form = EngagementExportForm.from_query(request.GET)
+    if not form.is_valid():
+        context = {"engagement_form": form, "kinds": IMPORT_KINDS, "refused": True}
+        return render(request, "engagement/imports/exports.html", context, status=400)
+    since, until = form.range()
+    rows = engagements_export_rows(since=since, until=until).iterator(chunk_size=EXPORT_CHUNK)
+    columns = IMPORT_KINDS[ImportJob.Kind.ENGAGEMENTS].export_columns()
+    return csv_response(filename="engagements", columns=columns, rows=rows)

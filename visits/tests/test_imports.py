@@ -1,0 +1,334 @@
+"""Importing past engagements from CRM exports, and exporting them in the
+same columns."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from engagement.models import Account, ExecutiveContact, ImportJob, Program
+from engagement.roles import Role
+from engagement.tests.factories import AccountFactory, ContactFactory, ExecutiveFactory, UserFactory
+from engagement.tests.import_helpers import csv_bytes, import_file, last_job, upload
+from feedback.models import Survey
+from visits.models import Engagement, EngagementExecutive
+from visits.tests.factories import EngagementFactory, EngagementTypeFactory
+
+pytestmark = pytest.mark.django_db
+
+ENGAGEMENTS = "engagements"
+
+
+@pytest.fixture
+def admin_client(client):
+    client.force_login(UserFactory(full_name="Alex Morgan", roles=[Role.PROGRAM_ADMIN]))
+    return client
+
+
+@pytest.fixture
+def people():
+    """Two executives, in New York and in London, an account with a contact, and a type."""
+    return {
+        "jordan": ExecutiveFactory(user__email="jordan@groundwork.example", user__time_zone="America/New_York"),
+        "kim": ExecutiveFactory(user__email="kim@groundwork.example", user__time_zone="Europe/London"),
+        "account": AccountFactory(name="Acme Corp", crm_id="001A"),
+        "contact": ContactFactory(account=Account.objects.get(crm_id="001A"), email="lee@acme.example"),
+        "type": EngagementTypeFactory(name="On-site visit", slug="on-site-visit", default_duration_minutes=90),
+    }
+
+
+def days_ago(days: int) -> dt.date:
+    return timezone.localdate() - dt.timedelta(days=days)
+
+
+def activities(people: dict, *, first_date: str | None = None) -> bytes:
+    """Two held visits as Salesforce exports activities."""
+    first = first_date or days_ago(10).strftime("%d/%m/%Y")
+    return csv_bytes(
+        [
+            ["Activity ID", "Account ID", "Account Name", "Activity Type", "Date", "Start Time", "Duration",
+             "Assigned To Email", "Contacts", "Subject", "Description", "Internal field"],
+            ["00T1", "001A", "Acme Corp", "On-site visit", first, "10:00", "90",
+             "jordan@groundwork.example; kim@groundwork.example", "LEE@acme.example", "Plant tour",
+             "They want faster deliveries", "x"],
+            ["00T2", "", "Acme Corp", "on site visit", days_ago(30).isoformat(), "", "1:15",
+             "kim@groundwork.example", "", "", "", "y"],
+        ]
+    )  # fmt: skip
+
+
+def test_past_engagements_from_a_crm_count_toward_each_executives_cadence(
+    admin_client, django_capture_on_commit_callbacks, people
+):
+    job = import_file(admin_client, django_capture_on_commit_callbacks, ENGAGEMENTS, activities(people))
+
+    assert job.summary == {"created": 2, "updated": 0, "unchanged": 0}
+    tour = Engagement.objects.get(crm_id="00T1")
+    # 10:00 in New York, the lead executive's time zone.
+    assert tour.starts_at == dt.datetime.combine(days_ago(10), dt.time(10), tzinfo=people["jordan"].user.tzinfo)
+    assert (tour.status, tour.duration_minutes, tour.type, tour.account) == (
+        Engagement.Status.COMPLETED, 90, people["type"], people["account"]
+    )  # fmt: skip
+    assert (tour.objective, tour.notes) == ("Plant tour", "They want faster deliveries")
+    assert list(tour.contacts.all()) == [people["contact"]]
+    assert tour.ends_at - tour.starts_at == dt.timedelta(minutes=90)
+    assert tour.import_job == job
+    lead = EngagementExecutive.objects.get(engagement=tour, role=EngagementExecutive.Role.LEAD)
+    assert lead.executive == people["jordan"]
+    second = Engagement.objects.get(crm_id="00T2")
+    assert second.duration_minutes == 75
+    assert second.starts_at.astimezone(people["kim"].user.tzinfo).time() == dt.time(12)  # a date alone: noon
+    # Contact facts and last contact dates, as if each had been logged.
+    assert ExecutiveContact.objects.filter(executive=people["kim"]).count() == 2
+    people["jordan"].refresh_from_db()
+    people["kim"].refresh_from_db()
+    assert people["jordan"].last_contact_on == days_ago(10)
+    assert people["kim"].last_contact_on == days_ago(10)
+    account = Account.objects.get(pk=people["account"].pk)
+    assert (account.last_contact_on, account.contacts_12m) == (days_ago(10), 3)
+
+
+def test_importing_the_same_activities_twice_creates_nothing(admin_client, django_capture_on_commit_callbacks, people):
+    data = activities(people)
+    import_file(admin_client, django_capture_on_commit_callbacks, ENGAGEMENTS, data)
+
+    second = import_file(admin_client, django_capture_on_commit_callbacks, ENGAGEMENTS, data)
+
+    assert second.summary == {"created": 0, "updated": 0, "unchanged": 2}
+    assert Engagement.objects.count() == 2
+    assert ExecutiveContact.objects.count() == 3
+
+
+def test_a_changed_activity_updates_its_engagement_and_recounts_its_contacts(
+    admin_client, django_capture_on_commit_callbacks, people
+):
+    import_file(admin_client, django_capture_on_commit_callbacks, ENGAGEMENTS, activities(people))
+    changed = csv_bytes(
+        [
+            ["Activity ID", "Account ID", "Type", "Date", "Executives", "Status"],
+            ["00T1", "001A", "On-site visit", days_ago(10).isoformat(), "kim@groundwork.example", "Cancelled"],
+        ]
+    )
+
+    job = import_file(admin_client, django_capture_on_commit_callbacks, ENGAGEMENTS, changed)
+
+    tour = Engagement.objects.get(crm_id="00T1")
+    assert job.summary == {"created": 0, "updated": 1, "unchanged": 0}
+    assert tour.status == Engagement.Status.CANCELLED
+    assert list(tour.executives.all()) == [people["kim"]]
+    assert not ExecutiveContact.objects.filter(engagement_id=tour.pk).exists()
+    people["jordan"].refresh_from_db()
+    assert people["jordan"].last_contact_on is None
+
+
+@pytest.mark.parametrize(
+    ("date_order", "written", "read"),
+    [("dmy", "03/04/2025", dt.date(2025, 4, 3)), ("mdy", "03/04/2025", dt.date(2025, 3, 4)),
+     ("dmy", "4 March 2025", dt.date(2025, 3, 4)), ("mdy", "2025-03-04", dt.date(2025, 3, 4))],
+)  # fmt: skip
+def test_dates_are_read_in_the_order_chosen_on_upload(admin_client, people, date_order, written, read):
+    upload(admin_client, ENGAGEMENTS, activities(people, first_date=written), date_order=date_order)
+
+    job = last_job()
+    assert job.status == ImportJob.Status.READY, job.errors
+    assert job.preview["rows"][0][6].startswith(f"{read:%-d %b %Y} 10:00")
+
+
+def test_bad_dates_unknown_people_and_types_are_row_errors_and_nothing_is_imported(admin_client, people):
+    data = csv_bytes(
+        [
+            ["Activity ID", "Company", "Type", "Date", "Attendees"],
+            ["00T1", "Acme Corp", "On-site visit", "03/14/2025", "jordan@groundwork.example"],
+            ["00T2", "Acme Corp", "Golf", "2025-02-30", "someone@groundwork.example"],
+            ["", "Nowhere Ltd", "On-site visit", days_ago(400).isoformat(), "jordan@groundwork.example"],
+            ["00T4", "Acme Corp", "On-site visit", (timezone.localdate() + dt.timedelta(days=3)).isoformat(),
+             "jordan@groundwork.example"],
+        ]
+    )  # fmt: skip
+
+    response = upload(admin_client, ENGAGEMENTS, data, date_order="dmy")
+
+    job = last_job()
+    assert job.status == ImportJob.Status.INVALID
+    assert [(error["line"], error["column"]) for error in job.errors] == [
+        (2, "Date"),
+        (3, "Date"),
+        (3, "Type"),
+        (4, "Activity ID"),
+        (4, "Company"),
+        (5, "Date"),
+    ]
+    assert job.errors[0]["message"] == (
+        "“03/14/2025” is not a day/month/year date (there is no month 14). If the file writes the month first, "
+        "upload it again choosing “Month first”."
+    )
+    assert job.errors[1]["message"] == "“2025-02-30” is not a date in the calendar."
+    assert job.errors[5]["message"] == "A held engagement cannot be in the future: Groundwork imports past ones."
+    assert "Golf" in job.errors[2]["message"] and "On-site visit" in job.errors[2]["message"]
+    assert "Fix the file and" in response.content.decode()
+    assert Engagement.objects.count() == 0
+
+
+def test_an_executive_who_is_not_in_groundwork_is_named(admin_client, people):
+    data = csv_bytes(
+        [["Activity ID", "Account ID", "Type", "Date", "Executives"],
+         ["00T1", "001A", "On-site visit", "2025-01-10", "jordan@groundwork.example; nobody@groundwork.example"]]
+    )  # fmt: skip
+
+    upload(admin_client, ENGAGEMENTS, data)
+
+    assert last_job().errors == [
+        {"line": 2, "column": "Executives", "message": "nobody@groundwork.example is not an executive in Groundwork."}
+    ]
+
+
+def test_two_lines_for_one_activity_are_an_error_on_the_second(admin_client, people):
+    existing = EngagementFactory(account=people["account"], crm_id="00T9", status=Engagement.Status.COMPLETED)
+    data = csv_bytes(
+        [["Activity ID", "Groundwork id", "Account ID", "Type", "Date", "Executives"],
+         ["00T1", "", "001A", "On-site visit", "2025-01-10", "jordan@groundwork.example"],
+         ["00T1", "", "001A", "On-site visit", "2025-01-11", "jordan@groundwork.example"],
+         ["00T9", "", "001A", "On-site visit", "2025-01-12", "jordan@groundwork.example"],
+         ["", str(existing.pk), "001A", "On-site visit", "2025-01-12", "jordan@groundwork.example"]]
+    )  # fmt: skip
+
+    upload(admin_client, ENGAGEMENTS, data)
+
+    assert last_job().errors == [
+        {"line": 3, "column": "Activity ID", "message": "Line 2 has the same CRM id."},
+        {"line": 5, "column": "", "message": "Line 4 updates the same engagement."},
+    ]
+    assert not Engagement.objects.filter(crm_id="00T1").exists()
+
+
+def test_activities_need_an_id_that_finds_them_again(admin_client, people):
+    data = csv_bytes([["Account ID", "Type", "Date", "Executives"], ["001A", "On-site visit", "2025-01-10", "x@y.z"]])
+
+    response = upload(admin_client, ENGAGEMENTS, data)
+
+    assert "The file has no column for Groundwork id or CRM id" in response.context["form"].errors["file"][0]
+    assert ImportJob.objects.count() == 0
+
+
+def test_an_error_discovered_while_writing_leaves_nothing_imported(
+    admin_client, django_capture_on_commit_callbacks, people, monkeypatch
+):
+    upload(admin_client, ENGAGEMENTS, activities(people))
+    job = last_job()
+
+    def broken(**kwargs):
+        raise RuntimeError("lost the connection")
+
+    # The last step: every engagement and attendance is written by then.
+    monkeypatch.setattr("visits.imports.engagement_contacts_sync", broken)
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(reverse("engagement:import_start", kwargs={"pk": job.pk}))
+
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.FAILED
+    assert Engagement.objects.count() == 0
+    assert EngagementExecutive.objects.count() == 0
+    assert Engagement.contacts.through.objects.count() == 0
+
+
+def test_imported_engagements_send_no_customer_surveys(admin_client, django_capture_on_commit_callbacks, people):
+    Program.objects.update(surveys_after_held=True)
+
+    import_file(admin_client, django_capture_on_commit_callbacks, ENGAGEMENTS, activities(people))
+
+    assert Survey.objects.count() == 0
+
+
+def test_an_open_engagement_is_changed_in_groundwork_not_by_a_file(admin_client, people):
+    EngagementFactory(
+        crm_id="00T9", account=people["account"], type=people["type"], status=Engagement.Status.SCHEDULED,
+        executives=[people["jordan"]],
+    )  # fmt: skip
+    data = csv_bytes(
+        [["Activity ID", "Account ID", "Type", "Date", "Executives", "Status"],
+         ["00T9", "001A", "On-site visit", days_ago(3).isoformat(), "jordan@groundwork.example", "Held"]]
+    )  # fmt: skip
+
+    upload(admin_client, ENGAGEMENTS, data)
+
+    assert last_job().errors[0]["message"].startswith("This engagement is scheduled in Groundwork: change it there")
+
+
+# --- Exports ----------------------------------------------------------------------------------
+
+
+def export(client, **query) -> bytes:
+    return b"".join(client.get(reverse("visits:export_engagements"), query).streaming_content)
+
+
+def test_exported_engagements_import_again_unchanged(admin_client, django_capture_on_commit_callbacks, people):
+    import_file(admin_client, django_capture_on_commit_callbacks, ENGAGEMENTS, activities(people))
+    # Made in Groundwork, without a CRM id: logged, debriefed, and one still to come.
+    logged = EngagementFactory(account=people["account"], type=people["type"], executives=[people["kim"]])
+    logged.contacts.add(people["contact"], ContactFactory(account=people["account"], email=""))
+    EngagementFactory(
+        account=people["account"],
+        executives=[people["jordan"]],
+        status=Engagement.Status.DEBRIEFED,
+        duration_minutes=None,
+    )
+    EngagementFactory(
+        account=people["account"], executives=[people["jordan"], people["kim"]], status=Engagement.Status.SCHEDULED,
+        starts_at=timezone.now() + dt.timedelta(days=5),
+    )  # fmt: skip
+    exported = export(admin_client, since=days_ago(60).isoformat(), until=(days_ago(-10)).isoformat())
+
+    job = import_file(admin_client, django_capture_on_commit_callbacks, ENGAGEMENTS, exported)
+
+    assert job.summary == {"created": 0, "updated": 0, "unchanged": 5}, job.preview["rows"]
+
+
+def test_the_engagements_export_has_the_headings_its_import_reads_and_its_dates_only(admin_client, people):
+    EngagementFactory(crm_id="old", account=people["account"], starts_at=timezone.now() - dt.timedelta(days=400))
+    EngagementFactory(crm_id="new", account=people["account"], executives=[people["kim"], people["jordan"]])
+
+    rows = list(csv.DictReader(io.StringIO(export(admin_client).decode())))
+
+    assert [row["crm_id"] for row in rows] == ["new"]  # the last twelve months unless asked
+    assert list(rows[0])[:6] == [
+        "groundwork_id",
+        "crm_id",
+        "account_groundwork_id",
+        "account_crm_id",
+        "account_name",
+        "type",
+    ]
+    assert rows[0]["executive_emails"] == "kim@groundwork.example; jordan@groundwork.example"  # the lead first
+
+
+def test_the_engagements_export_streams_in_the_same_queries_however_many_rows(admin_client, people):
+    def more(count: int) -> None:
+        for _ in range(count):
+            engagement = EngagementFactory(account=people["account"], executives=[people["kim"], people["jordan"]])
+            engagement.contacts.add(people["contact"])
+
+    more(2)
+    export(admin_client)
+    with CaptureQueriesContext(connection) as few:
+        export(admin_client)
+    more(25)
+    with CaptureQueriesContext(connection) as many:
+        rows = export(admin_client).decode().splitlines()
+
+    assert len(rows) == 28
+    assert len(many) == len(few)
+
+
+def test_dates_an_export_cannot_read_are_refused(admin_client):
+    response = admin_client.get(reverse("visits:export_engagements"), {"since": "2025-05-01", "until": "2025-04-01"})
+
+    assert response.status_code == 400
+    assert "No file was made" in response.content.decode()
+    assert "The end comes before the start." in response.content.decode()
