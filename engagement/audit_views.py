@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET
 from engagement.audit import KINDS, AuditFilters, audit_object_of, audit_rows, audit_trail
 from engagement.forms import FilterForm
 from engagement.roles import Role, role_required
+from engagement.tables import query_without
 
 PAGE_SIZE = 50
 # Dates outside these are typing mistakes, and the last would overflow a day later.
@@ -89,8 +90,7 @@ def audit(request: HttpRequest) -> HttpResponse:
     filters = form.filters(time_zone=request.user.tzinfo)
     page = Paginator(audit_trail(filters=filters), PAGE_SIZE).get_page(request.GET.get("page"))
     rows = audit_rows(page.object_list)
-    query = request.GET.copy()
-    query.pop("page", None)
+    query = query_without(request.GET, "page")
     return render(
         request,
         "engagement/audit/trail.html",
@@ -98,8 +98,8 @@ def audit(request: HttpRequest) -> HttpResponse:
             "form": form,
             "page": page,
             "rows": rows,
-            "query": query.urlencode(),
-            "filtered": any(value for key, value in request.GET.items() if key != "page"),
+            "query": query,
+            "filtered": bool(query),
             # The history of one record: named by its latest entry, which the page shows first.
             "subject": rows[0] if filters.model is not None and rows else None,
             "one_record": filters.model is not None,

@@ -35,7 +35,6 @@ from django.db.models import Model, OuterRef, QuerySet
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from engagement.dates import local_date
 from engagement.exports import CsvColumn, cell_text, text_list, text_list_values
 from engagement.import_values import (
     DAY_FIRST,
@@ -53,7 +52,6 @@ from engagement.models import (
     Account,
     Contact,
     Executive,
-    ExecutiveContact,
     Function,
     ImportJob,
     Level,
@@ -62,7 +60,11 @@ from engagement.models import (
     User,
 )
 from engagement.roles import Role
-from engagement.services import ProgramError, executive_cadences_refresh, executive_last_contact_refresh
+from engagement.services import (
+    ProgramError,
+    executive_cadences_refresh,
+    executive_contacts_redate,
+)
 
 # Rows written per INSERT or UPDATE, and values per IN (...) list: well
 # inside SQLite's limit of variables in one statement.
@@ -961,7 +963,7 @@ class ExecutiveImport(ImportKind):
         executive_cadences_refresh(executive_ids=[executive.pk for executive in executives])
         moved = [o.item.executive_id for o in updated if o.item.time_zone_changed]
         if moved:
-            _contacts_redate(executive_ids=moved)
+            executive_contacts_redate(executive_ids=moved)
 
     def export_columns(self) -> list[CsvColumn]:
         return [
@@ -1012,23 +1014,6 @@ def _executives_current(executive_ids: list[int]) -> dict[int, dict[str, Any]]:
         for pk, name in links:
             current[pk]["talents"].append(name)
     return current
-
-
-def _contacts_redate(*, executive_ids: list[int]) -> None:
-    """Date again, in their new time zones, the contacts of executives whose
-    zone the import changed (``executive_time_zone_change``, for many)."""
-    zones = dict(Executive.objects.filter(pk__in=executive_ids).values_list("pk", "user__time_zone"))
-    contacts = ExecutiveContact.objects.filter(executive_id__in=executive_ids).only(
-        "pk", "executive_id", "occurred_at", "contact_on"
-    )
-    changed = []
-    for contact in contacts.iterator(chunk_size=BATCH):
-        day = local_date(contact.occurred_at, zones[contact.executive_id])
-        if day != contact.contact_on:
-            contact.contact_on = day
-            changed.append(contact)
-    ExecutiveContact.objects.bulk_update(changed, ["contact_on"], batch_size=BATCH)
-    executive_last_contact_refresh(executive_ids=executive_ids)
 
 
 def executives_export_rows() -> QuerySet[Executive]:
@@ -1482,7 +1467,6 @@ class AccountReferences:
         return None
 
 
-_read_level_any = choice_reader(_LEVEL_NAMES, what="a level", accepted=[level.label for level in Level])
 CONTACT_FIELDS = ("account_id", "crm_id", "name", "title", "level", "email", "active")
 
 
@@ -1533,7 +1517,7 @@ class ContactImport(ImportKind):
                 "crm_id": plan.value(row, "crm_id"),
                 "name": _full_name(plan, row),
                 "title": plan.value(row, "title"),
-                "level": plan.value(row, "level", _read_level_any),
+                "level": plan.value(row, "level", _read_level),
                 "email": plan.value(row, "email", parse_email),
                 "active": plan.value(row, "active", parse_yes_no),
             }

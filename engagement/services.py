@@ -348,15 +348,26 @@ def executive_time_zone_change(*, user: User, time_zone: str) -> None:
     """Change a user's time zone and redate their contacts in it."""
     user.time_zone = time_zone
     user.save(update_fields=["time_zone"])
-    executive = Executive.objects.filter(user=user).first()
-    if executive is None:
-        return
-    contacts = list(ExecutiveContact.objects.filter(executive=executive))
-    for contact in contacts:
-        contact.contact_on = local_date(contact.occurred_at, time_zone)
-    ExecutiveContact.objects.bulk_update(contacts, ["contact_on"], batch_size=1000)
+    executive_ids = list(Executive.objects.filter(user=user).values_list("pk", flat=True))
+    if executive_ids:
+        executive_contacts_redate(executive_ids=executive_ids)
 
-    executive_last_contact_refresh(executive_ids=[executive.pk])
+
+def executive_contacts_redate(*, executive_ids: list[int]) -> None:
+    """Date again, each in its executive's current time zone, the contacts of
+    ``executive_ids`` (after their zone changed), and refresh their last contact."""
+    zones = dict(Executive.objects.filter(pk__in=executive_ids).values_list("pk", "user__time_zone"))
+    contacts = ExecutiveContact.objects.filter(executive_id__in=executive_ids).only(
+        "pk", "executive_id", "occurred_at", "contact_on"
+    )
+    changed = []
+    for contact in contacts.iterator(chunk_size=1000):
+        day = local_date(contact.occurred_at, zones[contact.executive_id])
+        if day != contact.contact_on:
+            contact.contact_on = day
+            changed.append(contact)
+    ExecutiveContact.objects.bulk_update(changed, ["contact_on"], batch_size=1000)
+    executive_last_contact_refresh(executive_ids=executive_ids)
 
 
 def notification_send(

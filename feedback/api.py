@@ -10,7 +10,7 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from engagement.api import Filters, IdField, PersonSerializer, ReadOnlyProgramViewSet, filters_parameters
+from engagement.api import Filters, IdField, PersonSerializer, ReadOnlyProgramViewSet
 from feedback.access import actions_visible_to, debriefs_visible_to
 from feedback.models import ActionItem, Debrief, Sentiment
 
@@ -62,7 +62,7 @@ class ActionQuery(Filters):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List debriefs", parameters=filters_parameters(DebriefQuery)),
+    list=extend_schema(summary="List debriefs", parameters=[DebriefQuery]),
     retrieve=extend_schema(summary="Get a debrief"),
 )
 class DebriefViewSet(ReadOnlyProgramViewSet):
@@ -91,7 +91,7 @@ class DebriefViewSet(ReadOnlyProgramViewSet):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List action items", parameters=filters_parameters(ActionQuery)),
+    list=extend_schema(summary="List action items", parameters=[ActionQuery]),
     retrieve=extend_schema(summary="Get an action item"),
 )
 class ActionViewSet(ReadOnlyProgramViewSet):

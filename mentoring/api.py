@@ -11,7 +11,7 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from engagement.api import Filters, IdField, ReadOnlyProgramViewSet, filters_parameters
+from engagement.api import Filters, IdField, ReadOnlyProgramViewSet
 from mentoring.access import pairings_visible_to
 from mentoring.models import Pairing, PairingGoal
 from mentoring.selectors import PairingHealth, pairing_list
@@ -55,7 +55,7 @@ class PairingQuery(Filters):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List pairings", parameters=filters_parameters(PairingQuery)),
+    list=extend_schema(summary="List pairings", parameters=[PairingQuery]),
     retrieve=extend_schema(summary="Get a pairing"),
 )
 class PairingViewSet(ReadOnlyProgramViewSet):

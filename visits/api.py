@@ -23,13 +23,12 @@ from engagement.api import (
     Filters,
     IdField,
     ProgramViewSet,
-    filters_parameters,
 )
 from engagement.api_policy import NewestFirstCursorPagination
 from engagement.models import Account, Contact, Executive
 from engagement.roles import Role
 from engagement.services import ProgramError
-from visits.access import engagements_visible_to, may_log_contact_for
+from visits.access import may_log_contact_for
 from visits.forms import DURATIONS
 from visits.models import Engagement, EngagementExecutive, EngagementType
 from visits.selectors import HELD, EngagementFilters, engagement_already_logged, engagement_list
@@ -233,7 +232,7 @@ class EngagementTypeViewSet(mixins.ListModelMixin, ProgramViewSet):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List engagements", parameters=filters_parameters(EngagementQuery)),
+    list=extend_schema(summary="List engagements", parameters=[EngagementQuery]),
     retrieve=extend_schema(summary="Get an engagement"),
 )
 class EngagementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProgramViewSet):
@@ -248,9 +247,8 @@ class EngagementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Progra
     not_found = "No such engagement among those you may see."
 
     def get_queryset(self) -> QuerySet[Engagement]:
-        attendances = EngagementExecutive.objects.select_related("executive__user").order_by("-role", "pk")
-        engagements = engagements_visible_to(self.request.user).select_related("account", "type")
-        return self._with_contacts(engagements.prefetch_related(Prefetch("attendances", queryset=attendances)))
+        # One engagement by id: the list's selector, with its account, type and executives.
+        return self._with_contacts(engagement_list(user=self.request.user, when="all"))
 
     @staticmethod
     def _with_contacts(engagements: QuerySet[Engagement]) -> QuerySet[Engagement]:
