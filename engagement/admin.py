@@ -24,6 +24,7 @@ from engagement.models import (
     Skill,
     User,
 )
+from engagement.moments import moments_in_zone
 from engagement.reminders import reminders_resend
 from engagement.roles import Role
 from engagement.services import executive_time_zone_change, user_email_address_sync, user_set_roles
@@ -201,14 +202,24 @@ class ExecutiveContactAdmin(RecordAdmin):
         return super().get_queryset(request).select_related("executive__user", "account")
 
 
+def _says(text: str) -> str:
+    """A kept text with its moments in the reader's (the admin's) time zone."""
+    return moments_in_zone(text)
+
+
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
-    list_display = ["message", "user", "created_at", "read_at"]
+    list_display = ["says", "user", "created_at", "read_at", "withdrawn_at"]
     list_filter = ["created_at", "read_at"]
     list_select_related = ["user"]
     search_fields = ["message", "user__email", "user__full_name"]
     autocomplete_fields = ["user"]
     date_hierarchy = "created_at"
+    readonly_fields = ["says", "reminder", "withdrawn_at", "withdrawn_reason"]
+
+    @admin.display(description="what it says")
+    def says(self, notification: Notification) -> str:
+        return _says(notification.message)
 
 
 @admin.register(Reminder)
@@ -217,12 +228,20 @@ class ReminderAdmin(RecordAdmin):
     was delivered. Rows are written by the reminder engine only; a failed one
     can be sent again."""
 
-    list_display = ["created_at", "kind", "recipient", "executive", "channel", "status", "sent_at", "attempts"]
+    list_display = ["created_at", "kind", "recipient", "executive", "channel", "status", "sent_at", "says"]
     list_filter = ["status", "kind", "channel", "created_at"]
     list_select_related = ["recipient", "executive__user"]
     search_fields = ["recipient__email", "recipient__full_name", "executive__user__full_name", "reason"]
     date_hierarchy = "created_at"
-    readonly_fields = [field.name for field in Reminder._meta.fields]
+    readonly_fields = ["says", *(field.name for field in Reminder._meta.fields)]
+
+    @admin.display(description="what it says")
+    def says(self, reminder: Reminder) -> str:
+        """The reason, or for a withdrawn reminder why it was withdrawn."""
+        if reminder.status == Reminder.Status.WITHDRAWN:
+            return f"Withdrawn: {_says(reminder.withdrawn_reason)}"
+        return _says(reminder.reason)
+
     actions = ["send_again"]
 
     @admin.action(description="Send the selected failed reminders again")

@@ -270,10 +270,15 @@ class ContactStatusSerializer(serializers.Serializer):
     executive = serializers.IntegerField(help_text="The executive's id.")
     name = serializers.CharField()
     today = serializers.DateField(help_text="Today in the executive's time zone.")
-    state = serializers.ChoiceField(choices=ContactState.choices)
-    last_contact_on = serializers.DateField(allow_null=True)
+    state = serializers.ChoiceField(
+        choices=ContactState.choices,
+        help_text="As on every page: counted from the later of the last contact and the day the executive joined.",
+    )
+    last_contact_on = serializers.DateField(allow_null=True, help_text="Null with no contact yet.")
     days_since = serializers.IntegerField(allow_null=True, help_text="Null with no contact yet.")
-    due_on = serializers.DateField(help_text="When the window closes: the last contact (or joining) plus the cadence.")
+    due_on = serializers.DateField(
+        help_text="When the window closes: the later of the last contact and joining, plus the cadence."
+    )
     days_left = serializers.IntegerField(help_text="Days until the window closes; negative once it has.")
     cadence_days = serializers.IntegerField()
     exposure_hours = serializers.DecimalField(max_digits=7, decimal_places=1, help_text="In the current window.")

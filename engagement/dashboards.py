@@ -36,13 +36,13 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models.functions import Coalesce, Greatest, TruncMonth
 from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
 
 from engagement.dates import local_today
 from engagement.models import Executive, ExecutiveContact, Reminder, User
-from engagement.selectors import ContactState
+from engagement.selectors import NO_CONTACT_YET, ContactState
 
 # The states an executive can be in, most urgent first (the table's sort order).
 STATE_URGENCY = [ContactState.ESCALATED, ContactState.OVERDUE, ContactState.DUE_SOON, ContactState.ON_TRACK]
@@ -175,8 +175,8 @@ def executive_standing(
 
     - ``today``: their calendar day; ``days_since``: whole days since their
       last contact (None without one); ``episode_days``: days since their
-      episode began (their last contact, or joining the program);
-    - ``state``: the state reminders act on, from ``episode_days``; an
+      episode began (the later of their last contact and joining the program);
+    - ``state``: their state, from ``episode_days``, as everywhere else; an
       executive with no contact yet is on track, due soon, overdue or
       escalated by the days since they joined, and ``last_contact_on`` is None;
     - ``window_minutes``: their exposure in their current window.
@@ -187,7 +187,9 @@ def executive_standing(
         .annotate(today=today.expression)
         .annotate(
             days_since=DaysBetween(F("today"), F("last_contact_on")),
-            episode_days=DaysBetween(F("today"), Coalesce("last_contact_on", "joined_on")),
+            # ``selectors.episode_start``: the later of the two, on every
+            # database (SQLite's MAX() of a NULL is NULL, PostgreSQL's GREATEST skips it).
+            episode_days=DaysBetween(F("today"), Greatest(Coalesce("last_contact_on", "joined_on"), "joined_on")),
         )
         .annotate(
             state=reminder_state_expression(F("episode_days")),
@@ -252,7 +254,7 @@ def executive_table(
         executives = executives.filter(level=filters.level)
     if filters.manager_id is not None:
         executives = executives.filter(manager_id=filters.manager_id)
-    if filters.state == ContactState.NEVER:
+    if filters.state == NO_CONTACT_YET:
         executives = executives.filter(last_contact_on__isnull=True)
     elif filters.state:
         executives = executives.filter(state=filters.state)
@@ -368,7 +370,11 @@ class ProgramFigures:
         return [
             (ContactState.DUE_SOON, self.due_soon, "Their window closes within the warning days."),
             (ContactState.OVERDUE, self.overdue, "Past their window: reminded each week."),
-            (ContactState.ESCALATED, self.escalated, "Past the escalation delay: their manager is told."),
+            (
+                ContactState.ESCALATED,
+                self.escalated,
+                "Past the escalation delay: their manager is told once their own reminder has had that long.",
+            ),
         ]
 
     @property

@@ -7,6 +7,17 @@ import zoneinfo
 
 from django.utils import timezone
 
+# Working hours, in each person's own time zone, Monday to Friday: when
+# reminders go out, and when an executive expects to be asked to meet.
+WORKDAY_START = dt.time(9)
+WORKDAY_END = dt.time(17)
+
+
+def in_working_hours(moment: dt.datetime, time_zone: str) -> bool:
+    """Whether ``moment`` falls in working hours in ``time_zone``."""
+    local = moment.astimezone(zoneinfo.ZoneInfo(time_zone))
+    return local.weekday() < 5 and WORKDAY_START <= local.time() < WORKDAY_END
+
 
 def local_date(moment: dt.datetime, time_zone: str) -> dt.date:
     """The calendar date of ``moment`` in ``time_zone``."""

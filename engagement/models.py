@@ -235,9 +235,10 @@ class Executive(models.Model):
 
     @property
     def window_closes_on(self) -> dt.date:
-        """When the six-week window closes: the last contact (or joining the
-        program) plus the cadence."""
-        return (self.last_contact_on or self.joined_on) + dt.timedelta(days=self.cadence_days)
+        """When the six-week window closes: the later of the last contact and
+        joining the program, plus the cadence."""
+        start = max(self.last_contact_on, self.joined_on) if self.last_contact_on else self.joined_on
+        return start + dt.timedelta(days=self.cadence_days)
 
 
 class Account(models.Model):
@@ -356,13 +357,28 @@ class ExecutiveContact(models.Model):
 
 
 class Notification(models.Model):
-    """An in-app message for one user: read it on the notifications page."""
+    """An in-app message for one user: read it on the notifications page.
+
+    ``message`` may hold moments written with ``engagement.moments.moment_text``;
+    they are shown in the reader's time zone when read. A notification sent for
+    a reminder keeps it in ``reminder``: when what it says no longer holds (a
+    contact was logged since), it is withdrawn, and shown as such.
+    """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     message = models.CharField(max_length=300)
     url = models.CharField(max_length=300, blank=True, help_text="Where the message leads, a path in Groundwork.")
+    # One thing the reader may do at once, from the notification itself (a POST
+    # to ``action_url``), such as "I was not there".
+    action_label = models.CharField(max_length=40, blank=True)
+    action_url = models.CharField(max_length=300, blank=True)
+    reminder = models.ForeignKey(
+        "Reminder", null=True, blank=True, on_delete=models.SET_NULL, related_name="notifications"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_reason = models.CharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -370,6 +386,11 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.message
+
+    @property
+    def is_unread(self) -> bool:
+        """Waiting for its reader: not read, and not withdrawn (which asks nothing of them)."""
+        return self.read_at is None and not self.withdrawn_reason
 
 
 class Reminder(models.Model):
@@ -398,6 +419,9 @@ class Reminder(models.Model):
         SENDING = "sending", "Sending"
         SENT = "sent", "Delivered"
         FAILED = "failed", "Failed"
+        # No longer true when its time came (a contact logged since, a request
+        # answered): not sent, and ``withdrawn_reason`` says why.
+        WITHDRAWN = "withdrawn", "Withdrawn"
 
     class Channel(models.TextChoices):
         EMAIL = "email", "Email and in the app"
@@ -420,6 +444,8 @@ class Reminder(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.CharField(max_length=300, blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_reason = models.CharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]

@@ -19,11 +19,19 @@ from engagement.models import Account, ApiToken, Executive, ExecutiveContact, No
 
 
 class ContactState(models.TextChoices):
+    """Where an executive stands against their cadence: one state, the same on
+    every page, in the API and for reminders. An executive with no contact yet
+    is counted from the day they joined; "no contact yet" is a fact beside the
+    state (``last_contact_on`` is None), not a state of its own."""
+
     ON_TRACK = "on_track", "On track"
     DUE_SOON = "due_soon", "Due soon"
     OVERDUE = "overdue", "Overdue"
     ESCALATED = "escalated", "Escalated"
-    NEVER = "never", "Never"
+
+
+# The executives table's filter for those with no contact yet (in bookmarks as ``?state=never``).
+NO_CONTACT_YET = "never"
 
 
 @dataclass(frozen=True)
@@ -71,20 +79,25 @@ class ContactStatus:
 
     @property
     def episode_start(self) -> dt.date:
-        """Where the current episode began: the last contact, or joining the program."""
-        return self.last_contact_on or self.joined_on
+        """Where the current episode began (``episode_start``)."""
+        return episode_start(last_contact_on=self.last_contact_on, joined_on=self.joined_on)
 
     @property
-    def reminder_state(self) -> ContactState:
-        """The state reminders act on: as ``state``, but an executive with no
-        contact yet counts from the day they joined (never ``never``)."""
-        return contact_state(days_since=(self.today - self.episode_start).days, cadence=self.cadence)
+    def counts_from_joining(self) -> bool:
+        """Whether the cadence counts from the day they joined rather than
+        from their last contact (none yet, or only from before they joined)."""
+        return self.episode_start != self.last_contact_on
 
 
-def contact_state(*, days_since: int | None, cadence: Cadence) -> ContactState:
-    """The state for ``days_since`` whole days since the last contact (DESIGN.md)."""
-    if days_since is None:
-        return ContactState.NEVER
+def episode_start(*, last_contact_on: dt.date | None, joined_on: dt.date) -> dt.date:
+    """The day an executive's cadence counts from: the later of their last
+    contact and the day they joined the program. A contact from before they
+    joined (an imported history) never makes a newcomer overdue."""
+    return max(last_contact_on, joined_on) if last_contact_on else joined_on
+
+
+def contact_state(*, days_since: int, cadence: Cadence) -> ContactState:
+    """The state ``days_since`` whole days after the episode began (DESIGN.md)."""
     if days_since <= cadence.cadence_days - cadence.warning_days - 1:
         return ContactState.ON_TRACK
     if days_since <= cadence.cadence_days:
@@ -171,15 +184,15 @@ def executive_contact_statuses(
     for row in rows:
         pk, last = row["pk"], row["last_contact_on"]
         cadence, today = cadences[pk], todays[pk]
-        days_since = (today - last).days if last else None
+        start = episode_start(last_contact_on=last, joined_on=row["joined_on"])
         statuses[pk] = ContactStatus(
             executive_id=pk,
             today=today,
             cadence=cadence,
             last_contact_on=last,
-            days_since=days_since,
-            due_on=(last or row["joined_on"]) + dt.timedelta(days=cadence.cadence_days),
-            state=contact_state(days_since=days_since, cadence=cadence),
+            days_since=(today - last).days if last else None,
+            due_on=start + dt.timedelta(days=cadence.cadence_days),
+            state=contact_state(days_since=(today - start).days, cadence=cadence),
             exposure_minutes=exposure_minutes[pk],
             joined_on=row["joined_on"],
         )
@@ -228,8 +241,9 @@ def notification_list(*, user: User) -> QuerySet[Notification]:
 
 
 def notification_unread_count(*, user: User) -> int:
-    """How many of ``user``'s notifications are unread: one COUNT query."""
-    return Notification.objects.filter(user=user, read_at__isnull=True).count()
+    """How many of ``user``'s notifications are unread (a withdrawn one asks
+    nothing of them): one COUNT query."""
+    return Notification.objects.filter(user=user, read_at__isnull=True, withdrawn_at__isnull=True).count()
 
 
 @dataclass(frozen=True)

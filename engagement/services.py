@@ -375,15 +375,29 @@ def notification_send(
     users: Iterable[User],
     message: str,
     url: str = "",
+    action: tuple[str, str] | None = None,
     exclude: User | None = None,
     now: dt.datetime | None = None,
 ) -> int:
     """Tell each of ``users`` (once each, skipping ``exclude``, who acted) in
-    the app. ``url`` is the path the message leads to. Returns how many were told."""
+    the app. ``url`` is the path the message leads to; ``action`` (a label and
+    a path) is one thing the reader may do from it at once, by a POST.
+    Returns how many were told."""
     recipients = {user.pk for user in users if user is not None and (exclude is None or user.pk != exclude.pk)}
     created_at = now or timezone.now()
+    action_label, action_url = action or ("", "")
     Notification.objects.bulk_create(
-        [Notification(user_id=pk, message=message[:300], url=url, created_at=created_at) for pk in sorted(recipients)]
+        [
+            Notification(
+                user_id=pk,
+                message=message[:300],
+                url=url,
+                action_label=action_label,
+                action_url=action_url,
+                created_at=created_at,
+            )
+            for pk in sorted(recipients)
+        ]
     )
     return len(recipients)
 

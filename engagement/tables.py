@@ -12,17 +12,17 @@ from django.http import QueryDict
 from engagement.dashboards import hours
 from engagement.exports import CsvColumn
 from engagement.models import Executive, Reminder
-from engagement.selectors import ContactState
+from engagement.selectors import NO_CONTACT_YET, ContactState
 
 
 def executive_state_choices() -> list[tuple[str, str]]:
-    """The state filter's choices: the states reminders act on, then no contact yet."""
+    """The state filter's choices: the states, then those with no contact yet."""
     return [
         (ContactState.ON_TRACK.value, ContactState.ON_TRACK.label),
         (ContactState.DUE_SOON.value, ContactState.DUE_SOON.label),
         (ContactState.OVERDUE.value, ContactState.OVERDUE.label),
         (ContactState.ESCALATED.value, ContactState.ESCALATED.label),
-        (ContactState.NEVER.value, "No contact yet"),
+        (NO_CONTACT_YET, "No contact yet"),
     ]
 
 

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import smtplib
 
 from celery import shared_task
 from django.db import transaction
-from django.utils import timezone
 
 from engagement.audit import audit_entries_prune
 from engagement.import_services import import_job_check, import_job_run
+from engagement.models import Reminder
 from engagement.reminders import (
     reminder_claim,
     reminder_deliver,
@@ -22,6 +21,8 @@ from engagement.reminders import (
     reminders_due,
     reminders_ready,
     reminders_record,
+    reminders_withdraw_stale,
+    scan_moment,
 )
 from engagement.services import account_last_contact_refresh
 
@@ -33,36 +34,47 @@ RETRY_BASE_SECONDS = 60
 
 
 @shared_task(name="engagement.tasks.run_reminders")
-def run_reminders(as_of: str | None = None) -> int:
-    """Scan for reminders due now (or as of the date ``as_of``), record them,
-    and send those whose time has come, each by its own task once the records
-    are committed. Returns how many reminders were due."""
-    day = dt.date.fromisoformat(as_of) if as_of else None
-    now = dt.datetime.combine(day, dt.time(12), tzinfo=dt.UTC) if day else timezone.now()
+def run_reminders(as_of: str | None = None) -> dict[str, int]:
+    """Scan for reminders due now (or as of the date ``as_of``), record the
+    new ones, withdraw those recorded earlier that no longer hold, and send
+    those whose time has come, each by its own task once the records are
+    committed. Returns what it did: reminders ``recorded`` (new to this
+    scan), ``withdrawn``, ``to_send`` now, ``digests`` to send now, and
+    reminders ``waiting`` for their recipients' working hours or digest."""
+    moment = scan_moment(as_of)
     with transaction.atomic():
-        recorded = reminders_record(dues=reminders_due(now=now, as_of=day), now=now)
-        ready = reminders_ready(now=now)
+        dues = reminders_due(now=moment.now, as_of=moment.as_of)
+        recorded = reminders_record(dues=dues, now=moment.now)
+        withdrawn = reminders_withdraw_stale(dues=dues, moment=moment)
+        ready = reminders_ready(now=moment.now)
         for reminder_id in ready:
-            transaction.on_commit(lambda reminder_id=reminder_id: send_reminder.delay(reminder_id))
-        digests = reminders_digest_ready(now=now)
+            transaction.on_commit(lambda reminder_id=reminder_id: send_reminder.delay(reminder_id, as_of))
+        digests = reminders_digest_ready(now=moment.now)
         for recipient_id in digests:
-            transaction.on_commit(lambda recipient_id=recipient_id: send_digest.delay(recipient_id))
-    logger.info(
-        "reminder scan",
-        extra={"recorded": recorded, "to_send": len(ready), "digests": len(digests), "as_of": as_of},
-    )
-    return recorded
+            transaction.on_commit(lambda recipient_id=recipient_id: send_digest.delay(recipient_id, as_of))
+    waiting = Reminder.objects.filter(status=Reminder.Status.PENDING, due_at__gt=moment.now).count()
+    summary = {
+        "recorded": recorded,
+        "withdrawn": withdrawn,
+        "to_send": len(ready),
+        "digests": len(digests),
+        "waiting": waiting,
+    }
+    logger.info("reminder scan", extra={**summary, "as_of": as_of})
+    return summary
 
 
 @shared_task(name="engagement.tasks.send_reminder", bind=True, acks_late=True, max_retries=SEND_RETRIES)
-def send_reminder(self, reminder_id: int) -> bool:
-    """Send one reminder, at most once: claim it, send it, mark it sent. On a
-    mail error, try again later with exponential backoff; after the last try
-    it is marked failed for program admins to see."""
-    if not reminder_claim(reminder_id=reminder_id):
+def send_reminder(self, reminder_id: int, as_of: str | None = None) -> bool:
+    """Send one reminder, at most once, if it still holds: claim it, check
+    it, send it, mark it sent (or withdrawn). On a mail error, try again
+    later with exponential backoff; after the last try it is marked failed
+    for program admins to see."""
+    moment = scan_moment(as_of)
+    if not reminder_claim(reminder_id=reminder_id, now=moment.now):
         return False  # sent already, or another worker has it
     try:
-        sent = reminder_deliver(reminder_id=reminder_id)
+        sent = reminder_deliver(reminder_id=reminder_id, now=moment.now, as_of=moment.as_of)
     except (smtplib.SMTPException, OSError) as error:
         final = self.request.retries >= self.max_retries
         reminder_failed(reminder_id=reminder_id, error=f"{error.__class__.__name__}: {error}", final=final)
@@ -73,24 +85,24 @@ def send_reminder(self, reminder_id: int) -> bool:
         if final:
             return False
         raise self.retry(exc=error, countdown=RETRY_BASE_SECONDS * 2**self.request.retries) from error
-    if sent:
-        logger.info("reminder sent", extra={"reminder_id": reminder_id})
+    logger.info("reminder sent" if sent else "reminder withdrawn", extra={"reminder_id": reminder_id})
     return sent
 
 
 @shared_task(name="engagement.tasks.send_digest", bind=True, acks_late=True, max_retries=SEND_RETRIES)
-def send_digest(self, recipient_id: int) -> int:
-    """Send one person's weekly digest: claim their due digest reminders, send
-    one email listing them, mark them sent. On a mail error, put them back and
-    try again later with exponential backoff; after the last try they are
-    marked failed for program admins to see. Returns how many went out."""
-    now = timezone.now()
+def send_digest(self, recipient_id: int, as_of: str | None = None) -> int:
+    """Send one person's weekly digest: claim their due digest reminders,
+    withdraw those that no longer hold, send one email listing the rest, mark
+    them sent. On a mail error, put them back and try again later with
+    exponential backoff; after the last try they are marked failed for
+    program admins to see. Returns how many went out."""
+    moment = scan_moment(as_of)
     try:
-        return reminder_digest_deliver(recipient_id=recipient_id, now=now)
+        return reminder_digest_deliver(recipient_id=recipient_id, now=moment.now, as_of=moment.as_of)
     except (smtplib.SMTPException, OSError) as error:
         final = self.request.retries >= self.max_retries
         reminder_digest_failed(
-            recipient_id=recipient_id, claimed_at=now, error=f"{error.__class__.__name__}: {error}", final=final
+            recipient_id=recipient_id, claimed_at=moment.now, error=f"{error.__class__.__name__}: {error}", final=final
         )
         if final:
             return 0

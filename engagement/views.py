@@ -45,6 +45,7 @@ from engagement.forms import (
 )
 from engagement.models import Executive, Function, Level
 from engagement.panels import HOME_PANELS, PROGRAM_DASHBOARD_PANELS
+from engagement.reminders import notifications_standing
 from engagement.roles import HOME_URL_NAMES, Role, role_required, user_roles
 from engagement.selectors import (
     account_list_for_manager,
@@ -227,6 +228,12 @@ def invite(request: HttpRequest) -> HttpResponse:
 def notifications(request: HttpRequest) -> HttpResponse:
     """The signed-in person's notifications, whatever their role."""
     page = Paginator(notification_list(user=request.user), NOTIFICATIONS_PAGE_SIZE).get_page(request.GET.get("page"))
+    # A reminder's words that stopped being true since it was sent (a contact
+    # logged since) are shown so at once; the next scan records it.
+    no_longer = notifications_standing(notifications=page.object_list)
+    for notification in page.object_list:
+        if notification.pk in no_longer:
+            notification.withdrawn_reason = no_longer[notification.pk]
     return render(request, "engagement/notifications.html", {"page": page})
 
 

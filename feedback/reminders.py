@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from engagement.dates import local_date
 from engagement.models import Reminder
+from engagement.moments import moment_text
 from engagement.reminders import Due, ScanMoment, reminder_source
 from feedback.models import ActionItem, Debrief
 from visits.models import Engagement, EngagementExecutive
@@ -26,10 +27,13 @@ def debrief_due_reminders(moment: ScanMoment) -> Iterator[Due]:
     nobody has debriefed yet: the executives who attended and have not
     submitted theirs, and the account manager. Once per person and
     engagement. Three queries."""
-    held = Engagement.objects.filter(
-        status=Engagement.Status.COMPLETED,
-        status_changed_at__lte=moment.now - DEBRIEF_DUE_AFTER,
-        status_changed_at__gt=moment.now - DEBRIEF_REMINDED_FOR,
+    held = moment.within(
+        Engagement.objects.filter(
+            status=Engagement.Status.COMPLETED,
+            status_changed_at__lte=moment.now - DEBRIEF_DUE_AFTER,
+            status_changed_at__gt=moment.now - DEBRIEF_REMINDED_FOR,
+        ),
+        "engagement",
     )
     fields = ("pk", "starts_at", "type__name", "account__name", "account__account_manager_id")
     engagements = {row["pk"]: row for row in held.values(*fields, "account__account_manager__is_active")}
@@ -61,7 +65,7 @@ def debrief_due_reminders(moment: ScanMoment) -> Iterator[Due]:
             recipient_id=user_id,
             kind=Reminder.Kind.DEBRIEF_DUE,
             episode=f"engagement:{engagement_id}:debrief",
-            reason=f"The {row['type__name']} with {row['account__name']} on {row['starts_at']:%-d %b} "
+            reason=f"The {row['type__name']} with {row['account__name']} on {moment_text(row['starts_at'], day=True)} "
             "has no debrief yet: write down what the customer said while it is fresh.",
             url=reverse("feedback:debrief", kwargs={"pk": engagement_id}),
             executive_id=executive_id,
@@ -75,8 +79,9 @@ def action_overdue_reminders(moment: ScanMoment) -> Iterator[Due]:
     # Nobody's today is more than a day from UTC's: read a day either side,
     # then compare in each owner's own zone.
     latest = moment.as_of or moment.now.astimezone(dt.UTC).date() + dt.timedelta(days=1)
-    overdue = ActionItem.objects.filter(
-        status__in=ActionItem.OPEN_STATUSES, due_on__lt=latest, owner__is_active=True
+    overdue = moment.within(
+        ActionItem.objects.filter(status__in=ActionItem.OPEN_STATUSES, due_on__lt=latest, owner__is_active=True),
+        "action",
     ).values_list("pk", "owner_id", "owner__time_zone", "due_on", "title", "engagement__account__name")
     for action_id, owner_id, time_zone, due_on, title, account in overdue:
         today = moment.as_of or local_date(moment.now, time_zone)

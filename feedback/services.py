@@ -20,6 +20,7 @@ from engagement.dates import local_date
 from engagement.emails import templated_email
 from engagement.links import absolute_url
 from engagement.models import Executive, Function, Program, User
+from engagement.moments import moment_text
 from engagement.services import ProgramError, notification_send
 from feedback.models import ActionItem, Debrief, Survey, Theme
 from visits.models import Engagement
@@ -466,7 +467,7 @@ def survey_answer(
     notification_send(
         users=engagement_executive_users(engagement=engagement),
         message=f"{contact.name} of {engagement.account} answered the survey about your "
-        f"{engagement.type} on {engagement.starts_at:%-d %b}: {value}/5, {recommend}/10.",
+        f"{engagement.type} on {moment_text(engagement.starts_at, day=True)}: {value}/5, {recommend}/10.",
         url=_engagement_link(engagement.pk),
         now=now,
     )

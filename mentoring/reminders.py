@@ -38,7 +38,12 @@ def session_due_reminders(moment: ScanMoment) -> Iterator[Due]:
     named by the day the gap began (the last session, or the pairing's start),
     so a new session starts a new one. One query, however many pairings."""
     pairings = pairings_with_last_session(
-        Pairing.objects.filter(status=Pairing.Status.ACTIVE, executive__active=True, executive__user__is_active=True)
+        moment.within(
+            Pairing.objects.filter(
+                status=Pairing.Status.ACTIVE, executive__active=True, executive__user__is_active=True
+            ),
+            "pairing",
+        )
     ).values_list(
         "pk",
         "executive_id",

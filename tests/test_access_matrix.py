@@ -98,6 +98,7 @@ ACCESS: dict[str, Access] = {
     "visits:colleague_choices": EVERY_ROLE,  # colleagues to log with, attendees to schedule
     "visits:engagement_request": AM_OR_ADMIN,
     "visits:request_executives": AM_OR_ADMIN,
+    "visits:request_time_for_executive": AM_OR_ADMIN,
     # Which engagement or account a person may open is decided by visits.access
     # (the rows of OWNED_OBJECTS below): 404 for the rest.
     "visits:engagement_detail": EVERY_ROLE,
@@ -106,6 +107,7 @@ ACCESS: dict[str, Access] = {
     "visits:engagement_schedule": AM_OR_ADMIN,
     "visits:engagement_cancel": AM_OR_ADMIN,
     "visits:engagement_outcome": EVERY_ROLE,
+    "visits:engagement_not_there": EXECUTIVES,
     "visits:account_engagements": AM_OR_ADMIN,
     "visits:trends": PROGRAM_ADMINS,
     "visits:trends_weekly_csv": PROGRAM_ADMINS,
@@ -241,6 +243,7 @@ ALLOWED_STATUS: dict[str, dict[str, int]] = {
     "visits:colleague_choices": {"GET": 200, "POST": 405},
     "visits:engagement_request": {"GET": 200, "POST": 200},  # no account chosen: the list to choose from
     "visits:request_executives": {"GET": 200, "POST": 405},
+    "visits:request_time_for_executive": {"GET": 200, "POST": 405},
     # The world's scheduled engagement, which the executive visitor leads.
     "visits:engagement_detail": {"GET": 200, "POST": 405},
     "visits:engagement_decide": {"GET": 405, "POST": 200},  # the page again, with what is missing
@@ -248,6 +251,8 @@ ALLOWED_STATUS: dict[str, dict[str, int]] = {
     "visits:engagement_schedule": {"GET": 200, "POST": 200},
     "visits:engagement_cancel": {"GET": 200, "POST": 200},  # asks for a reason first
     "visits:engagement_outcome": {"GET": 405, "POST": 200},
+    # The world's held engagement, which the executive visitor attended: off it, to their page.
+    "visits:engagement_not_there": {"GET": 405, "POST": 302},
     "visits:account_engagements": {"GET": 200, "POST": 405},
     "visits:trends": {"GET": 200, "POST": 405},
     "visits:trends_weekly_csv": {"GET": 200, "POST": 405},
@@ -775,7 +780,13 @@ URL_KWARGS: dict[str, Callable[[World], dict[str, Any]]] = {
     },
     **{
         name: lambda world: {"pk": world.objects["visits.engagement_held"]}
-        for name in ("feedback:debrief", "feedback:debrief_draft", "feedback:action_create", "feedback:surveys_send")
+        for name in (
+            "feedback:debrief",
+            "feedback:debrief_draft",
+            "feedback:action_create",
+            "feedback:surveys_send",
+            "visits:engagement_not_there",
+        )
     },
     "feedback:action_detail": lambda world: {"pk": world.objects["feedback.actionitem"]},
     **{
@@ -803,6 +814,9 @@ URL_KWARGS: dict[str, Callable[[World], dict[str, Any]]] = {
 QUERY_STRINGS: dict[str, str | Callable[[World], str]] = {
     "admin:autocomplete": "?app_label=visits&model_name=engagementexecutive&field_name=executive&term=",
     "visits:request_executives": lambda world: f"?account={world.objects['engagement.account']}&executive_query=ex",
+    "visits:request_time_for_executive": lambda world: (
+        f"?executive={world.objects['engagement.executive']}&starts_at=2031-12-02T18:00&duration_minutes=60"
+    ),
     # A search by words and theme that finds the world's debrief.
     "feedback:debrief_search": lambda world: f"?q=price&theme={world.objects['feedback.theme']}",
 }
@@ -1047,6 +1061,11 @@ OWNED_OBJECTS: list[OwnedObject] = [
     OwnedObject("visits:engagement_detail", Role.EXECUTIVE, led_by),
     OwnedObject("visits:engagement_decide", Role.EXECUTIVE, lambda owner: led_by(owner, Engagement.Status.REQUESTED)),
     OwnedObject("visits:engagement_outcome", Role.EXECUTIVE, led_by),
+    OwnedObject(
+        "visits:engagement_not_there",
+        Role.EXECUTIVE,
+        lambda owner: {"pk": EngagementFactory(executives=[ExecutiveFactory(), owner.executive]).pk},
+    ),
     OwnedObject("visits:engagement_answer", Role.ACCOUNT_MANAGER, of_account_managed_by),
     OwnedObject("visits:engagement_schedule", Role.ACCOUNT_MANAGER, of_account_managed_by),
     OwnedObject("visits:engagement_cancel", Role.ACCOUNT_MANAGER, of_account_managed_by),

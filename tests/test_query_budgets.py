@@ -25,7 +25,18 @@ from zeal import NPlusOneError, zeal_ignore
 
 from engagement.import_services import import_job_create
 from engagement.imports import Progress
-from engagement.models import Account, Contact, Executive, ExecutiveContact, Function, ImportJob, Level, Program, User
+from engagement.models import (
+    Account,
+    Contact,
+    Executive,
+    ExecutiveContact,
+    Function,
+    ImportJob,
+    Level,
+    Notification,
+    Program,
+    User,
+)
 from engagement.roles import Role
 from engagement.services import (
     api_token_create,
@@ -34,7 +45,14 @@ from engagement.services import (
     notification_send,
     notifications_mark_read,
 )
-from engagement.tests.factories import AccountFactory, ContactFactory, ExecutiveFactory, ProgramFactory, UserFactory
+from engagement.tests.factories import (
+    AccountFactory,
+    ContactFactory,
+    ExecutiveFactory,
+    ProgramFactory,
+    UserFactory,
+    overdue_reminder_sent,
+)
 from engagement.tests.import_helpers import csv_bytes
 from feedback.models import ActionItem, Debrief, Sentiment, Survey, Theme
 from feedback.services import (
@@ -73,7 +91,7 @@ BUDGETS = {
     "engagement:audit": 7,
     "engagement:audit (filtered)": 7,
     "engagement:audit (one record)": 7,
-    "engagement:notifications": 6,
+    "engagement:notifications": 15,
     "engagement:notification_settings": 4,
     "engagement:invitation_accept": 1,
     "visits:log_contact": 6,
@@ -86,6 +104,7 @@ BUDGETS = {
     "visits:calendar_feed_ics": 4,
     "visits:engagement_request": 9,
     "visits:request_executives": 8,
+    "visits:request_time_for_executive": 4,
     "visits:engagement_detail": 15,
     "visits:engagement_schedule": 17,
     "visits:engagement_cancel": 6,
@@ -174,6 +193,7 @@ VIEWERS: dict[str, Role | None] = {
     "visits:calendar_feed": Role.EXECUTIVE,
     "visits:engagement_request": Role.ACCOUNT_MANAGER,
     "visits:request_executives": Role.ACCOUNT_MANAGER,
+    "visits:request_time_for_executive": Role.ACCOUNT_MANAGER,
     "visits:engagement_detail": Role.ACCOUNT_MANAGER,
     "visits:engagement_schedule": Role.ACCOUNT_MANAGER,
     "visits:engagement_cancel": Role.ACCOUNT_MANAGER,
@@ -681,6 +701,9 @@ def url_of(page: str, data: ProgramData) -> str:
             notification_send(users=[viewer], message=f"Request {n} for your time", url=reverse("home"))
         notification_send(users=[viewer], message="Your contact is due soon")
         notifications_mark_read(user=viewer, notification_ids=[viewer.notifications.order_by("pk")[0].pk])
+        # And a reminder's, whose words are checked against where they stand now.
+        reminder = overdue_reminder_sent(executive=viewer.executive, at=timezone.now())
+        Notification.objects.create(user=viewer, message=f"Overdue: {reminder.reason}", reminder=reminder)
     if page == "visits:engagement_invite":
         # Next week's visit, with a colleague and the account manager along.
         colleague = Executive.objects.exclude(pk=data.executive.pk).order_by("pk").first()
@@ -698,6 +721,8 @@ def url_of(page: str, data: ProgramData) -> str:
     if page == "visits:engagement_request":
         # The form for an account, suggestions ranked among all the executives.
         return f"{reverse(page)}?account={first_account.pk}"
+    if page == "visits:request_time_for_executive":
+        return f"{reverse(page)}?executive={data.executive.pk}&starts_at=2031-12-02T18:00&duration_minutes=60"
     if page == "visits:request_executives":
         contact = ContactFactory(account=first_account, level=Level.DIRECTOR)
         return f"{reverse(page)}?account={first_account.pk}&working_contact={contact.pk}&executive_query=executive"

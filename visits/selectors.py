@@ -11,7 +11,7 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sub
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from engagement.dates import working_days_before
+from engagement.dates import WORKDAY_END, WORKDAY_START, in_working_hours, working_days_before
 from engagement.models import Account, Contact, Executive, User
 from engagement.roles import Role, user_roles
 from visits.access import accounts_served_by, engagements_visible_to
@@ -340,4 +340,37 @@ def executive_open_load(*, now: dt.datetime | None = None) -> Coalesce:
             .values("n")[:1]
         ),
         0,
+    )
+
+
+@dataclass(frozen=True)
+class ProposedTime:
+    """A proposed meeting as the executive asked would read it: in their own
+    time zone, and whether it falls in their working hours."""
+
+    executive: Executive
+    starts_at: dt.datetime  # in the executive's zone
+    ends_at: dt.datetime
+    in_working_hours: bool
+    workday_start: dt.time = WORKDAY_START
+    workday_end: dt.time = WORKDAY_END
+
+
+def proposed_time(*, executive: Executive, starts_at: dt.datetime, duration_minutes: int) -> ProposedTime:
+    """``starts_at`` for ``duration_minutes`` as ``executive`` (their user
+    loaded) would read it. A meeting is in working hours when it starts and
+    ends within one working day of theirs."""
+    zone = executive.user.time_zone
+    ends_at = starts_at + dt.timedelta(minutes=duration_minutes)
+    last_minute = ends_at - dt.timedelta(minutes=1)
+    within = (
+        in_working_hours(starts_at, zone)
+        and in_working_hours(last_minute, zone)
+        and starts_at.astimezone(executive.user.tzinfo).date() == last_minute.astimezone(executive.user.tzinfo).date()
+    )
+    return ProposedTime(
+        executive=executive,
+        starts_at=starts_at.astimezone(executive.user.tzinfo),
+        ends_at=ends_at.astimezone(executive.user.tzinfo),
+        in_working_hours=within,
     )

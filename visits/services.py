@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from engagement.audit import audit_change, audit_diff, audit_names, audit_snapshot
 from engagement.models import Account, Contact, Executive, User
+from engagement.moments import moment_text, moments_in_zone
 from engagement.services import ContactFact, ProgramError, executive_contacts_replace, notification_send
 from visits.models import CalendarFeed, Engagement, EngagementExecutive, EngagementStatusChange, EngagementType
 from visits.selectors import engagement_already_logged
@@ -202,11 +203,10 @@ def _link(engagement: Engagement) -> str:
     return reverse("visits:engagement_detail", kwargs={"pk": engagement.pk})
 
 
-def _local(moment: dt.datetime, user: User | None) -> str:
-    """``moment`` as ``user`` (else the site) reads it, with its zone: the
-    text is kept, and read by people in other zones."""
-    moment = moment.astimezone(user.tzinfo) if user is not None else timezone.localtime(moment)
-    return f"{moment:%a %-d %b %Y, %H:%M %Z}"
+def _local(moment: dt.datetime, user: User) -> str:
+    """``moment`` as ``user`` reads it, with its zone, for what they are told
+    at once. A text that is kept and read later holds ``moment_text`` instead."""
+    return moments_in_zone(moment_text(moment), user.time_zone)
 
 
 @transaction.atomic
@@ -464,7 +464,7 @@ def engagement_schedule(*, engagement: Engagement, by: User, plan: Plan, now: dt
         to_status=Engagement.Status.SCHEDULED,
         doing="scheduled",
         by=by,
-        note=f"For {_local(plan.starts_at, by)}",
+        note=f"For {moment_text(plan.starts_at)}",
         now=now,
         audited=False,  # below, with who attends
         **_plan_changes(plan),
@@ -473,7 +473,7 @@ def engagement_schedule(*, engagement: Engagement, by: User, plan: Plan, now: dt
     audit_change(instance=engagement, changes={**audit_diff(before, engagement), **attendance}, actor=by)
     notification_send(
         users=attendees,
-        message=f"Scheduled: {engagement.type} with {engagement.account}, {_local(plan.starts_at, None)}.",
+        message=f"Scheduled: {engagement.type} with {engagement.account}, {moment_text(plan.starts_at)}.",
         url=_link(engagement),
         exclude=by,
         now=now,
@@ -499,7 +499,7 @@ def engagement_reschedule(
         to_status=Engagement.Status.SCHEDULED,
         doing="rescheduled",
         by=by,
-        note=f"Moved to {_local(plan.starts_at, by)}: {reason}",
+        note=f"Moved to {moment_text(plan.starts_at)}: {reason}",
         now=now,
         audited=False,  # below, with who attends
         sequence=F("sequence") + 1,
@@ -510,7 +510,7 @@ def engagement_reschedule(
     notification_send(
         users=[*before, *after],
         message=(
-            f"Changed: {engagement.type} with {engagement.account} is now {_local(plan.starts_at, None)}. {reason}"
+            f"Changed: {engagement.type} with {engagement.account} is now {moment_text(plan.starts_at)}. {reason}"
         ),
         url=_link(engagement),
         exclude=by,
@@ -705,6 +705,7 @@ def engagement_log_contact(
                 note="Logged as held",
             )
             engagement_contacts_sync(engagement_ids=[engagement.pk])
+            _colleagues_credited(engagement=engagement, executive=executive, by=by or executive.user)
             engagement_held.send(sender=Engagement, engagement=engagement)
     except IntegrityError:
         # The same form, sent twice at once: the other request made it.
@@ -713,6 +714,62 @@ def engagement_log_contact(
             raise
         return existing
     return engagement
+
+
+def _colleagues_credited(*, engagement: Engagement, executive: Executive, by: User) -> None:
+    """A contact logged with colleagues counts for them at once; so that
+    nobody is credited with a meeting unawares, each colleague is told, with
+    a one-tap "I was not there", and who was counted goes in the audit trail."""
+    colleagues = list(
+        Executive.objects.filter(attendances__engagement=engagement).exclude(pk=executive.pk).select_related("user")
+    )
+    if not colleagues:
+        return
+    names = audit_names(Executive, [executive.pk, *(colleague.pk for colleague in colleagues)])
+    audit_change(instance=engagement, changes={"executives": (None, _names_of(set(names), names))}, actor=by)
+    notification_send(
+        users=[colleague.user for colleague in colleagues],
+        message=f"{_actor(by)} logged a {engagement.type} with {engagement.account} on "
+        f"{moment_text(engagement.starts_at, day=True)} with you there: it counts toward your customer contact.",
+        url=_link(engagement),
+        action=("I was not there", reverse("visits:engagement_not_there", kwargs={"pk": engagement.pk})),
+        exclude=by,
+    )
+
+
+@transaction.atomic
+def engagement_not_there(*, engagement: Engagement, executive: Executive, by: User) -> bool:
+    """Take ``executive`` off a held engagement they are counted at but were
+    not at, and recount their cadence from their other contacts. Whoever
+    logged it is told, and the audit trail keeps it. The lead, who logged or
+    led it, changes it otherwise. Returns False when they were not counted at
+    it (a second tap)."""
+    if not engagement.is_held:
+        raise ProgramError("Only a meeting that took place counts toward anyone's contact.")
+    lead = engagement.attendances.filter(role=EngagementExecutive.Role.LEAD).values_list("executive_id", flat=True)
+    if executive.pk in lead:
+        raise ProgramError("You led this engagement: change it or call it off instead.")
+    before = set(engagement.attendances.values_list("executive_id", flat=True))
+    removed, _ = EngagementExecutive.objects.filter(
+        engagement=engagement, executive=executive, role=EngagementExecutive.Role.ATTENDEE
+    ).delete()
+    if not removed:
+        return False
+    engagement_contacts_sync(engagement_ids=[engagement.pk])
+    names = audit_names(Executive, before)
+    audit_change(
+        instance=engagement,
+        changes={"executives": (_names_of(before, names), _names_of(before - {executive.pk}, names))},
+        actor=by,
+    )
+    notification_send(
+        users=[engagement.requested_by, *engagement_executive_users(engagement=engagement)[:1]],
+        message=f"{_actor(by)} was not at the {engagement.type} with {engagement.account} on "
+        f"{moment_text(engagement.starts_at, day=True)}: it no longer counts for them.",
+        url=_link(engagement),
+        exclude=by,
+    )
+    return True
 
 
 def _calendar_feed_secret() -> str:

@@ -5,20 +5,20 @@ import uuid
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from engagement.access import executive_view, row_id
+from engagement.access import executive_view, get_executive_for_user, row_id
 from engagement.dates import local_today
 from engagement.models import Account, Contact, Executive
 from engagement.panels import ACCOUNT_PANELS
 from engagement.roles import EVERY_ROLE, Role, role_required
 from engagement.selectors import executive_suggestions
-from engagement.services import ProgramError
+from engagement.services import ProgramError, notifications_mark_read
 from visits.access import account_view, engagement_rights, engagement_view, get_account_for_user
 from visits.forms import (
     DURATIONS,
@@ -36,6 +36,7 @@ from visits.models import Engagement, EngagementExecutive
 from visits.panels import ENGAGEMENT_PANELS
 from visits.selectors import (
     EngagementFilters,
+    ProposedTime,
     account_background,
     account_contacts,
     account_search,
@@ -46,6 +47,7 @@ from visits.selectors import (
     engagement_list,
     executive_open_load,
     executive_search,
+    proposed_time,
     request_waiting_cutoff,
 )
 from visits.services import (
@@ -58,6 +60,7 @@ from visits.services import (
     engagement_decline,
     engagement_log_contact,
     engagement_not_held,
+    engagement_not_there,
     engagement_request,
     engagement_reschedule,
     engagement_schedule,
@@ -305,8 +308,41 @@ def engagement_request_view(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "visits/request.html",
-        {"form": form, "account": account, "prompts": VALUE_PROPOSITION_PROMPTS, **choices},
+        {
+            "form": form,
+            "account": account,
+            "prompts": VALUE_PROPOSITION_PROMPTS,
+            "proposed": _proposed_time(data),
+            **choices,
+        },
     )
+
+
+def _proposed_time(data: Any) -> ProposedTime | None:
+    """The proposed time in ``data`` (the request form's fields) as the chosen
+    executive reads it, or None until both are chosen and readable."""
+    executive_id = row_id(data.get("executive"))
+    try:
+        starts_at = EngagementRequestForm.base_fields["starts_at"].clean(data.get("starts_at"))
+        duration = int(data.get("duration_minutes") or 60)
+    except (ValidationError, ValueError, OverflowError):
+        return None
+    executive = (
+        Executive.objects.filter(pk=executive_id, active=True).select_related("user").first()
+        if executive_id is not None
+        else None
+    )
+    if executive is None or not 0 < duration <= 24 * 60:
+        return None
+    return proposed_time(executive=executive, starts_at=starts_at, duration_minutes=duration)
+
+
+@role_required(Role.ACCOUNT_MANAGER, Role.PROGRAM_ADMIN)
+@require_GET
+def request_time_for_executive(request: HttpRequest) -> HttpResponse:
+    """The proposed time in the chosen executive's own zone, and whether it
+    is in their working hours (HTMX, as the time or the executive changes)."""
+    return render(request, "visits/includes/proposed_time.html", {"proposed": _proposed_time(request.GET)})
 
 
 @role_required(Role.ACCOUNT_MANAGER, Role.PROGRAM_ADMIN)
@@ -328,10 +364,16 @@ def _detail_context(request: HttpRequest, engagement: Engagement) -> dict[str, A
     rights = engagement_rights(request.user, engagement)
     status = engagement.status
     ended = (engagement.ends_at or engagement.starts_at) <= now
+    attendances = engagement_attendances(engagement=engagement)
     return {
         "engagement": engagement,
         "rights": rights,
-        "attendances": engagement_attendances(engagement=engagement),
+        "attendances": attendances,
+        # Counted at a held engagement someone else led or logged.
+        "can_say_not_there": engagement.is_held
+        and any(
+            a.executive.user_id == request.user.pk and a.role == EngagementExecutive.Role.ATTENDEE for a in attendances
+        ),
         "staff": list(engagement.staff.order_by("full_name")),
         "contacts": list(engagement.contacts.order_by("name")),
         "history": engagement_history(engagement=engagement),
@@ -525,6 +567,32 @@ def engagement_outcome(request: HttpRequest, engagement: Engagement) -> HttpResp
     except ProgramError as error:
         return _refuse(request, engagement, str(error))
     return redirect("visits:engagement_detail", pk=engagement.pk)
+
+
+@role_required(Role.EXECUTIVE)
+@engagement_view("POST")
+def engagement_not_there_view(request: HttpRequest, engagement: Engagement) -> HttpResponse:
+    """ "I was not there": take the signed-in executive off a held engagement
+    a colleague counted them at (one tap, from the notice or the page)."""
+    executive = get_executive_for_user(request.user)
+    try:
+        removed = engagement_not_there(engagement=engagement, executive=executive, by=request.user)
+    except ProgramError as error:
+        return _refuse(request, engagement, str(error))
+    if removed:
+        messages.success(
+            request,
+            f"The {engagement.type} with {engagement.account} no longer counts for you; "
+            f"{engagement.requested_by or 'whoever logged it'} has been told.",
+        )
+    else:
+        messages.info(request, f"The {engagement.type} with {engagement.account} did not count for you already.")
+    notification_id = row_id(request.POST.get("notification"))
+    if notification_id is not None:
+        notifications_mark_read(user=request.user, notification_ids=[notification_id])
+        return redirect("engagement:notifications")
+    # They no longer see the engagement: their own page shows the recount.
+    return redirect("engagement:executive_home")
 
 
 @role_required(Role.ACCOUNT_MANAGER, Role.PROGRAM_ADMIN)

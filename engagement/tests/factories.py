@@ -6,8 +6,20 @@ import itertools
 import factory
 from django.contrib.auth.models import Group
 
-from engagement.models import Account, Contact, Executive, ExecutiveContact, Function, Level, Program, Skill, User
+from engagement.models import (
+    Account,
+    Contact,
+    Executive,
+    ExecutiveContact,
+    Function,
+    Level,
+    Program,
+    Reminder,
+    Skill,
+    User,
+)
 from engagement.roles import Role
+from engagement.selectors import episode_start
 from engagement.services import ContactFact, api_token_create, executive_contacts_replace, user_set_roles
 
 PASSWORD = "correct-horse-battery"
@@ -61,7 +73,9 @@ class ExecutiveFactory(factory.django.DjangoModelFactory):
     user = factory.SubFactory(UserFactory, roles=[Role.EXECUTIVE])
     title = "VP Customer Success"
     level = Level.VP
-    joined_on = factory.Faker("date_between", start_date="-3y", end_date="-1y")
+    # Long before any test's clock: the cadence counts from the later of the
+    # last contact and joining, and a test about contacts means them to count.
+    joined_on = dt.date(2020, 1, 6)
 
 
 class AccountFactory(factory.django.DjangoModelFactory):
@@ -117,6 +131,24 @@ def contact_record(
         ],
     )
     return ExecutiveContact.objects.get(engagement_id=engagement_id, executive=executive)
+
+
+def overdue_reminder_sent(*, executive: Executive, at: dt.datetime) -> Reminder:
+    """``executive``'s own overdue reminder of their current episode, as the
+    engine records it once sent at ``at``: what an escalation waits for."""
+    executive.refresh_from_db(fields=["last_contact_on", "joined_on"])
+    start = episode_start(last_contact_on=executive.last_contact_on, joined_on=executive.joined_on)
+    return Reminder.objects.create(
+        recipient=executive.user,
+        kind=Reminder.Kind.OVERDUE,
+        episode=f"executive:{executive.pk}:{start.isoformat()}:0",
+        executive=executive,
+        reason="1 day past the window.",
+        status=Reminder.Status.SENT,
+        due_at=at,
+        sent_at=at,
+        created_at=at,
+    )
 
 
 def api_key(user: User, *, name: str = "CRM sync") -> str:

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from engagement.dashboards import executive_standing
 from engagement.models import Account, ApiToken
 from engagement.roles import Role
 from engagement.selectors import executive_contact_status
@@ -295,7 +296,13 @@ def test_program_admins_list_every_executives_contact_status():
 
     rows = client_of(admin).get(reverse("api:contact-status-list")).json()["results"]
 
-    assert {row["executive"]: row["state"] for row in rows} == {never.pk: "never", recent.pk: "on_track"}
+    # One state everywhere: no contact yet is counted from joining (long ago
+    # here), as the dashboards count it, and said by an empty last contact.
+    assert {row["executive"]: (row["state"], row["last_contact_on"]) for row in rows} == {
+        never.pk: ("escalated", None),
+        recent.pk: ("on_track", (timezone.localdate() - dt.timedelta(days=3)).isoformat()),
+    }
+    assert dict(executive_standing().values_list("pk", "state")) == {never.pk: "escalated", recent.pk: "on_track"}
     assert client_of(recent.user).get(reverse("api:contact-status-list")).json()["count"] == 1
 
 

@@ -40,7 +40,6 @@ def executive_last_seen(days_ago: int, **kwargs: object) -> Executive:
 @pytest.mark.parametrize(
     ("days_since", "state"),
     [
-        (None, ContactState.NEVER),
         (0, ContactState.ON_TRACK),
         (34, ContactState.ON_TRACK),
         (35, ContactState.DUE_SOON),
@@ -102,13 +101,15 @@ def test_overdue_starts_the_day_after_the_window_closes():
 
 
 @pytest.mark.django_db
-def test_executive_with_no_contact_is_never_and_due_from_joining():
-    joined = dt.date(2025, 5, 1)
+def test_executive_with_no_contact_is_in_the_state_of_the_days_since_joining():
+    joined = dt.date(2025, 5, 2)
     executive = ExecutiveFactory(joined_on=joined)
 
     status = executive_contact_status(executive=executive, now=NOW)
 
-    assert status.state == ContactState.NEVER
+    assert (TODAY - joined).days == 45
+    assert status.state == ContactState.OVERDUE
+    assert status.counts_from_joining
     assert status.last_contact_on is None
     assert status.days_since is None
     assert status.due_on == joined + dt.timedelta(days=42)
@@ -327,7 +328,8 @@ def test_statuses_of_many_executives_match_each_ones_own():
         ContactState.OVERDUE,
         ContactState.ESCALATED,
     }
-    assert statuses[never.pk].state == ContactState.NEVER
+    assert statuses[never.pk].last_contact_on is None
+    assert statuses[never.pk].state == ContactState.ESCALATED  # joined long ago, never met anyone
     for days, executive in seen.items():
         assert statuses[executive.pk] == executive_contact_status(executive=executive, now=NOW)
         assert statuses[executive.pk].days_since == days

@@ -15,8 +15,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from engagement.models import Account, Executive, Notification, Reminder, User
+from engagement.moments import moments_in_zone
 from engagement.reminders import (
-    Due,
     reminder_claim,
     reminder_deliver,
     reminder_digest_deliver,
@@ -29,7 +29,16 @@ from engagement.roles import Role
 from engagement.selectors import account_suggestions_for_executive
 from engagement.services import user_reminder_digest_set
 from engagement.tasks import send_digest
-from engagement.tests.factories import AccountFactory, ExecutiveFactory, SkillFactory, UserFactory, contact_record
+from engagement.tests.factories import (
+    AccountFactory,
+    ExecutiveFactory,
+    SkillFactory,
+    UserFactory,
+    contact_record,
+    overdue_reminder_sent,
+)
+from visits.models import Engagement
+from visits.tests.factories import EngagementFactory
 
 SITE = "https://groundwork.example"
 # Noon UTC on a Monday: inside working hours for the UTC people here.
@@ -177,6 +186,7 @@ def test_account_suggestions_take_the_same_queries_for_5_accounts_and_30():
 def test_escalation_email_asks_the_manager_to_help_and_names_the_executive():
     manager = executive_last_seen(3, user__full_name="Morgan Lee")
     executive = executive_last_seen(60, user__full_name="Dana Whitfield", title="VP Operations", manager=manager)
+    overdue_reminder_sent(executive=executive, at=NOW - dt.timedelta(days=15))
     scan(NOW)
 
     message = send(Reminder.objects.get(recipient=manager.user, kind=Reminder.Kind.ESCALATION))
@@ -195,7 +205,8 @@ def test_escalation_email_asks_the_manager_to_help_and_names_the_executive():
 @pytest.mark.django_db
 def test_escalation_without_a_manager_sends_program_admins_to_the_executives_page():
     admin = UserFactory(full_name="Alex Admin", roles=[Role.PROGRAM_ADMIN])
-    executive_last_seen(70, user__full_name="Dana Whitfield")
+    dana = executive_last_seen(70, user__full_name="Dana Whitfield")
+    overdue_reminder_sent(executive=dana, at=NOW - dt.timedelta(days=25))
     scan(NOW)
 
     message = send(Reminder.objects.get(recipient=admin, kind=Reminder.Kind.ESCALATION))
@@ -209,10 +220,10 @@ def test_escalation_without_a_manager_sends_program_admins_to_the_executives_pag
 # --- The weekly digest -------------------------------------------------------------------
 
 
-def digest_person(**kwargs: object) -> Executive:
+def digest_person(days_ago: int = 38, **kwargs: object) -> Executive:
     """An executive in New York who chose the weekly digest, due soon on WEDNESDAY."""
     return executive_last_seen(
-        38,
+        days_ago,
         now=WEDNESDAY,
         user__full_name="Dana Whitfield",
         user__time_zone="America/New_York",
@@ -221,19 +232,15 @@ def digest_person(**kwargs: object) -> Executive:
     )
 
 
-def request_waiting_for(executive: Executive, *, now: dt.datetime) -> None:
-    reminders_record(
-        dues=[
-            Due(
-                recipient_id=executive.user_id,
-                kind=Reminder.Kind.REQUEST_WAITING,
-                episode="engagement:77:2025-06-06T15:00:00+00:00",
-                reason="Sam Ortiz has waited since 6 Jun for your answer about meeting Northwind Traders.",
-                url="/engagements/77/",
-                executive_id=executive.pk,
-            )
-        ],
-        now=now,
+def request_waiting_for(executive: Executive) -> Engagement:
+    """A request to ``executive`` that has waited since Friday 6 June for their answer."""
+    return EngagementFactory(
+        account=AccountFactory(name="Northwind Traders"),
+        status=Engagement.Status.REQUESTED,
+        status_changed_at=dt.datetime(2025, 6, 6, 15, 0, tzinfo=dt.UTC),
+        starts_at=dt.datetime(2025, 7, 1, 15, 0, tzinfo=dt.UTC),
+        requested_by=UserFactory(full_name="Sam Ortiz", roles=[Role.ACCOUNT_MANAGER]),
+        executives=[executive],
     )
 
 
@@ -241,8 +248,10 @@ def request_waiting_for(executive: Executive, *, now: dt.datetime) -> None:
 def test_a_digest_users_reminders_go_out_together_on_monday_morning_and_escalations_at_once():
     dana = digest_person()
     report = executive_last_seen(60, now=WEDNESDAY, user__full_name="Rowan Park", manager=dana)
+    overdue_reminder_sent(executive=report, at=WEDNESDAY - dt.timedelta(days=15))
+    request = request_waiting_for(dana)
     scan(WEDNESDAY)
-    request_waiting_for(dana, now=WEDNESDAY + dt.timedelta(days=2))
+    scan(WEDNESDAY + dt.timedelta(days=2))
 
     # The escalation about her report does not wait for Monday.
     escalation = Reminder.objects.get(recipient=dana.user, kind=Reminder.Kind.ESCALATION)
@@ -255,36 +264,38 @@ def test_a_digest_users_reminders_go_out_together_on_monday_morning_and_escalati
     assert reminder_digest_deliver(recipient_id=dana.user_id, now=just_before) == 0
     assert len(mail.outbox) == 1
 
-    scan(MONDAY_9AM)  # by now she is overdue as well
+    scan(MONDAY_9AM)  # by now she is overdue: the due-soon reminder is no longer true
     assert dana.user_id in reminders_digest_ready(now=MONDAY_9AM)
     sent = reminder_digest_deliver(recipient_id=dana.user_id, now=MONDAY_9AM)
 
-    assert sent == 3
+    assert sent == 2
     [digest] = [message for message in mail.outbox[1:] if message.to == [dana.user.email]]
     html = html_of(digest)
-    assert digest.subject == "[Groundwork] Your reminders for the week: 3"
+    assert digest.subject == "[Groundwork] Your reminders for the week: 2"
     for part in (digest.body, html):
-        assert "The six-week window closes on 15 Jun 2025" in part
         assert "1 day past the window" in part
-        assert "Sam Ortiz has waited since 6 Jun" in part
+        assert "Sam Ortiz has waited since 6 Jun 2025" in part
+        assert "window closes on" not in part
         assert "Rowan Park" not in part
     assert "<h1>Your reminders for the week of 16 June 2025</h1>" in html
-    assert f'<a href="{SITE}/engagements/77/">Answer the request</a>' in html
+    request_url = f"/engagements/{request.pk}/"
+    assert f'<a href="{SITE}{request_url}">Answer the request</a>' in html
     assert f'<a href="{SITE}/engagements/log/">Log a contact</a>' in html
-    assert f"{SITE}/engagements/77/" in digest.body
+    assert f"{SITE}{request_url}" in digest.body
     mine = Reminder.objects.filter(recipient=dana.user, channel=Reminder.Channel.DIGEST)
     assert sorted(mine.values_list("kind", "status")) == [
-        (Reminder.Kind.DUE_SOON, Reminder.Status.SENT),
+        (Reminder.Kind.DUE_SOON, Reminder.Status.WITHDRAWN),
         (Reminder.Kind.OVERDUE, Reminder.Status.SENT),
         (Reminder.Kind.REQUEST_WAITING, Reminder.Status.SENT),
     ]
-    assert set(mine.values_list("sent_at", flat=True)) == {MONDAY_9AM}
+    withdrawn = mine.get(kind=Reminder.Kind.DUE_SOON)
+    assert (withdrawn.withdrawn_reason, withdrawn.withdrawn_at) == ("Dana Whitfield is overdue now.", MONDAY_9AM)
+    assert set(mine.filter(status=Reminder.Status.SENT).values_list("sent_at", flat=True)) == {MONDAY_9AM}
     notes = Notification.objects.filter(user=dana.user, created_at=MONDAY_9AM)
-    assert sorted(notes.values_list("message", flat=True)) == [
+    assert sorted(moments_in_zone(note.message, "America/New_York") for note in notes) == [
         "Overdue: 1 day past the window (last contact 4 May 2025).",
-        "Request waiting for an answer: Sam Ortiz has waited since 6 Jun for your answer about meeting "
+        "Request waiting for an answer: Sam Ortiz has waited since 6 Jun 2025 for your answer about meeting "
         "Northwind Traders.",
-        "Window closes soon: The six-week window closes on 15 Jun 2025 (last contact 4 May 2025).",
     ]
     # Sent is sent: a second sender finds nothing to send.
     assert reminder_digest_deliver(recipient_id=dana.user_id, now=MONDAY_9AM + dt.timedelta(minutes=1)) == 0
@@ -294,9 +305,10 @@ def test_a_digest_users_reminders_go_out_together_on_monday_morning_and_escalati
 
 @pytest.mark.django_db
 def test_a_digest_mail_failure_leaves_the_reminders_pending_with_the_error(monkeypatch):
-    dana = digest_person()
+    dana = digest_person(36)  # still due soon on the Tuesday after
+    request_waiting_for(dana)
     scan(WEDNESDAY)
-    request_waiting_for(dana, now=WEDNESDAY)
+    tuesday = "2025-06-17"
 
     def refuse(message: EmailMultiAlternatives, fail_silently: bool = False) -> int:
         raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
@@ -304,7 +316,7 @@ def test_a_digest_mail_failure_leaves_the_reminders_pending_with_the_error(monke
     monkeypatch.setattr(EmailMultiAlternatives, "send", refuse)
     # Called directly, the task notes the failure, then raises to be retried.
     with pytest.raises(smtplib.SMTPServerDisconnected):
-        send_digest(dana.user_id)
+        send_digest(dana.user_id, tuesday)
 
     mine = Reminder.objects.filter(recipient=dana.user)
     assert sorted(mine.values_list("kind", "status", "attempts", "last_error")) == [
@@ -320,7 +332,7 @@ def test_a_digest_mail_failure_leaves_the_reminders_pending_with_the_error(monke
     assert dana.user_id in reminders_digest_ready()
 
     # The retries fail too: after the last, they are failed for admins to see.
-    send_digest.apply(args=[dana.user_id])
+    send_digest.apply(args=[dana.user_id, tuesday])
 
     assert set(mine.values_list("status", "attempts")) == {(Reminder.Status.FAILED, 7)}
     assert not Notification.objects.filter(user=dana.user).exists()

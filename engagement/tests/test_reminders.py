@@ -37,7 +37,7 @@ from engagement.reminders import (
 from engagement.roles import Role
 from engagement.selectors import ContactState, executive_contact_statuses
 from engagement.tasks import run_reminders, send_reminder
-from engagement.tests.factories import ExecutiveFactory, UserFactory, contact_record
+from engagement.tests.factories import ExecutiveFactory, UserFactory, contact_record, overdue_reminder_sent
 from visits.models import Engagement
 from visits.tests.factories import EngagementFactory
 
@@ -50,6 +50,8 @@ LOS_ANGELES = zoneinfo.ZoneInfo("America/Los_Angeles")
 DAY0 = dt.date(2025, 6, 2)
 # Noon UTC on day 43, a Tuesday: what ``run_reminders(as_of=...)`` takes as now.
 NOW = dt.datetime(2025, 7, 15, 12, tzinfo=UTC)
+# A sender started by a scan as of that day checks its reminder as of it too.
+AS_OF = NOW.date().isoformat()
 FAILING_BACKEND = "engagement.tests.test_reminders.FailingBackend"
 LOCMEM_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CONTACT_KINDS = {Reminder.Kind.DUE_SOON, Reminder.Kind.OVERDUE, Reminder.Kind.ESCALATION}
@@ -140,11 +142,25 @@ def test_overdue_starts_on_day_43_not_day_42():
     assert found(executive, noon(43)) == {(Reminder.Kind.OVERDUE, executive.user_id)}
 
 
+def warned(executive: Executive, day: int | dt.datetime) -> Reminder:
+    """Send ``executive`` their overdue reminder at noon on ``day`` (or at a
+    moment), as a scan and its sender would."""
+    at = noon(day) if isinstance(day, int) else day
+    scan(at)
+    with zeal_ignore():
+        reminder = Reminder.objects.filter(kind=Reminder.Kind.OVERDUE, recipient=executive.user).latest("created_at")
+    assert reminder_claim(reminder_id=reminder.pk, now=at)
+    assert reminder_deliver(reminder_id=reminder.pk, now=at)
+    reminder.refresh_from_db()
+    return reminder
+
+
 @pytest.mark.django_db
 def test_escalation_on_day_57_goes_to_the_executives_manager():
     manager = executive_seen(noon(50))
     executive = executive_seen(noon(0), manager=manager)
     UserFactory(roles=[Role.PROGRAM_ADMIN])
+    warned(executive, 43)
 
     assert found(executive, noon(56)) == {(Reminder.Kind.OVERDUE, executive.user_id)}
     assert found(executive, noon(57)) == {
@@ -154,10 +170,43 @@ def test_escalation_on_day_57_goes_to_the_executives_manager():
 
 
 @pytest.mark.django_db
+def test_nobody_is_escalated_whose_own_overdue_reminder_never_went_out():
+    manager = executive_seen(noon(50))
+    executive = executive_seen(noon(0), manager=manager)
+    scan(noon(43))  # recorded, but never sent (the mail server was down for good)
+
+    assert found(executive, noon(57)) == {(Reminder.Kind.OVERDUE, executive.user_id)}
+    assert found(executive, noon(90)) == {(Reminder.Kind.OVERDUE, executive.user_id)}
+
+
+@pytest.mark.django_db
+def test_the_escalation_waits_the_escalation_delay_after_the_executives_own_reminder_went_out():
+    manager = executive_seen(noon(50))
+    # Reminded late, on day 50 (the engine was not running before).
+    executive = executive_seen(noon(0), manager=manager)
+    warned(executive, 50)
+
+    assert (Reminder.Kind.ESCALATION, manager.user_id) not in found(executive, noon(57))
+    assert (Reminder.Kind.ESCALATION, manager.user_id) not in found(executive, noon(63))
+    assert (Reminder.Kind.ESCALATION, manager.user_id) in found(executive, noon(64))
+
+
+@pytest.mark.django_db
+def test_an_overdue_reminder_of_an_earlier_episode_does_not_count_as_a_warning():
+    manager = executive_seen(noon(50))
+    executive = executive_seen(noon(-60), manager=manager)
+    warned(executive, -10)  # overdue in the episode before the contact of day 0
+    contact_record(executive=executive, occurred_at=noon(0))
+
+    assert (Reminder.Kind.ESCALATION, manager.user_id) not in found(executive, noon(57))
+
+
+@pytest.mark.django_db
 def test_escalation_without_a_manager_goes_to_every_active_program_admin():
     executive = executive_seen(noon(0))
     admins = [UserFactory(roles=[Role.PROGRAM_ADMIN]) for _ in range(2)]
     UserFactory(roles=[Role.PROGRAM_ADMIN], is_active=False)
+    warned(executive, 43)
 
     escalations = {recipient for kind, recipient in found(executive, noon(57)) if kind == Reminder.Kind.ESCALATION}
 
@@ -169,6 +218,7 @@ def test_escalation_goes_to_the_program_admins_when_the_manager_has_left_the_pro
     manager = executive_seen(noon(50), active=False)
     executive = executive_seen(noon(0), manager=manager)
     admin = UserFactory(roles=[Role.PROGRAM_ADMIN])
+    warned(executive, 43)
 
     assert (Reminder.Kind.ESCALATION, admin.pk) in found(executive, noon(57))
     assert (Reminder.Kind.ESCALATION, manager.user_id) not in found(executive, noon(57))
@@ -179,6 +229,7 @@ def test_escalation_goes_to_the_program_admins_when_the_managers_login_is_deacti
     manager = executive_seen(noon(50), user=UserFactory(is_active=False, roles=[Role.EXECUTIVE]))
     executive = executive_seen(noon(0), manager=manager)
     admin = UserFactory(roles=[Role.PROGRAM_ADMIN])
+    warned(executive, 43)
 
     escalations = {recipient for kind, recipient in found(executive, noon(57)) if kind == Reminder.Kind.ESCALATION}
 
@@ -529,7 +580,7 @@ def test_a_failed_send_goes_back_to_pending_and_is_retried_later_each_time_twice
     task = send_reminder._get_current_object()
 
     with mock.patch.object(task, "retry", return_value=Retry("retry", when=countdown)) as retry:
-        result = send_reminder.apply(args=[reminder.pk], retries=retries)
+        result = send_reminder.apply(args=[reminder.pk, AS_OF], retries=retries)
 
     assert result.state == "RETRY"
     assert retry.call_args.kwargs["countdown"] == countdown
@@ -552,7 +603,7 @@ def test_after_the_last_retry_the_reminder_is_failed_until_resent_then_sent_once
     # Applied at once, each retry runs at once too: the first try and five more
     # (before tasks run eagerly with errors raised, which would stop at the first).
     with mock.patch.object(task, "retry", wraps=task.retry) as retry:
-        send_reminder.apply(args=[reminder.pk], throw=False)
+        send_reminder.apply(args=[reminder.pk, AS_OF], throw=False)
 
     assert [call.kwargs["countdown"] for call in retry.call_args_list] == [60, 120, 240, 480, 960]
     reminder.refresh_from_db()
@@ -583,10 +634,12 @@ def test_after_the_last_retry_the_reminder_is_failed_until_resent_then_sent_once
 def test_each_reminder_is_one_email_in_text_and_html_with_absolute_links_and_one_notification(run):
     manager = executive_seen(NOW - dt.timedelta(days=3))
     executive = executive_seen(NOW - dt.timedelta(days=60), manager=manager)
+    first = warned(executive, NOW - dt.timedelta(days=14))
+    mail.outbox.clear()
 
     run(NOW)
 
-    overdue = recorded(Reminder.Kind.OVERDUE, executive.user)
+    overdue = Reminder.objects.exclude(pk=first.pk).get(kind=Reminder.Kind.OVERDUE, recipient=executive.user)
     escalation = recorded(Reminder.Kind.ESCALATION, manager.user)
     assert sorted(message.to[0] for message in mail.outbox) == sorted([executive.user.email, manager.user.email])
     for message in mail.outbox:
@@ -599,7 +652,9 @@ def test_each_reminder_is_one_email_in_text_and_html_with_absolute_links_and_one
         assert text_links
         assert all(link.startswith(f"{SITE}/") for link in text_links), text_links
     for reminder in (overdue, escalation):
-        [notification] = Notification.objects.filter(user_id=reminder.recipient_id)
+        reminder.refresh_from_db()
+        [notification] = Notification.objects.filter(reminder=reminder)
+        assert notification.user_id == reminder.recipient_id
         assert reminder.reason in notification.message
         assert notification.url == reminder.url
 
@@ -609,9 +664,9 @@ def test_a_reminder_already_sent_is_not_sent_again():
     executive = executive_seen(NOW - dt.timedelta(days=38))
     scan(NOW)
     reminder = recorded(Reminder.Kind.DUE_SOON, executive.user)
-    assert send_reminder.apply(args=[reminder.pk]).get() is True
+    assert send_reminder.apply(args=[reminder.pk, AS_OF]).get() is True
 
-    assert send_reminder.apply(args=[reminder.pk]).get() is False
+    assert send_reminder.apply(args=[reminder.pk, AS_OF]).get() is False
     with zeal_context():
         assert reminder_deliver(reminder_id=reminder.pk, now=NOW) is False
 
@@ -633,6 +688,10 @@ def test_dry_run_prints_a_line_per_reminder_and_changes_nothing():
     manager = executive_seen(NOW - dt.timedelta(days=3))
     due_soon = executive_seen(NOW - dt.timedelta(days=38))
     escalated = executive_seen(NOW - dt.timedelta(days=60), manager=manager)
+    warned(escalated, NOW - dt.timedelta(days=14))
+    before = list(Reminder.objects.values_list("pk", "status"))
+    mail.outbox.clear()
+    Notification.objects.all().delete()
 
     lines = send_reminders("--dry-run", "--as-of", "2025-07-15")
 
@@ -644,9 +703,33 @@ def test_dry_run_prints_a_line_per_reminder_and_changes_nothing():
             ["overdue", escalated.user.email, escalated.user.email],
         ]
     )
-    assert not Reminder.objects.exists()
+    assert list(Reminder.objects.values_list("pk", "status")) == before
     assert mail.outbox == []
     assert not Notification.objects.exists()
+
+
+@pytest.mark.django_db
+def test_dry_run_says_so_when_nothing_is_due():
+    executive_seen(NOW - dt.timedelta(days=3))
+
+    assert send_reminders("--dry-run", "--as-of", "2025-07-15") == [
+        ["Nothing to send: no reminder is due that was not recorded already."]
+    ]
+
+
+@pytest.mark.django_db
+def test_a_second_run_says_it_recorded_nothing_new(eager_tasks, django_capture_on_commit_callbacks):
+    executive_seen(NOW - dt.timedelta(days=38))
+    executive_seen(NOW - dt.timedelta(days=45))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        first = send_reminders("--as-of", "2025-07-15")
+    with django_capture_on_commit_callbacks(execute=True):
+        second = send_reminders("--as-of", "2025-07-15")
+
+    assert first == [["2 new reminders recorded: 2 sent now."]]
+    assert second == [["No new reminder is due: every one due was recorded already."]]
+    assert len(mail.outbox) == 2
 
 
 @pytest.mark.django_db
@@ -663,8 +746,11 @@ def test_dry_run_after_a_real_run_prints_nothing_new(eager_tasks, django_capture
     with django_capture_on_commit_callbacks(execute=True):
         send_reminders("--as-of", "2025-07-15")
 
-    assert len(mail.outbox) == 3
-    assert send_reminders("--dry-run", "--as-of", "2025-07-15") == []
+    # Due soon, and overdue; the escalation waits until the overdue reminder has been out a fortnight.
+    assert len(mail.outbox) == 2
+    assert send_reminders("--dry-run", "--as-of", "2025-07-15") == [
+        ["Nothing to send: no reminder is due that was not recorded already."]
+    ]
 
 
 @pytest.mark.django_db
@@ -676,7 +762,7 @@ def test_on_the_demo_data_the_dry_run_reminds_exactly_the_drifting_executives_on
     drifting = {ContactState.DUE_SOON, ContactState.OVERDUE, ContactState.ESCALATED}
     expected = set(
         Executive.objects.filter(
-            pk__in=[pk for pk, status in statuses.items() if status.reminder_state in drifting]
+            pk__in=[pk for pk, status in statuses.items() if status.state in drifting]
         ).values_list("user__email", flat=True)
     )
 
@@ -695,7 +781,8 @@ def test_on_the_demo_data_the_dry_run_reminds_exactly_the_drifting_executives_on
 
 def executives_in_every_state(count: int, *, manager: Executive) -> None:
     """``count`` executives, cycling through on track, due soon, overdue,
-    escalated with a manager, and never contacted (escalated, no manager)."""
+    escalated with a manager, and never contacted (escalated, no manager);
+    the escalated ones were warned three weeks ago."""
     for index in range(count):
         match index % 5:
             case 0:
@@ -705,9 +792,11 @@ def executives_in_every_state(count: int, *, manager: Executive) -> None:
             case 2:
                 executive_seen(NOW - dt.timedelta(days=45))
             case 3:
-                executive_seen(NOW - dt.timedelta(days=60), manager=manager)
+                executive = executive_seen(NOW - dt.timedelta(days=60), manager=manager)
+                overdue_reminder_sent(executive=executive, at=NOW - dt.timedelta(days=21))
             case _:
-                ExecutiveFactory(joined_on=dt.date(2024, 1, 8))
+                executive = ExecutiveFactory(joined_on=dt.date(2024, 1, 8))
+                overdue_reminder_sent(executive=executive, at=NOW - dt.timedelta(days=21))
 
 
 @pytest.mark.django_db

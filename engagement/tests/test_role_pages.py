@@ -317,7 +317,8 @@ def test_executive_home_of_an_executive_with_no_contact_says_so(client):
     html = client.get(reverse("engagement:executive_home")).content.decode()
 
     assert "No customer contact logged yet." in html
-    assert "Never" in html
+    assert "On track" in html  # ten days since joining
+    assert "since you joined the program" in html
     assert "in 32 days" in html
 
 

@@ -13,6 +13,7 @@ from django.core import mail
 from zeal import zeal_context
 
 from engagement.models import Notification, Reminder
+from engagement.moments import moments_in_zone
 from engagement.reminders import reminder_claim, reminder_deliver, reminders_due, reminders_ready, reminders_record
 from engagement.roles import Role
 from engagement.tests.factories import AccountFactory, ExecutiveFactory, UserFactory
@@ -70,8 +71,8 @@ def test_two_days_after_the_meeting_everyone_who_took_part_is_reminded_of_the_de
     assert sorted(due.recipient_id for due in dues) == sorted([lead.user_id, colleague.user_id, account_manager.pk])
     assert {due.episode for due in dues} == {episode(engagement)}
     assert {due.url for due in dues} == {f"/engagements/{engagement.pk}/debrief/"}
-    day = f"{engagement.starts_at:%-d %b}"
-    assert dues[0].reason == (
+    day = f"{engagement.starts_at:%-d %b %Y}"
+    assert moments_in_zone(dues[0].reason, "UTC") == (
         f"The {engagement.type} with Northwind Traders on {day} has no debrief yet: "
         "write down what the customer said while it is fresh."
     )

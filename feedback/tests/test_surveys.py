@@ -18,6 +18,7 @@ from django.utils import timezone
 from zeal import zeal_context
 
 from engagement.models import Notification, Program
+from engagement.moments import moments_in_zone
 from engagement.roles import Role
 from engagement.services import ProgramError, invitation_token
 from engagement.tests.factories import AccountFactory, ContactFactory, UserFactory
@@ -339,12 +340,15 @@ def test_an_answer_tells_the_executives_who_attended(engagement, ana, lead, coll
 
     answer(survey, 5, 10)
 
-    day = f"{engagement.starts_at:%-d %b}"
-    expected = f"Ana Lima of Northwind Traders answered the survey about your {engagement.type} on {day}: 5/5, 10/10."
     for user in (lead.user, colleague.user):
-        assert list(Notification.objects.filter(user=user).values_list("message", "url")) == [
-            (expected, f"/engagements/{engagement.pk}/")
-        ]
+        day = f"{engagement.starts_at.astimezone(user.tzinfo):%-d %b %Y}"
+        expected = (
+            f"Ana Lima of Northwind Traders answered the survey about your {engagement.type} on {day}: 5/5, 10/10."
+        )
+        assert [
+            (moments_in_zone(message, user.time_zone), url)
+            for message, url in Notification.objects.filter(user=user).values_list("message", "url")
+        ] == [(expected, f"/engagements/{engagement.pk}/")]
     assert not Notification.objects.filter(user=account_manager).exists()
     assert not ActionItem.objects.exists()
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from engagement.dates import local_today
-from engagement.models import Account, Executive
+from engagement.models import Account, Executive, Notification
 from engagement.roles import Role
 from engagement.selectors import ContactState, executive_contact_status
 from engagement.tests.factories import AccountFactory, ContactFactory, ExecutiveFactory, UserFactory, api_key
@@ -222,6 +222,25 @@ def test_an_executive_logs_a_held_contact_that_counts_at_once(visit_type):
     assert (status.days_since, status.state, str(status.exposure_hours)) == (0, ContactState.ON_TRACK, "1.5")
     assert Executive.objects.get(pk=executive.pk).last_contact_on == local_today("UTC")
     assert Account.objects.get(pk=account.pk).last_contact_on == local_today("UTC")
+
+
+@pytest.mark.django_db
+def test_a_colleague_counted_through_the_api_is_told_with_one_tap_to_say_they_were_not_there(visit_type):
+    executive = ExecutiveFactory(user=UserFactory(full_name="Jordan Ellis", roles=[Role.EXECUTIVE]))
+    colleague = ExecutiveFactory()
+
+    response = client_of(executive.user).post(
+        LIST,
+        held_contact(AccountFactory(name="Northwind Traders"), visit_type, colleagues=[colleague.pk]),
+        format="json",
+    )
+
+    assert response.status_code == 201, response.content
+    engagement = Engagement.objects.get()
+    assert executive_contact_status(executive=colleague).days_since == 0
+    [notice] = Notification.objects.filter(user=colleague.user)
+    assert notice.message.startswith("Jordan Ellis logged a Site walk with Northwind Traders on ")
+    assert notice.action_url == reverse("visits:engagement_not_there", kwargs={"pk": engagement.pk})
 
 
 @pytest.mark.django_db

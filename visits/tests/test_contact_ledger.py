@@ -70,7 +70,7 @@ def test_engagement_that_was_not_held_is_no_contact(status):
 
     contact = executive_contact_status(executive=executive, now=NOW)
 
-    assert contact.state == ContactState.NEVER
+    assert contact.last_contact_on is None
     assert contact.exposure_hours == Decimal("0.0")
     assert not ExecutiveContact.objects.filter(executive=executive).exists()
 
@@ -118,7 +118,7 @@ def test_engagement_attended_by_two_executives_counts_for_both():
     for executive in (lead, attendee):
         assert statuses[executive.pk].days_since == 10
         assert statuses[executive.pk].exposure_hours == Decimal("1.3")
-    assert statuses[absent.pk].state == ContactState.NEVER
+    assert statuses[absent.pk].last_contact_on is None
 
 
 @pytest.mark.django_db
@@ -202,7 +202,7 @@ def test_only_engagement_cancelled_leaves_no_last_contact():
     set_status(engagement, Engagement.Status.CANCELLED)
 
     assert last_contact_on(executive) is None
-    assert executive_contact_status(executive=executive, now=NOW).state == ContactState.NEVER
+    assert executive_contact_status(executive=executive, now=NOW).last_contact_on is None
 
 
 @pytest.mark.django_db

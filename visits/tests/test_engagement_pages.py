@@ -91,6 +91,59 @@ def test_a_request_without_a_value_proposition_keeps_everything_typed(client, ac
 
 
 @pytest.mark.django_db
+def test_the_request_form_shows_the_proposed_time_in_the_executives_zone(client, account, account_manager):
+    account_manager.time_zone = "America/Chicago"
+    account_manager.save()
+    tokyo = ExecutiveFactory(user=UserFactory(full_name="Kenji Sato", time_zone="Asia/Tokyo"))
+    client.force_login(account_manager)
+    hint = reverse("visits:request_time_for_executive")
+
+    # 18:00 on a Tuesday in Chicago is 09:00 on Wednesday in Tokyo: a working hour there.
+    evening = client.get(hint, {"executive": tokyo.pk, "starts_at": "2031-12-02T18:00", "duration_minutes": 90})
+    # 10:00 in Chicago is 01:00 at night in Tokyo.
+    morning = client.get(hint, {"executive": tokyo.pk, "starts_at": "2031-12-02T10:00", "duration_minutes": 60})
+
+    text = " ".join(re.sub(r"<[^>]+>", "", evening.content.decode()).split())
+    assert "For Kenji Sato that is Wed 3 Dec 2031, 09:00\u201310:30 JST, in their time zone (Asia/Tokyo)." in text
+    assert "working hours" not in text
+    text = " ".join(re.sub(r"<[^>]+>", "", morning.content.decode()).split())
+    assert "For Kenji Sato that is Wed 3 Dec 2031, 01:00\u201302:00 JST" in text
+    assert "That is outside Kenji Sato's working hours (09:00\u201317:00, Monday to Friday, in their time zone)" in text
+
+
+@pytest.mark.django_db
+def test_the_time_hint_says_nothing_until_an_executive_and_a_readable_time_are_chosen(client, account_manager):
+    executive = ExecutiveFactory()
+    client.force_login(account_manager)
+    hint = reverse("visits:request_time_for_executive")
+
+    for query in (
+        {"starts_at": "2031-12-02T18:00"},
+        {"executive": executive.pk, "starts_at": "not a time"},
+        {"executive": executive.pk, "starts_at": "9999-12-31T23:59", "duration_minutes": "600000"},
+        {"executive": "99999999999999999999999", "starts_at": "2031-12-02T18:00"},
+    ):
+        response = client.get(hint, query)
+        assert response.status_code == 200
+        assert response.content.decode().strip() == ""
+
+
+@pytest.mark.django_db
+def test_a_request_form_sent_back_with_an_error_shows_the_time_in_the_executives_zone(client, account, account_manager):
+    tokyo = ExecutiveFactory(user=UserFactory(full_name="Kenji Sato", time_zone="Asia/Tokyo"))
+    client.force_login(account_manager)  # in UTC
+
+    response = client.post(
+        reverse("visits:engagement_request"),
+        request_form(account, tokyo, value_proposition="", starts_at="2031-12-06T02:00"),
+    )
+
+    page = response.content.decode()
+    assert "For Kenji Sato that is <strong>Sat 6 Dec 2031, 11:00\u201312:00 JST</strong>" in page
+    assert "outside Kenji Sato's working hours" in page
+
+
+@pytest.mark.django_db
 def test_an_account_manager_cannot_request_for_an_account_they_do_not_serve(client, account_manager, executive):
     elsewhere = AccountFactory(name="Someone Elses Co")
     client.force_login(account_manager)

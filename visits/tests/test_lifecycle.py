@@ -9,6 +9,7 @@ import uuid
 import pytest
 from django.db import connection, connections
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
 from zeal import zeal_ignore
 
@@ -442,3 +443,42 @@ def test_only_the_executive_asked_or_a_program_admin_decides(account, executive,
     assert rights[account_manager].manage
     assert not rights[executive.user].manage
     assert rights[attendee.user].complete
+
+
+# --- Times in each reader's own zone -----------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_scheduled_time_reads_in_each_readers_own_zone_on_their_notifications_and_the_history(client, account):
+    chicago = UserFactory(full_name="Sam Rivera", time_zone="America/Chicago", roles=[Role.ACCOUNT_MANAGER])
+    account.account_manager = chicago
+    account.save()
+    tokyo = ExecutiveFactory(user=UserFactory(time_zone="Asia/Tokyo", roles=[Role.EXECUTIVE]))
+    lisbon = ExecutiveFactory(user=UserFactory(time_zone="Europe/Lisbon", roles=[Role.EXECUTIVE]))
+    # 18:00 in Chicago on a Tuesday in December is 09:00 on Wednesday in Tokyo.
+    start = dt.datetime(2031, 12, 2, 18, 0, tzinfo=dt.timezone(dt.timedelta(hours=-6)))
+    engagement = request_for(account, tokyo, chicago, starts_at=start)
+    engagement_approve(engagement=engagement, by=tokyo.user)
+    engagement_schedule(
+        engagement=engagement,
+        by=chicago,
+        plan=plan(starts_at=start, ends_at=start + dt.timedelta(hours=1), executives=(lisbon,)),
+    )
+
+    pages = {}
+    for user in (tokyo.user, lisbon.user, chicago):
+        client.force_login(user)
+        pages[user.time_zone] = (
+            client.get(reverse("engagement:notifications")).content.decode(),
+            client.get(reverse("visits:engagement_detail", kwargs={"pk": engagement.pk})).content.decode(),
+        )
+
+    tokyo_notes, tokyo_page = pages["Asia/Tokyo"]
+    assert "Wed 3 Dec 2031, 09:00 JST" in tokyo_notes
+    assert "CST" not in tokyo_notes
+    assert "For Wed 3 Dec 2031, 09:00 JST" in tokyo_page
+    lisbon_notes, lisbon_page = pages["Europe/Lisbon"]
+    assert "Wed 3 Dec 2031, 00:00 WET" in lisbon_notes
+    assert "For Wed 3 Dec 2031, 00:00 WET" in lisbon_page
+    _chicago_notes, chicago_page = pages["America/Chicago"]
+    assert "For Tue 2 Dec 2031, 18:00 CST" in chicago_page

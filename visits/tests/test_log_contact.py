@@ -5,15 +5,16 @@ import uuid
 import zoneinfo
 
 import pytest
+from auditlog.models import LogEntry
 from django.urls import reverse
 from django.utils import timezone
 
 from engagement.dates import local_today
-from engagement.models import Account, ExecutiveContact
+from engagement.models import Account, ExecutiveContact, Notification
 from engagement.roles import Role
 from engagement.selectors import ContactState, executive_contact_status
 from engagement.services import ProgramError
-from engagement.tests.factories import AccountFactory, ContactFactory, ExecutiveFactory, UserFactory
+from engagement.tests.factories import AccountFactory, ContactFactory, ExecutiveFactory, UserFactory, contact_record
 from visits.models import Engagement, EngagementStatusChange
 from visits.selectors import account_search
 from visits.services import engagement_log_contact
@@ -273,6 +274,81 @@ def test_a_colleague_who_was_there_gets_the_contact_too(client, executive, visit
     engagement = Engagement.objects.get()
     assert set(engagement.executives.all()) == {executive, colleague}
     assert executive_contact_status(executive=colleague).days_since is not None
+
+
+@pytest.mark.django_db
+def test_a_colleague_counted_at_a_logged_contact_is_told_and_can_say_they_were_not_there(client, executive, visit_type):
+    colleague = ExecutiveFactory(user=UserFactory(full_name="Riley Chen", roles=[Role.EXECUTIVE]))
+    contact_record(executive=colleague, occurred_at=timezone.now() - dt.timedelta(days=20))
+    before = executive_contact_status(executive=colleague).last_contact_on
+    client.force_login(executive.user)
+    client.post(LOG_URL, form_data(AccountFactory(name="Northwind Traders"), visit_type, colleagues=[colleague.pk]))
+    engagement = Engagement.objects.get()
+    assert executive_contact_status(executive=colleague).days_since == 0
+
+    # Riley is told, with one tap to undo being counted.
+    [notice] = Notification.objects.filter(user=colleague.user)
+    assert notice.message.startswith("Jordan Ellis logged a Site walk with Northwind Traders on <day:")
+    assert notice.message.endswith("with you there: it counts toward your customer contact.")
+    assert (notice.action_label, notice.action_url) == (
+        "I was not there",
+        reverse("visits:engagement_not_there", kwargs={"pk": engagement.pk}),
+    )
+    assert not Notification.objects.filter(user=executive.user).exists()
+    client.force_login(colleague.user)
+    page = client.get(reverse("engagement:notifications")).content.decode()
+    assert f'action="{notice.action_url}"' in page
+    assert ">I was not there</button>" in page
+
+    response = client.post(notice.action_url, {"notification": notice.pk})
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("engagement:notifications")
+    assert list(engagement.executives.all()) == [executive]
+    assert executive_contact_status(executive=colleague).last_contact_on == before
+    assert executive_contact_status(executive=executive).days_since == 0
+    notice.refresh_from_db()
+    assert notice.read_at is not None
+    [told] = Notification.objects.filter(user=executive.user)
+    assert told.message.startswith("Riley Chen was not at the Site walk with Northwind Traders on <day:")
+    # Both are in the audit trail, with who did them.
+    entries = LogEntry.objects.get_for_object(engagement).select_related("actor").order_by("pk")
+    trail = [entry for entry in entries if entry.changes_dict]
+    assert [(entry.actor, entry.changes_dict.get("executives")) for entry in trail[1:]] == [
+        (executive.user, ["None", "Jordan Ellis, Riley Chen"]),
+        (colleague.user, ["Jordan Ellis, Riley Chen", "Jordan Ellis"]),
+    ]
+    # A second tap changes nothing, and says so.
+    again = client.post(notice.action_url, follow=True)
+    assert again.status_code == 404  # no longer theirs to see
+
+
+@pytest.mark.django_db
+def test_the_executive_who_logged_a_contact_cannot_say_they_were_not_there(client, executive, visit_type):
+    client.force_login(executive.user)
+    client.post(LOG_URL, form_data(AccountFactory(), visit_type))
+    engagement = Engagement.objects.get()
+
+    response = client.post(reverse("visits:engagement_not_there", kwargs={"pk": engagement.pk}), follow=True)
+
+    assert "You led this engagement: change it or call it off instead." in response.content.decode()
+    assert list(engagement.executives.all()) == [executive]
+
+
+@pytest.mark.django_db
+def test_a_colleague_counted_at_a_held_engagement_sees_i_was_not_there_on_its_page(client, executive, visit_type):
+    colleague = ExecutiveFactory(user=UserFactory(full_name="Riley Chen", roles=[Role.EXECUTIVE]))
+    client.force_login(executive.user)
+    client.post(LOG_URL, form_data(AccountFactory(), visit_type, colleagues=[colleague.pk]))
+    url = reverse("visits:engagement_detail", kwargs={"pk": Engagement.objects.get().pk})
+
+    mine = client.get(url).content.decode()
+    client.force_login(colleague.user)
+    theirs = client.get(url).content.decode()
+
+    assert "I was not there" not in mine
+    assert "Jordan Ellis logged it with you there" in theirs
+    assert ">I was not there</button>" in theirs
 
 
 @pytest.mark.django_db
