@@ -312,6 +312,8 @@ class ImportPlan:
         self.errors: list[RowError] = []
         self.outcomes: list[Outcome] = []
         self.notes: list[str] = []
+        # What importing would do to where executives stand (``reminders_caused_by``), for kinds that move it.
+        self.impact: dict[str, Any] | None = None
         self._bad_lines: set[int] = set()
         self._labels = {column.key: column.label for column in kind.columns}
 
@@ -366,6 +368,7 @@ class ImportPlan:
             "rows": [[outcome.line, outcome.action, *outcome.shown] for outcome in self.outcomes[:PREVIEW_ROWS]],
             "counts": self.counts(),
             "notes": self.notes,
+            "impact": self.impact,
         }
 
 

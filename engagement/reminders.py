@@ -46,6 +46,8 @@ from engagement.selectors import (
     ContactState,
     ContactStatus,
     account_suggestions_for_executive,
+    contact_state,
+    episode_start,
     executive_contact_statuses,
 )
 
@@ -225,6 +227,67 @@ def contact_reminders(moment: ScanMoment) -> Iterator[Due]:
             reason = f"{person['user__full_name']} is {overdue_days} days past the contact window ({since})."
             for recipient_id in recipients:
                 yield Due(recipient_id, Reminder.Kind.ESCALATION, episode, reason, "", executive_id)
+
+
+@dataclass(frozen=True)
+class StandingImpact:
+    """What a change to executives' last contacts would do, before it is made."""
+
+    executives: int  # whose state would change
+    into: dict[str, int]  # of those, how many would be in each state
+    reminders: int  # contact reminders (due soon, overdue) the next scan would record
+    escalations: int  # executives the next scan would escalate
+
+
+def reminders_caused_by(
+    *, last_contacts: Mapping[int, dt.date | None], now: dt.datetime | None = None
+) -> StandingImpact:
+    """What giving the active executives of ``last_contacts`` those last
+    contacts would change: whose state, and which reminders and escalations
+    the next scan would then find that it has not recorded yet (as
+    ``contact_reminders`` decides, an escalation only after a warning). A
+    fixed number of queries."""
+    now = now or timezone.now()
+    executives = Executive.objects.filter(pk__in=list(last_contacts), active=True, user__is_active=True)
+    before = executive_contact_statuses(executives=executives, now=now, exposure=False)
+    after: dict[int, tuple[ContactState, dt.date, int]] = {}
+    into: dict[str, int] = defaultdict(int)
+    for pk, status in before.items():
+        start = episode_start(last_contact_on=last_contacts[pk], joined_on=status.joined_on)
+        days = (status.today - start).days
+        state = contact_state(days_since=days, cadence=status.cadence)
+        if state != status.state:
+            into[state.value] += 1
+        if state != status.state or start != status.episode_start:
+            after[pk] = (state, start, days)
+    episodes: dict[int, tuple[str, str]] = {}
+    for pk, (state, start, days) in after.items():
+        cadence = before[pk].cadence
+        episode = contact_episode(executive_id=pk, start=start)
+        if state == ContactState.DUE_SOON:
+            episodes[pk] = (Reminder.Kind.DUE_SOON, episode)
+        elif state in (ContactState.OVERDUE, ContactState.ESCALATED):
+            week = (days - cadence.cadence_days - 1) // cadence.overdue_repeat_days
+            episodes[pk] = (Reminder.Kind.OVERDUE, f"{episode}:{week}")
+    recorded = set(
+        Reminder.objects.filter(
+            executive_id__in=list(episodes), episode__in=[episode for _kind, episode in episodes.values()]
+        ).values_list("executive_id", "kind", "episode")
+    )
+    warned = _overdue_reminders_sent(
+        executive_ids=[pk for pk, (state, _start, _days) in after.items() if state == ContactState.ESCALATED]
+    )
+    escalations = 0
+    for pk, (state, start, _days) in after.items():
+        delay = dt.timedelta(days=before[pk].cadence.escalation_days)
+        sent = warned.get(contact_episode(executive_id=pk, start=start))
+        escalations += state == ContactState.ESCALATED and sent is not None and sent <= now - delay
+    return StandingImpact(
+        executives=sum(into.values()),
+        into=dict(into),
+        reminders=sum((pk, *episodes[pk]) not in recorded for pk in episodes),
+        escalations=escalations,
+    )
 
 
 # --- Scan, record, send --------------------------------------------------------------

@@ -14,7 +14,7 @@ from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from engagement.dates import local_today
+from engagement.dates import local_date, local_today
 from engagement.models import Account, ApiToken, Executive, ExecutiveContact, Notification, Program, User
 
 
@@ -202,6 +202,35 @@ def executive_contact_statuses(
 def executive_contact_status(*, executive: Executive, now: dt.datetime | None = None) -> ContactStatus:
     """The contact status of one executive."""
     return executive_contact_statuses(executives=[executive], now=now)[executive.pk]
+
+
+def last_contacts_if(
+    *,
+    executive_ids: Iterable[int],
+    replaced_engagement_ids: Iterable[int],
+    contacts: Iterable[tuple[int, dt.datetime]],
+) -> dict[int, dt.date | None]:
+    """Each of ``executive_ids``' last contact as it would be if the contacts
+    from ``replaced_engagement_ids`` gave way to ``contacts`` (executive id,
+    moment), as ``services.executive_contacts_replace`` would leave it: what
+    an import would do, before it is done. Two queries."""
+    executive_ids = set(executive_ids)
+    zones = dict(Executive.objects.filter(pk__in=executive_ids).values_list("pk", "user__time_zone"))
+    kept = (
+        ExecutiveContact.objects.filter(executive_id__in=executive_ids)
+        .exclude(engagement_id__in=list(replaced_engagement_ids))
+        .values("executive_id")
+        .annotate(last=models.Max("contact_on"))
+        .values_list("executive_id", "last")
+        .order_by()
+    )
+    last: dict[int, dt.date | None] = dict.fromkeys(zones)
+    last.update(kept)
+    for executive_id, moment in contacts:
+        if executive_id in zones:
+            day = local_date(moment, zones[executive_id])
+            last[executive_id] = max(day, last[executive_id]) if last[executive_id] else day
+    return last
 
 
 def executive_recent_contacts(*, executive: Executive, limit: int = 10) -> QuerySet[ExecutiveContact]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from django.db.models import OuterRef, QuerySet, Subquery
@@ -53,6 +53,8 @@ from engagement.imports import (
     read_groundwork_id,
 )
 from engagement.models import Contact, ImportJob
+from engagement.reminders import reminders_caused_by
+from engagement.selectors import ContactState, last_contacts_if
 from visits.models import Engagement, EngagementExecutive, EngagementType
 from visits.services import engagement_contacts_sync
 
@@ -279,6 +281,7 @@ class EngagementImport(ImportKind):
             if plan.failed(row) or not records.claim(plan, row, engagement, values["crm_id"]):
                 continue
             self._outcome(plan, row, values, engagement, executives, contact_ids, accounts)
+        _standing_impact(plan)
 
     def _outcome(
         self,
@@ -374,6 +377,16 @@ class EngagementImport(ImportKind):
             people_contacts = []
         changed = fields or attendees is not None or people_contacts is not None
         action = CREATE if engagement is None else (UPDATE if changed else UNCHANGED)
+        if action != UNCHANGED:
+            counts = status in Engagement.HELD_STATUSES and values["type"].counts_toward_cadence
+            plan.state.setdefault("contacts", []).append(
+                (
+                    engagement["pk"] if engagement else None,
+                    list(engagement["executives"]) if engagement else [],
+                    (attendees if attendees is not None else engagement["executives"]) if counts else [],
+                    now["starts_at"],
+                )
+            )
         plan.add(
             row,
             action,
@@ -432,6 +445,27 @@ class EngagementImport(ImportKind):
             CsvColumn("location", lambda e: e.location),
             CsvColumn("notes", lambda e: e.notes),
         ]
+
+
+def _standing_impact(plan: ImportPlan) -> None:
+    """Say on the preview what importing would do to where executives stand:
+    whose state changes, and the reminders and escalations that would follow."""
+    touched = plan.state.get("contacts", [])
+    if not touched or plan.errors:
+        return
+    executive_ids = {pk for _id, before, after, _at in touched for pk in [*before, *after]}
+    last = last_contacts_if(
+        executive_ids=executive_ids,
+        replaced_engagement_ids=[engagement_id for engagement_id, *_rest in touched if engagement_id],
+        contacts=[(pk, starts_at) for _id, _before, after, starts_at in touched for pk in after],
+    )
+    impact = reminders_caused_by(last_contacts=last, now=plan.options.now)
+    plan.impact = {
+        **asdict(impact),
+        "into": [
+            [state.label.lower(), impact.into[state.value]] for state in ContactState if state.value in impact.into
+        ],
+    }
 
 
 def _length(engagement: dict[str, Any]) -> int | None:

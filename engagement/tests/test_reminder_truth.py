@@ -151,9 +151,7 @@ def test_the_scan_withdraws_a_waiting_reminder_that_no_longer_holds_with_why(eag
     assert summary["withdrawn"] == 1
     withdrawn = Reminder.objects.get(kind=Reminder.Kind.REQUEST_WAITING)
     assert withdrawn.status == Reminder.Status.WITHDRAWN
-    assert withdrawn.withdrawn_reason == (
-        "The request no longer waits for this answer: it was answered or called off."
-    )
+    assert withdrawn.withdrawn_reason == ("The request no longer waits for this answer: it was answered or called off.")
     assert Reminder.objects.get(kind=Reminder.Kind.OVERDUE).status == Reminder.Status.PENDING
 
 

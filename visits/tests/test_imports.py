@@ -14,8 +14,17 @@ from django.urls import reverse
 from django.utils import timezone
 
 from engagement.models import Account, ExecutiveContact, ImportJob, Program
+from engagement.reminders import reminders_due
 from engagement.roles import Role
-from engagement.tests.factories import AccountFactory, ContactFactory, ExecutiveFactory, UserFactory
+from engagement.selectors import ContactState, executive_contact_status
+from engagement.tests.factories import (
+    AccountFactory,
+    ContactFactory,
+    ExecutiveFactory,
+    UserFactory,
+    contact_record,
+    overdue_reminder_sent,
+)
 from engagement.tests.import_helpers import csv_bytes, import_file, last_job, upload
 from feedback.models import Survey
 from visits.models import Engagement, EngagementExecutive
@@ -332,3 +341,84 @@ def test_dates_an_export_cannot_read_are_refused(admin_client):
     assert response.status_code == 400
     assert "No file was made" in response.content.decode()
     assert "The end comes before the start." in response.content.decode()
+
+
+# --- Where executives stand afterwards ---------------------------------------------
+
+
+def visit_on(day: dt.date, email: str, crm_id: str) -> list[str]:
+    return [crm_id, "001A", "Acme Corp", "On-site visit", day.isoformat(), "10:00", "60", email, "", "", "", ""]
+
+
+HEADINGS = ["Activity ID", "Account ID", "Account Name", "Activity Type", "Date", "Start Time", "Duration",
+            "Assigned To Email", "Contacts", "Subject", "Description", "Internal field"]  # fmt: skip
+
+
+def test_a_contact_from_before_an_executive_joined_does_not_make_them_overdue(
+    admin_client, django_capture_on_commit_callbacks, people
+):
+    newcomer = ExecutiveFactory(
+        user__email="new@groundwork.example", user__full_name="Nia Newcomer", joined_on=days_ago(30)
+    )
+    manager = ExecutiveFactory(user__email="boss@groundwork.example")
+    newcomer.manager = manager
+    newcomer.save()
+    UserFactory(roles=[Role.PROGRAM_ADMIN])
+
+    job = import_file(
+        admin_client,
+        django_capture_on_commit_callbacks,
+        ENGAGEMENTS,
+        csv_bytes([HEADINGS, visit_on(days_ago(170), "new@groundwork.example", "00T9")]),
+    )
+
+    assert job.summary["created"] == 1
+    status = executive_contact_status(executive=newcomer)
+    assert status.last_contact_on == days_ago(170)
+    assert status.days_since == 170
+    assert (status.state, status.episode_start, status.counts_from_joining) == (
+        ContactState.ON_TRACK, days_ago(30), True
+    )  # fmt: skip
+    assert [due for due in reminders_due() if due.executive_id == newcomer.pk] == []
+    executives_page = admin_client.get(reverse("engagement:executives"), {"state": "on_track"}).content.decode()
+    assert "Nia Newcomer" in executives_page
+
+
+def test_the_preview_says_who_changes_state_and_the_reminders_and_escalations_that_would_follow(admin_client, people):
+    # Overdue since a contact 50 days ago: a contact 3 days ago puts them on track.
+    drifting = ExecutiveFactory(user__email="drift@groundwork.example")
+    contact_record(executive=drifting, occurred_at=timezone.now() - dt.timedelta(days=50))
+    # Warned three weeks ago, then on track thanks to a visit ten days ago
+    # that, says the CRM, did not take place: escalated again.
+    slipping = ExecutiveFactory(user__email="slip@groundwork.example")
+    contact_record(executive=slipping, occurred_at=timezone.now() - dt.timedelta(days=60))
+    overdue_reminder_sent(executive=slipping, at=timezone.now() - dt.timedelta(days=20))
+    held = EngagementFactory(
+        account=people["account"], type=people["type"], crm_id="00T5", executives=[slipping],
+        starts_at=timezone.now() - dt.timedelta(days=10),
+    )  # fmt: skip
+    # Joined a month ago: a contact from last year changes nothing.
+    ExecutiveFactory(user__email="new@groundwork.example", joined_on=days_ago(30))
+    data = csv_bytes(
+        [
+            ["Activity ID", "Account ID", "Activity Type", "Date", "Status", "Assigned To Email"],
+            ["00T6", "001A", "On-site visit", days_ago(3).isoformat(), "", "drift@groundwork.example"],
+            ["00T5", "001A", "On-site visit", held.starts_at.date().isoformat(), "Not held", "slip@groundwork.example"],
+            ["00T7", "001A", "On-site visit", days_ago(300).isoformat(), "", "new@groundwork.example"],
+        ]
+    )
+
+    upload(admin_client, ENGAGEMENTS, data)
+
+    job = last_job()
+    assert job.status == ImportJob.Status.READY, job.errors
+    assert job.preview["impact"] == {
+        "executives": 2,
+        "into": [["on track", 1], ["escalated", 1]],
+        "reminders": 1,
+        "escalations": 1,
+    }
+    page = admin_client.get(reverse("engagement:import_detail", kwargs={"pk": job.pk})).content.decode()
+    impact = " ".join(page.split('id="import-impact">', 1)[1].split("</p>", 1)[0].split())
+    assert impact.startswith("It moves 2 executives to another state: 1 on track, 1 escalated.")
+    assert "The next reminder scan would then send 1 contact reminder and 1 escalation." in impact
