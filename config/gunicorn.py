@@ -28,7 +28,9 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 accesslog = "-"
 errorlog = "-"
-access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
+# The client's address first, as the app reads it (TRUSTED_PROXY_COUNT): behind
+# a proxy, the connection's own (%(h)s) is the proxy's for everyone.
+access_log_format = '%({groundwork.client_address}e)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
 
 _format = os.environ.get("LOG_FORMAT") or logs.default_format(production=os.environ.get("DJANGO_ENV") == "production")
 logconfig_dict = {

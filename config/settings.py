@@ -45,6 +45,13 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # Absolute links in emails are built from this, never from the request.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
+# How many proxies that this site runs sit in front of it, each appending to
+# X-Forwarded-For the address it was reached from: the client's address (for
+# rate limits and logs) is then read from that header. 0 ignores the header.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 (no proxy) or the number of proxies in front.")
+
 INSTALLED_APPS = [
     "config.apps.GroundworkAdminConfig",
     "django.contrib.auth",
@@ -74,6 +81,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before whitenoise, so that static files get the headers and the log line too.
+    "engagement.middleware.ClientAddressMiddleware",
+    "engagement.middleware.PrivacyHeadersMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -145,7 +155,17 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Cache: shared between processes when Redis is there --------------------
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            # While Redis does not answer, each process carries on with a cache
+            # in its own memory: pages keep working and rate limits still hold.
+            "BACKEND": "config.cache.RedisCacheWithFallback",
+            "LOCATION": REDIS_URL,
+            # A Redis that stops answering costs a request half a second at
+            # most, not redis-py's default five.
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
 else:
     CACHES = {
         "default": {

@@ -11,12 +11,20 @@ from django.http import HttpRequest
 from django.shortcuts import render
 
 from engagement.links import absolute_url
+from engagement.ratelimit import client_address
 
 
 class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         # People join by invitation from a program admin only.
         return False
+
+    def get_client_ip(self, request: HttpRequest) -> str:
+        # The sign-in and reset limits count per client, read the one way the
+        # whole site reads it. allauth's own TRUSTED_PROXY_COUNT would be a
+        # second reading, and it answers an X-Forwarded-For shorter than the
+        # count with a server error.
+        return client_address(request)
 
     def get_reset_password_from_key_url(self, key: str) -> str:
         # From SITE_URL: a forged Host header must not redirect reset links.

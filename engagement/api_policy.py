@@ -19,6 +19,7 @@ from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 from engagement.access import row_id
 from engagement.audit import audit_actor_set
 from engagement.models import ApiToken, User
+from engagement.ratelimit import client_address
 from engagement.roles import EVERY_ROLE, has_role
 from engagement.selectors import api_token_for_key
 from engagement.services import api_token_mark_used
@@ -104,12 +105,20 @@ class UserThrottle(UserRateThrottle):
         # the rates follow the settings (and a test's override of them).
         return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
 
+    def get_ident(self, request: Request) -> str:
+        # The site's one reading of the client's address (TRUSTED_PROXY_COUNT),
+        # rather than DRF's own NUM_PROXIES.
+        return client_address(request)
+
 
 class AnonThrottle(AnonRateThrottle):
     """Requests per address from callers without credentials."""
 
     def get_rate(self) -> str | None:
         return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+
+    def get_ident(self, request: Request) -> str:
+        return client_address(request)
 
 
 # --- Pagination -----------------------------------------------------------------------

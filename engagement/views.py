@@ -13,6 +13,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from config.cache import cache_ping
 from config.celery import app as celery_app
 from engagement.access import executive_view, row_id
 from engagement.coverage import (
@@ -293,7 +294,9 @@ def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    """200 when the database and the Celery broker answer, 503 naming what failed."""
+    """200 when the database, the Celery broker and the cache answer, 503
+    naming what failed (pages still work without the cache, on each
+    process's own)."""
     checks: dict[str, str] = {}
     try:
         with connection.cursor() as cursor:
@@ -307,6 +310,11 @@ def healthz(request: HttpRequest) -> JsonResponse:
         checks["broker"] = "ok"
     except Exception as error:  # noqa: BLE001
         checks["broker"] = f"error: {error.__class__.__name__}"
+    try:
+        cache_ping()
+        checks["cache"] = "ok"
+    except Exception as error:  # noqa: BLE001
+        checks["cache"] = f"error: {error.__class__.__name__}"
     healthy = all(value == "ok" for value in checks.values())
     return JsonResponse({"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503)
 

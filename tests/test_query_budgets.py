@@ -265,7 +265,7 @@ NOT_BUDGETED = {
     "visits:engagement_decide": "POST only: decides, then back to the engagement (measured there)",
     "visits:engagement_answer": "POST only: answers, then back to the engagement (measured there)",
     "visits:engagement_outcome": "POST only: records it, then back to the engagement (measured there)",
-    "healthz": "asks the database for SELECT 1, and the broker",
+    "healthz": "asks the database for SELECT 1, the broker and the cache",
     "feedback:debrief_draft": "POST only: saves the draft, then the draft's status line or back to the debrief",
     "feedback:action_create": "POST only: adds it, then back to the debrief (measured there)",
     "feedback:surveys_send": "POST only: queues the emails, then back to the engagement (measured there)",

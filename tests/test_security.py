@@ -3,6 +3,7 @@ and the one page a customer opens without signing in: the survey."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import re
@@ -21,11 +22,21 @@ from django.core import mail, signing
 from django.template.loader import render_to_string
 from django.test import Client
 from django.urls import reverse
+from rest_framework.request import Request
 
 from engagement import ratelimit
+from engagement.api_policy import AnonThrottle
 from engagement.roles import Role
 from engagement.services import invitation_token
-from engagement.tests.factories import PASSWORD, AccountFactory, ContactFactory, ExecutiveFactory, UserFactory
+from engagement.tests.factories import (
+    PASSWORD,
+    AccountFactory,
+    ContactFactory,
+    ExecutiveFactory,
+    UserFactory,
+    api_key,
+)
+from feedback import views as feedback_views
 from feedback.models import Survey
 from feedback.services import surveys_send
 from feedback.views import SURVEY_RATE
@@ -57,6 +68,76 @@ def test_every_response_carries_a_strict_content_security_policy(client, path):
     assert "'unsafe-eval'" not in directives["script-src"]
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Referrer-Policy"] == "same-origin"
+
+
+def cache_control(response) -> set[str]:
+    return {part.strip() for part in response.get("Cache-Control", "").split(",") if part.strip()}
+
+
+def denied_features(response) -> set[str]:
+    return {part.strip().removesuffix("=()") for part in response["Permissions-Policy"].split(",")}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/", 302),
+        ("/auth/login/", 200),
+        ("/healthz", 200),
+        ("/no-such-page/", 404),
+        ("/api/v1/accounts/", 401),
+        ("/static/css/groundwork.css", 200),
+    ],
+)
+def test_every_response_denies_the_browser_features_no_page_uses(client, path, status):
+    response = client.get(path)
+
+    assert response.status_code == status
+    assert {"camera", "microphone", "geolocation", "payment", "usb"} <= denied_features(response)
+
+
+@pytest.mark.django_db
+def test_signed_in_and_error_pages_deny_the_browser_features_too(surveys, monkeypatch):
+    executive = ExecutiveFactory()
+    signed_in = Client()
+    signed_in.force_login(executive.user)
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("a fault in the survey page")
+
+    monkeypatch.setattr(feedback_views, "rate_limited", fail)
+    failed = Client(raise_request_exception=False).get(survey_path(surveys[0]))
+
+    assert failed.status_code == 500
+    assert "Something went wrong" in failed.content.decode()
+    for response in (failed, signed_in.get(reverse("engagement:executive_home")), signed_in.get("/no-such-page/")):
+        assert "camera" in denied_features(response)
+
+
+@pytest.mark.django_db
+def test_signed_in_pages_are_kept_out_of_every_cache(client):
+    executive = ExecutiveFactory()
+    client.force_login(executive.user)
+    api = Client(headers={"authorization": f"Bearer {api_key(executive.user)}"})
+
+    pages = {
+        "a page": client.get(reverse("engagement:executive_home")),
+        "a page not found": client.get("/no-such-page/"),
+        "the API by key": api.get(reverse("api:engagement-type-list")),
+        "the API by session": client.get(reverse("api:engagement-type-list")),
+    }
+
+    assert [response.status_code for response in pages.values()] == [200, 404, 200, 200]
+    for what, response in pages.items():
+        assert {"private", "no-store"} <= cache_control(response), what
+
+
+@pytest.mark.django_db
+def test_pages_for_anyone_are_not_marked_private(client):
+    # A static file and the reset form hold nothing of anyone's: shared caches may keep them.
+    assert "private" not in cache_control(client.get("/static/css/groundwork.css"))
+    assert "private" not in cache_control(client.get("/auth/password/reset/"))
 
 
 @pytest.mark.django_db
@@ -123,6 +204,131 @@ def test_failed_sign_ins_for_one_email_do_not_lock_out_another(client):
         client.post(reverse("account_login"), {"login": "target@groundwork.example", "password": "wrong-password"})
     response = client.post(reverse("account_login"), {"login": other.email, "password": PASSWORD})
     assert response.status_code == 302
+
+
+# --- Behind a proxy: the client's address from X-Forwarded-For ------------------------
+
+PROXY = "10.0.0.2"
+
+
+def failed_sign_ins(client: Client, *, count: int, forwarded_for: list[str]) -> list[int]:
+    """``count`` wrong passwords, each for an email of its own (so that only the
+    per-address limit can refuse them), with each request's X-Forwarded-For."""
+    return [
+        client.post(
+            reverse("account_login"),
+            {"login": f"nobody{number}@groundwork.example", "password": "wrong-password"},
+            headers={"x-forwarded-for": forwarded_for[number]},
+        ).status_code
+        for number in range(count)
+    ]
+
+
+@pytest.mark.django_db
+def test_behind_the_proxy_ten_failed_sign_ins_from_one_client_leave_another_free_to_sign_in(settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    user = UserFactory(email="colleague@groundwork.example", roles=[Role.EXECUTIVE])
+    guesser = Client(REMOTE_ADDR=PROXY)
+    # What the guesser writes on the left is never read: the proxy appends the real address.
+    forged = [f"192.0.2.{number}, 203.0.113.7" for number in range(11)]
+
+    answers = failed_sign_ins(guesser, count=11, forwarded_for=forged)
+    colleague = Client(REMOTE_ADDR=PROXY)
+    signed_in = colleague.post(
+        reverse("account_login"),
+        {"login": user.email, "password": PASSWORD},
+        headers={"x-forwarded-for": "198.51.100.2"},
+    )
+
+    assert answers == [200] * 10 + [429]
+    assert signed_in.status_code == 302
+    assert colleague.session["_auth_user_id"] == str(user.pk)
+
+
+@pytest.mark.django_db
+def test_without_a_trusted_proxy_a_forged_x_forwarded_for_does_not_escape_the_sign_in_limit(settings):
+    settings.TRUSTED_PROXY_COUNT = 0
+    user = UserFactory(email="target@groundwork.example", roles=[Role.EXECUTIVE])
+    guesser = Client(REMOTE_ADDR="203.0.113.7")
+
+    answers = failed_sign_ins(guesser, count=10, forwarded_for=[f"192.0.2.{number}" for number in range(10)])
+    refused = guesser.post(
+        reverse("account_login"),
+        {"login": user.email, "password": PASSWORD},
+        headers={"x-forwarded-for": "198.51.100.99"},
+    )
+
+    assert answers == [200] * 10
+    assert refused.status_code == 429
+    assert "_auth_user_id" not in guesser.session
+
+
+@pytest.mark.parametrize(
+    ("proxies", "forwarded_for", "expected"),
+    [
+        (0, None, PROXY),
+        (0, "203.0.113.7", PROXY),
+        (1, None, PROXY),
+        (1, "203.0.113.7", "203.0.113.7"),
+        (1, "192.0.2.1, 203.0.113.7", "203.0.113.7"),
+        (1, "203.0.113.7:51234", "203.0.113.7"),
+        (1, "[2001:db8::7]:51234", "2001:db8::7"),
+        (1, "not an address", PROXY),
+        (2, "192.0.2.1, 203.0.113.7, 10.0.0.1", "203.0.113.7"),
+        # Shorter than the proxies configured: it skipped one, so only the connection is sure.
+        (2, "203.0.113.7", PROXY),
+    ],
+)
+def test_the_client_address_is_read_from_the_trusted_proxies_only(settings, rf, proxies, forwarded_for, expected):
+    settings.TRUSTED_PROXY_COUNT = proxies
+    headers = {} if forwarded_for is None else {"x-forwarded-for": forwarded_for}
+    request = rf.get("/", REMOTE_ADDR=PROXY, headers=headers)
+
+    assert ratelimit.client_address(request) == expected
+
+
+def test_behind_the_proxy_the_api_throttles_each_client_address_on_its_own(settings, rf):
+    # Every API view asks for a key before it throttles, so the throttle is
+    # asked directly, as DRF does once per request.
+    settings.TRUSTED_PROXY_COUNT = 1
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "anon": "2/minute"},
+    }
+
+    def allowed(forwarded_for: str) -> bool:
+        request = rf.get("/api/v1/", REMOTE_ADDR=PROXY, headers={"x-forwarded-for": forwarded_for})
+        return AnonThrottle().allow_request(Request(request), view=None)
+
+    # A different forged left part each time buys no fresh count.
+    assert [allowed(f"192.0.2.{number}, 203.0.113.7") for number in range(3)] == [True, True, False]
+    assert allowed("198.51.100.2") is True
+
+
+@pytest.mark.django_db
+def test_the_access_log_names_the_client_behind_the_proxy(settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    response = Client(REMOTE_ADDR=PROXY).get("/auth/login/", headers={"x-forwarded-for": "203.0.113.7"})
+
+    line = gunicorn_access_log_line(response)
+
+    assert line.startswith('203.0.113.7 "GET /auth/login/ HTTP/1.1" 200 ')
+    assert PROXY not in line
+
+
+def gunicorn_access_log_line(response) -> str:
+    """The line gunicorn's access log would write for ``response``, formatted
+    as config/gunicorn.py says, from the WSGI environ the app saw."""
+    from gunicorn.config import Config
+    from gunicorn.glogging import Logger, SafeAtoms
+
+    from config import gunicorn as gunicorn_settings
+
+    environ = {**response.wsgi_request.META, "RAW_URI": response.wsgi_request.get_full_path()}
+    environ.setdefault("SERVER_PROTOCOL", "HTTP/1.1")
+    answer = SimpleNamespace(status=f"{response.status_code} OK", headers=list(response.items()), sent=1)
+    atoms = Logger(Config()).atoms(answer, SimpleNamespace(headers=[]), environ, dt.timedelta(milliseconds=3))
+    return gunicorn_settings.access_log_format % SafeAtoms(atoms)
 
 
 @pytest.mark.django_db

@@ -1,4 +1,4 @@
-"""/healthz tells the load balancer whether the database and the Celery broker answer."""
+"""/healthz tells the load balancer whether the database, the Celery broker and the cache answer."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ from config.celery import app as celery_app
 
 
 @pytest.mark.django_db
-def test_healthz_is_ok_when_the_database_and_broker_answer(client):
+def test_healthz_is_ok_when_the_database_broker_and_cache_answer(client):
     # Anonymous on purpose: load balancers do not sign in.
     response = client.get("/healthz")
 
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "broker": "ok"}
+    assert response.json() == {"status": "ok", "database": "ok", "broker": "ok", "cache": "ok"}
     assert "no-cache" in response["Cache-Control"] or "max-age=0" in response["Cache-Control"]
 
 
