@@ -19,6 +19,8 @@ app.autodiscover_tasks()
 app.conf.beat_schedule = {
     # Finds who is due a reminder, records it once, sends what is in working hours.
     "Contact reminders": {"task": "engagement.tasks.run_reminders", "schedule": settings.REMINDER_SCAN_SECONDS},
+    # Queues the tasks the broker could not take when they were queued (it was down).
+    "Unsent tasks": {"task": "engagement.tasks.send_unsent_tasks", "schedule": 60},
     # Sends any customer survey whose email was never sent (a lost task, a long mail outage).
     "Unsent surveys": {"task": "feedback.tasks.send_unsent_surveys", "schedule": 60 * 60},
     # Moves each account's twelve months of executive contact on a day (key-person risk reads it).

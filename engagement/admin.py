@@ -18,10 +18,13 @@ from engagement.models import (
     ExecutiveContact,
     Function,
     ImportJob,
+    Invitation,
     Notification,
+    OutgoingEmail,
     Program,
     Reminder,
     Skill,
+    UnsentTask,
     User,
 )
 from engagement.moments import moments_in_zone
@@ -283,3 +286,38 @@ class ImportJobAdmin(RecordAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ImportJob]:
         return super().get_queryset(request).defer("data")
+
+
+@admin.register(Invitation)
+class InvitationAdmin(RecordAdmin):
+    """Read-only: people are invited, and invitations sent again, under
+    Invite, which shows where each one stands. No link is kept here."""
+
+    list_display = ["user", "invited_by", "status", "queued_at", "sent_at", "attempts", "last_error"]
+    list_filter = ["status", "queued_at"]
+    list_select_related = ["user", "invited_by"]
+    search_fields = ["user__email", "user__full_name", "last_error"]
+    readonly_fields = [field.name for field in Invitation._meta.fields]
+
+
+@admin.register(OutgoingEmail)
+class OutgoingEmailAdmin(RecordAdmin):
+    """Read-only: the emails of the sign-in pages and whether the mail server
+    took them. Their bodies stay out of the page: until it is sent, one may
+    hold someone's password reset link."""
+
+    list_display = ["created_at", "subject", "to", "status", "sent_at", "attempts", "last_error"]
+    list_filter = ["status", "created_at"]
+    search_fields = ["subject", "last_error"]
+    exclude = ["body", "html"]
+    readonly_fields = [field.name for field in OutgoingEmail._meta.fields if field.name not in {"body", "html"}]
+
+
+@admin.register(UnsentTask)
+class UnsentTaskAdmin(RecordAdmin):
+    """Read-only: background tasks the broker could not take, which a
+    periodic job queues once it answers. An empty list is the usual state."""
+
+    list_display = ["created_at", "name", "args", "attempts", "error"]
+    search_fields = ["name", "error"]
+    readonly_fields = [field.name for field in UnsentTask._meta.fields]

@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from engagement.coverage import CoverageFilters, NoContact
 from engagement.models import EXECUTIVE_LEVELS, Account, Executive, Function, Level, User, time_zone_choices
 from engagement.roles import Role
+from engagement.selectors import login_never_used
 
 
 def read_choices_once(field: forms.ModelChoiceField, *blank: tuple[str, str]) -> None:
@@ -42,9 +43,20 @@ class InviteForm(forms.Form):
         help_text="Hears about it when this executive's contact is escalated.",
     )
 
+    # The login of the address typed, when it exists and was never used: the
+    # page offers to send its invitation again.
+    unused_login: User | None = None
+
     def clean_email(self) -> str:
         email = self.cleaned_data["email"].strip().lower()
-        if User.objects.filter(email__iexact=email).exists():
+        existing = User.objects.filter(email__iexact=email).first()
+        if existing is not None and login_never_used(user=existing):
+            self.unused_login = existing
+            raise forms.ValidationError(
+                "This email address was invited already and has never signed in: "
+                "the invitation may not have arrived. Send it again instead (below)."
+            )
+        if existing is not None:
             raise forms.ValidationError("This email address already has a Groundwork login.")
         return email
 

@@ -36,6 +36,7 @@ from engagement.imports import (
     import_plan,
 )
 from engagement.models import ImportJob, User
+from engagement.outbox import task_enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -96,7 +97,7 @@ def import_job_create(*, kind: str, filename: str, data: bytes, date_order: str,
     else:
         from engagement.tasks import check_import
 
-        transaction.on_commit(lambda: check_import.delay(job.pk))
+        task_enqueue(task=check_import, args=(job.pk,))
     return job
 
 
@@ -152,7 +153,7 @@ def import_job_start(*, job: ImportJob) -> bool:
     if queued:
         from engagement.tasks import run_import
 
-        transaction.on_commit(lambda: run_import.delay(job.pk))
+        task_enqueue(task=run_import, args=(job.pk,))
     return bool(queued)
 
 

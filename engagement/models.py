@@ -545,3 +545,86 @@ class ImportJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} from {self.filename}"
+
+
+class Invitation(models.Model):
+    """The email that lets an invited person choose a password, and whether it
+    reached the mail server. Its link is made when the email is sent, never
+    kept here."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting to be sent"
+        SENDING = "sending", "Being sent"
+        RETRYING = "retrying", "Waiting to be retried"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Not sent"
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="invitation")
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(default=timezone.now)
+    queued_at = models.DateTimeField(default=timezone.now, help_text="When it was last asked to go out.")
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    retry_at = models.DateTimeField(null=True, blank=True, help_text="When the next try is planned.")
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=300, blank=True, help_text="Why the last try failed, in plain words.")
+
+    class Meta:
+        ordering = ["-queued_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Invitation of {self.user}"
+
+
+class OutgoingEmail(models.Model):
+    """An email of the sign-in pages (a password reset link), kept until the
+    mail server takes it. Its body is emptied once it is sent or given up, so
+    that no working link stays in the database."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting to be sent"
+        SENDING = "sending", "Being sent"
+        RETRYING = "retrying", "Waiting to be retried"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Not sent"
+
+    to = models.JSONField(default=list)
+    from_email = models.CharField(max_length=254)
+    subject = models.CharField(max_length=300)
+    body = models.TextField(blank=True)
+    html = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.subject
+
+
+class UnsentTask(models.Model):
+    """A background task the broker could not take when it was queued. The
+    periodic ``send_unsent_tasks`` queues it once the broker answers again,
+    then deletes it; every task is safe to run twice, should that ever happen."""
+
+    name = models.CharField(max_length=200)
+    args = models.JSONField(default=list, blank=True)
+    kwargs = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    error = models.CharField(max_length=300, blank=True, help_text="Why the broker refused it last.")
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -15,7 +15,16 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from engagement.dates import local_date, local_today
-from engagement.models import Account, ApiToken, Executive, ExecutiveContact, Notification, Program, User
+from engagement.models import (
+    Account,
+    ApiToken,
+    Executive,
+    ExecutiveContact,
+    Invitation,
+    Notification,
+    Program,
+    User,
+)
 
 
 class ContactState(models.TextChoices):
@@ -446,3 +455,23 @@ def api_token_for_key(*, key: str) -> ApiToken | None:
 def api_token_list() -> QuerySet[ApiToken]:
     """Every API token, newest first, with whose it is and who made and revoked it."""
     return ApiToken.objects.select_related("user", "created_by", "revoked_by").order_by("-created_at", "-pk")
+
+
+# --- Invitations ---------------------------------------------------------------------
+
+
+def login_never_used(*, user: User) -> bool:
+    """Whether ``user`` never chose a password nor signed in: an invitation
+    that did not arrive, or was not acted on yet."""
+    return user.is_active and user.last_login is None and not user.has_usable_password()
+
+
+def invitation_list() -> QuerySet[Invitation]:
+    """Every invitation, the latest asked for first, with whom it is for and
+    who asked (whether it was taken up is the user's own facts)."""
+    return Invitation.objects.select_related("user", "invited_by").order_by("-queued_at", "-pk")
+
+
+def invitation_of(*, user: User) -> Invitation | None:
+    """``user``'s invitation, if one was recorded (logins made in the admin have none)."""
+    return Invitation.objects.filter(user=user).first()

@@ -11,9 +11,9 @@ from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.core import signing
-from django.core.mail import send_mail
+from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -23,6 +23,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from engagement.audit import audit_change
 from engagement.coverage import twelve_months_before
 from engagement.dates import local_date
+from engagement.emails import SENDING_STALE_AFTER
 from engagement.links import absolute_url
 from engagement.models import (
     Account,
@@ -30,14 +31,16 @@ from engagement.models import (
     Executive,
     ExecutiveContact,
     Function,
+    Invitation,
     Level,
     Notification,
     Program,
     Reminder,
     User,
 )
+from engagement.outbox import task_enqueue
 from engagement.roles import ROLE_PERMISSIONS, Role
-from engagement.selectors import api_token_hash, executive_cadences
+from engagement.selectors import api_token_hash, executive_cadences, login_never_used
 
 MANAGED_APPS = ("engagement", "visits", "feedback", "mentoring", "account", "django_celery_beat")
 
@@ -148,7 +151,8 @@ def user_invite(
     """Create a user who sets their own password from an emailed link.
 
     With the executive role the user also gets an executive profile in the
-    active programs. The email goes out after the transaction commits.
+    active programs. The invitation is recorded as not sent yet; a task sends
+    it after the commit, and tries again while the mail server fails.
     """
     email = email.strip().lower()
     if User.objects.filter(email__iexact=email).exists():
@@ -165,25 +169,97 @@ def user_invite(
             user=user, title=title or "Executive", level=level, function=function, manager=manager
         )
         executive.programs.set(Program.objects.filter(active=True))
-    transaction.on_commit(lambda: invitation_send(user=user, invited_by=invited_by))
+    invitation = Invitation.objects.create(user=user, invited_by=invited_by)
+    _invitation_enqueue(invitation_id=invitation.pk)
     return user
 
 
-def invitation_send(*, user: User, invited_by: User) -> None:
-    """Email ``user`` their invitation link."""
+def _invitation_enqueue(*, invitation_id: int) -> None:
+    from engagement.tasks import send_invitation
+
+    task_enqueue(task=send_invitation, args=(invitation_id,))
+
+
+def invitation_resend(*, user: User, by: User, now: dt.datetime | None = None) -> bool:
+    """Send ``user``'s invitation again, with a new link, from a task after
+    the commit: for a login never used only. Returns False when it is being
+    sent at this moment (nothing to do); raises ``ProgramError`` when the
+    login is in use."""
+    if not login_never_used(user=user):
+        raise ProgramError(
+            f"{user.email} has chosen a password already: they sign in as usual, "
+            "or reset their password from the sign-in page."
+        )
+    now = now or timezone.now()
+    with transaction.atomic():
+        invitation, created = Invitation.objects.get_or_create(
+            user=user, defaults={"invited_by": by, "created_at": now, "queued_at": now}
+        )
+        if not created:
+            # A try under way finishes by itself; one whose worker died long ago does not.
+            under_way = Q(status=Invitation.Status.SENDING, claimed_at__gte=now - SENDING_STALE_AFTER)
+            again = Invitation.objects.filter(pk=invitation.pk).exclude(under_way)
+            if not again.update(
+                status=Invitation.Status.PENDING, queued_at=now, attempts=0, last_error="", retry_at=None
+            ):
+                return False
+        _invitation_enqueue(invitation_id=invitation.pk)
+    return True
+
+
+def _invitation_sendable(now: dt.datetime) -> Q:
+    waiting = Q(status__in=[Invitation.Status.PENDING, Invitation.Status.RETRYING])
+    return waiting | Q(status=Invitation.Status.SENDING, claimed_at__lt=now - SENDING_STALE_AFTER)
+
+
+def invitation_claim(*, invitation_id: int, now: dt.datetime | None = None) -> bool:
+    """Take an invitation for one try: one conditional UPDATE, so that of two
+    senders (a retry and a resend) exactly one sends it."""
+    now = now or timezone.now()
+    return (
+        Invitation.objects.filter(_invitation_sendable(now), pk=invitation_id).update(
+            status=Invitation.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1
+        )
+        == 1
+    )
+
+
+def invitation_message(*, invitation: Invitation) -> EmailMultiAlternatives:
+    """The invitation email, with a link made now: valid from now for
+    ``INVITATION_TIMEOUT_DAYS``, and never stored."""
     context = {
-        "user": user,
-        "invited_by": invited_by,
-        "url": invitation_url(user=user),
+        "user": invitation.user,
+        "invited_by": invitation.invited_by,
+        "url": invitation_url(user=invitation.user),
         "days": settings.INVITATION_TIMEOUT_DAYS,
         "site_url": settings.SITE_URL,
     }
-    send_mail(
+    message = EmailMultiAlternatives(
         subject=f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}You are invited to Groundwork",
-        message=render_to_string("engagement/email/invitation.txt", context),
-        html_message=render_to_string("engagement/email/invitation.html", context),
-        from_email=None,
-        recipient_list=[user.email],
+        body=render_to_string("engagement/email/invitation.txt", context),
+        to=[invitation.user.email],
+    )
+    message.attach_alternative(render_to_string("engagement/email/invitation.html", context), "text/html")
+    return message
+
+
+def invitation_deliver(*, invitation_id: int, now: dt.datetime | None = None) -> None:
+    """Email the claimed invitation and mark it sent. A mail error
+    propagates, for the caller to note and retry."""
+    invitation = Invitation.objects.select_related("user", "invited_by").get(pk=invitation_id)
+    invitation_message(invitation=invitation).send()
+    Invitation.objects.filter(pk=invitation_id, status=Invitation.Status.SENDING).update(
+        status=Invitation.Status.SENT, sent_at=now or timezone.now(), last_error="", retry_at=None
+    )
+
+
+def invitation_failed(*, invitation_id: int, error: str, retry_at: dt.datetime | None) -> None:
+    """Note a failed try, in plain words: to be retried at ``retry_at``, or,
+    without one, given up (a program admin may resend it)."""
+    Invitation.objects.filter(pk=invitation_id, status=Invitation.Status.SENDING).update(
+        status=Invitation.Status.RETRYING if retry_at else Invitation.Status.FAILED,
+        last_error=error[:300],
+        retry_at=retry_at,
     )
 
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 import smtplib
 
-from celery import shared_task
+from celery import Task, shared_task
 from django.db import transaction
 
 from engagement.audit import audit_entries_prune
+from engagement.emails import email_claim, email_deliver, email_failed, mail_error_words
 from engagement.import_services import import_job_check, import_job_run
 from engagement.models import Reminder
+from engagement.outbox import task_enqueue, unsent_tasks_send
 from engagement.reminders import (
     reminder_claim,
     reminder_deliver,
@@ -24,7 +26,12 @@ from engagement.reminders import (
     reminders_withdraw_stale,
     scan_moment,
 )
-from engagement.services import account_last_contact_refresh
+from engagement.services import (
+    account_last_contact_refresh,
+    invitation_claim,
+    invitation_deliver,
+    invitation_failed,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -48,10 +55,10 @@ def run_reminders(as_of: str | None = None) -> dict[str, int]:
         withdrawn = reminders_withdraw_stale(dues=dues, moment=moment)
         ready = reminders_ready(now=moment.now)
         for reminder_id in ready:
-            transaction.on_commit(lambda reminder_id=reminder_id: send_reminder.delay(reminder_id, as_of))
+            task_enqueue(task=send_reminder, args=(reminder_id, as_of))
         digests = reminders_digest_ready(now=moment.now)
         for recipient_id in digests:
-            transaction.on_commit(lambda recipient_id=recipient_id: send_digest.delay(recipient_id, as_of))
+            task_enqueue(task=send_digest, args=(recipient_id, as_of))
     waiting = Reminder.objects.filter(status=Reminder.Status.PENDING, due_at__gt=moment.now).count()
     summary = {
         "recorded": recorded,
@@ -136,3 +143,64 @@ def run_import(job_id: int) -> str | None:
     """Import a queued file whole or not at all; a second run of the same job
     finds it claimed and does nothing."""
     return import_job_run(job_id=job_id)
+
+
+def _retry_in(task: Task) -> int | None:
+    """Seconds before the next try of ``task``'s email, or None after the last."""
+    if task.request.retries >= task.max_retries:
+        return None
+    return RETRY_BASE_SECONDS * 2**task.request.retries
+
+
+@shared_task(name="engagement.tasks.send_invitation", bind=True, acks_late=True, max_retries=SEND_RETRIES)
+def send_invitation(self: Task, invitation_id: int) -> bool:
+    """Send one invitation, at most once per ask: claim it, send it, mark it
+    sent. On a mail error, note why in plain words and try again later with
+    exponential backoff; after the last try it shows as not sent, for a
+    program admin to resend."""
+    if not invitation_claim(invitation_id=invitation_id):
+        return False  # sent already, or another worker has it
+    try:
+        invitation_deliver(invitation_id=invitation_id)
+    except (smtplib.SMTPException, OSError) as error:
+        countdown = _retry_in(self)
+        retry_at = timezone.now() + dt.timedelta(seconds=countdown) if countdown is not None else None
+        invitation_failed(invitation_id=invitation_id, error=mail_error_words(error), retry_at=retry_at)
+        logger.warning(
+            "invitation not sent",
+            extra={"invitation_id": invitation_id, "error": error.__class__.__name__, "final": retry_at is None},
+        )
+        if countdown is None:
+            return False
+        raise self.retry(exc=error, countdown=countdown) from error
+    logger.info("invitation sent", extra={"invitation_id": invitation_id})
+    return True
+
+
+@shared_task(name="engagement.tasks.send_email", bind=True, acks_late=True, max_retries=SEND_RETRIES)
+def send_email(self: Task, email_id: int) -> bool:
+    """Send one email of the sign-in pages (a password reset link), at most
+    once: claim it, send it, empty it. On a mail error, try again later with
+    exponential backoff; after the last try it is given up and emptied."""
+    if not email_claim(email_id=email_id):
+        return False  # sent already, or another worker has it
+    try:
+        email_deliver(email_id=email_id)
+    except (smtplib.SMTPException, OSError) as error:
+        countdown = _retry_in(self)
+        email_failed(email_id=email_id, error=mail_error_words(error), final=countdown is None)
+        logger.warning(
+            "email not sent",
+            extra={"email_id": email_id, "error": error.__class__.__name__, "final": countdown is None},
+        )
+        if countdown is None:
+            return False
+        raise self.retry(exc=error, countdown=countdown) from error
+    return True
+
+
+@shared_task(name="engagement.tasks.send_unsent_tasks")
+def send_unsent_tasks() -> int:
+    """Queue the tasks the broker could not take when they were queued, each
+    once, now that it answers (this task reached a worker through it)."""
+    return unsent_tasks_send()

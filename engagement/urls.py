@@ -17,6 +17,7 @@ urlpatterns = [
     path("program/coverage/accounts/", views.coverage_accounts, name="coverage_accounts"),
     path("program/coverage/accounts.csv", views.coverage_csv, name="coverage_csv"),
     path("program/invite/", views.invite, name="invite"),
+    path("program/invite/<int:pk>/resend/", views.invitation_resend_view, name="invitation_resend"),
     path("program/audit/", audit_views.audit, name="audit"),
     path("program/imports/", import_views.imports, name="imports"),
     path("program/imports/<int:pk>/", import_views.import_detail, name="import_detail"),

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
@@ -7,7 +8,7 @@ from django.contrib.auth.forms import SetPasswordForm
 from django.core.paginator import Paginator
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
@@ -44,7 +45,7 @@ from engagement.forms import (
     InviteForm,
     ReminderDeliveryForm,
 )
-from engagement.models import Executive, Function, Level
+from engagement.models import Executive, Function, Level, User
 from engagement.panels import HOME_PANELS, PROGRAM_DASHBOARD_PANELS
 from engagement.reminders import notifications_standing
 from engagement.roles import HOME_URL_NAMES, Role, role_required, user_roles
@@ -52,11 +53,15 @@ from engagement.selectors import (
     account_list_for_manager,
     executive_contact_status,
     executive_recent_contacts,
+    invitation_list,
+    invitation_of,
+    login_never_used,
     notification_list,
 )
 from engagement.services import (
     ProgramError,
     invitation_accept,
+    invitation_resend,
     invitation_user,
     notifications_mark_read,
     user_invite,
@@ -72,6 +77,7 @@ from engagement.tables import (
 
 PAGE_SIZE = 50
 NOTIFICATIONS_PAGE_SIZE = 25
+INVITATIONS_PAGE_SIZE = 25
 
 
 @require_GET
@@ -202,6 +208,8 @@ def executives_csv(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @role_required(Role.PROGRAM_ADMIN)
 def invite(request: HttpRequest) -> HttpResponse:
+    """Invite someone, and every invitation so far with whether it reached
+    the mail server (sent, waiting to be retried and why, not sent)."""
     form = InviteForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -220,9 +228,49 @@ def invite(request: HttpRequest) -> HttpResponse:
         except ProgramError as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, f"Invitation sent to {user.email}.")
+            messages.success(
+                request, f"{user.email} is invited: the email is on its way. Whether it was sent is shown below."
+            )
             return redirect("engagement:invite")
-    return render(request, "engagement/invite.html", {"form": form})
+    page = Paginator(invitation_list(), INVITATIONS_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "engagement/invite.html",
+        {"form": form, "page": page, "invitation_days": settings.INVITATION_TIMEOUT_DAYS},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(Role.PROGRAM_ADMIN)
+def invitation_resend_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Ask first (GET), then send the invitation of a login never used again,
+    with a new link (POST)."""
+    user = get_object_or_404(User.objects.filter(is_active=True), pk=pk)
+    if request.method == "POST":
+        try:
+            resent = invitation_resend(user=user, by=request.user)
+        except ProgramError as error:
+            messages.error(request, str(error))
+        else:
+            if resent:
+                messages.success(
+                    request,
+                    f"The invitation to {user.email} is on its way again, with a new link. "
+                    "Whether it was sent is shown below.",
+                )
+            else:
+                messages.info(request, f"The invitation to {user.email} is being sent at this moment.")
+        return redirect("engagement:invite")
+    return render(
+        request,
+        "engagement/invitation_resend.html",
+        {
+            "invited": user,
+            "invitation": invitation_of(user=user),
+            "never_used": login_never_used(user=user),
+            "invitation_days": settings.INVITATION_TIMEOUT_DAYS,
+        },
+    )
 
 
 @require_GET

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
 from django.dispatch import receiver
 
+from engagement.outbox import task_enqueue
 from visits.models import Engagement
 from visits.signals import engagement_held
 
@@ -18,4 +18,4 @@ def surveys_after_held(sender: type[Engagement], engagement: Engagement, **kwarg
     # engagement's attendees and contacts are all in place by then.
     from feedback.tasks import send_surveys_after_held
 
-    transaction.on_commit(lambda: send_surveys_after_held.delay(engagement.pk))
+    task_enqueue(task=send_surveys_after_held, args=(engagement.pk,))

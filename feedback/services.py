@@ -21,6 +21,7 @@ from engagement.emails import templated_email
 from engagement.links import absolute_url
 from engagement.models import Executive, Function, Program, User
 from engagement.moments import moment_text
+from engagement.outbox import task_enqueue
 from engagement.services import ProgramError, notification_send
 from feedback.models import ActionItem, Debrief, Survey, Theme
 from visits.models import Engagement
@@ -371,7 +372,7 @@ def surveys_send(*, engagement: Engagement, by: User | None, now: dt.datetime | 
     from feedback.tasks import send_survey
 
     for survey_id in queued:
-        transaction.on_commit(lambda survey_id=survey_id: send_survey.delay(survey_id))
+        task_enqueue(task=send_survey, args=(survey_id,))
     return SurveysQueued(queued=queued, without_email=[contact.name for contact in contacts if not contact.email])
 
 

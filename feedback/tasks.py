@@ -5,8 +5,8 @@ from __future__ import annotations
 import smtplib
 
 from celery import shared_task
-from django.db import transaction
 
+from engagement.outbox import task_enqueue
 from engagement.tasks import RETRY_BASE_SECONDS, SEND_RETRIES
 from feedback.services import survey_claim, survey_deliver, surveys_send_after_held, surveys_unsent
 
@@ -32,7 +32,7 @@ def send_unsent_surveys() -> int:
     out of retries). Claims keep a survey from going twice."""
     survey_ids = surveys_unsent()
     for survey_id in survey_ids:
-        transaction.on_commit(lambda survey_id=survey_id: send_survey.delay(survey_id))
+        task_enqueue(task=send_survey, args=(survey_id,))
     return len(survey_ids)
 
 

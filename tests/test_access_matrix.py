@@ -42,7 +42,17 @@ from django_celery_beat.models import (
 )
 
 from engagement.import_services import import_job_create
-from engagement.models import Executive, ExecutiveContact, Level, Notification, Reminder, User
+from engagement.models import (
+    Executive,
+    ExecutiveContact,
+    Invitation,
+    Level,
+    Notification,
+    OutgoingEmail,
+    Reminder,
+    UnsentTask,
+    User,
+)
 from engagement.roles import Role
 from engagement.services import api_token_create, invitation_token
 from engagement.tests.factories import (
@@ -87,6 +97,7 @@ ACCESS: dict[str, Access] = {
     "engagement:coverage_accounts": PROGRAM_ADMINS,
     "engagement:coverage_csv": PROGRAM_ADMINS,
     "engagement:invite": PROGRAM_ADMINS,
+    "engagement:invitation_resend": PROGRAM_ADMINS,
     "engagement:audit": PROGRAM_ADMINS,
     "engagement:notifications": SIGNED_IN,
     "engagement:notifications_read": SIGNED_IN,
@@ -232,6 +243,8 @@ ALLOWED_STATUS: dict[str, dict[str, int]] = {
     "engagement:coverage_accounts": {"GET": 200, "POST": 405},
     "engagement:coverage_csv": {"GET": 200, "POST": 405},
     "engagement:invite": {"GET": 200, "POST": 302},  # the invitation is sent
+    # The world's invited person, who never signed in: asks first, then sends it again.
+    "engagement:invitation_resend": {"GET": 200, "POST": 302},
     "engagement:audit": {"GET": 200, "POST": 405},
     "engagement:notifications": {"GET": 200, "POST": 405},
     "engagement:notifications_read": {"GET": 405, "POST": 302},  # marked read: back to the list
@@ -419,6 +432,17 @@ ADMIN_MODEL_STATUS_EXCEPTIONS: dict[str, dict[str, dict[str, int]]] = {
         "delete": {"GET": 403, "POST": 403},
     },
     "engagement.executive": {"delete": {"GET": 200, "POST": 403}},
+    # Invitations are sent and sent again from the invite page; the emails of the
+    # sign-in pages and the tasks kept while the broker was down are the
+    # program's own: all read here, never edited.
+    **{
+        model: {
+            "add": {"GET": 403, "POST": 403},
+            "change": {"GET": 200, "POST": 403},
+            "delete": {"GET": 403, "POST": 403},
+        }
+        for model in ("engagement.invitation", "engagement.outgoingemail", "engagement.unsenttask")
+    },
     # Import jobs are uploaded and imported from the import pages: read here, never edited.
     "engagement.importjob": {
         "add": {"GET": 403, "POST": 403},
@@ -691,6 +715,19 @@ def build_world() -> World:
         "mentoring.pairing_proposed": proposal.pk,
         "mentoring.pairinggoal_proposed": proposal.goals.get().pk,
         "engagement.apitoken": api_token_create(user=subject.user, name="CRM sync", by=users[Role.PROGRAM_ADMIN])[0].pk,
+        "engagement.user_invited": invited.pk,
+        "engagement.invitation": Invitation.objects.create(
+            user=invited,
+            invited_by=users[Role.PROGRAM_ADMIN],
+            status=Invitation.Status.RETRYING,
+            attempts=1,
+            last_error="The mail server could not be reached.",
+            retry_at=now + dt.timedelta(minutes=1),
+        ).pk,
+        "engagement.outgoingemail": OutgoingEmail.objects.create(
+            to=[subject.user.email], subject="[Groundwork] Password reset", status=OutgoingEmail.Status.SENT
+        ).pk,
+        "engagement.unsenttask": UnsentTask.objects.create(name="feedback.tasks.send_survey", args=[survey.pk]).pk,
     }
     sessions = {}
     for role, user in users.items():
@@ -801,6 +838,7 @@ URL_KWARGS: dict[str, Callable[[World], dict[str, Any]]] = {
     "mentoring:handover": lambda world: {"executive_pk": world.objects["engagement.executive"]},
     "feedback:survey": lambda world: {"token": world.survey_token},
     "engagement:api_token_revoke": lambda world: {"pk": world.objects["engagement.apitoken"]},
+    "engagement:invitation_resend": lambda world: {"pk": world.objects["engagement.user_invited"]},
     "api:executive-detail": lambda world: {"pk": world.objects["engagement.executive"]},
     # The executive visitor's own: theirs to read, and every program admin's.
     "api:executive-contact-status": lambda world: {"pk": world.users[Role.EXECUTIVE].executive.pk},

@@ -32,6 +32,7 @@ from engagement.models import (
     ExecutiveContact,
     Function,
     ImportJob,
+    Invitation,
     Level,
     Notification,
     Program,
@@ -85,7 +86,10 @@ BUDGETS = {
     # With the executives who met the page's accounts (one query).
     "engagement:coverage_accounts": 7,
     "engagement:coverage_accounts (tier, never met)": 7,
-    "engagement:invite": 6,
+    # With the invitations, a page of them (their count, the rows with whom
+    # they are for and who asked).
+    "engagement:invite": 8,
+    "engagement:invitation_resend": 6,
     # A page of the audit trail: its count, its entries with who made them and
     # of what, and the names and pages of what they point at (one UNION).
     "engagement:audit": 7,
@@ -178,6 +182,7 @@ VIEWERS: dict[str, Role | None] = {
     "engagement:coverage_accounts": Role.PROGRAM_ADMIN,
     "engagement:coverage_accounts (tier, never met)": Role.PROGRAM_ADMIN,
     "engagement:invite": Role.PROGRAM_ADMIN,
+    "engagement:invitation_resend": Role.PROGRAM_ADMIN,
     "engagement:audit": Role.PROGRAM_ADMIN,
     "engagement:audit (filtered)": Role.PROGRAM_ADMIN,
     "engagement:audit (one record)": Role.PROGRAM_ADMIN,
@@ -456,6 +461,25 @@ def grow_in_bulk(data: ProgramData, executives: int) -> None:
     engagement_contacts_sync(engagement_ids=[engagement.pk for engagement in engagements])
     feedback_in_bulk(data, batch, new, accounts, engagements)
     pairings_in_bulk(data, new, accounts)
+    invitations_in_bulk(data, users)
+
+
+def invitations_in_bulk(data: ProgramData, users: list[User]) -> None:
+    """An invitation for each of ``users``, in each state it may be in."""
+    states = [Invitation.Status.SENT, Invitation.Status.RETRYING, Invitation.Status.FAILED, Invitation.Status.PENDING]
+    now = timezone.now()
+    Invitation.objects.bulk_create(
+        Invitation(
+            user=user,
+            invited_by=data.program_admin,
+            status=states[n % len(states)],
+            sent_at=now,
+            retry_at=now,
+            attempts=1,
+            last_error="The mail server could not be reached.",
+        )
+        for n, user in enumerate(users)
+    )
 
 
 def feedback_in_bulk(
@@ -681,6 +705,13 @@ def url_of(page: str, data: ProgramData) -> str:
         pairing = Pairing.objects.filter(status=Pairing.Status.ACTIVE).order_by("pk").first()
         pairing_pause(pairing=pairing, by=data.program_admin, reason="Their reorganisation")
         return f"{reverse(url_name(page))}?object=mentoring.pairing:{pairing.pk}"
+    if page in {"engagement:invite", "engagement:invitation_resend"}:
+        # Invited people who never signed in: one the mail server refused.
+        invited = [UserFactory() for _ in range(3)]
+        User.objects.filter(pk__in=[user.pk for user in invited]).update(password="!")
+        invitations_in_bulk(data, invited)
+        if page == "engagement:invitation_resend":
+            return reverse(page, kwargs={"pk": invited[2].pk})
     if page == "engagement:invitation_accept":
         invited = UserFactory()
         invited.set_unusable_password()

@@ -729,7 +729,7 @@ def _colleagues_credited(*, engagement: Engagement, executive: Executive, by: Us
     audit_change(instance=engagement, changes={"executives": (None, _names_of(set(names), names))}, actor=by)
     notification_send(
         users=[colleague.user for colleague in colleagues],
-        message=f"{_actor(by)} logged a {engagement.type} with {engagement.account} on "
+        message=f"{_actor(by)} logged the {engagement.type} with {engagement.account} on "
         f"{moment_text(engagement.starts_at, day=True)} with you there: it counts toward your customer contact.",
         url=_link(engagement),
         action=("I was not there", reverse("visits:engagement_not_there", kwargs={"pk": engagement.pk})),

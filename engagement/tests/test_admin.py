@@ -11,7 +11,16 @@ from django.apps import apps
 from django.contrib import admin
 from django.urls import reverse
 
-from engagement.models import Executive, ExecutiveContact, ImportJob, Reminder, User
+from engagement.models import (
+    Executive,
+    ExecutiveContact,
+    ImportJob,
+    Invitation,
+    OutgoingEmail,
+    Reminder,
+    UnsentTask,
+    User,
+)
 from engagement.reminders import Due, reminders_record
 from engagement.roles import Role
 from engagement.services import notification_send
@@ -119,6 +128,9 @@ def test_program_admin_opens_and_searches_each_engagement_changelist(program_adm
     reminders_record(dues=[Due(executive.user.pk, "due_soon", "executive:1:2025-06-01", "Window closes soon")])
     ImportJob.objects.create(kind=ImportJob.Kind.ACCOUNTS, filename="accounts.csv", data=b"Name\r\nAcme\r\n")
     api_key(executive.user)
+    Invitation.objects.create(user=executive.user, last_error="The mail server could not be reached.")
+    OutgoingEmail.objects.create(to=[executive.user.email], subject="[Groundwork] Password reset", body="x")
+    UnsentTask.objects.create(name="feedback.tasks.send_survey", args=[1], error="OperationalError: x")
 
     listing = program_admin_client.get(changelist_url(model))
     search = program_admin_client.get(changelist_url(model), {"q": "x"})

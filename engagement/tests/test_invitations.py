@@ -10,7 +10,7 @@ import pytest
 from django.core import signing
 from django.urls import reverse
 
-from engagement.models import Executive, Program, User
+from engagement.models import Executive, Invitation, Program, User
 from engagement.roles import Role, user_roles
 from engagement.services import invitation_url
 from engagement.tests.factories import PASSWORD, UserFactory
@@ -63,7 +63,11 @@ def test_program_admin_invites_an_executive_by_email(
     )
 
     assert response.status_code == 200
-    assert "Invitation sent to new.exec@groundwork.example" in response.content.decode()
+    html = response.content.decode()
+    assert "new.exec@groundwork.example is invited: the email is on its way." in html
+    assert Invitation.objects.get(user__email="new.exec@groundwork.example").status == Invitation.Status.SENT
+    invitations = client.get(reverse("engagement:invite")).content.decode().split('id="invitations-heading"')[1]
+    assert "Nina Newcomer" in invitations and "Sent " in invitations
     user = User.objects.get(email="new.exec@groundwork.example")
     assert user_roles(user) == {Role.EXECUTIVE}
     assert not user.has_usable_password()

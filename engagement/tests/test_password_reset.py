@@ -20,15 +20,22 @@ def reset_link(mail) -> str:
     return links[0]
 
 
-def ask_for_reset(client, email: str):
-    return client.post(reverse("account_reset_password"), {"email": email}, follow=True)
+@pytest.fixture
+def ask_for_reset(client, django_capture_on_commit_callbacks):
+    """Ask for a reset link for ``email``; the email goes out after the commit."""
+
+    def ask(email: str):
+        with django_capture_on_commit_callbacks(execute=True):
+            return client.post(reverse("account_reset_password"), {"email": email}, follow=True)
+
+    return ask
 
 
 @pytest.mark.django_db
-def test_password_reset_email_carries_a_link_to_choose_a_new_password(client, mailoutbox):
+def test_password_reset_email_carries_a_link_to_choose_a_new_password(client, mailoutbox, ask_for_reset):
     user = UserFactory(roles=[Role.ACCOUNT_MANAGER])
 
-    response = ask_for_reset(client, user.email)
+    response = ask_for_reset(user.email)
 
     assert response.redirect_chain[-1][0] == reverse("account_reset_password_done")
     assert "Check your email" in response.content.decode()
@@ -39,10 +46,10 @@ def test_password_reset_email_carries_a_link_to_choose_a_new_password(client, ma
 
 
 @pytest.mark.django_db
-def test_password_reset_link_is_built_from_the_site_url(client, mailoutbox):
+def test_password_reset_link_is_built_from_the_site_url(client, mailoutbox, ask_for_reset):
     user = UserFactory(roles=[Role.ACCOUNT_MANAGER])
 
-    ask_for_reset(client, user.email)
+    ask_for_reset(user.email)
 
     # Absolute links in emails come from SITE_URL, never from the request's Host.
     assert reset_link(mailoutbox[0]).startswith("https://groundwork.example/auth/password/reset/key/")
@@ -58,9 +65,9 @@ def open_reset_link(client, mail):
 
 
 @pytest.mark.django_db
-def test_new_password_from_the_reset_link_signs_in(client, mailoutbox):
+def test_new_password_from_the_reset_link_signs_in(client, mailoutbox, ask_for_reset):
     user = UserFactory(roles=[Role.ACCOUNT_MANAGER])
-    ask_for_reset(client, user.email)
+    ask_for_reset(user.email)
     form_url = open_reset_link(client, mailoutbox[0])
 
     done = client.post(form_url, {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD}, follow=True)
@@ -75,9 +82,9 @@ def test_new_password_from_the_reset_link_signs_in(client, mailoutbox):
 
 
 @pytest.mark.django_db
-def test_password_reset_link_works_only_once(client, mailoutbox):
+def test_password_reset_link_works_only_once(client, mailoutbox, ask_for_reset):
     user = UserFactory(roles=[Role.ACCOUNT_MANAGER])
-    ask_for_reset(client, user.email)
+    ask_for_reset(user.email)
     form_url = open_reset_link(client, mailoutbox[0])
     client.post(form_url, {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD})
     client.logout()
@@ -89,9 +96,9 @@ def test_password_reset_link_works_only_once(client, mailoutbox):
 
 
 @pytest.mark.django_db
-def test_mismatched_new_passwords_change_nothing(client, mailoutbox):
+def test_mismatched_new_passwords_change_nothing(client, mailoutbox, ask_for_reset):
     user = UserFactory(roles=[Role.ACCOUNT_MANAGER])
-    ask_for_reset(client, user.email)
+    ask_for_reset(user.email)
     form_url = open_reset_link(client, mailoutbox[0])
 
     response = client.post(form_url, {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD + "!"})
@@ -102,8 +109,8 @@ def test_mismatched_new_passwords_change_nothing(client, mailoutbox):
 
 
 @pytest.mark.django_db
-def test_password_reset_for_an_unknown_email_reveals_nothing(client, mailoutbox):
-    response = ask_for_reset(client, "nobody@groundwork.example")
+def test_password_reset_for_an_unknown_email_reveals_nothing(client, mailoutbox, ask_for_reset):
+    response = ask_for_reset("nobody@groundwork.example")
 
     assert response.redirect_chain[-1][0] == reverse("account_reset_password_done")
     # Enumeration is prevented: the page is the same, and no reset link goes out.

@@ -517,7 +517,7 @@ def test_two_senders_claiming_one_reminder_at_once_exactly_one_wins():
 def test_a_reminder_recorded_but_never_sent_goes_out_at_the_next_run_exactly_once(run):
     executive = executive_seen(NOW - dt.timedelta(days=38))
     # The worker dies after the scan committed: the sends it queued never run.
-    with mock.patch.object(send_reminder._get_current_object(), "delay"):
+    with mock.patch.object(send_reminder._get_current_object(), "apply_async"):
         run(NOW)
     reminder = recorded(Reminder.Kind.DUE_SOON, executive.user)
     assert (reminder.status, mail.outbox) == (Reminder.Status.PENDING, [])

@@ -10,9 +10,10 @@ from urllib.parse import urlsplit
 from django.core.mail import EmailMessage
 from playwright.sync_api import Page, expect
 
+from engagement.models import Invitation
 from engagement.roles import Role
 from engagement.services import invitation_url, user_invite
-from engagement.tests.factories import PASSWORD
+from engagement.tests.factories import PASSWORD, UserFactory
 from tests.browser.browsing import (
     Viewport,
     expect_heading,
@@ -116,6 +117,43 @@ def test_invited_executive_chooses_a_password_and_lands_on_their_home(
     expect(page.get_by_role("status")).to_have_text("Welcome to Groundwork. Your password is set.")
     expect_heading(page, "My customer contact")
     checks.page(page, response)
+
+
+def test_an_invitation_the_mail_server_refused_is_shown_as_not_sent_and_sent_again(
+    page: Page, checks: PageChecks, viewport: Viewport, people: People, mailoutbox: list[EmailMessage]
+) -> None:
+    invited = UserFactory(email="robin.invited@groundwork.example", full_name="Robin Invited")
+    invited.set_unusable_password()
+    invited.save(update_fields=["password"])
+    Invitation.objects.create(
+        user=invited,
+        invited_by=people.program_admin,
+        status=Invitation.Status.FAILED,
+        attempts=6,
+        last_error="The mail server could not be reached.",
+    )
+    open_page(page, "/auth/login/")
+    sign_in(page, email=people.program_admin.email, password=PASSWORD)
+
+    response = open_page(page, "/program/invite/")
+    invitations = page.get_by_role("region", name="Invitations")
+    expect(invitations).to_contain_text("Robin Invited")
+    expect(invitations).to_contain_text("Not sent")
+    expect(invitations).to_contain_text("The mail server could not be reached.")
+    checks.page(page, response)
+
+    response = navigate(page, invitations.get_by_role("link", name="Resend invitation").click)
+    expect_heading(page, "Resend the invitation of Robin Invited")
+    checks.page(page, response)
+    response = navigate(page, page.get_by_role("button", name="Resend invitation").click)
+
+    assert path_of(page) == "/program/invite/"
+    expect(page.get_by_role("status")).to_contain_text(
+        "The invitation to robin.invited@groundwork.example is on its way again"
+    )
+    expect(invitations).to_contain_text("Sent ")
+    checks.page(page, response)
+    assert [mail.to for mail in mailoutbox] == [["robin.invited@groundwork.example"]]
 
 
 def test_forms_sent_incomplete_explain_what_is_wrong_accessibly(

@@ -239,7 +239,7 @@ def test_a_colleague_counted_through_the_api_is_told_with_one_tap_to_say_they_we
     engagement = Engagement.objects.get()
     assert executive_contact_status(executive=colleague).days_since == 0
     [notice] = Notification.objects.filter(user=colleague.user)
-    assert notice.message.startswith("Jordan Ellis logged a Site walk with Northwind Traders on ")
+    assert notice.message.startswith("Jordan Ellis logged the Site walk with Northwind Traders on ")
     assert notice.action_url == reverse("visits:engagement_not_there", kwargs={"pk": engagement.pk})
 
 

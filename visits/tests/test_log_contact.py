@@ -288,7 +288,7 @@ def test_a_colleague_counted_at_a_logged_contact_is_told_and_can_say_they_were_n
 
     # Riley is told, with one tap to undo being counted.
     [notice] = Notification.objects.filter(user=colleague.user)
-    assert notice.message.startswith("Jordan Ellis logged a Site walk with Northwind Traders on <day:")
+    assert notice.message.startswith("Jordan Ellis logged the Site walk with Northwind Traders on <day:")
     assert notice.message.endswith("with you there: it counts toward your customer contact.")
     assert (notice.action_label, notice.action_url) == (
         "I was not there",

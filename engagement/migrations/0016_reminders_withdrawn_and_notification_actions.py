@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("engagement", "0014_import_job"),
+        ("engagement", "0015_invitations_outgoing_emails_unsent_tasks"),
     ]
 
     operations = [
