@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import smtplib
 
 from celery import Task, shared_task
 from django.db import transaction
+from django.utils import timezone
 
 from engagement.audit import audit_entries_prune
 from engagement.emails import email_claim, email_deliver, email_failed, mail_error_words
