@@ -225,7 +225,8 @@ def test_reminders_found_while_the_broker_is_down_are_sent_once_when_it_is_back(
 
     assert result.successful(), result.traceback
     reminder = Reminder.objects.get(recipient=executive.user)
-    assert unsent() == [("engagement.tasks.send_reminder", [reminder.pk])]
+    # Sent as of the day the scan acted on, as the scan would have sent it.
+    assert unsent() == [("engagement.tasks.send_reminder", [reminder.pk, NOW.date().isoformat()])]
 
     with django_capture_on_commit_callbacks(execute=True):
         assert send_unsent_tasks.apply().get() == 1
