@@ -31,7 +31,7 @@ class DebriefForm(BoundedModelForm):
     heard comes first, in the customer's words, and disagreement is noted,
     not argued. ``draft=True`` requires nothing, for saving as one types."""
 
-    class Meta:
+    class Meta(BoundedModelForm.Meta):
         model = Debrief
         fields = ["heard", "surprised", "disagreed", "insights", "issues_raised", "sentiment", "themes", "follow_up_on"]
         labels = {

@@ -131,7 +131,7 @@ class ReasonForm(forms.Form):
 
 
 class GoalForm(BoundedModelForm):
-    class Meta:
+    class Meta(BoundedModelForm.Meta):
         model = PairingGoal
         fields = ["text", "status", "notes"]
         widgets = {"notes": forms.Textarea(attrs={"rows": 2})}
