@@ -7,9 +7,30 @@ from typing import Any
 
 import pytest
 from django.test import override_settings
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from zeal import zeal_context, zeal_ignore
 
 from config.celery import app as celery_app
+
+# Property-based tests (tests/test_bad_input.py): the same few examples on
+# every run, so that a failure is one a rerun shows again, in a bounded time;
+# ``pytest --hypothesis-profile=thorough`` looks much further, with new ones.
+# The world each example runs in is the module's, reset by a savepoint per
+# example, so the function-scoped fixtures around it are safe to share.
+hypothesis_settings.register_profile(
+    "default",
+    max_examples=12,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+hypothesis_settings.register_profile(
+    "thorough", parent=hypothesis_settings.get_profile("default"), max_examples=300, derandomize=False
+)
+hypothesis_settings.load_profile("default")
 
 ZEAL_MIDDLEWARE = "zeal.middleware.zeal_middleware"
 

@@ -10,17 +10,9 @@ from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import render
 
+from engagement.bounds import row_id
 from engagement.models import Account, Contact, Executive, User
 from engagement.roles import Role, user_roles
-
-
-def row_id(value: object) -> int | None:
-    """``value`` as a primary key, or None when it cannot be one: not a whole
-    number, or too large for the database's 64-bit integers (SQLite raises)."""
-    text = str(value).strip() if value is not None else ""
-    if not (text.isascii() and text.isdigit()) or len(text) > 19 or int(text) >= 2**63:
-        return None
-    return int(text)
 
 
 def get_executive_for_user(user: User) -> Executive:

@@ -23,6 +23,7 @@ from drf_spectacular.plumbing import build_bearer_security_scheme_object
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, serializers, viewsets
 from rest_framework.decorators import action
+from rest_framework.relations import MANY_RELATION_KWARGS
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -35,6 +36,7 @@ from engagement.access import (
     executives_visible_to,
     row_id,
 )
+from engagement.bounds import FIRST_DAY, LAST_DAY, LONG_TEXT, MAX_ID, check_identifier, check_text
 from engagement.models import Account, Contact, Executive, User
 from engagement.roles import EVERY_ROLE, Role
 from engagement.selectors import ContactState, ContactStatus, executive_contact_statuses
@@ -191,16 +193,12 @@ class ReadOnlyProgramViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, P
 
 # --- Query parameters ---------------------------------------------------------------------
 
-# The dates a filter can name: before and after every real engagement, near
-# enough that the first moment of the day exists in every time zone.
-FIRST_DAY, LAST_DAY = dt.date(1900, 1, 1), dt.date(2999, 12, 31)
-
 
 class IdField(serializers.IntegerField):
     """The id of a row: a whole number the database can hold."""
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(min_value=1, max_value=2**63 - 1, required=False, **kwargs)
+        super().__init__(min_value=1, max_value=MAX_ID, required=False, **kwargs)
 
 
 class DayField(serializers.DateField):
@@ -239,6 +237,87 @@ class Filters(serializers.Serializer):
     @classmethod
     def parameters(cls) -> dict[str, serializers.Field]:
         return {}
+
+
+# --- Body fields ---------------------------------------------------------------------------
+# A JSON body says what type each value is: DRF would read "5" as the id 5 and
+# 7 as the text "7"; here each field takes only the type the schema gives it,
+# within the bounds every form has (``engagement.bounds``).
+
+
+class JsonLine(serializers.CharField):
+    """One line of text: line breaks and tabs become spaces, other control
+    characters are refused."""
+
+    multi_line = False
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        try:
+            text = check_text(data, multi_line=self.multi_line)
+        except ValueError as error:
+            raise serializers.ValidationError(str(error)) from None
+        return super().to_internal_value(text)
+
+
+class JsonText(JsonLine):
+    """Text of several lines (at most ``LONG_TEXT`` characters unless given)."""
+
+    multi_line = True
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", LONG_TEXT)
+        super().__init__(**kwargs)
+
+
+class JsonIdentifier(serializers.CharField):
+    """An identifier (a CRM id): taken as sent, refused with a control character in it."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        try:
+            return super().to_internal_value(check_identifier(data))
+        except ValueError as error:
+            raise serializers.ValidationError(str(error)) from None
+
+
+class JsonIdList(serializers.ManyRelatedField):
+    """A list of ids, read in one query whatever its length."""
+
+    def to_internal_value(self, data: Any) -> list[Any]:
+        if not isinstance(data, list):
+            self.fail("not_a_list", input_type=type(data).__name__)
+        if not self.allow_empty and not data:
+            self.fail("empty")
+        child: JsonId = self.child_relation  # type: ignore[assignment]
+        ids = [child.checked_id(item) for item in data]
+        found = child.get_queryset().in_bulk(set(ids))
+        for pk in ids:
+            if pk not in found:
+                child.fail("does_not_exist", pk_value=pk)
+        return [found[pk] for pk in dict.fromkeys(ids)]
+
+
+class JsonId(serializers.PrimaryKeyRelatedField):
+    """A row by its id: a whole number the database can hold, else "does not exist"."""
+
+    def checked_id(self, data: Any) -> int:
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        if not 1 <= data <= MAX_ID:
+            self.fail("does_not_exist", pk_value=data)
+        return data
+
+    def to_internal_value(self, data: Any) -> Any:
+        return super().to_internal_value(self.checked_id(data))
+
+    @classmethod
+    def many_init(cls, *args: Any, **kwargs: Any) -> JsonIdList:
+        # As DRF's own, with the list that takes only a list.
+        shared = {key: value for key, value in kwargs.items() if key in MANY_RELATION_KWARGS}
+        return JsonIdList(child_relation=cls(*args, **kwargs), **shared)
 
 
 # --- Serializers ------------------------------------------------------------------------------

@@ -14,13 +14,12 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from engagement.audit import KINDS, AuditFilters, audit_object_of, audit_rows, audit_trail
+from engagement.bounds import DayField, LineField
 from engagement.forms import FilterForm
 from engagement.roles import Role, role_required
 from engagement.tables import query_without
 
 PAGE_SIZE = 50
-# Dates outside these are typing mistakes, and the last would overflow a day later.
-FILTER_DATES = (dt.date(1900, 1, 1), dt.date(2999, 12, 31))
 
 
 class AuditFilterForm(FilterForm):
@@ -33,21 +32,12 @@ class AuditFilterForm(FilterForm):
         required=False,
         error_messages={"invalid_choice": "“%(value)s” is not a kind of thing listed."},
     )
-    who = forms.CharField(label="Who (name or email)", required=False, max_length=100)
-    date_from = forms.DateField(
-        label="From",
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
-        error_messages={"invalid": "Give the date as YYYY-MM-DD."},
-    )
-    date_to = forms.DateField(
-        label="To",
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
-        error_messages={"invalid": "Give the date as YYYY-MM-DD."},
-    )
+    who = LineField(label="Who (name or email)", required=False, max_length=100)
+    # Any day from 1900 to 2999: the last day's end is a datetime in every zone.
+    date_from = DayField(label="From", required=False, error_messages={"invalid": "Give the date as YYYY-MM-DD."})
+    date_to = DayField(label="To", required=False, error_messages={"invalid": "Give the date as YYYY-MM-DD."})
     # Set by the "History" links of an object's page, not typed.
-    object = forms.CharField(required=False, max_length=200, widget=forms.HiddenInput)
+    object = LineField(required=False, max_length=200, widget=forms.HiddenInput)
 
     def clean_object(self) -> str:
         value = self.cleaned_data["object"].strip()
@@ -57,10 +47,6 @@ class AuditFilterForm(FilterForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
-        for name in ("date_from", "date_to"):
-            day = cleaned.get(name)
-            if day and not FILTER_DATES[0] <= day <= FILTER_DATES[1]:
-                self.add_error(name, f"Choose a date between {FILTER_DATES[0].year} and {FILTER_DATES[1].year}.")
         start, end = self.value("date_from"), self.value("date_to")
         if start and end and start > end:
             self.add_error("date_to", "The end date is before the start date.")

@@ -17,19 +17,27 @@ from django.db.models import Aggregate, QuerySet, Subquery, TextField, Value
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 
+from engagement.bounds import one_line
+
 # A spreadsheet runs a cell that starts with one of these as a formula.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
 class CsvColumn:
-    """One column of an export: its header, and how a row gives its value."""
+    """One column of an export: its header, how a row gives its value, and
+    whether its text may run over several lines (notes). A single-line
+    column never makes a cell of several lines, whatever a row holds: a
+    spreadsheet or a script reading the file line by line would split the row."""
 
     header: str
     value: Callable[[Any], Any]
+    multi_line: bool = False
 
 
-def _cell(value: Any) -> Any:
+def _cell(value: Any, *, multi_line: bool = False) -> Any:
+    if isinstance(value, str) and not multi_line:
+        value = one_line(value)
     if value is None:
         return ""
     if isinstance(value, dt.datetime):
@@ -55,7 +63,7 @@ def csv_response(*, filename: str, columns: list[CsvColumn], rows: Iterable[Any]
     def lines() -> Iterator[str]:
         yield writer.writerow([column.header for column in columns])
         for row in rows:
-            yield writer.writerow([_cell(column.value(row)) for column in columns])
+            yield writer.writerow([_cell(column.value(row), multi_line=column.multi_line) for column in columns])
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     stamp = timezone.localdate().isoformat()

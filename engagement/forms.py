@@ -6,6 +6,7 @@ from typing import Any
 from django import forms
 from django.db.models import QuerySet
 
+from engagement.bounds import LineField, RowChoiceField
 from engagement.coverage import CoverageFilters, NoContact
 from engagement.models import EXECUTIVE_LEVELS, Account, Executive, Function, Level, User, time_zone_choices
 from engagement.roles import Role
@@ -29,15 +30,15 @@ class InviteForm(forms.Form):
     """What a program admin fills in to invite someone."""
 
     email = forms.EmailField(widget=forms.EmailInput(attrs={"autocomplete": "off"}))
-    full_name = forms.CharField(max_length=150, label="Full name")
+    full_name = LineField(max_length=150, label="Full name")
     roles = forms.MultipleChoiceField(
         choices=Role.choices, widget=forms.CheckboxSelectMultiple, help_text="One person may hold several roles."
     )
     time_zone = forms.ChoiceField(choices=time_zone_choices, initial="UTC", label="Time zone")
-    title = forms.CharField(max_length=150, required=False, help_text="For executives, e.g. 'VP Customer Service'.")
+    title = LineField(max_length=150, required=False, help_text="For executives, e.g. 'VP Customer Service'.")
     level = forms.TypedChoiceField(choices=EXECUTIVE_LEVELS, coerce=int, initial=Level.VP, required=False)
-    function = forms.ModelChoiceField(queryset=Function.objects.all(), required=False)
-    manager = forms.ModelChoiceField(
+    function = RowChoiceField(queryset=Function.objects.all(), required=False)
+    manager = RowChoiceField(
         queryset=Executive.objects.filter(active=True).select_related("user"),
         required=False,
         help_text="Hears about it when this executive's contact is escalated.",
@@ -112,12 +113,12 @@ class ExecutiveFilterForm(FilterForm):
     a company has a thousand and more managers, and a model instance or a
     localised number per option costs more than the rest of the page."""
 
-    q = forms.CharField(label="Name or email", required=False, max_length=100)
+    q = LineField(label="Name or email", required=False, max_length=100)
     function = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
     level = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
     manager = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
     state = forms.ChoiceField(required=False)
-    sort = forms.CharField(required=False, widget=forms.HiddenInput)
+    sort = LineField(required=False, max_length=100, widget=forms.HiddenInput)
 
     def __init__(
         self,
@@ -182,7 +183,7 @@ class ApiTokenForm(forms.Form):
         help_text="The person the key acts as: another system calling with it has their rights, no more.",
         widget=forms.EmailInput(attrs={"autocomplete": "off"}),
     )
-    name = forms.CharField(max_length=100, label="What it is for", help_text="Such as “CRM sync”.")
+    name = LineField(max_length=100, label="What it is for", help_text="Such as “CRM sync”.")
 
     def clean_email(self) -> str:
         email = self.cleaned_data["email"].strip()

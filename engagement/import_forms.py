@@ -10,6 +10,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.http import QueryDict
 from django.utils import timezone
 
+from engagement.bounds import DayField
 from engagement.imports import IMPORT_KINDS
 from engagement.models import ImportJob
 
@@ -55,8 +56,8 @@ class ImportUploadForm(forms.Form):
 class EngagementExportForm(forms.Form):
     """The dates of the engagements to export: there may be millions."""
 
-    since = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    since = DayField(label="From")
+    until = DayField(label="To")
 
     @classmethod
     def from_query(cls, query: QueryDict) -> EngagementExportForm:

@@ -18,6 +18,8 @@ from functools import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
+from engagement.bounds import FIRST_DAY, LAST_DAY
+
 DAY_FIRST = "dmy"
 MONTH_FIRST = "mdy"
 
@@ -84,11 +86,26 @@ def _year(text: str) -> int:
     return 2000 + year if len(text) <= 2 else year
 
 
+def _kept(date: dt.date, text: str) -> dt.date:
+    """``date``, when it lies where a date in Groundwork may (1900 to 2999)."""
+    if not FIRST_DAY <= date <= LAST_DAY:
+        raise CellError(
+            f"“{text}” is not a date Groundwork keeps: give one between {FIRST_DAY.year} and {LAST_DAY.year}."
+        )
+    return date
+
+
 def _make_date(year: int, month: int, day: int, text: str, order: str, *, ordered: bool = True) -> dt.date:
     try:
-        return dt.date(year, month, day)
+        date = dt.date(year, month, day)
     except ValueError:
         pass
+    else:
+        if not FIRST_DAY <= date <= LAST_DAY:
+            raise CellError(
+                f"“{text}” is not a date Groundwork keeps: give one between {FIRST_DAY.year} and {LAST_DAY.year}."
+            )
+        return date
     if ordered and month > 12 and day <= 12:
         other = "Month first" if order == DAY_FIRST else "Day first"
         written = "day/month/year" if order == DAY_FIRST else "month/day/year"
@@ -151,7 +168,7 @@ def parse_moment(text: str, *, order: str = DAY_FIRST) -> tuple[dt.date, dt.time
         except ValueError:
             pass
         else:
-            return moment.date(), moment.time().replace(microsecond=0), moment.tzinfo
+            return _kept(moment.date(), cleaned), moment.time().replace(microsecond=0), moment.tzinfo
     lowered = cleaned.casefold()
     if match := _TRAILING_TIME.fullmatch(lowered):
         date_text = match.group("date")

@@ -35,6 +35,7 @@ from django.db.models import Model, OuterRef, QuerySet
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from engagement.bounds import check_text
 from engagement.exports import CsvColumn, cell_text, text_list, text_list_values
 from engagement.import_values import (
     DAY_FIRST,
@@ -172,6 +173,8 @@ class Column:
     aliases: tuple[str, ...] = ()
     required: bool = False
     format: str = ""
+    # Notes keep their line breaks; every other cell is one line (engagement.bounds).
+    multi_line: bool = False
 
     @property
     def headings(self) -> tuple[str, ...]:
@@ -404,13 +407,20 @@ def rows_read(plan: ImportPlan, records: list[tuple[int, list[str]]]) -> list[Ro
     more cells than headings is an error (a value with the separator in it,
     not in quotes)."""
     positions = plan.match.positions
+    multi_line = {column.key for column in plan.kind.columns if column.multi_line}
     width = plan.width
     rows = []
     for line, cells in records:
-        row = Row(
-            line,
-            {key: cell_text(cells[index].strip()) if index < len(cells) else "" for key, index in positions.items()},
-        )
+        values, refused = {}, {}
+        for key, index in positions.items():
+            try:
+                text = check_text(cells[index], multi_line=key in multi_line) if index < len(cells) else ""
+            except ValueError as error:
+                text, refused[key] = "", str(error)
+            values[key] = cell_text(text.strip())
+        row = Row(line, values)
+        for key, message in refused.items():
+            plan.error(row, key, message)
         if any(cell.strip() for cell in cells[width:]):
             plan.error(
                 row,

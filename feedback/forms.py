@@ -6,21 +6,32 @@ from typing import Any
 
 from django import forms
 from django.db.models import Q
+from django.utils import timezone
 
+from engagement.bounds import (
+    BoundedModelForm,
+    DayField,
+    LineField,
+    RowChoiceField,
+    TextField,
+    planning_window,
+    text_field,
+    years_after,
+)
 from engagement.forms import read_choices_many, read_choices_once
 from engagement.models import Function, User
-from feedback.models import ActionItem, Debrief, Sentiment, Theme
+from feedback.models import ActionItem, Debrief, Sentiment, Survey, Theme
 from feedback.services import CLOSING_NOTES
 
 TEXTAREA = {"rows": 3}
 
 
-class DebriefForm(forms.ModelForm):
+class DebriefForm(BoundedModelForm):
     """One author's debrief. The prompts keep a listener's stance: what was
     heard comes first, in the customer's words, and disagreement is noted,
     not argued. ``draft=True`` requires nothing, for saving as one types."""
 
-    class Meta:
+    class Meta(BoundedModelForm.Meta):
         model = Debrief
         fields = ["heard", "surprised", "disagreed", "insights", "issues_raised", "sentiment", "themes", "follow_up_on"]
         labels = {
@@ -55,6 +66,9 @@ class DebriefForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         sentiment = self.fields["sentiment"]
         sentiment.choices = list(Sentiment.choices)
+        # When to come back: soon, or a while on; a date a year past is a typing mistake.
+        today = timezone.localdate()
+        self.fields["follow_up_on"].window = (years_after(today, -1), years_after(today, 3))
         # The themes offered, and any inactive one the debrief already has.
         kept = self.instance.themes.all() if self.instance.pk else Theme.objects.none()
         read_choices_many(self.fields["themes"], Theme.objects.filter(Q(active=True) | Q(pk__in=kept)))
@@ -88,17 +102,17 @@ class ActionForm(forms.Form):
         ("person", "Someone else"),
     ]
 
-    title = forms.CharField(max_length=200, label="What is to be done")
-    detail = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Detail (optional)")
+    title = LineField(max_length=200, label="What is to be done")
+    detail = text_field(ActionItem, "detail", widget=forms.Textarea(attrs={"rows": 2}), label="Detail (optional)")
     owner_choice = forms.ChoiceField(choices=OWNER_CHOICES, widget=forms.RadioSelect, initial="me", label="Who owns it")
-    function = forms.ModelChoiceField(
+    function = RowChoiceField(
         queryset=Function.objects.select_related("lead__user"),
         required=False,
         label="Function, to route it",
         help_text="The action goes to the executive who leads it.",
     )
     owner_email = forms.EmailField(required=False, label="Someone else: their email address")
-    due_on = forms.DateField(label="Due", widget=forms.DateInput(attrs={"type": "date"}))
+    due_on = DayField(label="Due")
     submission_key = forms.UUIDField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args: Any, today: dt.date, account_manager: User | None, **kwargs: Any) -> None:
@@ -107,6 +121,7 @@ class ActionForm(forms.Form):
         self.account_manager = account_manager
         self.fields["due_on"].initial = today + dt.timedelta(days=14)
         self.fields["due_on"].widget.attrs["min"] = today.isoformat()
+        self.fields["due_on"].window = planning_window(today)
         function = self.fields["function"]
         function.choices = [("", "Choose a function")] + [
             (item.pk, f"{item.name} — {item.lead.user.get_full_name()}" if item.lead else f"{item.name} (no lead)")
@@ -146,10 +161,9 @@ class ActionForm(forms.Form):
 
 class ActionStatusForm(forms.Form):
     status = forms.ChoiceField(choices=ActionItem.Status.choices, label="Status")
-    note = forms.CharField(
+    note = TextField(
         max_length=1000,
         required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
         label="Note",
         help_text="For done: what was done and what the customer was told. For won't do: why.",
     )
@@ -181,9 +195,9 @@ class SurveyForm(forms.Form):
         help_text="0 is not at all likely, 10 is extremely likely.",
         error_messages={"required": "Choose from 0 to 10."},
     )
-    differently = forms.CharField(
-        required=False,
-        max_length=5000,
+    differently = text_field(
+        Survey,
+        "differently",
         widget=forms.Textarea(attrs={"rows": 5}),
         label="What should we do differently? (optional)",
         help_text="Your words go to the executives you met as you write them.",
@@ -191,8 +205,8 @@ class SurveyForm(forms.Form):
 
 
 class DebriefSearchForm(forms.Form):
-    q = forms.CharField(required=False, max_length=200, label="Words")
-    theme = forms.ModelChoiceField(queryset=Theme.objects.all(), required=False, label="Theme")
+    q = LineField(required=False, max_length=200, label="Words")
+    theme = RowChoiceField(queryset=Theme.objects.all(), required=False, label="Theme")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -8,6 +8,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
+from engagement.bounds import LONG_TEXT
 from engagement.models import Contact, Function
 from visits.models import Engagement
 
@@ -56,12 +57,15 @@ class Debrief(models.Model):
     engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="debriefs")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="debriefs")
     heard = models.TextField(
-        "what we heard", blank=True, help_text="The customer's own words, verbatim: one quote per paragraph."
+        "what we heard",
+        blank=True,
+        max_length=LONG_TEXT,
+        help_text="The customer's own words, verbatim: one quote per paragraph.",
     )
-    surprised = models.TextField("what surprised you", blank=True)
-    disagreed = models.TextField("what you disagreed with but did not argue", blank=True)
-    insights = models.TextField(blank=True)
-    issues_raised = models.TextField(blank=True)
+    surprised = models.TextField("what surprised you", blank=True, max_length=LONG_TEXT)
+    disagreed = models.TextField("what you disagreed with but did not argue", blank=True, max_length=LONG_TEXT)
+    insights = models.TextField(blank=True, max_length=LONG_TEXT)
+    issues_raised = models.TextField(blank=True, max_length=LONG_TEXT)
     sentiment = models.SmallIntegerField(choices=Sentiment.choices, null=True, blank=True)
     themes = models.ManyToManyField(Theme, blank=True, related_name="debriefs")
     follow_up_on = models.DateField("follow-up date", null=True, blank=True)
@@ -110,7 +114,7 @@ class Survey(models.Model):
     recommend = models.PositiveSmallIntegerField(
         "how likely to recommend us", null=True, blank=True, validators=[MaxValueValidator(10)]
     )
-    differently = models.TextField("what we should do differently", blank=True)
+    differently = models.TextField("what we should do differently", blank=True, max_length=5000)
 
     class Meta:
         ordering = ["-answered_at", "-pk"]
@@ -152,7 +156,7 @@ class ActionItem(models.Model):
         help_text="The customer's answer this action follows up, if any.",
     )  # fmt: skip
     title = models.CharField(max_length=200)
-    detail = models.TextField(blank=True)
+    detail = models.TextField(blank=True, max_length=LONG_TEXT)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="action_items_owned")
     function = models.ForeignKey(
         Function, null=True, blank=True, on_delete=models.SET_NULL, related_name="action_items",

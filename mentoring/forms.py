@@ -11,12 +11,14 @@ from django import forms
 from django.utils import timezone
 from django.utils.http import urlencode
 
+from engagement.bounds import BoundedModelForm, DayField, LineField, RowChoiceField, TextField, text_field, years_after
 from engagement.forms import FilterForm
 from engagement.models import Account, Contact, Executive
 from mentoring.models import MONTHLY, Pairing, PairingGoal
 from mentoring.selectors import PairingHealth
 
 MAX_GOALS = 10
+GOAL_LENGTH = PairingGoal._meta.get_field("text").max_length
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,7 @@ class PairingFilterForm(FilterForm):
         required=False,
         error_messages={"invalid_choice": "“%(value)s” is not a health, so every pairing is shown."},
     )
-    q = forms.CharField(label="Executive or account", required=False, max_length=100)
+    q = LineField(label="Executive or account", required=False, max_length=100)
 
     def filters(self) -> PairingFilters:
         self.is_valid()
@@ -59,7 +61,7 @@ class ProposeForm(forms.Form):
     """A pairing a program admin proposes to an executive, from a suggestion
     or a search. The goals are one per line."""
 
-    executive = forms.ModelChoiceField(
+    executive = RowChoiceField(
         queryset=Executive.objects.filter(active=True, user__is_active=True),
         widget=forms.HiddenInput,
         error_messages={
@@ -67,22 +69,23 @@ class ProposeForm(forms.Form):
             "invalid_choice": "That executive is no longer in the program: choose another.",
         },
     )
-    primary_contact = forms.ModelChoiceField(
+    primary_contact = RowChoiceField(
         queryset=Contact.objects.none(),
         required=False,
         label="Primary contact",
         empty_label="Nobody in particular",
         help_text="The person at the account the executive works with most.",
     )
-    why_matched = forms.CharField(
+    why_matched = text_field(
+        Pairing,
+        "why_matched",
+        required=True,
         label="Why they are matched",
-        widget=forms.Textarea(attrs={"rows": 3}),
-        max_length=2000,
         help_text="The executive reads this first: what they bring that the account needs.",
     )
-    goals = forms.CharField(
+    goals = TextField(
         label="Goals",
-        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=MAX_GOALS * (GOAL_LENGTH + 1),
         required=False,
         help_text=f"One per line, up to {MAX_GOALS}. They can be changed later.",
     )
@@ -92,7 +95,7 @@ class ProposeForm(forms.Form):
         coerce=int,
         initial=MONTHLY,
     )
-    starts_on = forms.DateField(label="Starts on", widget=forms.DateInput(attrs={"type": "date"}))
+    starts_on = DayField(label="Starts on")
 
     def __init__(self, *args: Any, account: Account, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -101,28 +104,25 @@ class ProposeForm(forms.Form):
         contacts.queryset = Contact.objects.filter(account=account, active=True).order_by("level", "name")
         # The account is this one: name each contact by their level instead.
         contacts.label_from_instance = lambda contact: f"{contact.name} ({contact.get_level_display()})"
-        self.fields["starts_on"].initial = timezone.localdate()
+        today = timezone.localdate()
+        self.fields["starts_on"].initial = today
+        # Within the last year (a pairing agreed before it is written down) or the next.
+        self.fields["starts_on"].window = (today - dt.timedelta(days=365), years_after(today, 1))
 
     def clean_goals(self) -> list[str]:
         goals = [line.strip() for line in self.cleaned_data["goals"].splitlines() if line.strip()]
         if len(goals) > MAX_GOALS:
             raise forms.ValidationError(f"Give up to {MAX_GOALS} goals; more can be added on the pairing's page.")
-        too_long = [goal for goal in goals if len(goal) > PairingGoal._meta.get_field("text").max_length]
+        too_long = [goal for goal in goals if len(goal) > GOAL_LENGTH]
         if too_long:
-            raise forms.ValidationError("Keep each goal to one line of 300 characters at most.")
+            raise forms.ValidationError(f"Keep each goal to one line of {GOAL_LENGTH} characters at most.")
         return goals
-
-    def clean_starts_on(self) -> dt.date:
-        starts_on = self.cleaned_data["starts_on"]
-        if starts_on < timezone.localdate() - dt.timedelta(days=365):
-            raise forms.ValidationError("A pairing starts within the last year or later.")
-        return starts_on
 
 
 class ReasonForm(forms.Form):
     """Why a pairing is declined, paused or ended."""
 
-    reason = forms.CharField(
+    reason = TextField(
         max_length=280,
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -130,8 +130,8 @@ class ReasonForm(forms.Form):
     )
 
 
-class GoalForm(forms.ModelForm):
-    class Meta:
+class GoalForm(BoundedModelForm):
+    class Meta(BoundedModelForm.Meta):
         model = PairingGoal
         fields = ["text", "status", "notes"]
         widgets = {"notes": forms.Textarea(attrs={"rows": 2})}

@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from engagement.bounds import LONG_TEXT
 from engagement.models import Account, Contact, Executive
 
 MONTHLY = 30
@@ -33,7 +34,7 @@ class Pairing(models.Model):
         Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="pairings",
         help_text="The person at the account the executive works with most.",
     )  # fmt: skip
-    why_matched = models.TextField("why they were matched", blank=True)
+    why_matched = models.TextField("why they were matched", blank=True, max_length=2000)
     session_cadence_days = models.PositiveSmallIntegerField(
         "session cadence (days)", default=MONTHLY, validators=[MinValueValidator(7)],
         help_text="The longest gap between sessions before the pairing lapses.",
@@ -79,7 +80,7 @@ class PairingGoal(models.Model):
     pairing = models.ForeignKey(Pairing, on_delete=models.CASCADE, related_name="goals")
     text = models.CharField("goal", max_length=300)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
-    notes = models.TextField(blank=True)
+    notes = models.TextField(blank=True, max_length=LONG_TEXT)
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:

@@ -62,8 +62,8 @@ PAIRINGS_CSV_COLUMNS = [
     CsvColumn("session_cadence_days", lambda p: p.session_cadence_days),
     CsvColumn("last_session_on", lambda p: p.last_session_on),
     CsvColumn("days_since_session", lambda p: p.days_since if p.status == Pairing.Status.ACTIVE else None),
-    CsvColumn("why_matched", lambda p: p.why_matched),
-    CsvColumn("status_reason", lambda p: p.status_reason),
+    CsvColumn("why_matched", lambda p: p.why_matched, multi_line=True),
+    CsvColumn("status_reason", lambda p: p.status_reason, multi_line=True),
 ]
 
 

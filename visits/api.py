@@ -11,7 +11,6 @@ from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, serializers, status
-from rest_framework.relations import MANY_RELATION_KWARGS
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -22,6 +21,9 @@ from engagement.api import (
     ErrorSerializer,
     Filters,
     IdField,
+    JsonId,
+    JsonIdentifier,
+    JsonLine,
     ProgramViewSet,
 )
 from engagement.api_policy import NewestFirstCursorPagination
@@ -77,37 +79,6 @@ class EngagementSerializer(serializers.ModelSerializer):
         ]  # fmt: skip
 
 
-# A JSON body says what type each value is: DRF would read "5" as the id 5 and
-# 7 as the text "7"; here each field takes only the type the schema gives it.
-
-
-class JsonText(serializers.CharField):
-    def to_internal_value(self, data: Any) -> str:
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
-class JsonIdList(serializers.ManyRelatedField):
-    def to_internal_value(self, data: Any) -> list[Any]:
-        if not isinstance(data, list):
-            self.fail("not_a_list", input_type=type(data).__name__)
-        return super().to_internal_value(data)
-
-
-class JsonId(serializers.PrimaryKeyRelatedField):
-    def to_internal_value(self, data: Any) -> Any:
-        if isinstance(data, bool) or not isinstance(data, int):
-            self.fail("incorrect_type", data_type=type(data).__name__)
-        return super().to_internal_value(data)
-
-    @classmethod
-    def many_init(cls, *args: Any, **kwargs: Any) -> JsonIdList:
-        # As DRF's own, with the list that takes only a list.
-        shared = {key: value for key, value in kwargs.items() if key in MANY_RELATION_KWARGS}
-        return JsonIdList(child_relation=cls(*args, **kwargs), **shared)
-
-
 class JsonWholeNumberChoice(serializers.ChoiceField):
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, bool) or not isinstance(data, int):
@@ -140,8 +111,8 @@ class HeldContactSerializer(serializers.Serializer):
         required=False,
         help_text="Other executives who were there: it counts toward their cadence too.",
     )
-    note = JsonText(max_length=200, required=False, allow_blank=True, default="")
-    crm_id = JsonText(
+    note = JsonLine(max_length=200, required=False, allow_blank=True, default="")
+    crm_id = JsonIdentifier(
         max_length=64,
         required=False,
         allow_null=True,

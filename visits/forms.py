@@ -5,7 +5,18 @@ from typing import Any
 
 from django import forms
 from django.db.models import Q
+from django.utils import timezone
 
+from engagement.bounds import (
+    DayField,
+    LineField,
+    MomentField,
+    RowChoiceField,
+    RowsChoiceField,
+    TextField,
+    planning_window,
+    text_field,
+)
 from engagement.forms import read_choices_many, read_choices_once
 from engagement.models import Account, Contact, Executive, User
 from visits.models import Engagement, EngagementType
@@ -30,20 +41,20 @@ class LogContactForm(forms.Form):
     chosen from search results the template renders, never from a list of
     every account."""
 
-    account = forms.ModelChoiceField(
+    account = RowChoiceField(
         queryset=Account.objects.all(),
         error_messages={"required": "Search for the account and choose it.", "invalid_choice": "Choose an account."},
     )
-    type = forms.ModelChoiceField(
+    type = RowChoiceField(
         queryset=EngagementType.objects.filter(active=True), label="Kind of contact", empty_label=None
     )
-    on = forms.DateField(label="Date", widget=forms.DateInput(attrs={"type": "date"}))
+    on = DayField(label="Date")
     duration_minutes = forms.TypedChoiceField(choices=DURATIONS, coerce=int, initial=60, label="How long")
-    contacts = forms.ModelMultipleChoiceField(queryset=Contact.objects.all(), required=False, label="Who took part")
-    colleagues = forms.ModelMultipleChoiceField(
+    contacts = RowsChoiceField(queryset=Contact.objects.all(), required=False, label="Who took part")
+    colleagues = RowsChoiceField(
         queryset=Executive.objects.filter(active=True), required=False, label="Colleagues who were there"
     )
-    note = forms.CharField(
+    note = LineField(
         max_length=200,
         required=False,
         label="One-line note",
@@ -65,24 +76,18 @@ class LogContactForm(forms.Form):
         return cleaned
 
 
-# The dates a list can be narrowed to: far enough apart for any real
-# engagement, near enough that a day's first moment is a datetime anywhere.
-FILTER_DATES = (dt.date(1900, 1, 1), dt.date(2999, 12, 31))
-
-
 class EngagementFilterForm(forms.Form):
     """Narrow a list of engagements; every field is optional."""
 
-    type = forms.ModelChoiceField(
-        queryset=EngagementType.objects.all(), required=False, empty_label="All types", label="Type"
-    )
+    type = RowChoiceField(queryset=EngagementType.objects.all(), required=False, empty_label="All types", label="Type")
     status = forms.ChoiceField(
         choices=[("", "All statuses"), (HELD, "Held, debriefed or not"), *Engagement.Status.choices], required=False
     )
-    date_from = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
-    account = forms.CharField(required=False, max_length=100, label="Account", help_text="Part of its name.")
-    executive = forms.CharField(required=False, max_length=100, label="Executive", help_text="Part of their name.")
+    # Any day from 1900 to 2999: a day's first moment is a datetime in every zone.
+    date_from = DayField(required=False, label="From")
+    date_to = DayField(required=False, label="To")
+    account = LineField(required=False, max_length=100, label="Account", help_text="Part of its name.")
+    executive = LineField(required=False, max_length=100, label="Executive", help_text="Part of their name.")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -90,10 +95,6 @@ class EngagementFilterForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
-        for name in ("date_from", "date_to"):
-            day = cleaned.get(name)
-            if day and not FILTER_DATES[0] <= day <= FILTER_DATES[1]:
-                self.add_error(name, f"Choose a date between {FILTER_DATES[0].year} and {FILTER_DATES[1].year}.")
         start, end = cleaned.get("date_from"), cleaned.get("date_to")
         if start and end and start > end:
             self.add_error("date_to", "The end date is before the start date.")
@@ -115,19 +116,20 @@ VALUE_PROPOSITION_PROMPTS = [
 class EngagementRequestForm(forms.Form):
     """An account manager asks an executive for their time with an account."""
 
-    executive = forms.ModelChoiceField(
+    executive = RowChoiceField(
         queryset=Executive.objects.filter(active=True),
         error_messages={"required": "Choose the executive you ask.", "invalid_choice": "Choose an executive."},
     )
-    type = forms.ModelChoiceField(queryset=EngagementType.objects.filter(active=True), label="Kind of meeting")
+    type = RowChoiceField(queryset=EngagementType.objects.filter(active=True), label="Kind of meeting")
     purpose = forms.ChoiceField(
         choices=[("", "Choose the purpose"), *Engagement.Purpose.choices],
         error_messages={"required": "Choose what the meeting is for."},
     )
-    objective = forms.CharField(
-        max_length=300, help_text="One sentence: what the meeting should achieve.", label="Objective"
-    )
-    value_proposition = forms.CharField(
+    objective = LineField(max_length=300, help_text="One sentence: what the meeting should achieve.", label="Objective")
+    value_proposition = text_field(
+        Engagement,
+        "value_proposition",
+        required=True,
         widget=forms.Textarea(attrs={"rows": 5}),
         min_length=40,
         label="Value proposition",
@@ -137,12 +139,12 @@ class EngagementRequestForm(forms.Form):
             "min_length": "Say a little more: why this executive, what the customer gains, what your team does.",
         },
     )
-    starts_at = forms.DateTimeField(label="Proposed date and time", help_text="In your time zone.")
+    starts_at = MomentField(label="Proposed date and time", help_text="In your time zone.")
     duration_minutes = forms.TypedChoiceField(choices=DURATIONS, coerce=int, initial=60, label="How long")
-    alternative_dates = forms.CharField(
+    alternative_dates = LineField(
         max_length=200, required=False, label="Other dates that would work", help_text="For example: 3 or 5 March."
     )
-    working_contact = forms.ModelChoiceField(
+    working_contact = RowChoiceField(
         queryset=Contact.objects.none(),
         required=False,
         label="The customer's working-level contact",
@@ -165,6 +167,7 @@ class EngagementRequestForm(forms.Form):
             ),
         ]
         _future_moment(self.fields["starts_at"])
+        self.fields["starts_at"].window = planning_window(timezone.localtime(now).date())
 
     def clean_starts_at(self) -> dt.datetime:
         starts_at = self.cleaned_data["starts_at"]
@@ -179,10 +182,9 @@ class DecisionForm(forms.Form):
     DECISIONS = [("approve", "Approve"), ("decline", "Decline"), ("question", "Ask a question")]
 
     decision = forms.ChoiceField(choices=DECISIONS, widget=forms.RadioSelect, label="Your decision")
-    note = forms.CharField(
+    note = TextField(
         max_length=1000,
         required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
         label="Note, reason or question",
         help_text="Required to decline (say why) or to ask a question.",
     )
@@ -197,11 +199,11 @@ class DecisionForm(forms.Form):
 
 
 class AnswerForm(forms.Form):
-    answer = forms.CharField(max_length=1000, widget=forms.Textarea(attrs={"rows": 3}), label="Your answer")
+    answer = TextField(max_length=1000, label="Your answer")
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(
+    reason = TextField(
         max_length=300,
         widget=forms.Textarea(attrs={"rows": 2}),
         label="Reason",
@@ -213,38 +215,38 @@ class ReasonForm(forms.Form):
 class ScheduleForm(forms.Form):
     """When, where and with whom; a reschedule also says why."""
 
-    starts_at = forms.DateTimeField(label="Starts", help_text="In your time zone.")
+    starts_at = MomentField(label="Starts", help_text="In your time zone.")
     duration_minutes = forms.TypedChoiceField(choices=DURATIONS, coerce=int, initial=60, label="How long")
-    location = forms.CharField(max_length=200, required=False, label="Place")
+    location = LineField(max_length=200, required=False, label="Place")
     meeting_link = forms.URLField(required=False, label="Meeting link", assume_scheme="https")
-    colleagues = forms.ModelMultipleChoiceField(
+    colleagues = RowsChoiceField(
         queryset=Executive.objects.filter(active=True), required=False, label="Other executives"
     )
-    staff = forms.ModelMultipleChoiceField(
+    staff = RowsChoiceField(
         queryset=User.objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
         label="From the account team",
         help_text="The sales or service rep for a ride-along, and whoever else attends.",
     )
-    contacts = forms.ModelMultipleChoiceField(
+    contacts = RowsChoiceField(
         queryset=Contact.objects.none(), required=False, widget=forms.CheckboxSelectMultiple, label="Customer contacts"
     )
-    brief = forms.CharField(
-        required=False,
+    brief = text_field(
+        Engagement,
+        "brief",
         widget=forms.Textarea(attrs={"rows": 5}),
         label="Preparation brief",
         help_text="What the executive should know beforehand: background, open issues, what you want from the meeting.",
     )
-    reason = forms.CharField(
-        max_length=300, required=False, label="Why it changes", help_text="Everyone attending is told."
-    )
+    reason = LineField(max_length=300, required=False, label="Why it changes", help_text="Everyone attending is told.")
 
     def __init__(self, *args: Any, engagement: Engagement, rescheduling: bool, now: dt.datetime, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.now = now
         self.rescheduling = rescheduling
         _future_moment(self.fields["starts_at"])
+        self.fields["starts_at"].window = planning_window(timezone.localtime(now).date())
         account = engagement.account
         team = User.objects.filter(
             Q(pk=account.account_manager_id) | Q(account_teams=account) | Q(engagements_staffed=engagement),
@@ -288,7 +290,7 @@ class OutcomeForm(forms.Form):
     reason = forms.ChoiceField(
         choices=[("", "Choose a reason"), *NOT_HELD_REASONS], required=False, label="Why it did not take place"
     )
-    note = forms.CharField(max_length=200, required=False, label="What happened (optional)")
+    note = LineField(max_length=200, required=False, label="What happened (optional)")
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()

@@ -21,6 +21,7 @@ from typing import Any
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.db.models.functions import Lower
 
+from engagement.bounds import LONG_TEXT
 from engagement.exports import CsvColumn, text_list, text_list_values
 from engagement.import_values import (
     CellError,
@@ -199,7 +200,7 @@ class EngagementImport(ImportKind):
         ),
         Column("objective", "Objective", ("Subject", "Meeting Name", "Activity Name"), format="text"),
         Column("location", "Location", (), format="text"),
-        Column("notes", "Notes", ("Description", "Comments", "Meeting Notes", "Body"), format="text"),
+        Column("notes", "Notes", ("Description", "Comments", "Meeting Notes", "Body"), format="text", multi_line=True),
     )
     required_any = (("groundwork_id", "crm_id"), ACCOUNT_REFERENCE_KEYS)
     matching = (
@@ -232,7 +233,7 @@ class EngagementImport(ImportKind):
                 "location": plan.value(row, "location"),
                 "notes": plan.value(row, "notes"),
             }
-            for key, limit in (("crm_id", 64), ("objective", 300), ("location", 200)):
+            for key, limit in (("crm_id", 64), ("objective", 300), ("location", 200), ("notes", LONG_TEXT)):
                 if values[key] is not None and len(values[key]) > limit:
                     plan.error(row, key, f"At most {limit} characters.")
             if values["groundwork_id"] is None and values["crm_id"] is None and not plan.failed(row):
@@ -443,7 +444,7 @@ class EngagementImport(ImportKind):
             CsvColumn("contact_emails", lambda e: "; ".join(text_list_values(e.contact_list))),
             CsvColumn("objective", lambda e: e.objective),
             CsvColumn("location", lambda e: e.location),
-            CsvColumn("notes", lambda e: e.notes),
+            CsvColumn("notes", lambda e: e.notes, multi_line=True),
         ]
 
 

@@ -7,7 +7,11 @@ from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils import timezone
 
+from engagement.bounds import LONG_TEXT
 from engagement.models import Account, Contact, Executive, ImportJob
+
+# A few paragraphs answer the three questions; a page would not be read.
+VALUE_PROPOSITION_LENGTH = 5000
 
 
 class EngagementType(models.Model):
@@ -61,7 +65,7 @@ class Engagement(models.Model):
     type = models.ForeignKey(EngagementType, on_delete=models.PROTECT, related_name="engagements")
     purpose = models.CharField(max_length=20, choices=Purpose.choices, default=Purpose.RELATIONSHIP)
     objective = models.CharField(max_length=300, blank=True)
-    value_proposition = models.TextField(blank=True)
+    value_proposition = models.TextField(blank=True, max_length=VALUE_PROPOSITION_LENGTH)
     working_contact = models.ForeignKey(
         Contact,
         null=True,
@@ -74,7 +78,9 @@ class Engagement(models.Model):
         max_length=200, blank=True, help_text="Other dates the account manager proposed."
     )
     brief = models.TextField(
-        blank=True, help_text="Preparation brief: what the account team wants the executive to know beforehand."
+        blank=True,
+        max_length=LONG_TEXT,
+        help_text="Preparation brief: what the account team wants the executive to know beforehand.",
     )
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="engagements_requested"
@@ -95,7 +101,7 @@ class Engagement(models.Model):
     duration_minutes = models.PositiveIntegerField(
         null=True, blank=True, validators=[MaxValueValidator(24 * 60)], help_text="How long it actually lasted."
     )
-    notes = models.TextField(blank=True)
+    notes = models.TextField(blank=True, max_length=LONG_TEXT)
     status_changed_at = models.DateTimeField(
         default=timezone.now, help_text="Since when the engagement has been in its current status."
     )
