@@ -112,7 +112,7 @@ def log_contact(request: HttpRequest, executive: Executive) -> HttpResponse:
         form = LogContactForm(data, today=today)
         if form.is_valid():
             try:
-                engagement = engagement_log_contact(
+                engagement, _ = engagement_log_contact(
                     executive=executive,
                     account=form.cleaned_data["account"],
                     engagement_type=form.cleaned_data["type"],
