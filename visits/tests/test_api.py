@@ -318,13 +318,15 @@ def test_two_identical_requests_at_the_same_moment_make_one_engagement_answered_
         pytest.skip("SQLite's in-memory test database is one connection: the race runs on PostgreSQL in CI")
     executive = ExecutiveFactory()
     body = held_contact(AccountFactory(), visit_type)
-    key = api_key(executive.user)
+    # A key each (as two processes of one sync might have): a key's use is
+    # written to its row, which the second would otherwise wait on first.
+    keys = {"first": api_key(executive.user), "second": api_key(executive.user)}
     first_inserted, first_may_commit = threading.Event(), threading.Event()
     answers: dict[str, Any] = {}
 
     def send(name: str, *, hold: bool = False) -> None:
         client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {keys[name]}")
         try:
             with transaction.atomic():
                 answers[name] = client.post(LIST, body, format="json", HTTP_IDEMPOTENCY_KEY="crm-sync-7781")
