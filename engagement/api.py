@@ -411,7 +411,8 @@ class AccountFilters(Filters):
 )
 class AccountViewSet(ReadOnlyProgramViewSet):
     """Customers and partners, by name. Program admins see every account;
-    account managers those they serve; executives every account not churned."""
+    account managers those they serve; executives every account not churned,
+    and those they sponsor or met in the last two years, as on their pages."""
 
     serializer_class = AccountSerializer
     filters_class = AccountFilters
@@ -448,7 +449,8 @@ class ContactFilters(Filters):
 class ContactViewSet(ReadOnlyProgramViewSet):
     """People at accounts, by name. Program admins see everyone; account
     managers the people of the accounts they serve; executives the active
-    people of every account not churned."""
+    people of every account not churned, and of those they sponsor or met in
+    the last two years."""
 
     serializer_class = ContactSerializer
     filters_class = ContactFilters
