@@ -39,9 +39,9 @@ def accounts_sponsored_by(user: User) -> QuerySet:
     """The accounts ``user`` sponsors, paused or not, or is asked to sponsor,
     as account ids: their page is open to the executive, to read. A proposal
     is decided having read it, as an executive asked for their time reads the
-    account's background first. An ended pairing no longer opens it (a
-    declined one never did); its sessions of the last two years still do, as
-    every meeting does."""
+    account's background first. An ended pairing, declined or finished, no
+    longer opens it; its sessions of the last two years still do, as every
+    meeting does."""
     return Pairing.objects.filter(executive__user=user, executive__active=True, status__in=Pairing.LIVE).values(
         "account_id"
     )
