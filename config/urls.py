@@ -16,3 +16,6 @@ urlpatterns = [
     path("", include("mentoring.urls")),
     path("api/v1/", include("config.api")),
 ]
+
+# Addresses no route takes: JSON under /api/, the HTML page elsewhere.
+handler404 = "engagement.api.not_found"

@@ -16,7 +16,9 @@ from typing import Any
 
 from django.core.validators import ProhibitNullCharactersValidator
 from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
+from django.views import defaults
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import build_bearer_security_scheme_object
@@ -101,6 +103,15 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     else:
         response.data = {"detail": str(response.data)}
     return response
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """The site's 404 (``handler404``). An address under /api/ that no route
+    takes is answered as the API answers its other errors, for the programs
+    that call it and read JSON; every other address gets the HTML page."""
+    if request.path_info == "/api" or request.path_info.startswith("/api/"):
+        return JsonResponse({"detail": "Not found: there is no such address in the API."}, status=404)
+    return defaults.page_not_found(request, exception)
 
 
 class Conflict(exceptions.APIException):
@@ -484,7 +495,8 @@ class AccountFilters(Filters):
 )
 class AccountViewSet(ReadOnlyProgramViewSet):
     """Customers and partners, by name. Program admins see every account;
-    account managers those they serve; executives every account not churned."""
+    account managers those they serve; executives every account not churned,
+    and those they sponsor or met in the last two years, as on their pages."""
 
     serializer_class = AccountSerializer
     filters_class = AccountFilters
@@ -521,7 +533,8 @@ class ContactFilters(Filters):
 class ContactViewSet(ReadOnlyProgramViewSet):
     """People at accounts, by name. Program admins see everyone; account
     managers the people of the accounts they serve; executives the active
-    people of every account not churned."""
+    people of every account not churned, and of those they sponsor or met in
+    the last two years."""
 
     serializer_class = ContactSerializer
     filters_class = ContactFilters

@@ -59,8 +59,9 @@ KINDS: dict[str, str] = {
 
 # Left out of every model's trail: when a row was made, last touched or
 # entered its status is the entry's own time, and a form's double-submit key
-# is nobody's change; saying them in every entry would bury what people changed.
-NOISE_FIELDS = ("created_at", "updated_at", "status_changed_at", "submission_key")
+# (with the digest of the request that sent it) is nobody's change; saying
+# them in every entry would bury what people changed.
+NOISE_FIELDS = ("created_at", "updated_at", "status_changed_at", "submission_key", "submission_digest")
 
 # How much of a long text an entry shows; the whole text stays in the entry.
 SHOWN_CHARACTERS = 160

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import zoneinfo
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -40,6 +41,10 @@ class UserManager(BaseUserManager["User"]):
         extra["is_staff"] = True
         extra["is_superuser"] = True
         return self._create_user(email, password, **extra)
+
+
+# Titles written before a name, with or without their dot, in any case.
+HONORIFICS = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "dame"})
 
 
 class User(AbstractBaseUser, PermissionsMixin):
@@ -84,7 +89,15 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.full_name or self.email
 
     def get_short_name(self) -> str:
-        return (self.full_name or self.email).split()[0]
+        """What a greeting calls them: their first name, past any honorific
+        ("Ms. Ana Ruiz" is Ana). After an honorific a lone word is the
+        surname, and nothing at all is no name: both are greeted by the full
+        name ("Dr. Okafor") rather than "Hello Okafor," or "Hello Dr.,"."""
+        words = (self.full_name or self.email).split()
+        names = list(itertools.dropwhile(lambda word: word.rstrip(".").lower() in HONORIFICS, words))
+        if len(names) == len(words) or len(names) >= 2:
+            return names[0]
+        return " ".join(words)
 
     @property
     def tzinfo(self) -> zoneinfo.ZoneInfo:

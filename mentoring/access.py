@@ -15,7 +15,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from engagement.access import accounts_served_by, object_view, row_id
+from engagement.access import accounts_served_by, executive_account_source, object_view, row_id
 from engagement.models import User
 from engagement.roles import Role, user_roles
 from mentoring.models import Pairing, PairingGoal
@@ -32,6 +32,19 @@ def pairings_visible_to(user: User) -> QuerySet[Pairing]:
     if Role.ACCOUNT_MANAGER in roles:
         visible |= Q(account__in=accounts_served_by(user).values("pk"))
     return Pairing.objects.filter(visible)
+
+
+@executive_account_source
+def accounts_sponsored_by(user: User) -> QuerySet:
+    """The accounts ``user`` sponsors, paused or not, or is asked to sponsor,
+    as account ids: their page is open to the executive, to read. A proposal
+    is decided having read it, as an executive asked for their time reads the
+    account's background first. An ended pairing, declined or finished, no
+    longer opens it; its sessions of the last two years still do, as every
+    meeting does."""
+    return Pairing.objects.filter(executive__user=user, executive__active=True, status__in=Pairing.LIVE).values(
+        "account_id"
+    )
 
 
 def get_pairing_for_user(user: User, pk: object) -> Pairing:

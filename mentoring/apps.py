@@ -9,5 +9,6 @@ class MentoringConfig(AppConfig):
 
     def ready(self) -> None:
         # Reminders of sessions due, the pairings panel of the program dashboard,
-        # and pairings and their goals in the audit trail.
-        from mentoring import audit, panels, reminders  # noqa: F401
+        # pairings and their goals in the audit trail, and the accounts their
+        # executives may open.
+        from mentoring import access, audit, panels, reminders  # noqa: F401

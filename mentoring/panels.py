@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
@@ -15,6 +15,7 @@ from django.utils.http import urlencode
 from engagement.models import Account
 from engagement.panels import Panel, account_panel, program_dashboard_panel
 from engagement.roles import Role, has_role
+from mentoring.access import pairings_visible_to
 from mentoring.models import Pairing
 from mentoring.selectors import PairingHealth, pairings_with_health
 
@@ -77,12 +78,15 @@ def program_pairings(request: HttpRequest) -> Panel:
 
 @account_panel
 def account_sponsors(request: HttpRequest, *, account: Account) -> Panel:
-    """The account's sponsors (live pairings) with their health; program
-    admins may propose one. Shown even when there is none: the gap is the news."""
+    """The account's sponsors (live pairings) with their health, each linked
+    for whoever may open it (an executive reading the page: their own);
+    program admins may propose one. Shown even when there is none: the gap
+    is the news."""
     pairings = (
         pairings_with_health(
             Pairing.objects.filter(account=account, status__in=Pairing.LIVE), today=timezone.localdate()
         )
+        .annotate(may_open=Exists(pairings_visible_to(request.user).filter(pk=OuterRef("pk"))))
         .select_related("executive__user")
         .order_by("status", "executive__user__full_name")
     )

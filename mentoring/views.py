@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from engagement.access import executive_view, get_account_for_user, row_id
+from engagement.access import accounts_open_to, executive_view, get_account_for_user, row_id
 from engagement.coverage import twelve_months_before
 from engagement.exports import CsvColumn, csv_response
 from engagement.forms import KeyPersonRiskFilterForm
@@ -156,6 +156,9 @@ def _pairing_page(
         "goal_forms": goal_forms,
         "new_goal_form": goal_form or GoalForm(prefix="new"),
         "reason_form": reason_form or ReasonForm(),
+        # Whoever sees a live pairing may open its account; an ended one's
+        # executive only if they met it lately.
+        "may_open_account": accounts_open_to(request.user).filter(pk=pairing.account_id).exists(),
     }
     return render(request, "mentoring/pairing_detail.html", context, status=status)
 

@@ -119,7 +119,9 @@ ACCESS: dict[str, Access] = {
     "visits:engagement_cancel": AM_OR_ADMIN,
     "visits:engagement_outcome": EVERY_ROLE,
     "visits:engagement_not_there": EXECUTIVES,
-    "visits:account_engagements": AM_OR_ADMIN,
+    # An account's page: its account team's, and to read, the executives who
+    # sponsor it or met it lately (engagement.access.account_visibility).
+    "visits:account_engagements": EVERY_ROLE,
     "visits:trends": PROGRAM_ADMINS,
     "visits:trends_weekly_csv": PROGRAM_ADMINS,
     "visits:trends_states_csv": PROGRAM_ADMINS,
@@ -1112,6 +1114,17 @@ OWNED_OBJECTS: list[OwnedObject] = [
         Role.ACCOUNT_MANAGER,
         lambda owner: {"pk": AccountFactory(account_manager=owner).pk},
     ),
+    # An account the executive sponsors, and one they met: theirs to read.
+    OwnedObject(
+        "visits:account_engagements",
+        Role.EXECUTIVE,
+        lambda owner: {"pk": PairingFactory(executive=owner.executive, status=Pairing.Status.ACTIVE).account_id},
+    ),
+    OwnedObject(
+        "visits:account_engagements",
+        Role.EXECUTIVE,
+        lambda owner: {"pk": Engagement.objects.get(pk=held_by(owner)["pk"]).account_id},
+    ),
     OwnedObject("feedback:debrief", Role.EXECUTIVE, held_by),
     OwnedObject("feedback:debrief", Role.ACCOUNT_MANAGER, held_at_account_of),
     OwnedObject("feedback:debrief_draft", Role.EXECUTIVE, held_by),
@@ -1170,6 +1183,17 @@ OWNED_OBJECTS += [
     OwnedObject("api:executive-contact-status", Role.EXECUTIVE, lambda owner: {"pk": owner.executive.pk}),
     OwnedObject(
         "api:account-detail", Role.ACCOUNT_MANAGER, lambda owner: {"pk": AccountFactory(account_manager=owner).pk}
+    ),
+    # Executives look up every account not churned (the quick log's); a
+    # churned one only when its page is open to them, as one they sponsor.
+    OwnedObject(
+        "api:account-detail",
+        Role.EXECUTIVE,
+        lambda owner: {
+            "pk": PairingFactory(
+                executive=owner.executive, account__status="churned", status=Pairing.Status.ACTIVE
+            ).account_id
+        },
     ),
     OwnedObject(
         "api:contact-detail",

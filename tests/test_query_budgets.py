@@ -114,6 +114,8 @@ BUDGETS = {
     "visits:engagement_cancel": 6,
     # With its sponsors (one query).
     "visits:account_engagements": 15,
+    # An account the executive sponsors, read by them: the same page.
+    "visits:account_engagements (sponsor)": 15,
     # Weekly contacts, the states at each week end, held engagements by type
     # (and the types' names), the function filter, and a page of the heatmap
     # (count, executives, their months).
@@ -132,7 +134,8 @@ BUDGETS = {
     "feedback:survey": 1,
     "mentoring:pairings": 7,
     "mentoring:my_sponsorships": 7,
-    "mentoring:pairing_detail": 8,
+    # With whether the viewer may open its account's page (one query).
+    "mentoring:pairing_detail": 9,
     # The suggestions: the working contact, the account's needs, the default
     # limit, every executive's load and limit, their matching talents, the
     # account's contacts and pairings, and the executives chosen.
@@ -203,6 +206,7 @@ VIEWERS: dict[str, Role | None] = {
     "visits:engagement_schedule": Role.ACCOUNT_MANAGER,
     "visits:engagement_cancel": Role.ACCOUNT_MANAGER,
     "visits:account_engagements": Role.ACCOUNT_MANAGER,
+    "visits:account_engagements (sponsor)": Role.EXECUTIVE,
     "visits:trends": Role.PROGRAM_ADMIN,
     # A calendar application, which does not sign in.
     "visits:calendar_feed_ics": None,
@@ -774,6 +778,13 @@ def url_of(page: str, data: ProgramData) -> str:
         return reverse(page, kwargs={"pk": engagement.pk})
     if page == "visits:account_engagements":
         return reverse(page, kwargs={"pk": first_account.pk})
+    if page == "visits:account_engagements (sponsor)":
+        # The measured executive sponsors an account they met: their engagements there, and its background.
+        account = Engagement.objects.filter(executives=data.executive).order_by("pk").first().account
+        Pairing.objects.create(
+            executive=data.executive, account=account, status=Pairing.Status.ACTIVE, proposed_by=data.program_admin
+        )
+        return reverse(url_name(page), kwargs={"pk": account.pk})
     if page == "mentoring:propose":
         return reverse(page, kwargs={"account_pk": first_account.pk})
     if page == "mentoring:handover":

@@ -15,7 +15,7 @@ from typing import Any
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
-from engagement.access import accounts_served_by, get_account_for_user, object_view
+from engagement.access import accounts_served_by, get_account_to_read, object_view
 from engagement.models import Executive, User
 from engagement.roles import Role, user_roles
 from visits.models import Engagement, EngagementExecutive
@@ -110,5 +110,5 @@ def engagement_view(*methods: str) -> Callable[..., Any]:
 
 
 def account_view(*methods: str) -> Callable[..., Any]:
-    """As ``engagement_view``, for an account the user serves."""
-    return object_view(get_account_for_user, methods)
+    """As ``engagement_view``, for an account whose page the user may open."""
+    return object_view(get_account_to_read, methods)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import uuid
 from typing import Any
 
@@ -33,7 +35,7 @@ from engagement.services import ProgramError
 from visits.access import may_log_contact_for
 from visits.forms import DURATIONS
 from visits.models import Engagement, EngagementExecutive, EngagementType
-from visits.selectors import HELD, EngagementFilters, engagement_already_logged, engagement_list
+from visits.selectors import HELD, EngagementFilters, engagement_list
 from visits.services import engagement_log_contact
 
 # --- Serializers -------------------------------------------------------------------
@@ -153,7 +155,8 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     type={"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
     required=False,
     description="Any string of your choice (visible ASCII, up to 255 characters), new for each contact. "
-    "A request sent again with the same key returns the engagement the first one made, with 200.",
+    "A request sent again with the same key and the same body, even at the same moment, returns the engagement "
+    "the first one made, with 200; the same key with another body is refused with 409.",
 )
 
 
@@ -166,6 +169,25 @@ def submission_key_of(request: Request) -> uuid.UUID | None:
     if not 1 <= len(key) <= 255 or not all("!" <= character <= "~" for character in key):
         raise exceptions.ValidationError({"Idempotency-Key": ["Give 1 to 255 visible ASCII characters."]})
     return uuid.uuid5(uuid.NAMESPACE_URL, f"groundwork:api:{request.user.pk}:{key}")
+
+
+def held_contact_digest(*, executive: Executive, data: dict[str, Any]) -> str:
+    """What a held contact's request asks for, as a digest: the same for the
+    same contact however its JSON is spaced or ordered, or whether an
+    executive names themself, so that a retry is told from another contact
+    sent with the same Idempotency-Key."""
+    asked = {
+        "executive": executive.pk,
+        "account": data["account"].pk,
+        "type": data["type"].pk,
+        "on": data["on"].isoformat(),
+        "duration_minutes": data["duration_minutes"],
+        "contacts": sorted(contact.pk for contact in data.get("contacts", [])),
+        "colleagues": sorted(colleague.pk for colleague in data.get("colleagues", [])),
+        "note": data["note"],
+        "crm_id": data["crm_id"],
+    }
+    return hashlib.sha256(json.dumps(asked, sort_keys=True).encode()).hexdigest()
 
 
 def held_contact_example(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
@@ -245,17 +267,21 @@ class EngagementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Progra
         description="What the quick log does: a held engagement that counts toward the cadence of the executive "
         "(and of each colleague) at once. Executives log their own; program admins log any executive's. "
         "201 with the engagement made; 200 with the one a first request made, when the same Idempotency-Key "
-        "or crm_id comes again.",
+        "with the same body, or the same crm_id, comes again (two such requests at once make one engagement: "
+        "one answers 201, the other 200). The same Idempotency-Key with another body is refused with 409 and "
+        "makes nothing.",
         request=HeldContactSerializer,
         parameters=[IDEMPOTENCY_KEY],
         responses={
             201: OpenApiResponse(EngagementSerializer, description="The engagement made: it counts at once."),
             200: OpenApiResponse(
                 EngagementSerializer,
-                description="The engagement a first request with this Idempotency-Key or crm_id made.",
+                description="The engagement a first request with this Idempotency-Key (and this body) or crm_id made.",
             ),
             409: OpenApiResponse(
-                ErrorSerializer, description="The Idempotency-Key or crm_id is that of an engagement you may not see."
+                ErrorSerializer,
+                description="The Idempotency-Key was sent before with another body, or it or the crm_id is that of "
+                "an engagement you may not see.",
             ),
             415: OpenApiResponse(ErrorSerializer, description="The body is not JSON (Content-Type: application/json)."),
         },
@@ -265,16 +291,14 @@ class EngagementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Progra
         held = HeldContactSerializer(data=request.data)
         held.is_valid(raise_exception=True)
         data = held.validated_data
-        first = engagement_already_logged(submission_key=submission_key, crm_id=data["crm_id"])
-        if first is not None:
-            return self._first_sending(first)
         executive = data.get("executive") or self._own_executive()
         if not may_log_contact_for(request.user, executive):
             raise exceptions.ValidationError(
                 {"executive": ["You log your own contacts only: leave this out, or give your own executive id."]}
             )
+        digest = held_contact_digest(executive=executive, data=data)
         try:
-            engagement = engagement_log_contact(
+            engagement, made = engagement_log_contact(
                 executive=executive,
                 account=data["account"],
                 engagement_type=data["type"],
@@ -284,11 +308,14 @@ class EngagementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Progra
                 colleagues=data.get("colleagues", []),
                 note=data["note"],
                 submission_key=submission_key,
+                submission_digest=digest,
                 crm_id=data["crm_id"],
                 by=request.user,
             )
         except ProgramError as error:
             raise exceptions.ValidationError({"non_field_errors": [str(error)]}) from error
+        if not made:
+            return self._first_sending(engagement, submission_key=submission_key, digest=digest)
         return Response(self.get_serializer(self.get_queryset().get(pk=engagement.pk)).data, status.HTTP_201_CREATED)
 
     def _own_executive(self) -> Executive:
@@ -297,9 +324,18 @@ class EngagementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Progra
         except Http404 as error:
             raise exceptions.ValidationError({"executive": ["Name the executive who met the account."]}) from error
 
-    def _first_sending(self, first: Engagement) -> Response:
-        """The engagement a first request made, to whoever may see it."""
+    def _first_sending(self, first: Engagement, *, submission_key: uuid.UUID | None, digest: str) -> Response:
+        """The engagement a first request made, to whoever may see it and
+        sends the same again. A CRM sending its activity again may have
+        changed it: a crm_id returns its engagement whatever the body."""
         engagement = self.get_queryset().filter(pk=first.pk).first()
         if engagement is None:
             raise Conflict("This Idempotency-Key or crm_id belongs to an engagement you may not see: use another.")
+        same_key = submission_key is not None and first.submission_key == submission_key
+        # Engagements logged before digests were kept have none: taken as the same.
+        if same_key and first.submission_digest not in ("", digest):
+            raise Conflict(
+                "This Idempotency-Key was sent before with another body, and that contact is logged: "
+                "send this one with a new key."
+            )
         return Response(self.get_serializer(engagement).data, status.HTTP_200_OK)

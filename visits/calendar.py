@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
-from icalendar import Calendar, Event, vCalAddress
+from icalendar import Calendar, Event, vCalAddress, vDuration
 
 from engagement.links import absolute_url
 from engagement.models import User
@@ -132,7 +132,9 @@ def calendar_for_engagements(engagements: Iterable[Engagement], *, now: dt.datet
     calendar.add("x-wr-calname", CALENDAR_NAME)
     calendar.add("name", CALENDAR_NAME)
     calendar.add("refresh-interval", FEED_REFRESH, parameters={"VALUE": "DURATION"})
-    calendar.add("x-published-ttl", FEED_REFRESH)
+    # An X- property has no type icalendar knows: without vDuration it would
+    # be written as Python prints a timedelta ("1:00:00"), which Outlook ignores.
+    calendar.add("x-published-ttl", vDuration(FEED_REFRESH))
     for engagement in engagements:
         calendar.add_component(engagement_event(engagement, now=now))
     return calendar.to_ical()

@@ -111,6 +111,13 @@ class Engagement(models.Model):
     submission_key = models.UUIDField(
         null=True, blank=True, unique=True, editable=False, help_text="Makes a form sent twice create one engagement."
     )
+    submission_digest = models.CharField(
+        max_length=64,
+        blank=True,
+        editable=False,
+        help_text="A digest of the API request that made it: its Idempotency-Key sent again with another body is "
+        "refused.",
+    )
     crm_id = models.CharField(
         "CRM id",
         max_length=64,

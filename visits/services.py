@@ -640,23 +640,28 @@ def engagement_log_contact(
     colleagues: Iterable[Executive] = (),
     note: str = "",
     submission_key: uuid.UUID | None = None,
+    submission_digest: str = "",
     crm_id: str | None = None,
     by: User | None = None,
     now: dt.datetime | None = None,
-) -> Engagement:
+) -> tuple[Engagement, bool]:
     """Log a customer contact the executive already had: a held engagement
     that counts toward their cadence at once, and toward that of each
-    colleague who was there.
+    colleague who was there. Returns the engagement, and whether this call
+    made it.
 
     ``on`` is the date in the executive's own time zone. The same
-    ``submission_key`` sent twice (a double tap, a retried request) returns the
-    engagement the first one made instead of making another; so does the same
-    ``crm_id`` (the activity's id in the CRM it comes from). ``by`` is who
-    logged it when it is not the executive (a program admin, through the API).
+    ``submission_key`` sent twice (a double tap, a retried request), even at
+    the same moment, returns the engagement the first one made instead of
+    making another; so does the same ``crm_id`` (the activity's id in the CRM
+    it comes from). ``submission_digest`` is kept with the key, so that the
+    API can tell a retry from another request sent with the same key. ``by``
+    is who logged it when it is not the executive (a program admin, through
+    the API).
     """
     existing = engagement_already_logged(submission_key=submission_key, crm_id=crm_id)
     if existing is not None:
-        return existing
+        return existing, False
     time_zone = zoneinfo.ZoneInfo(executive.time_zone)
     local_now = (now or timezone.now()).astimezone(time_zone)
     if on > local_now.date():
@@ -686,6 +691,7 @@ def engagement_log_contact(
                 notes=note.strip(),
                 requested_by=executive.user,
                 submission_key=submission_key,
+                submission_digest=submission_digest if submission_key else "",
                 crm_id=crm_id or None,
             )
             EngagementExecutive.objects.bulk_create(
@@ -712,8 +718,8 @@ def engagement_log_contact(
         existing = engagement_already_logged(submission_key=submission_key, crm_id=crm_id)
         if existing is None:
             raise
-        return existing
-    return engagement
+        return existing, False
+    return engagement, True
 
 
 def _colleagues_credited(*, engagement: Engagement, executive: Executive, by: User) -> None:

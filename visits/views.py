@@ -12,14 +12,14 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from engagement.access import executive_view, get_executive_for_user, row_id
+from engagement.access import account_rights, executive_view, get_account_for_user, get_executive_for_user, row_id
 from engagement.dates import local_today
 from engagement.models import Account, Contact, Executive
 from engagement.panels import ACCOUNT_PANELS
 from engagement.roles import EVERY_ROLE, Role, role_required
 from engagement.selectors import executive_suggestions
 from engagement.services import ProgramError, notifications_mark_read
-from visits.access import account_view, engagement_rights, engagement_view, get_account_for_user
+from visits.access import account_view, engagement_rights, engagement_view
 from visits.forms import (
     DURATIONS,
     VALUE_PROPOSITION_PROMPTS,
@@ -115,7 +115,7 @@ def log_contact(request: HttpRequest, executive: Executive) -> HttpResponse:
         form = LogContactForm(data, today=today)
         if form.is_valid():
             try:
-                engagement = engagement_log_contact(
+                engagement, _ = engagement_log_contact(
                     executive=executive,
                     account=form.cleaned_data["account"],
                     engagement_type=form.cleaned_data["type"],
@@ -595,10 +595,11 @@ def engagement_not_there_view(request: HttpRequest, engagement: Engagement) -> H
     return redirect("engagement:executive_home")
 
 
-@role_required(Role.ACCOUNT_MANAGER, Role.PROGRAM_ADMIN)
+@role_required(*EVERY_ROLE)
 @account_view("GET", "HEAD")
 def account_engagements(request: HttpRequest, account: Account) -> HttpResponse:
-    """An account's background and its engagement history."""
+    """An account's background and its engagement history: the account
+    team's, and to read, its sponsors' and the executives' who met it."""
     filters = EngagementFilterForm(request.GET or None)
     chosen = filters.cleaned_data if filters.is_bound and filters.is_valid() else {}
     engagements = engagement_list(user=request.user, when="all", filters=_filters_of(chosen, account_id=account.pk))
@@ -617,5 +618,6 @@ def account_engagements(request: HttpRequest, account: Account) -> HttpResponse:
             "query": query.urlencode(),
             "waiting_cutoff": request_waiting_cutoff(),
             "panels": ACCOUNT_PANELS.panels(request, account=account),
+            "rights": account_rights(request.user, account),
         },
     )

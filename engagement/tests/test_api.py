@@ -393,6 +393,30 @@ def test_an_id_that_is_no_id_is_a_json_404(pk):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/api/v1/no-such-collection/", "/api/v1/accounts/1/no-such-action/", "/api/"])
+@pytest.mark.parametrize("signed_in", [True, False], ids=["with a key", "without"])
+def test_an_address_in_the_api_that_leads_nowhere_is_a_json_404(path, signed_in):
+    admin = UserFactory(roles=[Role.PROGRAM_ADMIN])
+
+    response = (client_of(admin) if signed_in else client_with(None)).get(path)
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert list(response.json()) == ["detail"]
+    assert "no such address in the API" in response.json()["detail"]
+
+
+@pytest.mark.django_db
+def test_an_address_outside_the_api_that_leads_nowhere_is_still_the_html_page(client):
+    client.force_login(UserFactory(roles=[Role.PROGRAM_ADMIN]))
+
+    response = client.get("/no-such-page/")
+
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.django_db
 def test_an_unsupported_method_on_an_object_one_may_not_see_is_404_not_405():
     manager = UserFactory(roles=[Role.ACCOUNT_MANAGER])
     theirs, elsewhere = AccountFactory(account_manager=manager), AccountFactory()

@@ -533,7 +533,7 @@ def test_logging_a_contact_sends_the_survey_when_the_program_says_so(
     program_for(lead, surveys_after_held=True)
 
     with django_capture_on_commit_callbacks(execute=True):
-        engagement = engagement_log_contact(
+        engagement, _ = engagement_log_contact(
             executive=lead,
             account=account,
             engagement_type=EngagementTypeFactory(),

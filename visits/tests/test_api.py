@@ -4,9 +4,12 @@ held contact through the quick log's service (with its idempotency)."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
+from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -295,6 +298,93 @@ def test_a_retried_post_with_the_same_idempotency_key_makes_one_engagement(visit
     assert (first.status_code, again.status_code, other.status_code) == (201, 200, 201)
     assert again.json()["id"] == first.json()["id"] != other.json()["id"]
     assert Engagement.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_the_same_idempotency_key_with_another_body_is_refused_and_makes_nothing(visit_type):
+    executive = ExecutiveFactory()
+    client = client_of(executive.user)
+    account = AccountFactory()
+    body = held_contact(account, visit_type, duration_minutes=60)
+
+    first = client.post(LIST, body, format="json", HTTP_IDEMPOTENCY_KEY="crm-sync-7781")
+    other = client.post(LIST, {**body, "duration_minutes": 90}, format="json", HTTP_IDEMPOTENCY_KEY="crm-sync-7781")
+
+    assert (first.status_code, other.status_code) == (201, 409)
+    assert "sent before with another body" in other.json()["detail"]
+    assert list(other.json()) == ["detail"]
+    assert Engagement.objects.get().duration_minutes == 60
+
+
+@pytest.mark.django_db
+def test_the_same_contact_sent_again_however_its_json_is_written_is_the_same_request(visit_type):
+    executive = ExecutiveFactory()
+    client = client_of(executive.user)
+    body = held_contact(AccountFactory(), visit_type)
+    # The same contact: its fields in another order, and the executive naming themself.
+    again = {"executive": executive.pk, **dict(reversed(list(body.items())))}
+
+    first = client.post(LIST, body, format="json", HTTP_IDEMPOTENCY_KEY="crm-sync-7781")
+    second = client.post(LIST, again, format="json", HTTP_IDEMPOTENCY_KEY="crm-sync-7781")
+
+    assert (first.status_code, second.status_code) == (201, 200)
+    assert second.json() == first.json()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_identical_requests_at_the_same_moment_make_one_engagement_answered_201_then_200(visit_type):
+    if connection.vendor == "sqlite":
+        pytest.skip("SQLite's in-memory test database is one connection: the race runs on PostgreSQL in CI")
+    executive = ExecutiveFactory()
+    body = held_contact(AccountFactory(), visit_type)
+    # A key each (as two processes of one sync might have): a key's use is
+    # written to its row, which the second would otherwise wait on first.
+    keys = {"first": api_key(executive.user), "second": api_key(executive.user)}
+    first_inserted, first_may_commit = threading.Event(), threading.Event()
+    answers: dict[str, Any] = {}
+
+    def send(name: str, *, hold: bool = False) -> None:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {keys[name]}")
+        try:
+            with transaction.atomic():
+                answers[name] = client.post(LIST, body, format="json", HTTP_IDEMPOTENCY_KEY="crm-sync-7781")
+                if hold:
+                    # The first request has made its engagement but not yet committed it.
+                    first_inserted.set()
+                    first_may_commit.wait(timeout=30)
+        finally:
+            connections.close_all()
+
+    first = threading.Thread(target=send, args=("first",), kwargs={"hold": True})
+    second = threading.Thread(target=send, args=("second",))
+    first.start()
+    assert first_inserted.wait(timeout=30)
+    # The second finds nothing committed, and its insert waits on the first's
+    # row in the unique index: then the first commits.
+    second.start()
+    waiting_on_a_lock(timeout=30)
+    first_may_commit.set()
+    first.join(timeout=30)
+    second.join(timeout=30)
+
+    assert (answers["first"].status_code, answers["second"].status_code) == (201, 200)
+    assert answers["second"].json()["id"] == answers["first"].json()["id"]
+    assert Engagement.objects.count() == 1
+
+
+def waiting_on_a_lock(*, timeout: float) -> None:
+    """Return once another connection of the test database waits on a lock."""
+    deadline = time.monotonic() + timeout
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+            if cursor.fetchone()[0]:
+                return
+            time.sleep(0.01)
+    raise AssertionError("the second request never waited for the first")
 
 
 @pytest.mark.django_db

@@ -153,7 +153,7 @@ def test_a_cancelled_engagement_is_recorded(admin_client, account, executive, ac
 def test_a_logged_contact_is_created_with_who_was_there(admin_client, account, executive):
     buyer = ContactFactory(account=account, name="Ada Byrne")
 
-    engagement = engagement_log_contact(
+    engagement, _ = engagement_log_contact(
         executive=executive,
         account=account,
         engagement_type=EngagementTypeFactory(name="Video call", slug="video-call"),

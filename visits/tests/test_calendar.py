@@ -164,6 +164,17 @@ def test_the_feed_opens_without_signing_in_and_holds_only_its_owners_engagements
     assert f"engagement-{someone_elses.pk}@" not in response.content.decode()
 
 
+def test_the_feed_says_how_often_to_refresh_as_durations_calendar_applications_read(client, account_manager):
+    # Outlook reads X-PUBLISHED-TTL, Apple REFRESH-INTERVAL; both take an
+    # RFC 5545 duration, and ignore anything else (such as "1:00:00").
+    token = calendar_feed_token(user=account_manager).token
+
+    lines = feed_of(client, token).content.split(b"\r\n")
+
+    assert b"X-PUBLISHED-TTL:PT1H" in lines
+    assert b"REFRESH-INTERVAL;VALUE=DURATION:PT1H" in lines
+
+
 def test_the_feed_has_what_a_user_staffs_or_requested_and_leaves_out_the_old_and_the_unplanned(
     client, scheduled, account_manager
 ):

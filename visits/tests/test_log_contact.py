@@ -97,7 +97,7 @@ def test_a_contact_logged_today_ended_just_now(executive, visit_type):
     now = timezone.now()
     today = local_today(executive.time_zone, now=now)
 
-    engagement = engagement_log_contact(
+    engagement, _ = engagement_log_contact(
         executive=executive, account=AccountFactory(), engagement_type=visit_type, on=today, duration_minutes=30,
         now=now,
     )  # fmt: skip
