@@ -14,19 +14,28 @@ var/), then measures:
 - the time of each periodic job in the Celery beat schedule;
 - CSV imports of generated files (50,000 past engagements, accounts and
   contacts, 5,000 executives): the check behind the preview, then the import
-  as its background task runs it, in a transaction that is rolled back.
+  as its background task runs it, in a transaction that is rolled back;
+- concurrent writers on the embedded setup: executives sign in and log
+  contacts through the quick log form from many threads at once, over HTTP,
+  against gunicorn and two Celery workers that share one SQLite file (the
+  workers write the surveys each contact queues, and a reminder scan), then
+  every post is counted as saved or failed.
 
 The same numbers for a trivial template page are the baseline. It prints a
-table and writes var/bench.json. Nothing here asserts a target: the issues
+table and writes var/bench.json. Nothing here asserts a speed: the issues
 name their targets and README's Performance section records what was measured.
+It fails only when a contact posted is not saved, or a process logged
+"database is locked".
 """
 
 from __future__ import annotations
 
+import html
 import http.client
 import json
 import os
 import platform
+import re
 import socket
 import subprocess
 import sys
@@ -34,7 +43,7 @@ import threading
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 VAR = ROOT / "var"
@@ -47,6 +56,10 @@ CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "8"))
 WORKERS = int(os.environ.get("BENCH_WORKERS", str(max(2, (os.cpu_count() or 2)))))
 SCAN_RUNS = int(os.environ.get("BENCH_SCAN_RUNS", "5"))
 IMPORT_ROWS = int(os.environ.get("BENCH_IMPORT_ROWS", "50000"))
+# Log-a-contact posts, and the threads that send them, against the embedded stack.
+WRITE_POSTS = int(os.environ.get("BENCH_WRITE_POSTS", "500"))
+WRITE_THREADS = int(os.environ.get("BENCH_WRITE_THREADS", "20"))
+WRITE_SCALE = 0.2
 # Issue 9: a 50,000-row file imports as a background task within a minute.
 IMPORT_TARGET_SECONDS = 60.0
 # Issue 5: the scan over scale-100 data takes under 2 seconds on PostgreSQL.
@@ -440,6 +453,264 @@ def wait_for(port: int, timeout: float = 30) -> None:
     raise SystemExit("gunicorn did not start")
 
 
+@dataclass
+class WriteResult:
+    posts: int
+    threads: int
+    saved: int
+    failed: int
+    failures: dict[str, int]
+    surveys_sent: int
+    locked_errors: int
+    seconds: float
+    posts_per_second: float
+    p50_ms: float
+    p95_ms: float
+    max_ms: float
+    gunicorn_workers: int
+    celery_workers: int
+
+
+DEMO_PASSWORD = "groundwork-demo"
+LOG_PATH = "/engagements/log/"
+WRITE_NOTE = "Benchmark: logged from the quick log form"
+
+
+class Browser:
+    """One person's keep-alive connection to the server, with their cookies."""
+
+    def __init__(self, port: int) -> None:
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        self.cookies: dict[str, str] = {}
+
+    def request(self, method: str, path: str, form: dict[str, object] | None = None) -> tuple[int, str, str]:
+        """Status, Location and body of one request; the cookies it sets are kept."""
+        headers = {"Host": "127.0.0.1", "Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
+        body = None
+        if form is not None:
+            body = urlencode(form, doseq=True)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        self.connection.request(method, path, body=body, headers=headers)
+        response = self.connection.getresponse()
+        text = response.read().decode(errors="replace")
+        for header in response.headers.get_all("Set-Cookie") or []:
+            name, _, value = header.split(";", 1)[0].partition("=")
+            self.cookies[name.strip()] = value.strip()
+        return response.status, response.headers.get("Location", ""), text
+
+    def sign_in(self, email: str) -> None:
+        _, _, page = self.request("GET", "/auth/login/")
+        form = {"csrfmiddlewaretoken": form_value(page, "csrfmiddlewaretoken"), "login": email}
+        status, _, _ = self.request("POST", "/auth/login/", {**form, "password": DEMO_PASSWORD})
+        if status != 302:
+            raise SystemExit(f"signing in as {email} answered {status}")
+
+
+def form_value(page: str, name: str) -> str:
+    """The value of the input called ``name`` in ``page``."""
+    tag = re.search(rf'<input[^>]*name="{re.escape(name)}"[^>]*>', page)
+    value = re.search(r'value="([^"]*)"', tag.group(0)) if tag else None
+    if value is None:
+        raise SystemExit(f"the page has no {name}")
+    return html.unescape(value.group(1))
+
+
+def first_option(page: str, name: str) -> str:
+    select = re.search(rf'<select[^>]*name="{re.escape(name)}".*?</select>', page, re.S)
+    option = re.search(r'<option value="([^"]+)"', select.group(0)) if select else None
+    if option is None:
+        raise SystemExit(f"the quick log page has no choice of {name}")
+    return option.group(1)
+
+
+def writers_database(folder: Path, source: Path | None, env: dict[str, str]) -> Path:
+    """The embedded setup's database for the writers: a copy of the
+    benchmark's own SQLite file when there is one, else a new one with
+    demo data."""
+    import sqlite3
+
+    database = folder / "groundwork.sqlite3"
+    if source is not None:
+        with sqlite3.connect(source) as original, sqlite3.connect(database) as copy:
+            original.backup(copy)
+    else:
+        manage("migrate", "--no-input", "-v0", env=env)
+        manage("seed_demo", "--scale", f"{WRITE_SCALE:g}", env=env)
+    with sqlite3.connect(database) as db:
+        # Surveys go out on their own: each contact logged makes a worker
+        # write a survey, claim it and mark it sent.
+        db.execute("UPDATE engagement_program SET surveys_after_held = 1")
+    return database
+
+
+def measure_concurrent_writes(source: Path | None) -> WriteResult:
+    """WRITE_POSTS contacts logged through the quick log form by WRITE_THREADS
+    people at once, each signed in with a session of their own, against
+    gunicorn and two Celery workers that share one SQLite file, as the
+    embedded setup runs. Each contact queues its survey for the workers, and
+    a reminder scan is queued beside them, so the workers write while the
+    web processes do. Every post is counted: saved (its submission key is in
+    the database) or failed (with what it answered)."""
+    import shutil
+    import sqlite3
+
+    folder = VAR / "bench-writers"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    env = {key: value for key, value in os.environ.items() if key not in {"REDIS_URL", "DJANGO_ENV"}}
+    env.update(
+        {
+            "DATABASE_URL": f"sqlite:///{folder / 'groundwork.sqlite3'}",
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "DEBUG": "false",
+            "CELERY_BROKER_URL": "filesystem://",
+            "CELERY_BROKER_DIR": str(folder / "broker"),
+            "CELERY_TASK_ALWAYS_EAGER": "false",
+            "LOG_LEVEL": "WARNING",
+            "LOG_FORMAT": "plain",
+        }
+    )
+    database = writers_database(folder, source, env)
+    with sqlite3.connect(database) as db:
+        executives = [
+            email
+            for (email,) in db.execute(
+                "SELECT u.email FROM engagement_user u JOIN engagement_executive e ON e.user_id = u.id "
+                "JOIN engagement_user_groups ug ON ug.user_id = u.id JOIN auth_group g ON g.id = ug.group_id "
+                "WHERE u.is_active AND e.active AND g.name = 'Executive' ORDER BY u.id LIMIT ?",
+                [WRITE_THREADS],
+            )
+        ]
+        people = db.execute(
+            "SELECT account_id, id FROM engagement_contact WHERE active AND email != '' ORDER BY id"
+        ).fetchall()
+    if not executives:
+        raise SystemExit("the demo data has no executive to sign in as")
+
+    port = free_port()
+    env.update({"HOST": "127.0.0.1", "PORT": str(port), "WEB_CONCURRENCY": str(WORKERS)})
+    celery = str(Path(PYTHON).parent / "celery")
+    commands = {
+        "web": [PYTHON, "-m", "gunicorn", "config.wsgi", "-c", "config/gunicorn.py"],
+        "worker-1": [celery, "-A", "config", "worker", "--pool", "solo", "-n", "bench1@%h"],
+        "worker-2": [celery, "-A", "config", "worker", "--pool", "solo", "-n", "bench2@%h"],
+    }
+    running = {}
+    for name, command in commands.items():
+        with (folder / f"{name}.log").open("wb") as log:
+            running[name] = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    lock = threading.Lock()
+    failures: dict[str, int] = {}
+    samples: list[float] = []
+    keys: list[str] = []
+
+    def failed(why: str) -> None:
+        with lock:
+            failures[why] = failures.get(why, 0) + 1
+
+    try:
+        wait_for(port)
+        subprocess.run(
+            [celery, "-A", "config", "call", "engagement.tasks.run_reminders"],
+            cwd=ROOT, env=env, check=True, capture_output=True,
+        )  # fmt: skip
+        # Each executive signs in once; with fewer executives than threads,
+        # some use two devices at once (sign-ins are rate limited per address).
+        browsers = [Browser(port) for _ in range(WRITE_THREADS)]
+        for index, browser in enumerate(browsers):
+            if index < len(executives):
+                browser.sign_in(executives[index])
+            else:
+                browser.cookies = dict(browsers[index % len(executives)].cookies)
+        per_thread = [WRITE_POSTS // WRITE_THREADS + (i < WRITE_POSTS % WRITE_THREADS) for i in range(WRITE_THREADS)]
+
+        def log_contacts(index: int) -> None:
+            browser = browsers[index]
+            for n in range(per_thread[index]):
+                try:
+                    status, _, page = browser.request("GET", LOG_PATH)
+                    if status != 200:
+                        failed(f"quick log page answered {status}")
+                        continue
+                    account_id, contact_id = people[(index * 97 + n * 13) % len(people)]
+                    key = form_value(page, "submission_key")
+                    form = {
+                        "csrfmiddlewaretoken": form_value(page, "csrfmiddlewaretoken"),
+                        "account": account_id,
+                        "contacts": [contact_id],
+                        "type": first_option(page, "type"),
+                        "on": form_value(page, "on"),
+                        "duration_minutes": 30,
+                        "note": WRITE_NOTE,
+                        "submission_key": key,
+                    }
+                    with lock:
+                        keys.append(key)
+                    started = time.perf_counter()
+                    status, location, _ = browser.request("POST", LOG_PATH, form)
+                except (OSError, http.client.HTTPException) as error:
+                    failed(f"{error.__class__.__name__}: {error}")
+                    browser.connection.close()
+                    continue
+                with lock:
+                    samples.append((time.perf_counter() - started) * 1000)
+                if status != 302 or not location.endswith("/executive/"):
+                    failed(f"answered {status}")
+
+        threads = [threading.Thread(target=log_contacts, args=(i,)) for i in range(WRITE_THREADS)]
+        started = time.monotonic()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        seconds = time.monotonic() - started
+        with sqlite3.connect(database, timeout=60) as db:
+            saved_keys = {
+                key
+                for (key,) in db.execute("SELECT submission_key FROM visits_engagement WHERE notes = ?", [WRITE_NOTE])
+            }
+        saved = sum(1 for key in keys if key.replace("-", "") in saved_keys)
+        # The workers send a survey for each contact saved: give them a minute.
+        deadline = time.monotonic() + 60
+        while True:
+            with sqlite3.connect(database, timeout=60) as db:
+                surveys_sent = db.execute(
+                    "SELECT count(*) FROM feedback_survey s JOIN visits_engagement e ON e.id = s.engagement_id "
+                    "WHERE e.notes = ? AND s.sent_at IS NOT NULL",
+                    [WRITE_NOTE],
+                ).fetchone()[0]
+            if surveys_sent >= saved or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+    finally:
+        for process in running.values():
+            process.terminate()
+        for process in running.values():
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+    posts = WRITE_POSTS
+    return WriteResult(
+        posts=posts,
+        threads=WRITE_THREADS,
+        saved=saved,
+        failed=posts - saved,
+        failures=failures,
+        surveys_sent=surveys_sent,
+        locked_errors=sum(
+            (folder / f"{name}.log").read_text(errors="replace").count("database is locked") for name in running
+        ),
+        seconds=round(seconds, 1),
+        posts_per_second=round(saved / seconds, 1),
+        p50_ms=round(percentile(samples, 0.5), 1) if samples else 0.0,
+        p95_ms=round(percentile(samples, 0.95), 1) if samples else 0.0,
+        max_ms=round(max(samples), 1) if samples else 0.0,
+        gunicorn_workers=WORKERS,
+        celery_workers=2,
+    )
+
+
 def main() -> None:
     VAR.mkdir(exist_ok=True)
     database_url = bench_database_url()
@@ -461,6 +732,7 @@ def main() -> None:
     scan = measure_reminder_scan()
     jobs = measure_periodic_jobs()
     imports = measure_imports()
+    writes = measure_concurrent_writes(None if database_url.startswith("postgres") else Path(database_url[10:]))
 
     port = free_port()
     server = subprocess.Popen(
@@ -495,6 +767,7 @@ def main() -> None:
         "reminder_scan": [asdict(result) for result in scan],
         "periodic_jobs": jobs,
         "imports": imports,
+        "concurrent_writes": asdict(writes),
     }
     (VAR / "bench.json").write_text(json.dumps(report, indent=2) + "\n")
 
@@ -528,7 +801,19 @@ def main() -> None:
             f"{result['kind']:<12} {result['rows']:>8,} {result['megabytes']:>6.1f} {result['check_seconds']:>8.2f} "
             f"{result['import_seconds']:>9.2f} {target}"
         )
+    print(
+        f"\nlog-a-contact on SQLite: {writes.posts} posts from {writes.threads} threads over HTTP, gunicorn "
+        f"({writes.gunicorn_workers} workers) and {writes.celery_workers} Celery workers on one file"
+    )
+    heading = ["saved", "failed", "surveys", "locked", "posts/s", "p50 ms", "p95 ms", "max ms"]
+    print(" ".join(f"{name:>7}" for name in heading))
+    print(
+        f"{writes.saved:>7} {writes.failed:>7} {writes.surveys_sent:>7} {writes.locked_errors:>7} "
+        f"{writes.posts_per_second:>7.1f} {writes.p50_ms:>7.0f} {writes.p95_ms:>7.0f} {writes.max_ms:>7.0f}"
+    )
     print(f"\nWritten to {VAR.relative_to(ROOT) / 'bench.json'}.")
+    if writes.failed or writes.locked_errors:
+        raise SystemExit(f"log-a-contact lost {writes.failed} of {writes.posts} posts: {writes.failures}")
 
 
 if __name__ == "__main__":

@@ -133,9 +133,18 @@ DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     if DATABASES["default"]["NAME"] != ":memory:":
         Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
-    # The web app, the worker and the beat share one file: WAL lets readers
-    # run beside a writer, and IMMEDIATE transactions wait for the write lock
-    # up front instead of failing half-way with "database is locked".
+    # The web server, the Celery workers and beat share one file. WAL lets
+    # readers run beside the one writer. IMMEDIATE makes every transaction
+    # take the write lock as it begins, so none that has read must upgrade to
+    # writing later: an upgrade that meets another writer fails at once,
+    # whatever the timeout. synchronous=NORMAL is safe with WAL and saves an
+    # fsync per commit. config.sqlite makes writers queue for their turn in
+    # the order they came, with no timeout, instead of polling for the lock:
+    # SQLite's poll favours newcomers and gives up after the busy timeout,
+    # which fails a contact logged during a long import or a batch job with
+    # "database is locked". The 20 s busy timeout is left for what writes
+    # outside that queue (the sqlite3 shell, a backup).
+    DATABASES["default"]["ENGINE"] = "config.sqlite"
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
@@ -175,7 +184,9 @@ else:
     }
 
 # --- Celery -------------------------------------------------------------------
-BROKER_DIR = VAR_DIR / "broker"
+# Where the filesystem broker keeps its queue: one folder per set of processes
+# that share a database (a benchmark's own stack keeps its tasks to itself).
+BROKER_DIR = Path(env.str("CELERY_BROKER_DIR", default=str(VAR_DIR / "broker")))
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
 # A broker that is down or does not answer fails a publish in seconds, not
 # never: the task is then kept in the database (engagement.outbox). Other
