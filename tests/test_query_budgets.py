@@ -274,6 +274,7 @@ NOT_BUDGETED = {
     "visits:engagement_decide": "POST only: decides, then back to the engagement (measured there)",
     "visits:engagement_answer": "POST only: answers, then back to the engagement (measured there)",
     "visits:engagement_outcome": "POST only: records it, then back to the engagement (measured there)",
+    "visits:engagement_not_there": "POST only: takes the executive off it, then to their notifications or home",
     "healthz": "asks the database for SELECT 1, the broker and the cache",
     "feedback:debrief_draft": "POST only: saves the draft, then the draft's status line or back to the debrief",
     "feedback:action_create": "POST only: adds it, then back to the debrief (measured there)",
