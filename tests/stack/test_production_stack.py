@@ -240,7 +240,7 @@ def test_beat_a_worker_and_gunicorn_send_a_reminder_end_to_end(
         stack.start(process, str(BIN / program), *arguments)
 
     body = stack.wait_for("/healthz answering 200", lambda: healthy_body(f"http://127.0.0.1:{port}/healthz"))
-    assert json.loads(body) == {"status": "ok", "database": "ok", "broker": "ok"}
+    assert json.loads(body) == {"status": "ok", "database": "ok", "broker": "ok", "cache": "ok"}
 
     messages = inbox[0].messages
     stack.wait_for("the upcoming-engagement email", lambda: messages)
