@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import smtplib
 import socket
+from contextlib import nullcontext
 
 from django.core.mail import EmailMultiAlternatives
 from django.db.models import F, Q
@@ -20,15 +21,20 @@ from engagement.outbox import task_enqueue
 SENDING_STALE_AFTER = dt.timedelta(minutes=10)
 
 
-def templated_email(name: str, context: dict[str, object], *, to: str) -> EmailMultiAlternatives:
+def templated_email(
+    name: str, context: dict[str, object], *, to: str, time_zone: str | None = None
+) -> EmailMultiAlternatives:
     """The email of the templates ``<name>_subject.txt``, ``<name>.txt`` and
-    ``<name>.html`` (``name`` such as ``engagement/email/reminder``)."""
-    message = EmailMultiAlternatives(
-        subject=" ".join(render_to_string(f"{name}_subject.txt", context).split()),
-        body=render_to_string(f"{name}.txt", context),
-        to=[to],
-    )
-    message.attach_alternative(render_to_string(f"{name}.html", context), "text/html")
+    ``<name>.html`` (``name`` such as ``engagement/email/reminder``), its
+    times and dates drawn in ``time_zone`` (the reader's) rather than the
+    sending worker's."""
+    with timezone.override(time_zone) if time_zone else nullcontext():
+        message = EmailMultiAlternatives(
+            subject=" ".join(render_to_string(f"{name}_subject.txt", context).split()),
+            body=render_to_string(f"{name}.txt", context),
+            to=[to],
+        )
+        message.attach_alternative(render_to_string(f"{name}.html", context), "text/html")
     return message
 
 

@@ -670,7 +670,9 @@ def reminder_message(*, reminder: Reminder) -> EmailMultiAlternatives:
         **links,
         **reminder_message_details(reminder=reminder),
     }
-    return templated_email("engagement/email/reminder", context, to=reminder.recipient.email)
+    return templated_email(
+        "engagement/email/reminder", context, to=reminder.recipient.email, time_zone=reminder.recipient.time_zone
+    )
 
 
 def reminder_deliver(*, reminder_id: int, now: dt.datetime | None = None, as_of: dt.date | None = None) -> bool:
@@ -816,7 +818,7 @@ def reminder_digest_message(*, recipient: User, reminders: list[Reminder], now: 
         **links,
         "suggestions": suggested_accounts(executive=own) if own else [],
     }
-    return templated_email("engagement/email/digest", context, to=recipient.email)
+    return templated_email("engagement/email/digest", context, to=recipient.email, time_zone=recipient.time_zone)
 
 
 def reminder_digest_deliver(*, recipient_id: int, now: dt.datetime | None = None, as_of: dt.date | None = None) -> int:

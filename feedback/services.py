@@ -416,10 +416,14 @@ def survey_deliver(*, survey_id: int, now: dt.datetime | None = None) -> None:
         pk=survey_id
     )
     survey.sent_at, survey.expires_at = now, now + dt.timedelta(days=SURVEY_VALID_DAYS)
+    # The customer's own time zone is not known: the day is the one the
+    # executive who led the meeting logged it on, where they met.
+    lead = engagement_executive_users(engagement=survey.engagement)[:1]
     message = templated_email(
         "feedback/email/survey",
         {"survey": survey, "url": survey_url(survey=survey), "valid_days": SURVEY_VALID_DAYS},
         to=survey.contact.email,
+        time_zone=lead[0].time_zone if lead else None,
     )
     manager = survey.engagement.account.account_manager
     if manager is not None:

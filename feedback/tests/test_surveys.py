@@ -103,6 +103,23 @@ def answer(survey: Survey, value: int, recommend: int, differently: str = "", **
 
 
 @pytest.mark.django_db
+def test_the_survey_email_names_the_day_of_the_meeting_where_it_took_place(account, lead, colleague, ana):
+    lead.user.time_zone = "America/Los_Angeles"
+    lead.user.save()
+    # Late on a Sunday evening in Los Angeles: Monday morning in UTC.
+    late = dt.datetime(2026, 12, 6, 23, 30, tzinfo=zoneinfo.ZoneInfo("America/Los_Angeles"))
+    engagement = HeldEngagementFactory(account=account, executives=[lead, colleague], contacts=[ana], starts_at=late)
+    survey = SurveyFactory(engagement=engagement, contact=ana, sent_at=None)
+
+    assert survey_claim(survey_id=survey.pk)
+    survey_deliver(survey_id=survey.pk)
+
+    [message] = mail.outbox
+    assert "Thank you for meeting us on 6 December 2026." in message.body
+    assert "6 Dec" in message.subject
+
+
+@pytest.mark.django_db
 def test_sending_makes_one_survey_per_attending_contact_with_an_email(engagement, ana, ben, account_manager):
     queued = send(engagement, account_manager)
 
