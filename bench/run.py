@@ -78,7 +78,7 @@ PAGE_TARGETS = {
 
 def strategic_account() -> dict[str, int]:
     """The URL's parameters for the first strategic account."""
-    from engagement.models import Account
+    from engagement.accounts.models import Account
 
     return {
         "account_pk": Account.objects.filter(tier=Account.Tier.STRATEGIC).order_by("pk").values_list("pk", flat=True)[0]
@@ -199,7 +199,7 @@ def measure_in_process() -> tuple[dict[str, tuple[str, int, float, float]], dict
     from django.test.utils import CaptureQueriesContext
     from django.urls import reverse
 
-    from engagement.models import User
+    from engagement.people.models import User
 
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver", "127.0.0.1"]
     results: dict[str, tuple[str, int, float, float]] = {}
@@ -242,8 +242,8 @@ def measure_reminder_scan() -> list[ScanResult]:
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
-    from engagement.models import Executive
-    from engagement.reminders import reminders_due, reminders_record
+    from engagement.people.models import Executive
+    from engagement.reminders.scan import reminders_due, reminders_record
 
     now = timezone.now()
     executives = Executive.objects.filter(active=True, user__is_active=True).count()
@@ -308,7 +308,8 @@ def import_files(rows: int) -> dict[str, bytes]:
     import io
     import random
 
-    from engagement.models import Account, Contact, Executive
+    from engagement.accounts.models import Account, Contact
+    from engagement.people.models import Executive
     from visits.models import EngagementType
 
     rng = random.Random(9)
@@ -366,8 +367,9 @@ def measure_imports() -> list[dict]:
     writes and the recount of contacts), each in a transaction rolled back."""
     from django.db import transaction
 
-    from engagement.import_services import import_job_check, import_job_run, import_job_start
-    from engagement.models import ImportJob, User
+    from engagement.imports.models import ImportJob
+    from engagement.imports.services import import_job_check, import_job_run, import_job_start
+    from engagement.people.models import User
 
     admin = User.objects.filter(is_staff=True).order_by("pk").first()
     results = []

@@ -10,7 +10,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.routers import DefaultRouter
 
-from engagement.api import AccountViewSet, ContactStatusViewSet, ContactViewSet, ExecutiveViewSet
+from engagement.api.base import AccountViewSet, ContactStatusViewSet, ContactViewSet, ExecutiveViewSet
 from feedback.api import ActionViewSet, DebriefViewSet
 from mentoring.api import PairingViewSet
 from visits.api import EngagementTypeViewSet, EngagementViewSet

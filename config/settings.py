@@ -82,8 +82,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Before whitenoise, so that static files get the headers and the log line too.
-    "engagement.middleware.ClientAddressMiddleware",
-    "engagement.middleware.PrivacyHeadersMiddleware",
+    "engagement.web.middleware.ClientAddressMiddleware",
+    "engagement.web.middleware.PrivacyHeadersMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -97,8 +97,8 @@ MIDDLEWARE = [
     # After authentication: each audit-trail entry records who made the change.
     "auditlog.middleware.AuditlogMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "engagement.middleware.ProgramAdminMFAMiddleware",
-    "engagement.middleware.UserTimeZoneMiddleware",
+    "engagement.web.middleware.ProgramAdminMFAMiddleware",
+    "engagement.web.middleware.UserTimeZoneMiddleware",
 ]
 
 # N+1 queries: reported in development, raised by the test suite; off where
@@ -122,7 +122,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "engagement.context_processors.navigation",
+                "engagement.web.context_processors.navigation",
             ],
         },
     },
@@ -189,7 +189,7 @@ else:
 BROKER_DIR = Path(env.str("CELERY_BROKER_DIR", default=str(VAR_DIR / "broker")))
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
 # A broker that is down or does not answer fails a publish in seconds, not
-# never: the task is then kept in the database (engagement.outbox). Other
+# never: the task is then kept in the database (engagement.delivery.outbox). Other
 # transports than Redis ignore these two.
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {"socket_connect_timeout": 2, "socket_timeout": 3}
 if CELERY_BROKER_URL.startswith("filesystem://"):
@@ -231,7 +231,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
-ACCOUNT_ADAPTER = "engagement.adapters.AccountAdapter"
+ACCOUNT_ADAPTER = "engagement.people.adapters.AccountAdapter"
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
@@ -306,22 +306,22 @@ API_THROTTLE_USER = env.str("API_THROTTLE_USER", default="1000/hour")
 API_THROTTLE_ANON = env.str("API_THROTTLE_ANON", default="60/hour")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "engagement.api_policy.BearerTokenAuthentication",
+        "engagement.api.policy.BearerTokenAuthentication",
         # For a signed-in person in the browsable API and the docs; CSRF is
         # checked on every unsafe method that comes with a session.
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["engagement.api_policy.HasRole"],
-    "DEFAULT_THROTTLE_CLASSES": ["engagement.api_policy.AnonThrottle", "engagement.api_policy.UserThrottle"],
+    "DEFAULT_PERMISSION_CLASSES": ["engagement.api.policy.HasRole"],
+    "DEFAULT_THROTTLE_CLASSES": ["engagement.api.policy.AnonThrottle", "engagement.api.policy.UserThrottle"],
     "DEFAULT_THROTTLE_RATES": {"user": API_THROTTLE_USER, "anon": API_THROTTLE_ANON},
-    "DEFAULT_PAGINATION_CLASS": "engagement.api_policy.PagePagination",
+    "DEFAULT_PAGINATION_CLASS": "engagement.api.policy.PagePagination",
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
-        "engagement.api_policy.BrowsableAPIRenderer",
+        "engagement.api.policy.BrowsableAPIRenderer",
     ],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_SCHEMA_CLASS": "engagement.api.ProgramAutoSchema",
-    "EXCEPTION_HANDLER": "engagement.api.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "engagement.api.base.ProgramAutoSchema",
+    "EXCEPTION_HANDLER": "engagement.api.base.exception_handler",
     # Hours as JSON numbers, not strings.
     "COERCE_DECIMAL_TO_STRING": False,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",

@@ -3,11 +3,12 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import include, path
 
-from engagement import views as engagement_views
+from engagement.dashboards.views import home
+from engagement.health import healthz
 
 urlpatterns = [
-    path("", engagement_views.home, name="home"),
-    path("healthz", engagement_views.healthz, name="healthz"),
+    path("", home, name="home"),
+    path("healthz", healthz, name="healthz"),
     path("auth/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("", include("engagement.urls")),
@@ -18,4 +19,4 @@ urlpatterns = [
 ]
 
 # Addresses no route takes: JSON under /api/, the HTML page elsewhere.
-handler404 = "engagement.api.not_found"
+handler404 = "engagement.api.base.not_found"

@@ -10,27 +10,18 @@ from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from engagement.models import (
-    Account,
-    ApiToken,
-    Contact,
-    Executive,
-    ExecutiveContact,
-    Function,
-    ImportJob,
-    Invitation,
-    Notification,
-    OutgoingEmail,
-    Program,
-    Reminder,
-    Skill,
-    UnsentTask,
-    User,
-)
+from engagement.accounts.models import Account, Contact
+from engagement.api.models import ApiToken
+from engagement.cadence.models import ExecutiveContact, Program
+from engagement.delivery.models import OutgoingEmail, UnsentTask
+from engagement.imports.models import ImportJob
 from engagement.moments import moments_in_zone
-from engagement.reminders import reminders_resend
-from engagement.roles import Role
-from engagement.services import executive_time_zone_change, user_email_address_sync, user_set_roles
+from engagement.notifications.models import Notification
+from engagement.people.models import Executive, Function, Invitation, Skill, User
+from engagement.people.roles import Role
+from engagement.people.services import executive_time_zone_change, user_email_address_sync, user_set_roles
+from engagement.reminders.models import Reminder
+from engagement.reminders.sending import reminders_resend
 
 
 class GroundworkUserCreationForm(AdminUserCreationForm):
@@ -180,7 +171,7 @@ class RecordAdmin(admin.ModelAdmin):
 
 
 # django-auditlog's own list of the audit trail, for superusers (program admins
-# read it on its own page, engagement.audit_views), searched by the names
+# read it on its own page, engagement.audit.views), searched by the names
 # Groundwork's users have: its default searches first and last names, and fails.
 admin.site.unregister(LogEntry)
 

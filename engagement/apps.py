@@ -7,7 +7,7 @@ from django.db.models.signals import post_migrate
 
 
 def _ensure_role_groups(sender: AppConfig, **kwargs: Any) -> None:
-    from engagement.services import role_groups_ensure
+    from engagement.people.services import role_groups_ensure
 
     role_groups_ensure()
 
@@ -20,8 +20,9 @@ class EngagementConfig(AppConfig):
         # Permissions exist only after every app has migrated, so the role
         # groups are (re)built then rather than in a data migration.
         post_migrate.connect(_ensure_role_groups, dispatch_uid="engagement.role_groups")
-        from engagement import receivers  # noqa: F401 - connects the cadence receivers
-        from engagement.audit import audit_register_core
+        from engagement.audit.trail import audit_register_core
+        from engagement.cadence import receivers  # noqa: F401 - connects the cadence receivers
+        from engagement.reminders import contact  # noqa: F401 - registers the contact reminders' source
 
         # The audit trail of people, program settings, accounts and contacts.
         audit_register_core()

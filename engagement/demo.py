@@ -17,9 +17,12 @@ from allauth.account.models import EmailAddress
 from django.contrib.auth.hashers import make_password
 from faker import Faker
 
-from engagement.models import Account, Contact, Executive, Function, Level, Program, Skill, User
-from engagement.roles import Role
-from engagement.services import executive_cadences_refresh, role_groups_ensure, user_set_roles
+from engagement.accounts.models import Account, Contact
+from engagement.cadence.ledger import executive_cadences_refresh
+from engagement.cadence.models import Program
+from engagement.people.models import Executive, Function, Level, Skill, User
+from engagement.people.roles import Role
+from engagement.people.services import role_groups_ensure, user_set_roles
 
 DEMO_PASSWORD = "groundwork-demo"
 DEMO_ADMIN_EMAIL = "admin@groundwork.example"

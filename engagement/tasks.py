@@ -10,30 +10,24 @@ from celery import Task, shared_task
 from django.db import transaction
 from django.utils import timezone
 
-from engagement.audit import audit_entries_prune
-from engagement.emails import email_claim, email_deliver, email_failed, mail_error_words
-from engagement.import_services import import_job_check, import_job_run
-from engagement.models import Reminder
-from engagement.outbox import task_enqueue, unsent_tasks_send
-from engagement.reminders import (
+from engagement.audit.trail import audit_entries_prune
+from engagement.cadence.ledger import account_last_contact_refresh
+from engagement.delivery.emails import email_claim, email_deliver, email_failed, mail_error_words
+from engagement.delivery.outbox import task_enqueue, unsent_tasks_send
+from engagement.imports.services import import_job_check, import_job_run
+from engagement.people.invitations import invitation_claim, invitation_deliver, invitation_failed
+from engagement.reminders.models import Reminder
+from engagement.reminders.scan import reminders_due, reminders_record, scan_moment
+from engagement.reminders.sending import (
     reminder_claim,
     reminder_deliver,
     reminder_digest_deliver,
     reminder_digest_failed,
     reminder_failed,
     reminders_digest_ready,
-    reminders_due,
     reminders_ready,
-    reminders_record,
-    reminders_withdraw_stale,
-    scan_moment,
 )
-from engagement.services import (
-    account_last_contact_refresh,
-    invitation_claim,
-    invitation_deliver,
-    invitation_failed,
-)
+from engagement.reminders.standing import reminders_withdraw_stale
 
 logger = logging.getLogger(__name__)
 

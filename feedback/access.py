@@ -15,9 +15,10 @@ from typing import Any
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
-from engagement.access import object_view, row_id
-from engagement.models import User
-from engagement.roles import Role, user_roles
+from engagement.bounds import row_id
+from engagement.people.access import object_view
+from engagement.people.models import User
+from engagement.people.roles import Role, user_roles
 from feedback.models import ActionItem, Debrief
 from visits.access import accounts_served_by, engagement_visibility
 from visits.models import Engagement, EngagementExecutive

@@ -10,7 +10,7 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from engagement.api import Filters, IdField, PersonSerializer, ReadOnlyProgramViewSet
+from engagement.api.base import Filters, IdField, PersonSerializer, ReadOnlyProgramViewSet
 from feedback.access import actions_visible_to, debriefs_visible_to
 from feedback.models import ActionItem, Debrief, Sentiment
 

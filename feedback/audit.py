@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.db.models import F, TextField, Value
 from django.db.models.functions import Concat
 
-from engagement.audit import audit_describe, audit_register, user_label
+from engagement.audit.trail import audit_describe, audit_register, user_label
 from feedback.models import ActionItem, Debrief, Survey, Theme
 from visits.audit import engagement_label
 

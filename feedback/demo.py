@@ -19,8 +19,10 @@ from itertools import accumulate
 
 from django.db.models import Exists, Min, OuterRef, QuerySet, Subquery
 
+from engagement.accounts.models import Contact
 from engagement.demo import BATCH, DEMO_ACCOUNT_MANAGER_EMAIL, DEMO_EXECUTIVE_EMAIL, DemoContext
-from engagement.models import Contact, Executive, Function, Notification, User
+from engagement.notifications.models import Notification
+from engagement.people.models import Executive, Function, User
 from feedback.models import ActionItem, Debrief, Survey, Theme
 from feedback.services import (
     LOW_ANSWER_FOLLOW_UP_DAYS,

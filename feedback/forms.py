@@ -19,7 +19,7 @@ from engagement.bounds import (
     years_after,
 )
 from engagement.forms import read_choices_many, read_choices_once
-from engagement.models import Function, User
+from engagement.people.models import Function, User
 from feedback.models import ActionItem, Debrief, Sentiment, Survey, Theme
 from feedback.services import CLOSING_NOTES
 

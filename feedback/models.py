@@ -8,8 +8,9 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
+from engagement.accounts.models import Contact
 from engagement.bounds import LONG_TEXT
-from engagement.models import Contact, Function
+from engagement.people.models import Function
 from visits.models import Engagement
 
 

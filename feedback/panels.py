@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
+from engagement.dashboards.panels import Panel, home_panel, program_dashboard_panel
 from engagement.dates import local_today
-from engagement.models import Executive
-from engagement.panels import Panel, home_panel, program_dashboard_panel
-from engagement.roles import Role
+from engagement.people.models import Executive
+from engagement.people.roles import Role
 from feedback.selectors import (
     HOME_LIMIT,
     account_actions_open,

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.dispatch import receiver
 
-from engagement.outbox import task_enqueue
+from engagement.delivery.outbox import task_enqueue
 from visits.models import Engagement
 from visits.signals import engagement_held
 

@@ -10,9 +10,9 @@ from django.db.models import Exists, OuterRef
 from django.urls import reverse
 
 from engagement.dates import local_date
-from engagement.models import Reminder
 from engagement.moments import moment_text
-from engagement.reminders import Due, ScanMoment, reminder_source
+from engagement.reminders.models import Reminder
+from engagement.reminders.scan import Due, ScanMoment, reminder_source
 from feedback.models import ActionItem, Debrief
 from visits.models import Engagement, EngagementExecutive
 

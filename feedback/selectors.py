@@ -13,7 +13,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from engagement.dates import local_today
-from engagement.models import Executive, User
+from engagement.people.models import Executive, User
 from feedback.models import ActionItem, Debrief, Survey, Theme
 from visits.access import accounts_served_by
 from visits.models import Engagement, EngagementExecutive

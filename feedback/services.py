@@ -15,14 +15,16 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from engagement.audit import audit_change, audit_diff, audit_snapshot
+from engagement.audit.trail import audit_change, audit_diff, audit_snapshot
+from engagement.cadence.models import Program
 from engagement.dates import local_date
-from engagement.emails import templated_email
-from engagement.links import absolute_url
-from engagement.models import Executive, Function, Program, User
+from engagement.delivery.emails import templated_email
+from engagement.delivery.links import absolute_url
+from engagement.delivery.outbox import task_enqueue
+from engagement.errors import ProgramError
 from engagement.moments import moment_text
-from engagement.outbox import task_enqueue
-from engagement.services import ProgramError, notification_send
+from engagement.notifications.services import notification_send
+from engagement.people.models import Executive, Function, User
 from feedback.models import ActionItem, Debrief, Survey, Theme
 from visits.models import Engagement
 from visits.services import engagement_debriefed, engagement_executive_users

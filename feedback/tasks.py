@@ -6,7 +6,7 @@ import smtplib
 
 from celery import shared_task
 
-from engagement.outbox import task_enqueue
+from engagement.delivery.outbox import task_enqueue
 from engagement.tasks import RETRY_BASE_SECONDS, SEND_RETRIES
 from feedback.services import survey_claim, survey_deliver, surveys_send_after_held, surveys_unsent
 

@@ -13,9 +13,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from engagement.dates import local_today
-from engagement.ratelimit import rate_limited
-from engagement.roles import EVERY_ROLE, Role, role_required
-from engagement.services import ProgramError
+from engagement.errors import ProgramError
+from engagement.people.roles import EVERY_ROLE, Role, role_required
+from engagement.web.ratelimit import rate_limited
 from feedback.access import action_view, can_change_action
 from feedback.forms import ActionForm, ActionStatusForm, DebriefForm, DebriefSearchForm, SurveyForm
 from feedback.models import ActionItem

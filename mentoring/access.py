@@ -15,9 +15,11 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from engagement.access import accounts_served_by, executive_account_source, object_view, row_id
-from engagement.models import User
-from engagement.roles import Role, user_roles
+from engagement.accounts.access import accounts_served_by, executive_account_source
+from engagement.bounds import row_id
+from engagement.people.access import object_view
+from engagement.people.models import User
+from engagement.people.roles import Role, user_roles
 from mentoring.models import Pairing, PairingGoal
 
 

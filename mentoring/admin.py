@@ -7,7 +7,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
-from engagement.models import Contact, Executive
+from engagement.accounts.models import Contact
+from engagement.people.models import Executive
 from mentoring.models import Pairing, PairingGoal
 
 

@@ -11,7 +11,7 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from engagement.api import Filters, IdField, ReadOnlyProgramViewSet
+from engagement.api.base import Filters, IdField, ReadOnlyProgramViewSet
 from mentoring.access import pairings_visible_to
 from mentoring.models import Pairing, PairingGoal
 from mentoring.selectors import PairingHealth, pairing_list

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import F, TextField, Value
 from django.db.models.functions import Concat
 
-from engagement.audit import audit_register, user_label
+from engagement.audit.trail import audit_register, user_label
 from mentoring.models import Pairing, PairingGoal
 
 audit_register(

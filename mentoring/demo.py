@@ -19,8 +19,11 @@ from itertools import accumulate
 
 from django.db.models import Count, Max, Min, Q
 
+from engagement.accounts.models import Account, Contact
+from engagement.cadence.models import ExecutiveContact, Program
 from engagement.demo import BATCH, DEMO_ADMIN_EMAIL, DEMO_EXECUTIVE_EMAIL, DemoContext
-from engagement.models import Account, Contact, Executive, ExecutiveContact, Notification, Program, Skill, User
+from engagement.notifications.models import Notification
+from engagement.people.models import Executive, Skill, User
 from mentoring.models import MONTHLY, Pairing, PairingGoal
 from mentoring.selectors import PairingHealth, pairing_health
 from mentoring.services import pairing_propose

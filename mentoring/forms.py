@@ -11,9 +11,10 @@ from django import forms
 from django.utils import timezone
 from django.utils.http import urlencode
 
+from engagement.accounts.models import Account, Contact
 from engagement.bounds import BoundedModelForm, DayField, LineField, RowChoiceField, TextField, text_field, years_after
 from engagement.forms import FilterForm
-from engagement.models import Account, Contact, Executive
+from engagement.people.models import Executive
 from mentoring.models import MONTHLY, Pairing, PairingGoal
 from mentoring.selectors import PairingHealth
 

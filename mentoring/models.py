@@ -8,8 +8,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from engagement.accounts.models import Account, Contact
 from engagement.bounds import LONG_TEXT
-from engagement.models import Account, Contact, Executive
+from engagement.people.models import Executive
 
 MONTHLY = 30
 

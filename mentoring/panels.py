@@ -12,9 +12,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 
-from engagement.models import Account
-from engagement.panels import Panel, account_panel, program_dashboard_panel
-from engagement.roles import Role, has_role
+from engagement.accounts.models import Account
+from engagement.dashboards.panels import Panel, account_panel, program_dashboard_panel
+from engagement.people.roles import Role, has_role
 from mentoring.access import pairings_visible_to
 from mentoring.models import Pairing
 from mentoring.selectors import PairingHealth, pairings_with_health

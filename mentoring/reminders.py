@@ -9,8 +9,8 @@ from collections.abc import Iterator
 from django.urls import reverse
 
 from engagement.dates import local_date
-from engagement.models import Reminder
-from engagement.reminders import Due, ScanMoment, reminder_source
+from engagement.reminders.models import Reminder
+from engagement.reminders.scan import Due, ScanMoment, reminder_source
 from mentoring.models import Pairing
 from mentoring.selectors import PairingHealth, pairing_health, pairings_with_last_session, session_due_by
 

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
-from engagement.coverage import CoverageFilters, accounts_served, manager_email, manager_name
-from engagement.exports import CsvColumn
-from engagement.models import Account, Executive
+from engagement.accounts.models import Account
+from engagement.dashboards.coverage import CoverageFilters, accounts_served, manager_email, manager_name
+from engagement.imports.exports import CsvColumn
+from engagement.people.models import Executive
 from mentoring.models import Pairing
 from mentoring.suggestions import CARRIER_SHARE, PairingSuggestion, suggestions_for_accounts
 

@@ -8,8 +8,9 @@ from django.db import models
 from django.db.models import Case, F, Min, OuterRef, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 
-from engagement.dashboards import DaysBetween
-from engagement.models import Executive, ExecutiveContact, Program
+from engagement.cadence.models import ExecutiveContact, Program
+from engagement.dashboards.standing import DaysBetween
+from engagement.people.models import Executive
 from mentoring.models import Pairing
 
 # A session falls due this many days before the pairing's cadence runs out.

@@ -13,9 +13,10 @@ from collections.abc import Iterable
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from engagement.audit import audit_change, audit_diff, audit_snapshot
-from engagement.models import Account, Contact, Executive, User
-from engagement.services import notification_send
+from engagement.accounts.models import Account, Contact
+from engagement.audit.trail import audit_change, audit_diff, audit_snapshot
+from engagement.notifications.services import notification_send
+from engagement.people.models import Executive, User
 from mentoring.models import MONTHLY, Pairing, PairingGoal
 from mentoring.selectors import pairing_limit
 

@@ -14,12 +14,15 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from engagement.access import accounts_open_to, executive_view, get_account_for_user, row_id
-from engagement.coverage import twelve_months_before
-from engagement.exports import CsvColumn, csv_response
-from engagement.forms import KeyPersonRiskFilterForm
-from engagement.models import Account, Contact, Executive
-from engagement.roles import EVERY_ROLE, Role, role_required
+from engagement.accounts.access import accounts_open_to, get_account_for_user
+from engagement.accounts.models import Account, Contact
+from engagement.bounds import row_id
+from engagement.dashboards.coverage import twelve_months_before
+from engagement.dashboards.forms import KeyPersonRiskFilterForm
+from engagement.imports.exports import CsvColumn, csv_response
+from engagement.people.access import executive_view
+from engagement.people.models import Executive
+from engagement.people.roles import EVERY_ROLE, Role, role_required
 from mentoring.access import get_goal_for_user, pairing_rights, pairing_view, pairings_visible_to
 from mentoring.forms import GoalForm, PairingFilterForm, ProposeForm, ReasonForm
 from mentoring.models import Pairing

@@ -41,20 +41,15 @@ from django_celery_beat.models import (
     SolarSchedule,
 )
 
-from engagement.import_services import import_job_create
-from engagement.models import (
-    Executive,
-    ExecutiveContact,
-    Invitation,
-    Level,
-    Notification,
-    OutgoingEmail,
-    Reminder,
-    UnsentTask,
-    User,
-)
-from engagement.roles import Role
-from engagement.services import api_token_create, invitation_token
+from engagement.api.tokens import api_token_create
+from engagement.cadence.models import ExecutiveContact
+from engagement.delivery.models import OutgoingEmail, UnsentTask
+from engagement.imports.services import import_job_create
+from engagement.notifications.models import Notification
+from engagement.people.invitations import invitation_token
+from engagement.people.models import Executive, Invitation, Level, User
+from engagement.people.roles import Role
+from engagement.reminders.models import Reminder
 from engagement.tests.factories import (
     AccountFactory,
     ContactFactory,
@@ -120,7 +115,7 @@ ACCESS: dict[str, Access] = {
     "visits:engagement_outcome": EVERY_ROLE,
     "visits:engagement_not_there": EXECUTIVES,
     # An account's page: its account team's, and to read, the executives who
-    # sponsor it or met it lately (engagement.access.account_visibility).
+    # sponsor it or met it lately (engagement.accounts.access.account_visibility).
     "visits:account_engagements": EVERY_ROLE,
     "visits:trends": PROGRAM_ADMINS,
     "visits:trends_weekly_csv": PROGRAM_ADMINS,

@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from engagement.models import Account
-from engagement.roles import Role
+from engagement.accounts.models import Account
+from engagement.people.roles import Role
 from engagement.tests.factories import (
     AccountFactory,
     ContactFactory,

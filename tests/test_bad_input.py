@@ -45,7 +45,7 @@ from drf_spectacular.generators import SchemaGenerator
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engagement.roles import Role
+from engagement.people.roles import Role
 from tests.test_access_matrix import (
     ACCESS,
     ADMIN_NAMESPACE,

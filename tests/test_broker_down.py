@@ -27,10 +27,13 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from config.celery import app as celery_app
+from engagement.cadence.models import Program
 from engagement.dates import local_today
-from engagement.models import ImportJob, Program, Reminder, UnsentTask
-from engagement.outbox import UNSENT_STALE_CLAIM, broker_refusals_forget, unsent_tasks_send
-from engagement.roles import Role
+from engagement.delivery.models import UnsentTask
+from engagement.delivery.outbox import UNSENT_STALE_CLAIM, broker_refusals_forget, unsent_tasks_send
+from engagement.imports.models import ImportJob
+from engagement.people.roles import Role
+from engagement.reminders.models import Reminder
 from engagement.tasks import run_reminders, send_unsent_tasks
 from engagement.tests.factories import (
     AccountFactory,

@@ -21,9 +21,9 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from config import cache as cache_module
-from engagement import ratelimit
-from engagement.roles import Role
+from engagement.people.roles import Role
 from engagement.tests.factories import PASSWORD, UserFactory, api_key
+from engagement.web import ratelimit
 from feedback.services import survey_token
 from feedback.tests.factories import SurveyFactory
 

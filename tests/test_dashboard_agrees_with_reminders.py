@@ -19,11 +19,13 @@ from collections import defaultdict
 import pytest
 from django.urls import reverse
 
-from engagement.dashboards import executive_standing, program_figures
-from engagement.models import Executive, Reminder
-from engagement.reminders import reminders_due
-from engagement.roles import Role
-from engagement.selectors import ContactState, executive_contact_statuses
+from engagement.cadence.rule import ContactState
+from engagement.cadence.selectors import executive_contact_statuses
+from engagement.dashboards.standing import executive_standing, program_figures
+from engagement.people.models import Executive
+from engagement.people.roles import Role
+from engagement.reminders.models import Reminder
+from engagement.reminders.scan import reminders_due
 from engagement.tests.factories import (
     ExecutiveFactory,
     ProgramFactory,

@@ -23,29 +23,17 @@ from django.urls import URLResolver, get_resolver, reverse
 from django.utils import timezone
 from zeal import NPlusOneError, zeal_ignore
 
-from engagement.import_services import import_job_create
-from engagement.imports import Progress
-from engagement.models import (
-    Account,
-    Contact,
-    Executive,
-    ExecutiveContact,
-    Function,
-    ImportJob,
-    Invitation,
-    Level,
-    Notification,
-    Program,
-    User,
-)
-from engagement.roles import Role
-from engagement.services import (
-    api_token_create,
-    api_token_revoke,
-    invitation_token,
-    notification_send,
-    notifications_mark_read,
-)
+from engagement.accounts.models import Account, Contact
+from engagement.api.tokens import api_token_create, api_token_revoke
+from engagement.cadence.models import ExecutiveContact, Program
+from engagement.imports.framework import Progress
+from engagement.imports.models import ImportJob
+from engagement.imports.services import import_job_create
+from engagement.notifications.models import Notification
+from engagement.notifications.services import notification_send, notifications_mark_read
+from engagement.people.invitations import invitation_token
+from engagement.people.models import Executive, Function, Invitation, Level, User
+from engagement.people.roles import Role
 from engagement.tests.factories import (
     AccountFactory,
     ContactFactory,

@@ -16,7 +16,8 @@ from celery.signals import task_failure, task_postrun
 from django.core import mail
 
 from config.celery import app as celery_app
-from engagement.models import Notification, Reminder
+from engagement.notifications.models import Notification
+from engagement.reminders.models import Reminder
 from engagement.tasks import run_reminders
 from engagement.tests.factories import ExecutiveFactory, contact_record
 

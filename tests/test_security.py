@@ -24,10 +24,9 @@ from django.test import Client
 from django.urls import reverse
 from rest_framework.request import Request
 
-from engagement import ratelimit
-from engagement.api_policy import AnonThrottle
-from engagement.roles import Role
-from engagement.services import invitation_token
+from engagement.api.policy import AnonThrottle
+from engagement.people.invitations import invitation_token
+from engagement.people.roles import Role
 from engagement.tests.factories import (
     PASSWORD,
     AccountFactory,
@@ -36,6 +35,7 @@ from engagement.tests.factories import (
     UserFactory,
     api_key,
 )
+from engagement.web import ratelimit
 from feedback import views as feedback_views
 from feedback.models import Survey
 from feedback.services import surveys_send

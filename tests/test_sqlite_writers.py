@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from engagement.models import Program
-from engagement.roles import Role
+from engagement.cadence.models import Program
+from engagement.people.roles import Role
 from engagement.tests.factories import AccountFactory, ContactFactory, ExecutiveFactory, ProgramFactory, UserFactory
 from visits.tests.factories import EngagementTypeFactory
 

@@ -15,9 +15,10 @@ from typing import Any
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
-from engagement.access import accounts_served_by, get_account_to_read, object_view
-from engagement.models import Executive, User
-from engagement.roles import Role, user_roles
+from engagement.accounts.access import accounts_served_by, get_account_to_read
+from engagement.people.access import object_view
+from engagement.people.models import Executive, User
+from engagement.people.roles import Role, user_roles
 from visits.models import Engagement, EngagementExecutive
 
 

@@ -8,7 +8,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
-from engagement.models import Contact, Executive
+from engagement.accounts.models import Contact
+from engagement.people.models import Executive
 from visits.models import CalendarFeed, Engagement, EngagementExecutive, EngagementStatusChange, EngagementType
 from visits.services import (
     engagement_contacts_sync,

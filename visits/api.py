@@ -16,8 +16,8 @@ from rest_framework import exceptions, mixins, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from engagement.access import get_executive_for_user
-from engagement.api import (
+from engagement.accounts.models import Account, Contact
+from engagement.api.base import (
     Conflict,
     DayField,
     ErrorSerializer,
@@ -28,10 +28,11 @@ from engagement.api import (
     JsonLine,
     ProgramViewSet,
 )
-from engagement.api_policy import NewestFirstCursorPagination
-from engagement.models import Account, Contact, Executive
-from engagement.roles import Role
-from engagement.services import ProgramError
+from engagement.api.policy import NewestFirstCursorPagination
+from engagement.errors import ProgramError
+from engagement.people.access import get_executive_for_user
+from engagement.people.models import Executive
+from engagement.people.roles import Role
 from visits.access import may_log_contact_for
 from visits.forms import DURATIONS
 from visits.models import Engagement, EngagementExecutive, EngagementType

@@ -8,8 +8,8 @@ import datetime as dt
 from django.db.models import Expression, F, TextField, Value
 from django.db.models.functions import Cast, Concat, TruncDate
 
-from engagement.audit import audit_describe, audit_register
-from engagement.models import Account
+from engagement.accounts.models import Account
+from engagement.audit.trail import audit_describe, audit_register
 from visits.models import Engagement, EngagementType
 
 

@@ -23,8 +23,8 @@ from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar, Event, vCalAddress, vDuration
 
-from engagement.links import absolute_url
-from engagement.models import User
+from engagement.delivery.links import absolute_url
+from engagement.people.models import User
 from visits.models import Engagement, EngagementExecutive
 
 PRODID = "-//Groundwork//Engagements//EN"

@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
-from engagement.links import absolute_url
+from engagement.delivery.links import absolute_url
 from visits.access import engagement_view
 from visits.calendar import calendar_for_engagements, invite_for_engagement
 from visits.models import Engagement

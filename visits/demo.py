@@ -9,8 +9,10 @@ from itertools import accumulate
 
 from django.urls import reverse
 
+from engagement.accounts.models import Account, Contact
 from engagement.demo import BATCH, DEMO_ACCOUNT_MANAGER_EMAIL, DEMO_EXECUTIVE_EMAIL, DemoContext, DemoExecutive
-from engagement.models import Account, Contact, Executive, Notification, User
+from engagement.notifications.models import Notification
+from engagement.people.models import Executive, User
 from visits.models import Engagement, EngagementExecutive, EngagementStatusChange, EngagementType
 from visits.services import (
     Plan,

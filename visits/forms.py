@@ -7,6 +7,7 @@ from django import forms
 from django.db.models import Q
 from django.utils import timezone
 
+from engagement.accounts.models import Account, Contact
 from engagement.bounds import (
     DayField,
     LineField,
@@ -18,7 +19,7 @@ from engagement.bounds import (
     text_field,
 )
 from engagement.forms import read_choices_many, read_choices_once
-from engagement.models import Account, Contact, Executive, User
+from engagement.people.models import Executive, User
 from visits.models import Engagement, EngagementType
 from visits.selectors import HELD
 from visits.services import NOT_HELD_REASONS

@@ -7,11 +7,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from engagement.exports import csv_response
-from engagement.import_forms import EngagementExportForm
-from engagement.imports import IMPORT_KINDS
-from engagement.models import ImportJob
-from engagement.roles import Role, role_required
+from engagement.imports.exports import csv_response
+from engagement.imports.forms import EngagementExportForm
+from engagement.imports.framework import IMPORT_KINDS
+from engagement.imports.models import ImportJob
+from engagement.people.roles import Role, role_required
 from visits.imports import engagements_export_rows
 
 EXPORT_CHUNK = 2000

@@ -21,18 +21,12 @@ from typing import Any
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.db.models.functions import Lower
 
+from engagement.accounts.models import Contact
 from engagement.bounds import LONG_TEXT
-from engagement.exports import CsvColumn, text_list, text_list_values
-from engagement.import_values import (
-    CellError,
-    choice_reader,
-    normalized,
-    parse_emails,
-    parse_minutes,
-    parse_moment,
-    parse_time,
-)
-from engagement.imports import (
+from engagement.cadence.rule import ContactState
+from engagement.cadence.selectors import last_contacts_if
+from engagement.imports.exports import CsvColumn, text_list, text_list_values
+from engagement.imports.framework import (
     ACCOUNT_REFERENCE_KEYS,
     ACCOUNT_REFERENCES,
     BATCH,
@@ -53,9 +47,17 @@ from engagement.imports import (
     people_by_email,
     read_groundwork_id,
 )
-from engagement.models import Contact, ImportJob
-from engagement.reminders import reminders_caused_by
-from engagement.selectors import ContactState, last_contacts_if
+from engagement.imports.models import ImportJob
+from engagement.imports.values import (
+    CellError,
+    choice_reader,
+    normalized,
+    parse_emails,
+    parse_minutes,
+    parse_moment,
+    parse_time,
+)
+from engagement.reminders.contact import reminders_caused_by
 from visits.models import Engagement, EngagementExecutive, EngagementType
 from visits.services import engagement_contacts_sync
 

@@ -7,8 +7,10 @@ from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils import timezone
 
+from engagement.accounts.models import Account, Contact
 from engagement.bounds import LONG_TEXT
-from engagement.models import Account, Contact, Executive, ImportJob
+from engagement.imports.models import ImportJob
+from engagement.people.models import Executive
 
 # A few paragraphs answer the three questions; a page would not be read.
 VALUE_PROPOSITION_LENGTH = 5000

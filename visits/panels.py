@@ -20,9 +20,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 
+from engagement.dashboards.panels import Panel, PanelRegistry, program_dashboard_panel
 from engagement.dates import local_today
-from engagement.models import User
-from engagement.panels import Panel, PanelRegistry, program_dashboard_panel
+from engagement.people.models import User
 from visits.access import engagements_visible_to
 from visits.models import Engagement
 from visits.selectors import HELD, day_start

@@ -9,9 +9,9 @@ from collections.abc import Iterator
 
 from django.urls import reverse
 
-from engagement.models import Reminder
 from engagement.moments import moment_text
-from engagement.reminders import Due, ScanMoment, reminder_source
+from engagement.reminders.models import Reminder
+from engagement.reminders.scan import Due, ScanMoment, reminder_source
 from visits.models import Engagement, EngagementExecutive
 from visits.selectors import request_waiting_cutoff
 

@@ -11,9 +11,10 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sub
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from engagement.accounts.models import Account, Contact
 from engagement.dates import WORKDAY_END, WORKDAY_START, in_working_hours, working_days_before
-from engagement.models import Account, Contact, Executive, User
-from engagement.roles import Role, user_roles
+from engagement.people.models import Executive, User
+from engagement.people.roles import Role, user_roles
 from visits.access import accounts_served_by, engagements_visible_to
 from visits.models import CalendarFeed, Engagement, EngagementExecutive, EngagementStatusChange
 

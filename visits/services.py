@@ -14,10 +14,13 @@ from django.db.models import F, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from engagement.audit import audit_change, audit_diff, audit_names, audit_snapshot
-from engagement.models import Account, Contact, Executive, User
+from engagement.accounts.models import Account, Contact
+from engagement.audit.trail import audit_change, audit_diff, audit_names, audit_snapshot
+from engagement.cadence.ledger import ContactFact, executive_contacts_replace
+from engagement.errors import ProgramError
 from engagement.moments import moment_text, moments_in_zone
-from engagement.services import ContactFact, ProgramError, executive_contacts_replace, notification_send
+from engagement.notifications.services import notification_send
+from engagement.people.models import Executive, User
 from visits.models import CalendarFeed, Engagement, EngagementExecutive, EngagementStatusChange, EngagementType
 from visits.selectors import engagement_already_logged
 from visits.signals import engagement_held

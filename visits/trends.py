@@ -36,10 +36,11 @@ from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Coalesce, Lead
 from django.utils import timezone
 
-from engagement.dashboards import DaysBetween, hours, month_start
-from engagement.exports import CsvColumn
-from engagement.models import Executive, ExecutiveContact
-from engagement.selectors import Cadence, ContactState, contact_state
+from engagement.cadence.models import ExecutiveContact
+from engagement.cadence.rule import Cadence, ContactState, contact_state
+from engagement.dashboards.standing import DaysBetween, hours, month_start
+from engagement.imports.exports import CsvColumn
+from engagement.people.models import Executive
 from visits.models import Engagement, EngagementType
 
 WEEKS = 52

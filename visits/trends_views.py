@@ -11,9 +11,9 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from engagement.exports import csv_response
-from engagement.models import Function
-from engagement.roles import Role, role_required
+from engagement.imports.exports import csv_response
+from engagement.people.models import Function
+from engagement.people.roles import Role, role_required
 from visits.trends import (
     EXECUTIVES_PER_PAGE,
     HEATMAP_CSV_COLUMNS,

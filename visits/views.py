@@ -12,13 +12,17 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from engagement.access import account_rights, executive_view, get_account_for_user, get_executive_for_user, row_id
+from engagement.accounts.access import account_rights, get_account_for_user
+from engagement.accounts.models import Account, Contact
+from engagement.accounts.selectors import executive_suggestions
+from engagement.bounds import row_id
+from engagement.dashboards.panels import ACCOUNT_PANELS
 from engagement.dates import local_today
-from engagement.models import Account, Contact, Executive
-from engagement.panels import ACCOUNT_PANELS
-from engagement.roles import EVERY_ROLE, Role, role_required
-from engagement.selectors import executive_suggestions
-from engagement.services import ProgramError, notifications_mark_read
+from engagement.errors import ProgramError
+from engagement.notifications.services import notifications_mark_read
+from engagement.people.access import executive_view, get_executive_for_user
+from engagement.people.models import Executive
+from engagement.people.roles import EVERY_ROLE, Role, role_required
 from visits.access import account_view, engagement_rights, engagement_view
 from visits.forms import (
     DURATIONS,

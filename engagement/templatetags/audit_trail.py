@@ -7,7 +7,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils.http import urlencode
 
-from engagement.audit import audit_object_key
+from engagement.audit.trail import audit_object_key
 
 register = template.Library()
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from engagement.dashboards import month_start
+from engagement.dashboards.standing import month_start
 
 register = template.Library()
 

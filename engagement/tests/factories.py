@@ -6,21 +6,15 @@ import itertools
 import factory
 from django.contrib.auth.models import Group
 
-from engagement.models import (
-    Account,
-    Contact,
-    Executive,
-    ExecutiveContact,
-    Function,
-    Level,
-    Program,
-    Reminder,
-    Skill,
-    User,
-)
-from engagement.roles import Role
-from engagement.selectors import episode_start
-from engagement.services import ContactFact, api_token_create, executive_contacts_replace, user_set_roles
+from engagement.accounts.models import Account, Contact
+from engagement.api.tokens import api_token_create
+from engagement.cadence.ledger import ContactFact, executive_contacts_replace
+from engagement.cadence.models import ExecutiveContact, Program
+from engagement.cadence.rule import episode_start
+from engagement.people.models import Executive, Function, Level, Skill, User
+from engagement.people.roles import Role
+from engagement.people.services import user_set_roles
+from engagement.reminders.models import Reminder
 
 PASSWORD = "correct-horse-battery"
 

@@ -11,19 +11,14 @@ from django.apps import apps
 from django.contrib import admin
 from django.urls import reverse
 
-from engagement.models import (
-    Executive,
-    ExecutiveContact,
-    ImportJob,
-    Invitation,
-    OutgoingEmail,
-    Reminder,
-    UnsentTask,
-    User,
-)
-from engagement.reminders import Due, reminders_record
-from engagement.roles import Role
-from engagement.services import notification_send
+from engagement.cadence.models import ExecutiveContact
+from engagement.delivery.models import OutgoingEmail, UnsentTask
+from engagement.imports.models import ImportJob
+from engagement.notifications.services import notification_send
+from engagement.people.models import Executive, Invitation, User
+from engagement.people.roles import Role
+from engagement.reminders.models import Reminder
+from engagement.reminders.scan import Due, reminders_record
 from engagement.tests.factories import (
     PASSWORD,
     AccountFactory,

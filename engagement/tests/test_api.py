@@ -16,11 +16,12 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from engagement.dashboards import executive_standing
-from engagement.models import Account, ApiToken
-from engagement.roles import Role
-from engagement.selectors import executive_contact_status
-from engagement.services import api_token_revoke
+from engagement.accounts.models import Account
+from engagement.api.models import ApiToken
+from engagement.api.tokens import api_token_revoke
+from engagement.cadence.selectors import executive_contact_status
+from engagement.dashboards.standing import executive_standing
+from engagement.people.roles import Role
 from engagement.tests.factories import (
     AccountFactory,
     ContactFactory,
@@ -164,7 +165,7 @@ def test_a_session_must_send_the_csrf_token_to_write():
 def test_the_audit_trail_names_the_keys_person_as_the_author(monkeypatch):
     admin = UserFactory(roles=[Role.PROGRAM_ADMIN])
     authors = []
-    monkeypatch.setattr("engagement.api_policy.audit_actor_set", authors.append)
+    monkeypatch.setattr("engagement.api.policy.audit_actor_set", authors.append)
 
     client_of(admin).get(reverse("api:account-list"))
 

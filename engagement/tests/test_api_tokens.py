@@ -7,8 +7,8 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from engagement.models import ApiToken
-from engagement.roles import Role
+from engagement.api.models import ApiToken
+from engagement.people.roles import Role
 from engagement.tests.factories import ExecutiveFactory, UserFactory, api_key
 
 LIST = reverse("engagement:api_tokens")

@@ -15,9 +15,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from config.celery import app as celery_app
-from engagement.audit import audit_change, audit_entries_prune
-from engagement.models import Account, Executive, Level
-from engagement.roles import Role
+from engagement.accounts.models import Account
+from engagement.audit.trail import audit_change, audit_entries_prune
+from engagement.people.models import Executive, Level
+from engagement.people.roles import Role
 from engagement.tasks import prune_audit_trail
 from engagement.tests.audit_page import audit_entries
 from engagement.tests.factories import (

@@ -12,9 +12,9 @@ from django import forms
 from django.urls import get_resolver, reverse
 
 from engagement.bounds import check_identifier, check_text, row_id, unbounded_fields
-from engagement.import_values import CellError, parse_date, parse_moment
-from engagement.models import ImportJob
-from engagement.roles import Role
+from engagement.imports.models import ImportJob
+from engagement.imports.values import CellError, parse_date, parse_moment
+from engagement.people.roles import Role
 from engagement.tests.factories import ExecutiveFactory, UserFactory
 from engagement.tests.import_helpers import csv_bytes, last_job, upload
 from engagement.tests.test_imports import EXECUTIVES

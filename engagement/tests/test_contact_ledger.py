@@ -7,14 +7,11 @@ import zoneinfo
 
 import pytest
 
-from engagement.models import ExecutiveContact
-from engagement.selectors import ContactState, executive_contact_status
-from engagement.services import (
-    ContactFact,
-    executive_contacts_replace,
-    executive_last_contact_refresh,
-    executive_time_zone_change,
-)
+from engagement.cadence.ledger import ContactFact, executive_contacts_replace, executive_last_contact_refresh
+from engagement.cadence.models import ExecutiveContact
+from engagement.cadence.rule import ContactState
+from engagement.cadence.selectors import executive_contact_status
+from engagement.people.services import executive_time_zone_change
 from engagement.tests.factories import AccountFactory, ExecutiveFactory, UserFactory, contact_record
 
 NOW = dt.datetime(2025, 6, 16, 12, 0, tzinfo=dt.UTC)

@@ -10,14 +10,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from engagement.models import Executive, Program
-from engagement.selectors import (
-    Cadence,
-    ContactState,
-    contact_state,
-    executive_contact_status,
-    executive_contact_statuses,
-)
+from engagement.cadence.models import Program
+from engagement.cadence.rule import Cadence, ContactState, contact_state
+from engagement.cadence.selectors import executive_contact_status, executive_contact_statuses
+from engagement.people.models import Executive
 from engagement.tests.factories import ExecutiveFactory, ProgramFactory, UserFactory, contact_record
 
 # The clock every test here reads: noon UTC on a Monday.

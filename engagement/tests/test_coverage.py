@@ -16,15 +16,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from engagement.coverage import account_coverage
-from engagement.models import Account, ExecutiveContact
-from engagement.roles import Role
-from engagement.services import (
-    ContactFact,
-    account_last_contact_refresh,
-    executive_contacts_replace,
-    executive_time_zone_change,
-)
+from engagement.accounts.models import Account
+from engagement.cadence.ledger import ContactFact, account_last_contact_refresh, executive_contacts_replace
+from engagement.cadence.models import ExecutiveContact
+from engagement.dashboards.coverage import account_coverage
+from engagement.people.roles import Role
+from engagement.people.services import executive_time_zone_change
 from engagement.tasks import count_account_contacts
 from engagement.tests.factories import AccountFactory, ExecutiveFactory, UserFactory, contact_record
 

@@ -15,10 +15,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from engagement.dashboards import month_start
-from engagement.models import Executive, Level, Program, Reminder
-from engagement.roles import Role
-from engagement.selectors import executive_cadences
+from engagement.cadence.models import Program
+from engagement.cadence.selectors import executive_cadences
+from engagement.dashboards.standing import month_start
+from engagement.people.models import Executive, Level
+from engagement.people.roles import Role
+from engagement.reminders.models import Reminder
 from engagement.tests.factories import (
     ExecutiveFactory,
     FunctionFactory,

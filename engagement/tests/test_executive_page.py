@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from engagement.dashboards import executive_rank, month_start
+from engagement.dashboards.standing import executive_rank, month_start
 from engagement.tests.factories import ExecutiveFactory, contact_record
 
 URL = reverse("engagement:executive_home")

@@ -5,8 +5,8 @@ import datetime as dt
 import pytest
 from django.db.models import Case, Value, When
 
-from engagement.models import Level
-from engagement.selectors import executive_suggestions
+from engagement.accounts.selectors import executive_suggestions
+from engagement.people.models import Level
 from engagement.tests.factories import (
     AccountFactory,
     ExecutiveFactory,

@@ -8,8 +8,8 @@ import re
 import pytest
 from django.urls import reverse
 
-from engagement.models import User
-from engagement.roles import Role
+from engagement.people.models import User
+from engagement.people.roles import Role
 from engagement.tests.factories import UserFactory
 
 

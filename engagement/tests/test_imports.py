@@ -15,11 +15,13 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from engagement.import_services import CHECK_IN_REQUEST_BYTES, import_job_run, import_job_start
-from engagement.import_values import normalized
-from engagement.imports import IMPORT_KINDS, Progress
-from engagement.models import Account, Contact, Executive, Function, ImportJob, Level, Skill, User
-from engagement.roles import Role, user_roles
+from engagement.accounts.models import Account, Contact
+from engagement.imports.framework import IMPORT_KINDS, Progress
+from engagement.imports.models import ImportJob
+from engagement.imports.services import CHECK_IN_REQUEST_BYTES, import_job_run, import_job_start
+from engagement.imports.values import normalized
+from engagement.people.models import Executive, Function, Level, Skill, User
+from engagement.people.roles import Role, user_roles
 from engagement.tests.factories import (
     AccountFactory,
     ContactFactory,
@@ -494,7 +496,7 @@ def test_an_error_while_writing_rolls_back_every_row(admin_client, django_captur
         raise RuntimeError("the database went away")
 
     # Late in the writing: the users and executives are in by then.
-    monkeypatch.setattr("engagement.imports.executive_cadences_refresh", broken)
+    monkeypatch.setattr("engagement.imports.framework.executive_cadences_refresh", broken)
     with django_capture_on_commit_callbacks(execute=True):
         admin_client.post(reverse("engagement:import_start", kwargs={"pk": job.pk}))
 

@@ -10,9 +10,10 @@ import pytest
 from django.core import signing
 from django.urls import reverse
 
-from engagement.models import Executive, Invitation, Program, User
-from engagement.roles import Role, user_roles
-from engagement.services import invitation_url
+from engagement.cadence.models import Program
+from engagement.people.invitations import invitation_url
+from engagement.people.models import Executive, Invitation, User
+from engagement.people.roles import Role, user_roles
 from engagement.tests.factories import PASSWORD, UserFactory
 
 NEW_PASSWORD = "tulip-lantern-orbit-93"

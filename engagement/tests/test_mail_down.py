@@ -23,10 +23,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from config.celery import app as celery_app
-from engagement.models import Invitation, OutgoingEmail, User
-from engagement.outbox import broker_refusals_forget
-from engagement.roles import Role
-from engagement.services import invitation_resend
+from engagement.delivery.models import OutgoingEmail
+from engagement.delivery.outbox import broker_refusals_forget
+from engagement.people.invitations import invitation_resend
+from engagement.people.models import Invitation, User
+from engagement.people.roles import Role
 from engagement.tests.factories import UserFactory
 
 INVITE_URL = reverse("engagement:invite")

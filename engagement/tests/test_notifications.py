@@ -9,9 +9,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from engagement.models import Notification
-from engagement.roles import Role
-from engagement.services import notification_send
+from engagement.notifications.models import Notification
+from engagement.notifications.services import notification_send
+from engagement.people.roles import Role
 from engagement.tests.factories import ExecutiveFactory, UserFactory
 
 NOTIFICATIONS = reverse("engagement:notifications")

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.urls import reverse
 
-from engagement.roles import Role
+from engagement.people.roles import Role
 from engagement.tests.factories import PASSWORD, UserFactory
 
 NEW_PASSWORD = "quartz-meadow-harbor-17"

@@ -14,20 +14,22 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from engagement.models import Account, Executive, Notification, Reminder, User
+from engagement.accounts.models import Account
+from engagement.accounts.selectors import account_suggestions_for_executive
 from engagement.moments import moments_in_zone
-from engagement.reminders import (
+from engagement.notifications.models import Notification
+from engagement.notifications.services import user_reminder_digest_set
+from engagement.people.models import Executive, User
+from engagement.people.roles import Role
+from engagement.reminders.models import Reminder
+from engagement.reminders.scan import reminders_due, reminders_record
+from engagement.reminders.sending import (
     reminder_claim,
     reminder_deliver,
     reminder_digest_deliver,
     reminders_digest_ready,
-    reminders_due,
     reminders_ready,
-    reminders_record,
 )
-from engagement.roles import Role
-from engagement.selectors import account_suggestions_for_executive
-from engagement.services import user_reminder_digest_set
 from engagement.tasks import send_digest
 from engagement.tests.factories import (
     AccountFactory,

@@ -14,10 +14,13 @@ from django.urls import reverse
 from zeal import zeal_context
 
 from config.celery import app as celery_app
-from engagement.models import Executive, Notification, Reminder
-from engagement.reminders import reminder_claim, reminder_deliver, reminders_due, reminders_record
-from engagement.roles import Role
-from engagement.selectors import notification_unread_count
+from engagement.notifications.models import Notification
+from engagement.notifications.selectors import notification_unread_count
+from engagement.people.models import Executive
+from engagement.people.roles import Role
+from engagement.reminders.models import Reminder
+from engagement.reminders.scan import reminders_due, reminders_record
+from engagement.reminders.sending import reminder_claim, reminder_deliver
 from engagement.tasks import run_reminders
 from engagement.tests.factories import ExecutiveFactory, UserFactory, contact_record
 from visits.models import Engagement

@@ -25,17 +25,14 @@ from django.utils import timezone
 from zeal import zeal_context, zeal_ignore
 
 from config.celery import app as celery_app
-from engagement.models import Executive, Notification, Reminder, User
-from engagement.reminders import (
-    reminder_claim,
-    reminder_deliver,
-    reminder_resend,
-    reminders_due,
-    reminders_ready,
-    reminders_record,
-)
-from engagement.roles import Role
-from engagement.selectors import ContactState, executive_contact_statuses
+from engagement.cadence.rule import ContactState
+from engagement.cadence.selectors import executive_contact_statuses
+from engagement.notifications.models import Notification
+from engagement.people.models import Executive, User
+from engagement.people.roles import Role
+from engagement.reminders.models import Reminder
+from engagement.reminders.scan import reminders_due, reminders_record
+from engagement.reminders.sending import reminder_claim, reminder_deliver, reminder_resend, reminders_ready
 from engagement.tasks import run_reminders, send_reminder
 from engagement.tests.factories import ExecutiveFactory, UserFactory, contact_record, overdue_reminder_sent
 from visits.models import Engagement

@@ -11,8 +11,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from engagement.models import Executive
-from engagement.roles import Role
+from engagement.people.models import Executive
+from engagement.people.roles import Role
 from engagement.tests.factories import (
     PASSWORD,
     AccountFactory,

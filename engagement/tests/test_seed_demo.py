@@ -9,10 +9,14 @@ from django.core.management import call_command
 from django.db.models import F, Q
 from django.urls import resolve, reverse
 
+from engagement.accounts.models import Account
+from engagement.cadence.models import ExecutiveContact
+from engagement.cadence.rule import ContactState
+from engagement.cadence.selectors import executive_contact_statuses
 from engagement.demo import DEMO_ACCOUNT_MANAGER_EMAIL, DEMO_ADMIN_EMAIL, DEMO_EXECUTIVE_EMAIL, DEMO_PASSWORD
-from engagement.models import Account, Executive, ExecutiveContact, Function, Notification, Skill, User
-from engagement.roles import Role
-from engagement.selectors import ContactState, executive_contact_statuses
+from engagement.notifications.models import Notification
+from engagement.people.models import Executive, Function, Skill, User
+from engagement.people.roles import Role
 from feedback.models import ActionItem, Debrief, Survey, Theme
 from feedback.selectors import (
     account_actions_open,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from engagement.roles import Role
+from engagement.people.roles import Role
 from engagement.tests.factories import ExecutiveFactory, UserFactory
 from visits.tests.conftest import account, account_manager, executive
 

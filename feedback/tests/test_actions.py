@@ -12,9 +12,9 @@ import pytest
 from django.utils import timezone
 from zeal import zeal_context
 
-from engagement.models import Notification
-from engagement.roles import Role
-from engagement.services import ProgramError
+from engagement.errors import ProgramError
+from engagement.notifications.models import Notification
+from engagement.people.roles import Role
 from engagement.tests.factories import ExecutiveFactory, FunctionFactory, UserFactory
 from feedback.models import ActionItem
 from feedback.selectors import account_actions_open, actions_closed, actions_followed, actions_owed

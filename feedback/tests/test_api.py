@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from engagement.roles import Role
+from engagement.people.roles import Role
 from engagement.tests.factories import AccountFactory, ExecutiveFactory, UserFactory, api_key
 from feedback.models import ActionItem, Debrief
 from feedback.tests.factories import ActionItemFactory, DebriefFactory, HeldEngagementFactory, ThemeFactory

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 from auditlog.models import LogEntry
 
-from engagement.roles import Role
-from engagement.services import ProgramError
+from engagement.errors import ProgramError
+from engagement.people.roles import Role
 from engagement.tests.audit_page import audit_entries
 from engagement.tests.factories import UserFactory
 from feedback.models import ActionItem, Debrief, Sentiment, Theme

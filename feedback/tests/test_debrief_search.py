@@ -10,8 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 from zeal import zeal_ignore
 
-from engagement.models import User
-from engagement.roles import Role
+from engagement.people.models import User
+from engagement.people.roles import Role
 from engagement.tests.factories import AccountFactory, ExecutiveFactory, UserFactory
 from feedback.models import Debrief, Theme
 from feedback.selectors import DebriefSearch, debrief_search

@@ -10,9 +10,9 @@ import pytest
 from django.utils import timezone
 from zeal import zeal_context
 
-from engagement.models import Notification
-from engagement.roles import Role
-from engagement.services import ProgramError
+from engagement.errors import ProgramError
+from engagement.notifications.models import Notification
+from engagement.people.roles import Role
 from engagement.tests.factories import UserFactory
 from feedback.models import Debrief, Sentiment
 from feedback.selectors import (

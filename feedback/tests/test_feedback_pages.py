@@ -9,8 +9,9 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils import timezone
 
-from engagement.models import Level, Notification
-from engagement.roles import Role
+from engagement.notifications.models import Notification
+from engagement.people.models import Level
+from engagement.people.roles import Role
 from engagement.tests.factories import AccountFactory, ContactFactory, ExecutiveFactory, FunctionFactory, UserFactory
 from feedback.models import ActionItem, Debrief, Survey
 from feedback.services import action_create, survey_token

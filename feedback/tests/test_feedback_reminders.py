@@ -12,10 +12,12 @@ import pytest
 from django.core import mail
 from zeal import zeal_context
 
-from engagement.models import Notification, Reminder
 from engagement.moments import moments_in_zone
-from engagement.reminders import reminder_claim, reminder_deliver, reminders_due, reminders_ready, reminders_record
-from engagement.roles import Role
+from engagement.notifications.models import Notification
+from engagement.people.roles import Role
+from engagement.reminders.models import Reminder
+from engagement.reminders.scan import reminders_due, reminders_record
+from engagement.reminders.sending import reminder_claim, reminder_deliver, reminders_ready
 from engagement.tests.factories import AccountFactory, ExecutiveFactory, UserFactory
 from feedback.models import ActionItem, Sentiment
 from feedback.services import debrief_draft_save, debrief_submit

@@ -14,9 +14,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from engagement.dashboards.panels import PROGRAM_DASHBOARD_PANELS
 from engagement.dates import local_today
-from engagement.panels import PROGRAM_DASHBOARD_PANELS
-from engagement.roles import Role
+from engagement.people.roles import Role
 from engagement.tests.factories import UserFactory
 from feedback.models import Survey
 from feedback.selectors import customer_feedback_figures, feedback_since

@@ -17,10 +17,12 @@ from django.core.mail import EmailMultiAlternatives
 from django.utils import timezone
 from zeal import zeal_context
 
-from engagement.models import Notification, Program
+from engagement.cadence.models import Program
+from engagement.errors import ProgramError
 from engagement.moments import moments_in_zone
-from engagement.roles import Role
-from engagement.services import ProgramError, invitation_token
+from engagement.notifications.models import Notification
+from engagement.people.invitations import invitation_token
+from engagement.people.roles import Role
 from engagement.tests.factories import AccountFactory, ContactFactory, UserFactory
 from feedback.models import ActionItem, Survey
 from feedback.selectors import customer_words, engagement_surveys

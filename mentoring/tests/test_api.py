@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from engagement.roles import Role
+from engagement.people.roles import Role
 from engagement.tests.factories import AccountFactory, ExecutiveFactory, UserFactory, api_key, contact_record
 from mentoring.models import Pairing, PairingGoal
 from mentoring.tests.factories import PairingFactory

@@ -9,7 +9,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from engagement.roles import Role
+from engagement.people.roles import Role
 from engagement.tests.audit_page import audit_entries
 from engagement.tests.factories import AccountFactory, ExecutiveFactory, UserFactory
 from mentoring.models import Pairing, PairingGoal

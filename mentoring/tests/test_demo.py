@@ -10,8 +10,9 @@ from collections import Counter
 import pytest
 from django.db.models import F, QuerySet
 
+from engagement.cadence.models import Program
 from engagement.demo import DEMO_ADMIN_EMAIL, DEMO_EXECUTIVE_EMAIL
-from engagement.models import Notification, Program
+from engagement.notifications.models import Notification
 from engagement.tests.test_seed_demo import TODAY, seed, wipe
 from mentoring.models import Pairing, PairingGoal
 from mentoring.selectors import PairingHealth, pairing_health_on, pairings_with_last_session

@@ -14,9 +14,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from engagement.coverage import CoverageFilters
-from engagement.models import Account, Level
-from engagement.roles import Role
+from engagement.accounts.models import Account
+from engagement.dashboards.coverage import CoverageFilters
+from engagement.people.models import Level
+from engagement.people.roles import Role
 from engagement.tests.factories import AccountFactory, ExecutiveFactory, SkillFactory, UserFactory, contact_record
 from mentoring.models import Pairing
 from mentoring.risk import key_person_risk_list

@@ -11,8 +11,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from engagement.models import Level, Notification
-from engagement.roles import Role
+from engagement.notifications.models import Notification
+from engagement.people.models import Level
+from engagement.people.roles import Role
 from engagement.tests.factories import (
     AccountFactory,
     ContactFactory,

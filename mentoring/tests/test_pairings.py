@@ -10,8 +10,9 @@ import pytest
 from django.db import connection, connections
 from django.utils import timezone
 
-from engagement.models import Account, Notification
-from engagement.roles import Role
+from engagement.accounts.models import Account
+from engagement.notifications.models import Notification
+from engagement.people.roles import Role
 from engagement.tests.factories import (
     AccountFactory,
     ContactFactory,

@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from engagement.roles import Role
+from engagement.people.roles import Role
 from engagement.tests.factories import UserFactory, contact_record
 from mentoring.models import Pairing
 from mentoring.panels import PairingFigures, program_pairing_figures

@@ -13,15 +13,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from engagement.models import Notification, Reminder
-from engagement.reminders import (
-    ScanMoment,
-    reminder_claim,
-    reminder_deliver,
-    reminders_due,
-    reminders_ready,
-    reminders_record,
-)
+from engagement.notifications.models import Notification
+from engagement.reminders.models import Reminder
+from engagement.reminders.scan import ScanMoment, reminders_due, reminders_record
+from engagement.reminders.sending import reminder_claim, reminder_deliver, reminders_ready
 from engagement.tests.factories import ExecutiveFactory, UserFactory, contact_record
 from mentoring.models import Pairing
 from mentoring.reminders import session_due_reminders

@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from engagement.models import Level
+from engagement.people.models import Level
 from engagement.tests.factories import (
     AccountFactory,
     ContactFactory,

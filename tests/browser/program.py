@@ -8,8 +8,9 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
-from engagement.models import Account, Executive, User
-from engagement.roles import Role
+from engagement.accounts.models import Account
+from engagement.people.models import Executive, User
+from engagement.people.roles import Role
 from engagement.tests import factories
 from engagement.tests.factories import AccountFactory, ExecutiveFactory, UserFactory
 from visits.tests.factories import EngagementFactory

@@ -10,9 +10,9 @@ from urllib.parse import urlsplit
 from django.core.mail import EmailMessage
 from playwright.sync_api import Page, expect
 
-from engagement.models import Invitation
-from engagement.roles import Role
-from engagement.services import invitation_url, user_invite
+from engagement.people.invitations import invitation_url, user_invite
+from engagement.people.models import Invitation
+from engagement.people.roles import Role
 from engagement.tests.factories import PASSWORD, UserFactory
 from tests.browser.browsing import (
     Viewport,

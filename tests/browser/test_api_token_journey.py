@@ -7,7 +7,7 @@ from __future__ import annotations
 from playwright.sync_api import Page, expect
 from rest_framework.test import APIClient
 
-from engagement.models import ApiToken
+from engagement.api.models import ApiToken
 from engagement.tests.factories import PASSWORD
 from tests.browser.browsing import Viewport, expect_heading, field, navigate, open_menu, open_page, sign_in
 from tests.browser.checks import PageChecks

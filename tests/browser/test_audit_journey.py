@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from playwright.sync_api import Page, expect
 
-from engagement.audit import audit_change
-from engagement.models import Account
+from engagement.accounts.models import Account
+from engagement.audit.trail import audit_change
 from engagement.tests.factories import PASSWORD
 from tests.browser.browsing import Viewport, expect_heading, field, navigate, open_page, sign_in
 from tests.browser.checks import PageChecks

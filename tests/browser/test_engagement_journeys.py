@@ -12,7 +12,9 @@ import re
 from django.utils import timezone
 from playwright.sync_api import Locator, Page, expect
 
-from engagement.models import Account, Contact, ExecutiveContact, Level, User
+from engagement.accounts.models import Account, Contact
+from engagement.cadence.models import ExecutiveContact
+from engagement.people.models import Level, User
 from engagement.tests.factories import PASSWORD, ContactFactory
 from tests.browser.browsing import (
     NavLink,

@@ -18,7 +18,8 @@ from django.core.mail import EmailMessage
 from django.utils import timezone
 from playwright.sync_api import Browser, Locator, Page, Response, expect
 
-from engagement.models import Account, Contact, Function, User
+from engagement.accounts.models import Account, Contact
+from engagement.people.models import Function, User
 from engagement.tests.factories import PASSWORD, ContactFactory
 from feedback.models import ActionItem, Debrief, Survey, Theme
 from tests.browser.browsing import (

@@ -10,7 +10,7 @@ import io
 
 from playwright.sync_api import Page, expect
 
-from engagement.models import Executive
+from engagement.people.models import Executive
 from engagement.tests.factories import PASSWORD
 from engagement.tests.import_helpers import csv_bytes
 from tests.browser.browsing import Viewport, expect_heading, field, navigate, open_page, path_of, sign_in

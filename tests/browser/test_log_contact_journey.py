@@ -8,7 +8,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from engagement.models import ExecutiveContact
+from engagement.cadence.models import ExecutiveContact
 from engagement.tests.factories import PASSWORD, ContactFactory
 from tests.browser.browsing import Viewport, expect_heading, navigate, open_page, path_of, sign_in
 from tests.browser.checks import PageChecks

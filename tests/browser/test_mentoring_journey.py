@@ -9,7 +9,8 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from engagement.models import Account, User
+from engagement.accounts.models import Account
+from engagement.people.models import User
 from engagement.tests.factories import PASSWORD
 from tests.browser.browsing import Viewport, expect_heading, field, navigate, open_page, path_of, sign_in, sign_out
 from tests.browser.checks import PageChecks

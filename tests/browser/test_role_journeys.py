@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Page, expect
 
-from engagement.roles import Role
+from engagement.people.roles import Role
 from engagement.tests.factories import PASSWORD
 from tests.browser.browsing import (
     Viewport,

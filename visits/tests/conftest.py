@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from engagement.models import Level
-from engagement.roles import Role
+from engagement.people.models import Level
+from engagement.people.roles import Role
 from engagement.tests.factories import AccountFactory, ExecutiveFactory, UserFactory
 
 

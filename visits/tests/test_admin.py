@@ -10,8 +10,8 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils import timezone
 
-from engagement.models import Executive
-from engagement.roles import Role
+from engagement.people.models import Executive
+from engagement.people.roles import Role
 from engagement.tests.factories import ContactFactory, ExecutiveFactory, UserFactory
 from engagement.tests.test_admin import admin_form_data
 from visits.models import Engagement, EngagementExecutive, EngagementType

@@ -15,10 +15,13 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from engagement.accounts.models import Account
+from engagement.cadence.rule import ContactState
+from engagement.cadence.selectors import executive_contact_status
 from engagement.dates import local_today
-from engagement.models import Account, Executive, Notification
-from engagement.roles import Role
-from engagement.selectors import ContactState, executive_contact_status
+from engagement.notifications.models import Notification
+from engagement.people.models import Executive
+from engagement.people.roles import Role
 from engagement.tests.factories import AccountFactory, ContactFactory, ExecutiveFactory, UserFactory, api_key
 from visits.models import Engagement, EngagementStatusChange
 from visits.tests.factories import EngagementFactory, EngagementTypeFactory

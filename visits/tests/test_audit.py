@@ -12,9 +12,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from engagement.models import Level
-from engagement.roles import Role
-from engagement.services import ProgramError
+from engagement.errors import ProgramError
+from engagement.people.models import Level
+from engagement.people.roles import Role
 from engagement.tests.audit_page import audit_entries
 from engagement.tests.factories import ContactFactory, ExecutiveFactory, UserFactory
 from visits import services

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from engagement.bounds import years_after
-from engagement.roles import Role
+from engagement.people.roles import Role
 from engagement.tests.factories import AccountFactory, ContactFactory, ExecutiveFactory, UserFactory
 from visits.models import Engagement
 from visits.services import engagement_approve

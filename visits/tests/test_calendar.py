@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar
 
-from engagement.roles import Role
+from engagement.people.roles import Role
 from engagement.tests.factories import AccountFactory, ExecutiveFactory, UserFactory
 from visits.models import CalendarFeed, Engagement
 from visits.services import calendar_feed_revoke, calendar_feed_token

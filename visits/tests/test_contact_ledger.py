@@ -8,8 +8,10 @@ from decimal import Decimal
 
 import pytest
 
-from engagement.models import Executive, ExecutiveContact
-from engagement.selectors import ContactState, executive_contact_status, executive_contact_statuses
+from engagement.cadence.models import ExecutiveContact
+from engagement.cadence.rule import ContactState
+from engagement.cadence.selectors import executive_contact_status, executive_contact_statuses
+from engagement.people.models import Executive
 from engagement.tests.factories import ExecutiveFactory, UserFactory
 from visits.models import Engagement, EngagementExecutive, EngagementType
 from visits.services import engagement_contacts_sync, engagement_delete, engagement_type_update

@@ -10,8 +10,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from engagement.models import Level
-from engagement.roles import Role
+from engagement.people.models import Level
+from engagement.people.roles import Role
 from engagement.tests.factories import AccountFactory, ContactFactory, ExecutiveFactory, SkillFactory, UserFactory
 from visits.models import Engagement
 from visits.services import Plan, engagement_approve, engagement_ask, engagement_decline, engagement_schedule

@@ -13,10 +13,13 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from engagement.models import Account, ExecutiveContact, ImportJob, Program
-from engagement.reminders import reminders_due
-from engagement.roles import Role
-from engagement.selectors import ContactState, executive_contact_status
+from engagement.accounts.models import Account
+from engagement.cadence.models import ExecutiveContact, Program
+from engagement.cadence.rule import ContactState
+from engagement.cadence.selectors import executive_contact_status
+from engagement.imports.models import ImportJob
+from engagement.people.roles import Role
+from engagement.reminders.scan import reminders_due
 from engagement.tests.factories import (
     AccountFactory,
     ContactFactory,

@@ -13,9 +13,10 @@ from django.urls import reverse
 from django.utils import timezone
 from zeal import zeal_ignore
 
-from engagement.models import ExecutiveContact, Notification
-from engagement.roles import Role
-from engagement.services import ProgramError
+from engagement.cadence.models import ExecutiveContact
+from engagement.errors import ProgramError
+from engagement.notifications.models import Notification
+from engagement.people.roles import Role
 from engagement.tests.factories import ContactFactory, ExecutiveFactory, UserFactory
 from visits.access import engagement_rights, get_engagement_for_user
 from visits.models import Engagement, EngagementExecutive, EngagementStatusChange

@@ -9,11 +9,14 @@ from auditlog.models import LogEntry
 from django.urls import reverse
 from django.utils import timezone
 
+from engagement.accounts.models import Account
+from engagement.cadence.models import ExecutiveContact
+from engagement.cadence.rule import ContactState
+from engagement.cadence.selectors import executive_contact_status
 from engagement.dates import local_today
-from engagement.models import Account, ExecutiveContact, Notification
-from engagement.roles import Role
-from engagement.selectors import ContactState, executive_contact_status
-from engagement.services import ProgramError
+from engagement.errors import ProgramError
+from engagement.notifications.models import Notification
+from engagement.people.roles import Role
 from engagement.tests.factories import AccountFactory, ContactFactory, ExecutiveFactory, UserFactory, contact_record
 from visits.models import Engagement, EngagementStatusChange
 from visits.selectors import account_search

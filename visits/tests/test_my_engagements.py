@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from engagement.roles import Role
+from engagement.people.roles import Role
 from engagement.tests.factories import AccountFactory, ExecutiveFactory, UserFactory
 from visits.models import Engagement, EngagementExecutive
 from visits.tests.factories import EngagementFactory, EngagementTypeFactory

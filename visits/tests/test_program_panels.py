@@ -16,9 +16,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from engagement.dashboards.panels import PROGRAM_DASHBOARD_PANELS
 from engagement.dates import local_today
-from engagement.panels import PROGRAM_DASHBOARD_PANELS
-from engagement.roles import Role, user_roles
+from engagement.people.roles import Role, user_roles
 from engagement.tests.factories import ExecutiveFactory, UserFactory
 from visits.models import Engagement
 from visits.panels import Period, program_engagement_figures, quarter_of

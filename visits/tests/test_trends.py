@@ -19,9 +19,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from engagement.dashboards import DaysBetween, reminder_state_expression
-from engagement.models import Executive, ExecutiveContact, Program
-from engagement.roles import Role
+from engagement.cadence.models import ExecutiveContact, Program
+from engagement.dashboards.standing import DaysBetween, reminder_state_expression
+from engagement.people.models import Executive
+from engagement.people.roles import Role
 from engagement.tests.factories import (
     ExecutiveFactory,
     FunctionFactory,

@@ -17,7 +17,7 @@ from django.utils.module_loading import module_has_submodule
 from faker import Faker
 
 from engagement.demo import DEMO_LOGINS, DEMO_PASSWORD, DemoContext, demo_loaded
-from engagement.models import User
+from engagement.people.models import User
 
 
 class Command(BaseCommand):

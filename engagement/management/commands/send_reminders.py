@@ -8,9 +8,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from engagement.models import Executive, User
 from engagement.moments import moments_in_zone
-from engagement.reminders import reminders_due, reminders_not_yet_recorded
+from engagement.people.models import Executive, User
+from engagement.reminders.scan import reminders_due, reminders_not_yet_recorded
 from engagement.tasks import run_reminders
 
 

@@ -1,0 +1,187 @@
+"""Reads about accounts: an account manager's list, and who should meet whom."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db import models
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from engagement.accounts.models import Account
+from engagement.cadence.models import ExecutiveContact
+from engagement.people.models import Executive, User
+
+
+def account_list_for_manager(*, user: User, today: dt.date | None = None) -> QuerySet[Account]:
+    """Accounts ``user`` manages or serves on, with their last executive contact
+    (``last_contact_on``) and how many executives met them in the twelve months
+    to ``today`` (``executives_last_year``); ``coverage.account_executives_met``
+    names them."""
+    year_ago = (today or timezone.localdate()) - dt.timedelta(days=365)
+    executives_last_year = (
+        ExecutiveContact.objects.filter(account=OuterRef("pk"), contact_on__gte=year_ago)
+        .order_by()
+        .values("account")
+        .annotate(n=Count("executive", distinct=True))
+        .values("n")
+    )
+    # A subquery rather than a join: no DISTINCT, and each side uses its index.
+    on_team = Account.account_team.through.objects.filter(user=user).values("account_id")
+    return (
+        Account.objects.filter(Q(account_manager=user) | Q(pk__in=on_team))
+        .annotate(executives_last_year=Coalesce(Subquery(executives_last_year), 0))
+        .order_by("name", "pk")
+    )
+
+
+@dataclass(frozen=True)
+class ExecutiveSuggestion:
+    """An executive who would suit a meeting with an account, and why."""
+
+    executive: Executive
+    levels_above: int | None  # above the working-level contact; None without one
+    matching_talents: tuple[str, ...]
+    load: int
+    recent_contacts: int  # with this account in the last twelve months
+
+    @property
+    def reasons(self) -> list[str]:
+        reasons = fit_reasons(levels_above=self.levels_above, matching_talents=self.matching_talents)
+        plural = "s" if self.load != 1 else ""
+        reasons.append(f"{self.load} open engagement{plural}" if self.load else "No open engagements")
+        if self.recent_contacts:
+            reasons.append(met_reason(self.recent_contacts))
+        return reasons
+
+
+def fit_reasons(*, levels_above: int | None, matching_talents: Iterable[str]) -> list[str]:
+    """How an executive fits an account, in words: their level against the
+    working contact's (one or two above is right), and the talents it needs."""
+    reasons = []
+    if levels_above in (1, 2):
+        reasons.append(f"{'One level' if levels_above == 1 else 'Two levels'} above the working contact")
+    elif levels_above is not None:
+        where = "below" if levels_above < 0 else "above"
+        gap = abs(levels_above)
+        reasons.append("Same level as the working contact" if gap == 0 else f"{gap} levels {where} the contact")
+    matching = list(matching_talents)
+    if matching:
+        reasons.append(f"Talents the account needs: {', '.join(matching)}")
+    else:
+        reasons.append("No talent that the account lists as a need")
+    return reasons
+
+
+def met_reason(contacts: int) -> str:
+    times = "once" if contacts == 1 else f"{contacts} times"
+    return f"Met this account {times} in the last twelve months"
+
+
+# Ranked in two steps so that the costlier measures (load, past contact) are
+# computed for a shortlist, not for every executive in the company.
+SUGGESTION_SHORTLIST = 50
+
+
+def executive_suggestions(
+    *,
+    account: Account,
+    contact_level: int | None,
+    load: models.Expression | None = None,
+    limit: int = 5,
+    today: dt.date | None = None,
+) -> list[ExecutiveSuggestion]:
+    """The active executives best suited to meet ``account``: one or two levels
+    above its working-level contact first, then by how many of their talents
+    the account needs, then the least loaded (``load`` counts an executive's
+    open commitments, given by the caller as an expression over
+    ``OuterRef("pk")``), then those who know the account. Three queries."""
+    today = today or timezone.localdate()
+    needs = list(account.needs.values_list("pk", flat=True))
+    talent_matches = Coalesce(
+        Subquery(
+            Executive.talents.through.objects.filter(executive_id=OuterRef("pk"), skill_id__in=needs)
+            .values("executive_id")
+            .annotate(n=Count("pk"))
+            .values("n")[:1]
+        ),
+        0,
+    )
+    fits = [contact_level + 1, contact_level + 2] if contact_level else []
+    # Without a working contact every level fits alike. (A constant in ORDER BY
+    # would read as a column position on PostgreSQL, so it is left out.)
+    level_fit = models.Case(models.When(level__in=fits, then=1), default=0, output_field=models.IntegerField())
+    by_fit = ["-level_fit"] if fits else []
+    shortlist = (
+        Executive.objects.filter(active=True)
+        .annotate(level_fit=level_fit, talent_matches=talent_matches)
+        .order_by(*by_fit, "-talent_matches", models.F("last_contact_on").asc(nulls_first=True), "pk")
+        .values("pk")[:SUGGESTION_SHORTLIST]
+    )
+    recent = Coalesce(
+        Subquery(
+            ExecutiveContact.objects.filter(
+                executive_id=OuterRef("pk"), account=account, contact_on__gt=today - dt.timedelta(days=365)
+            )
+            .values("executive_id")
+            .annotate(n=Count("pk"))
+            .values("n")[:1]
+        ),
+        0,
+    )
+    ranked = list(
+        Executive.objects.filter(pk__in=shortlist)
+        .annotate(
+            level_fit=level_fit,
+            talent_matches=talent_matches,
+            load=load if load is not None else models.Value(0),
+            recent_contacts=recent,
+        )
+        .select_related("user", "function")
+        .order_by(*by_fit, "-talent_matches", "load", "-recent_contacts", "user__full_name", "pk")[:limit]
+    )
+    matched: dict[int, list[str]] = defaultdict(list)
+    for executive_id, name in (
+        Executive.talents.through.objects.filter(executive_id__in=[e.pk for e in ranked], skill_id__in=needs)
+        .order_by("skill__name")
+        .values_list("executive_id", "skill__name")
+    ):
+        matched[executive_id].append(name)
+    return [
+        ExecutiveSuggestion(
+            executive=executive,
+            levels_above=executive.level - contact_level if contact_level else None,
+            matching_talents=tuple(matched[executive.pk]),
+            load=executive.load,
+            recent_contacts=executive.recent_contacts,
+        )
+        for executive in ranked
+    ]
+
+
+def account_suggestions_for_executive(*, executive: Executive, limit: int = 3) -> list[Account]:
+    """Up to ``limit`` accounts that ``executive`` would suit and that no
+    executive has seen for longest: accounts still served (not churned) whose
+    needs overlap the executive's talents, never met first, then the longest
+    since their last executive contact (``last_executive_contact_on``); when
+    none overlap, any accounts in that order (``suits_executive`` says which).
+    With their account manager, in one query (two when falling back)."""
+    # Newest first with LIMIT 1 walks the (account, contact_on) index backwards.
+    last_contact = (
+        ExecutiveContact.objects.filter(account=OuterRef("pk")).order_by("-contact_on").values("contact_on")[:1]
+    )
+    accounts = (
+        Account.objects.exclude(status=Account.Status.CHURNED)
+        .annotate(last_executive_contact_on=Subquery(last_contact))
+        .select_related("account_manager")
+        # Among accounts never met, the most important first.
+        .order_by(models.F("last_executive_contact_on").asc(nulls_first=True), "tier", "name", "pk")
+    )
+    talents = Executive.talents.through.objects.filter(executive_id=executive.pk).values("skill_id")
+    suits = models.Exists(Account.needs.through.objects.filter(account_id=OuterRef("pk"), skill_id__in=talents))
+    accounts = accounts.annotate(suits_executive=suits)
+    return list(accounts.filter(suits_executive=True)[:limit]) or list(accounts[:limit])

@@ -1,0 +1,551 @@
+"""The REST API of the program's core, and the pieces every app's API shares.
+
+Another system calls the API with a key a program admin made for one person
+(``Authorization: Bearer gw_…``) and gets exactly that person's rights: the
+same ``access`` helpers decide what it sees as decide what the pages show.
+A signed-in person's session works too, for the browsable API and the docs.
+``visits``, ``feedback`` and ``mentoring`` build their endpoints on the base
+classes here; ``config.api`` routes them all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.core.validators import ProhibitNullCharactersValidator
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
+from django.views import defaults
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.plumbing import build_bearer_security_scheme_object
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import exceptions, mixins, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.relations import MANY_RELATION_KWARGS
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from engagement.accounts.access import accounts_visible_to, contacts_visible_to
+from engagement.accounts.models import Account, Contact
+from engagement.bounds import FIRST_DAY, LAST_DAY, LONG_TEXT, MAX_ID, check_identifier, check_text, row_id
+from engagement.cadence.rule import ContactState, ContactStatus
+from engagement.cadence.selectors import executive_contact_statuses
+from engagement.people.access import contact_statuses_visible_to, executives_visible_to
+from engagement.people.models import Executive, User
+from engagement.people.roles import EVERY_ROLE, Role
+
+# --- Schema ------------------------------------------------------------------------
+
+
+class BearerTokenScheme(OpenApiAuthenticationExtension):
+    """The key in the schema, so that the docs' Authorize button takes it."""
+
+    target_class = "engagement.api.policy.BearerTokenAuthentication"
+    name = "bearerAuth"
+
+    def get_security_definition(self, auto_schema: AutoSchema) -> dict[str, Any]:
+        return build_bearer_security_scheme_object(header_name="Authorization", token_prefix="Bearer")
+
+
+# --- Errors ---------------------------------------------------------------------------
+
+
+class ErrorSerializer(serializers.Serializer):
+    """Every error answer: what went wrong, and for a 400 what is wrong with
+    each field or query parameter."""
+
+    detail = serializers.CharField(help_text="What went wrong, in words.")
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text="For a 400: each body field or query parameter that is not valid, with what is wrong with it "
+        "(“non_field_errors” for what concerns the whole request).",
+    )
+
+
+def _flat_errors(detail: Any, prefix: str = "") -> dict[str, list[str]]:
+    """DRF's nested validation errors as one level: ``{"contacts.0": [...]}``."""
+    if isinstance(detail, Mapping):
+        flat: dict[str, list[str]] = {}
+        for key, value in detail.items():
+            flat.update(_flat_errors(value, f"{prefix}.{key}" if prefix else str(key)))
+        return flat
+    if isinstance(detail, list) and any(isinstance(item, Mapping | list) for item in detail):
+        flat = {}
+        for index, value in enumerate(detail):
+            flat.update(_flat_errors(value, f"{prefix}.{index}" if prefix else str(index)))
+        return flat
+    messages = detail if isinstance(detail, list) else [detail]
+    return {prefix or api_settings.NON_FIELD_ERRORS_KEY: [str(message) for message in messages]}
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """DRF's answer to an error, in the one shape the schema documents."""
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        response.data = {
+            "detail": "Some of what was sent is not valid: see each field.",
+            "errors": _flat_errors(exc.detail),
+        }
+    elif isinstance(response.data, Mapping) and "detail" in response.data:
+        response.data = {"detail": str(response.data["detail"])}
+    else:
+        response.data = {"detail": str(response.data)}
+    return response
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """The site's 404 (``handler404``). An address under /api/ that no route
+    takes is answered as the API answers its other errors, for the programs
+    that call it and read JSON; every other address gets the HTML page."""
+    if request.path_info == "/api" or request.path_info.startswith("/api/"):
+        return JsonResponse({"detail": "Not found: there is no such address in the API."}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+class Conflict(exceptions.APIException):
+    status_code = 409
+    default_detail = "This conflicts with what is there already."
+    default_code = "conflict"
+
+
+ERROR_DESCRIPTIONS = {
+    "400": "Not valid: a query parameter or a body field (each named under “errors”).",
+    "401": "No credentials, or a key that does not work (unknown, revoked, or of someone who can no longer sign in).",
+    "403": "Your role does not include this.",
+    "404": "No such object among those you may see, or no such page.",
+    "429": "Too many requests: wait the seconds the Retry-After header gives.",
+}
+
+
+class ProgramAutoSchema(AutoSchema):
+    """drf-spectacular's schema, with the error answers every operation may give."""
+
+    def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
+        responses = super()._get_response_bodies(direction)
+        codes = ["401", "403", "404", "429"]
+        if self.method in ("POST", "PUT", "PATCH") or self._is_list_view() or self.get_override_parameters():
+            codes.insert(0, "400")
+        for code in codes:
+            if code not in responses:
+                error = self._get_response_for_code(ErrorSerializer, code, direction=direction)
+                error["description"] = ERROR_DESCRIPTIONS[code]
+                responses[code] = error
+        return dict(sorted(responses.items()))
+
+
+# --- Base views -------------------------------------------------------------------------
+
+
+class ProgramViewSet(viewsets.GenericViewSet):
+    """A collection of the API: role check, query checked before use, and an
+    object the caller may not see answered 404 whatever the method."""
+
+    # Who may call it (``roles_by_action`` for an action that differs).
+    roles: tuple[Role, ...] = EVERY_ROLE
+    roles_by_action: dict[str, tuple[Role, ...]] = {}
+    # Query parameters of the list, checked by this serializer (400 naming each bad one).
+    filters_class: type[serializers.Serializer] | None = None
+    # Any value reaches the view, which answers JSON 404 for one that is no id.
+    lookup_value_regex = "[^/]+"
+    not_found = "Not found among what you may see."
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        if self.action is None and self.action_map:
+            # A method the URL does not take is judged as a read of it: the
+            # wrong role gets 403 and another's object 404, before any 405.
+            self.action = self.action_map.get("get") or next(iter(self.action_map.values()))
+        super().initial(request, *args, **kwargs)
+        # Dates in and out are the caller's own calendar days, as on the pages
+        # (the time-zone middleware ran before a key could say who this is).
+        timezone.activate(request.user.tzinfo)
+
+    def http_method_not_allowed(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        # Whose it is first, the method after: someone who may not see the
+        # object gets 404 whatever they send, and learns nothing.
+        if self.lookup_field in kwargs:
+            self.get_object()
+        return super().http_method_not_allowed(request, *args, **kwargs)
+
+    def get_object(self) -> Any:
+        pk = row_id(self.kwargs.get(self.lookup_field))
+        found = self.get_queryset().filter(pk=pk).first() if pk is not None else None
+        if found is None:
+            raise exceptions.NotFound(self.not_found)
+        self.check_object_permissions(self.request, found)
+        return found
+
+    def query(self) -> dict[str, Any]:
+        """The list's query parameters, checked by ``filters_class``."""
+        if self.filters_class is None:
+            return {}
+        # A plain mapping, not the QueryDict: DRF reads an empty form value as
+        # "not sent", and "?status=" means nothing, so it is refused.
+        params = self.request.query_params
+        checked = self.filters_class(data={name: params.get(name) for name in params})
+        checked.is_valid(raise_exception=True)
+        return dict(checked.validated_data)
+
+
+class ReadOnlyProgramViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProgramViewSet):
+    """A collection read a page at a time, and one object by id."""
+
+
+# --- Query parameters ---------------------------------------------------------------------
+
+
+class IdField(serializers.IntegerField):
+    """The id of a row: a whole number the database can hold."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(min_value=1, max_value=MAX_ID, required=False, **kwargs)
+
+
+class DayField(serializers.DateField):
+    """A calendar day (YYYY-MM-DD); days before 1900 or after 2999 count as
+    those years' ends, where no engagement lies."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(input_formats=["iso-8601"], required=False, **kwargs)
+
+    def to_internal_value(self, value: Any) -> dt.date:
+        return min(max(super().to_internal_value(value), FIRST_DAY), LAST_DAY)
+
+
+class CrmIdField(serializers.CharField):
+    """An id in the CRM, matched exactly, spaces and all."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(required=False, max_length=64, trim_whitespace=False, **kwargs)
+        # Any text may be asked for; one with a NUL character, which the
+        # database cannot hold, simply matches nothing (see ``crm_id_filter``).
+        self.validators = [v for v in self.validators if not isinstance(v, ProhibitNullCharactersValidator)]
+
+
+def crm_id_filter(rows: QuerySet, crm_id: str) -> QuerySet:
+    """``rows`` with the CRM id ``crm_id``."""
+    return rows.none() if "\x00" in crm_id else rows.filter(crm_id=crm_id)
+
+
+class Filters(serializers.Serializer):
+    """Query parameters: the names are given by ``get_fields`` so that one
+    may be a Python keyword (``from``)."""
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        return self.parameters()
+
+    @classmethod
+    def parameters(cls) -> dict[str, serializers.Field]:
+        return {}
+
+
+# --- Body fields ---------------------------------------------------------------------------
+# A JSON body says what type each value is: DRF would read "5" as the id 5 and
+# 7 as the text "7"; here each field takes only the type the schema gives it,
+# within the bounds every form has (``engagement.bounds``).
+
+
+class JsonLine(serializers.CharField):
+    """One line of text: line breaks and tabs become spaces, other control
+    characters are refused."""
+
+    multi_line = False
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        try:
+            text = check_text(data, multi_line=self.multi_line)
+        except ValueError as error:
+            raise serializers.ValidationError(str(error)) from None
+        return super().to_internal_value(text)
+
+
+class JsonText(JsonLine):
+    """Text of several lines (at most ``LONG_TEXT`` characters unless given)."""
+
+    multi_line = True
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", LONG_TEXT)
+        super().__init__(**kwargs)
+
+
+class JsonIdentifier(serializers.CharField):
+    """An identifier (a CRM id): taken as sent, refused with a control character in it."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        try:
+            return super().to_internal_value(check_identifier(data))
+        except ValueError as error:
+            raise serializers.ValidationError(str(error)) from None
+
+
+class JsonIdList(serializers.ManyRelatedField):
+    """A list of ids, read in one query whatever its length."""
+
+    def to_internal_value(self, data: Any) -> list[Any]:
+        if not isinstance(data, list):
+            self.fail("not_a_list", input_type=type(data).__name__)
+        if not self.allow_empty and not data:
+            self.fail("empty")
+        child: JsonId = self.child_relation  # type: ignore[assignment]
+        ids = [child.checked_id(item) for item in data]
+        found = child.get_queryset().in_bulk(set(ids))
+        for pk in ids:
+            if pk not in found:
+                child.fail("does_not_exist", pk_value=pk)
+        return [found[pk] for pk in dict.fromkeys(ids)]
+
+
+class JsonId(serializers.PrimaryKeyRelatedField):
+    """A row by its id: a whole number the database can hold, else "does not exist"."""
+
+    def checked_id(self, data: Any) -> int:
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        if not 1 <= data <= MAX_ID:
+            self.fail("does_not_exist", pk_value=data)
+        return data
+
+    def to_internal_value(self, data: Any) -> Any:
+        return super().to_internal_value(self.checked_id(data))
+
+    @classmethod
+    def many_init(cls, *args: Any, **kwargs: Any) -> JsonIdList:
+        # As DRF's own, with the list that takes only a list.
+        shared = {key: value for key, value in kwargs.items() if key in MANY_RELATION_KWARGS}
+        return JsonIdList(child_relation=cls(*args, **kwargs), **shared)
+
+
+# --- Serializers ------------------------------------------------------------------------------
+
+
+class PersonSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(source="full_name")
+
+    class Meta:
+        model = User
+        fields = ["id", "name", "email"]
+
+
+class ExecutiveSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(source="user.full_name")
+    email = serializers.EmailField(source="user.email")
+    time_zone = serializers.CharField(source="user.time_zone", help_text="Their dates are counted in this zone.")
+    level_name = serializers.CharField(source="get_level_display")
+    function = serializers.SlugRelatedField(slug_field="name", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Executive
+        fields = ["id", "name", "email", "title", "level", "level_name", "function", "manager", "time_zone", "active"]
+
+
+class ContactStatusSerializer(serializers.Serializer):
+    """Where one executive stands against their cadence today, in their own time zone."""
+
+    executive = serializers.IntegerField(help_text="The executive's id.")
+    name = serializers.CharField()
+    today = serializers.DateField(help_text="Today in the executive's time zone.")
+    state = serializers.ChoiceField(
+        choices=ContactState.choices,
+        help_text="As on every page: counted from the later of the last contact and the day the executive joined.",
+    )
+    last_contact_on = serializers.DateField(allow_null=True, help_text="Null with no contact yet.")
+    days_since = serializers.IntegerField(allow_null=True, help_text="Null with no contact yet.")
+    due_on = serializers.DateField(
+        help_text="When the window closes: the later of the last contact and joining, plus the cadence."
+    )
+    days_left = serializers.IntegerField(help_text="Days until the window closes; negative once it has.")
+    cadence_days = serializers.IntegerField()
+    exposure_hours = serializers.DecimalField(max_digits=7, decimal_places=1, help_text="In the current window.")
+    exposure_hours_target = serializers.DecimalField(max_digits=7, decimal_places=1)
+
+
+def contact_status_row(executive: Executive, status: ContactStatus) -> dict[str, Any]:
+    return {
+        "executive": executive.pk,
+        "name": executive.name,
+        "today": status.today,
+        "state": status.state,
+        "last_contact_on": status.last_contact_on,
+        "days_since": status.days_since,
+        "due_on": status.due_on,
+        "days_left": status.days_left,
+        "cadence_days": status.cadence.cadence_days,
+        "exposure_hours": status.exposure_hours,
+        "exposure_hours_target": status.cadence.exposure_hours_target,
+    }
+
+
+class AccountSerializer(serializers.ModelSerializer):
+    tier_name = serializers.CharField(source="get_tier_display")
+    account_manager = PersonSerializer(allow_null=True)
+    last_contact_on = serializers.DateField(allow_null=True, help_text="The last executive contact.")
+
+    class Meta:
+        model = Account
+        fields = [
+            "id", "name", "kind", "tier", "tier_name", "industry", "region", "status", "crm_id", "account_manager",
+            "last_contact_on",
+        ]  # fmt: skip
+
+
+class ContactSerializer(serializers.ModelSerializer):
+    level_name = serializers.CharField(source="get_level_display")
+
+    class Meta:
+        model = Contact
+        fields = ["id", "account", "name", "title", "level", "level_name", "email", "crm_id", "active"]
+
+
+# --- Views --------------------------------------------------------------------------------------
+
+
+class ExecutiveFilters(Filters):
+    @classmethod
+    def parameters(cls) -> dict[str, serializers.Field]:
+        return {"email": serializers.EmailField(required=False, help_text="Their email address, any case.")}
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List executives", parameters=[ExecutiveFilters]),
+    retrieve=extend_schema(summary="Get an executive"),
+)
+class ExecutiveViewSet(ReadOnlyProgramViewSet):
+    """Executives by name. Program admins see every executive; others the
+    active ones."""
+
+    serializer_class = ExecutiveSerializer
+    filters_class = ExecutiveFilters
+    roles_by_action = {"contact_status": (Role.EXECUTIVE, Role.PROGRAM_ADMIN)}
+    not_found = "No such executive among those you may see."
+
+    def get_queryset(self) -> QuerySet[Executive]:
+        user = self.request.user
+        if self.action == "contact_status":
+            return contact_statuses_visible_to(user).select_related("user")
+        return executives_visible_to(user).select_related("user", "function").order_by("user__full_name", "pk")
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        query = self.query()
+        executives = self.get_queryset()
+        if query.get("email"):
+            executives = executives.filter(user__email__iexact=query["email"])
+        page = self.paginate_queryset(executives)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(
+        summary="Get an executive's contact status",
+        description="Program admins read anyone's; an executive their own.",
+        responses=ContactStatusSerializer,
+    )
+    @action(detail=True, url_path="contact-status", serializer_class=ContactStatusSerializer)
+    def contact_status(self, request: Request, pk: str) -> Response:
+        executive = self.get_object()
+        status = executive_contact_statuses(executives=[executive])[executive.pk]
+        return Response(ContactStatusSerializer(contact_status_row(executive, status)).data)
+
+
+@extend_schema_view(list=extend_schema(summary="List contact statuses"))
+class ContactStatusViewSet(mixins.ListModelMixin, ProgramViewSet):
+    """Each executive's contact status, by name: every executive's for program
+    admins, their own for an executive. The same four queries for a page of
+    any size."""
+
+    serializer_class = ContactStatusSerializer
+    roles = (Role.EXECUTIVE, Role.PROGRAM_ADMIN)
+
+    def get_queryset(self) -> QuerySet[Executive]:
+        return contact_statuses_visible_to(self.request.user).select_related("user").order_by("user__full_name", "pk")
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        page: Iterable[Executive] = self.paginate_queryset(self.get_queryset()) or []
+        statuses = executive_contact_statuses(executives=list(page))
+        rows = [contact_status_row(executive, statuses[executive.pk]) for executive in page]
+        return self.get_paginated_response(ContactStatusSerializer(rows, many=True).data)
+
+
+class AccountFilters(Filters):
+    @classmethod
+    def parameters(cls) -> dict[str, serializers.Field]:
+        return {
+            "crm_id": CrmIdField(help_text="Its id in the CRM."),
+            "kind": serializers.ChoiceField(required=False, choices=Account.Kind.choices),
+            "status": serializers.ChoiceField(required=False, choices=Account.Status.choices),
+        }
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List accounts", parameters=[AccountFilters]),
+    retrieve=extend_schema(summary="Get an account"),
+)
+class AccountViewSet(ReadOnlyProgramViewSet):
+    """Customers and partners, by name. Program admins see every account;
+    account managers those they serve; executives every account not churned,
+    and those they sponsor or met in the last two years, as on their pages."""
+
+    serializer_class = AccountSerializer
+    filters_class = AccountFilters
+    not_found = "No such account among those you may see."
+
+    def get_queryset(self) -> QuerySet[Account]:
+        return accounts_visible_to(self.request.user).select_related("account_manager").order_by("name", "pk")
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        query = self.query()
+        accounts = self.get_queryset()
+        if query.get("crm_id"):
+            accounts = crm_id_filter(accounts, query["crm_id"])
+        for name in ("kind", "status"):
+            if query.get(name):
+                accounts = accounts.filter(**{name: query[name]})
+        page = self.paginate_queryset(accounts)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+class ContactFilters(Filters):
+    @classmethod
+    def parameters(cls) -> dict[str, serializers.Field]:
+        return {
+            "account": IdField(help_text="Only the people of this account."),
+            "crm_id": CrmIdField(help_text="Their id in the CRM."),
+        }
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List customer contacts", parameters=[ContactFilters]),
+    retrieve=extend_schema(summary="Get a customer contact"),
+)
+class ContactViewSet(ReadOnlyProgramViewSet):
+    """People at accounts, by name. Program admins see everyone; account
+    managers the people of the accounts they serve; executives the active
+    people of every account not churned, and of those they sponsor or met in
+    the last two years."""
+
+    serializer_class = ContactSerializer
+    filters_class = ContactFilters
+    not_found = "No such contact among those you may see."
+
+    def get_queryset(self) -> QuerySet[Contact]:
+        return contacts_visible_to(self.request.user).order_by("name", "pk")
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        query = self.query()
+        contacts = self.get_queryset()
+        if query.get("account"):
+            contacts = contacts.filter(account_id=query["account"])
+        if query.get("crm_id"):
+            contacts = crm_id_filter(contacts, query["crm_id"])
+        page = self.paginate_queryset(contacts)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)

@@ -1,0 +1,561 @@
+"""Reads for the program's dashboards: every executive's standing, computed in
+the database.
+
+``executive_contact_statuses`` tells where a handful of executives stand, one
+by one in Python. A dashboard counts, filters and sorts thousands, so here the
+same rule (DESIGN.md, "Contact status, exactly") is written as SQL over each
+executive's copy of their cadence (``Executive.cadence_days`` and siblings)
+and their last contact. "Today" is each executive's own calendar day: the few
+dates that the time zones in use fall on become one CASE over the time zone.
+``tests/test_dashboard_agrees_with_reminders.py`` checks that both say the
+same thing about the same executives.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.db import connection, models
+from django.db.models import (
+    Case,
+    Count,
+    DateField,
+    Exists,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Greatest, TruncMonth
+from django.db.models.lookups import LessThanOrEqual
+from django.utils import timezone
+
+from engagement.cadence.models import ExecutiveContact
+from engagement.cadence.rule import NO_CONTACT_YET, ContactState
+from engagement.dates import local_today
+from engagement.people.models import Executive, User
+from engagement.reminders.models import Reminder
+
+# The states an executive can be in, most urgent first (the table's sort order).
+STATE_URGENCY = [ContactState.ESCALATED, ContactState.OVERDUE, ContactState.DUE_SOON, ContactState.ON_TRACK]
+
+SIX_WEEKS = 42
+TWELVE_MONTHS = 365
+
+
+class DaysBetween(Func):
+    """Whole days from the date ``earlier`` to the date ``later``."""
+
+    arity = 2
+    output_field = IntegerField()
+
+    def __init__(self, later: Any, earlier: Any) -> None:
+        super().__init__(later, earlier)
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list]:
+        # PostgreSQL: date minus date is already an integer number of days.
+        return super().as_sql(compiler, connection, template="(%(expressions)s)", arg_joiner=" - ", **extra)
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list]:
+        return super().as_sql(
+            compiler,
+            connection,
+            template="CAST(julianday(%(expressions)s) AS INTEGER)",
+            arg_joiner=") - julianday(",
+            **extra,
+        )
+
+
+class DaysBefore(Func):
+    """The date ``days`` (an integer expression) before the date ``day``."""
+
+    arity = 2
+    output_field = DateField()
+
+    def __init__(self, day: Any, days: Any) -> None:
+        super().__init__(day, days)
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list]:
+        # PostgreSQL: date minus integer is a date.
+        return super().as_sql(compiler, connection, template="(%(expressions)s)", arg_joiner=" - ", **extra)
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list]:
+        return super().as_sql(
+            compiler, connection, template="date(%(expressions)s || ' days')", arg_joiner=", '-' || ", **extra
+        )
+
+
+@dataclass(frozen=True)
+class Today:
+    """Each executive's calendar day, as an expression over their time zone,
+    and the dates it can take (their earliest bounds index scans)."""
+
+    expression: models.Expression
+    dates: tuple[dt.date, ...]
+
+    @property
+    def earliest(self) -> dt.date:
+        return min(self.dates)
+
+    @property
+    def latest(self) -> dt.date:
+        return max(self.dates)
+
+
+def executives_today(
+    *, now: dt.datetime | None = None, as_of: dt.date | None = None, time_zone: str = "user__time_zone"
+) -> Today:
+    """Each executive's today, in their own time zone (or ``as_of`` for all,
+    as the reminder scan takes it). One query: the time zones in use."""
+    if as_of is not None:
+        return Today(Value(as_of, output_field=DateField()), (as_of,))
+    now = now or timezone.now()
+    zones = User.objects.filter(executive__isnull=False).values_list("time_zone", flat=True).distinct().order_by()
+    by_date: dict[dt.date, list[str]] = defaultdict(list)
+    for zone in zones:
+        by_date[local_today(zone, now=now)].append(zone)
+    if not by_date:
+        day = now.date()
+        return Today(Value(day, output_field=DateField()), (day,))
+    # The commonest date needs no test; the others (zones past midnight one
+    # way or the other) are matched by name.
+    commonest = max(by_date, key=lambda day: (len(by_date[day]), day))
+    whens = [
+        When(**{f"{time_zone}__in": sorted(names)}, then=Value(day))
+        for day, names in sorted(by_date.items())
+        if day != commonest
+    ]
+    expression = (
+        Case(*whens, default=Value(commonest), output_field=DateField())
+        if whens
+        else Value(commonest, output_field=DateField())
+    )
+    return Today(expression, tuple(sorted(by_date)))
+
+
+def reminder_state_expression(days: models.Expression) -> Case:
+    """The state for ``days`` since the episode began, against each row's own
+    cadence: ``cadence.rule.contact_state`` in SQL."""
+    cadence, warning, escalation = F("cadence_days"), F("warning_days"), F("escalation_days")
+    return Case(
+        When(LessThanOrEqual(days, cadence - warning - 1), then=Value(ContactState.ON_TRACK.value)),
+        When(LessThanOrEqual(days, cadence), then=Value(ContactState.DUE_SOON.value)),
+        When(LessThanOrEqual(days, cadence + escalation), then=Value(ContactState.OVERDUE.value)),
+        default=Value(ContactState.ESCALATED.value),
+        output_field=models.CharField(),
+    )
+
+
+def contact_totals(*, days: int | str, field: str) -> Coalesce:
+    """The executive's contacts (``field`` "pk" counts them, "duration_minutes"
+    sums them) from ``days`` before their today to today: ``days`` a number,
+    or the name of the executive's own field (``"cadence_days"``). A subquery
+    over the outer query's ``pk`` and ``today``."""
+    span = F(days) if isinstance(days, str) else Value(days)
+    # The window's first day is worked out once per executive, outside the
+    # subquery, so that the (executive, contact_on) index reads only its rows.
+    since = DaysBefore(OuterRef("today"), span if isinstance(days, int) else OuterRef(days))
+    contacts = ExecutiveContact.objects.filter(executive_id=OuterRef("pk"), contact_on__gte=since)
+    aggregate = Count("*") if field == "pk" else Sum(field)
+    return Coalesce(Subquery(contacts.values("executive_id").annotate(total=aggregate).values("total")[:1]), 0)
+
+
+def executive_standing(
+    *, now: dt.datetime | None = None, as_of: dt.date | None = None, today: Today | None = None
+) -> QuerySet[Executive]:
+    """The executives reminders act on (active, with an open login), each with:
+
+    - ``today``: their calendar day; ``days_since``: whole days since their
+      last contact (None without one); ``episode_days``: days since their
+      episode began (the later of their last contact and joining the program);
+    - ``state``: their state, from ``episode_days``, as everywhere else; an
+      executive with no contact yet is on track, due soon, overdue or
+      escalated by the days since they joined, and ``last_contact_on`` is None;
+    - ``window_minutes``: their exposure in their current window.
+    """
+    today = today or executives_today(now=now, as_of=as_of)
+    return (
+        Executive.objects.filter(active=True, user__is_active=True)
+        .annotate(today=today.expression)
+        .annotate(
+            days_since=DaysBetween(F("today"), F("last_contact_on")),
+            # ``cadence.rule.episode_start``: the later of the two, on every
+            # database (SQLite's MAX() of a NULL is NULL, PostgreSQL's GREATEST skips it).
+            episode_days=DaysBetween(F("today"), Greatest(Coalesce("last_contact_on", "joined_on"), "joined_on")),
+        )
+        .annotate(
+            state=reminder_state_expression(F("episode_days")),
+            window_minutes=contact_totals(days="cadence_days", field="duration_minutes"),
+        )
+    )
+
+
+# --- The executives table ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExecutiveFilters:
+    """What the executives table is narrowed to; None leaves a filter out."""
+
+    function_id: int | None = None
+    level: int | None = None
+    manager_id: int | None = None
+    state: str | None = None  # a ContactState value; "never" is no contact yet
+    query: str = ""
+
+
+# Each sort of the table: its name in the query string and its ordering,
+# ascending ("-" before the name reverses it). Executives with no contact
+# sort as the longest since.
+EXECUTIVE_SORTS: dict[str, list[Any]] = {
+    "name": ["user__full_name"],
+    "function": [F("function__name").asc(nulls_last=True), "user__full_name"],
+    "level": ["level", "user__full_name"],
+    # Most urgent first, and within a state the longest since their episode began.
+    "state": ["urgency", F("episode_days").desc(), "user__full_name"],
+    "days": [F("days_since").asc(nulls_last=True), "user__full_name"],
+    "contacts_6w": ["contacts_6w", "user__full_name"],
+    "hours_window": ["window_minutes", "user__full_name"],
+    "contacts_12m": ["contacts_12m", "user__full_name"],
+    "hours_12m": ["minutes_12m", "user__full_name"],
+    "reminded": [F("last_reminder_at").asc(nulls_first=True), "user__full_name"],
+}
+DEFAULT_SORT = "state"
+
+
+def _reversed(ordering: Any) -> Any:
+    if isinstance(ordering, str):
+        return ordering[1:] if ordering.startswith("-") else f"-{ordering}"
+    return ordering.copy().reverse_ordering()
+
+
+def executive_table(
+    *, filters: ExecutiveFilters | None = None, sort: str = DEFAULT_SORT, now: dt.datetime | None = None
+) -> QuerySet[Executive]:
+    """The executives reminders act on, as the program's executives table
+    shows them: ``executive_standing`` with their contacts and hours in the
+    last six weeks and twelve months and the last reminder sent about them,
+    narrowed by ``filters`` and ordered by ``sort`` (a key of
+    ``EXECUTIVE_SORTS``, "-" first to reverse it). Name breaks ties, then id."""
+    filters = filters or ExecutiveFilters()
+    today = executives_today(now=now)
+    executives = executive_standing(today=today).select_related("user", "function", "manager__user")
+    if filters.function_id is not None:
+        executives = executives.filter(function_id=filters.function_id)
+    if filters.level is not None:
+        executives = executives.filter(level=filters.level)
+    if filters.manager_id is not None:
+        executives = executives.filter(manager_id=filters.manager_id)
+    if filters.state == NO_CONTACT_YET:
+        executives = executives.filter(last_contact_on__isnull=True)
+    elif filters.state:
+        executives = executives.filter(state=filters.state)
+    if filters.query:
+        executives = executives.filter(
+            Q(user__full_name__icontains=filters.query) | Q(user__email__icontains=filters.query)
+        )
+    last_reminder = Reminder.objects.filter(executive_id=OuterRef("pk"), status=Reminder.Status.SENT).order_by(
+        "-sent_at", "-pk"
+    )
+    executives = executives.annotate(
+        urgency=Case(
+            *[When(state=state.value, then=Value(rank)) for rank, state in enumerate(STATE_URGENCY)],
+            output_field=IntegerField(),
+        ),
+        contacts_6w=contact_totals(days=SIX_WEEKS, field="pk"),
+        minutes_6w=contact_totals(days=SIX_WEEKS, field="duration_minutes"),
+        contacts_12m=contact_totals(days=TWELVE_MONTHS, field="pk"),
+        minutes_12m=contact_totals(days=TWELVE_MONTHS, field="duration_minutes"),
+        last_reminder_at=Subquery(last_reminder.values("sent_at")[:1]),
+        last_reminder_kind=Subquery(last_reminder.values("kind")[:1]),
+    )
+    descending = sort.startswith("-")
+    ordering = EXECUTIVE_SORTS.get(sort.removeprefix("-"), EXECUTIVE_SORTS[DEFAULT_SORT])
+    if descending:
+        ordering = [_reversed(ordering[0]), *ordering[1:]]
+    return executives.order_by(*ordering, "pk")
+
+
+def executive_months(*, executive_ids: list[int], today: dt.date, months: int = 12) -> dict[int, list[int]]:
+    """Contacts per calendar month of each executive in ``executive_ids``, the
+    last ``months`` months ending with ``today``'s, oldest first. One query."""
+    first = month_start(today, back=months - 1)
+    counts: dict[int, dict[dt.date, int]] = defaultdict(dict)
+    rows = (
+        ExecutiveContact.objects.filter(executive_id__in=executive_ids, contact_on__gte=first)
+        .annotate(month=TruncMonth("contact_on"))
+        .values_list("executive_id", "month")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for executive_id, month, n in rows:
+        counts[executive_id][month] = n
+    starts = [month_start(today, back=back) for back in range(months - 1, -1, -1)]
+    return {pk: [counts[pk].get(start, 0) for start in starts] for pk in executive_ids}
+
+
+def month_start(day: dt.date, *, back: int = 0) -> dt.date:
+    """The first day of the month ``back`` months before ``day``'s."""
+    index = day.year * 12 + day.month - 1 - back
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def executive_managers() -> list[tuple[int, str]]:
+    """(id, name) of each executive whom an active executive reports to, by
+    name: a filter's choices, in one query."""
+    reports = Executive.objects.filter(manager_id=OuterRef("pk"), active=True)
+    return list(
+        Executive.objects.filter(Exists(reports)).order_by("user__full_name", "pk").values_list("pk", "user__full_name")
+    )
+
+
+def median_of(executives: QuerySet[Executive], field: str, count: int) -> Decimal | None:
+    """The median of ``field`` over the ``count`` rows of ``executives``: the
+    middle one or two, read in one query."""
+    if not count:
+        return None
+    low, high = (count - 1) // 2, count // 2
+    middle = list(executives.order_by(field, "pk").values_list(field, flat=True)[low : high + 1])
+    return Decimal(sum(middle)) / len(middle)
+
+
+# --- The program dashboard ---------------------------------------------------------
+
+
+def percent(count: int, whole: int) -> int | None:
+    """``count`` as a whole percentage of ``whole``, or None when ``whole`` is 0."""
+    if not whole:
+        return None
+    return int((Decimal(count) * 100 / whole).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+
+
+def hours(minutes: int | Decimal | None) -> Decimal:
+    """Minutes as hours to one decimal."""
+    return (Decimal(minutes or 0) / 60).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class ProgramFigures:
+    """The program at a glance: how many executives stand where."""
+
+    executives: int
+    on_track: int
+    due_soon: int
+    overdue: int
+    escalated: int
+    never: int  # no customer contact yet (counted in their state as well)
+    median_days_since: Decimal | None
+    meeting_exposure_target: int
+    window_minutes: int
+
+    def share(self, count: int) -> int | None:
+        """``count`` as a whole percentage of the executives, or None with none."""
+        return percent(count, self.executives)
+
+    @property
+    def with_contact(self) -> int:
+        return self.executives - self.never
+
+    @property
+    def urgent_states(self) -> list[tuple[ContactState, int, str]]:
+        """The states that need action, each with its count and what it means."""
+        return [
+            (ContactState.DUE_SOON, self.due_soon, "Their window closes within the warning days."),
+            (ContactState.OVERDUE, self.overdue, "Past their window: reminded each week."),
+            (
+                ContactState.ESCALATED,
+                self.escalated,
+                "Past the escalation delay: their manager is told once their own reminder has had that long.",
+            ),
+        ]
+
+    @property
+    def on_track_share(self) -> int | None:
+        return self.share(self.on_track)
+
+    @property
+    def exposure_target_share(self) -> int | None:
+        return self.share(self.meeting_exposure_target)
+
+    @property
+    def exposure_hours_per_executive(self) -> Decimal | None:
+        if not self.executives:
+            return None
+        return hours(Decimal(self.window_minutes) / self.executives)
+
+
+def program_figures(*, now: dt.datetime | None = None) -> ProgramFigures:
+    """The program dashboard's figures over every executive reminders act on,
+    counted in the database: five queries."""
+    standing = executive_standing(now=now)
+    # Counted over the standing as a derived table: aggregate() over these
+    # annotations would drop the window's subquery from the inner query.
+    inner = standing.annotate(
+        no_contact=Case(When(last_contact_on__isnull=True, then=Value(1)), default=Value(0)),
+        target_minutes=F("exposure_target_minutes"),
+    ).values("state", "window_minutes", "no_contact", "target_minutes")
+    sql, params = inner.order_by().query.sql_with_params()
+    by_state = ", ".join("SUM(CASE WHEN state = %s THEN 1 ELSE 0 END)" for _ in STATE_URGENCY)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT COUNT(*), COALESCE(SUM(no_contact), 0), "
+            "COALESCE(SUM(CASE WHEN window_minutes >= target_minutes THEN 1 ELSE 0 END), 0), "
+            f"COALESCE(SUM(window_minutes), 0), {by_state} FROM ({sql}) standing",
+            [*[state.value for state in STATE_URGENCY], *params],
+        )
+        total, never, meeting, minutes, *states = cursor.fetchone()
+    counts = {
+        "executives": total,
+        "never": never,
+        "meeting_exposure_target": meeting,
+        "window_minutes": minutes,
+        **{state.value: count or 0 for state, count in zip(STATE_URGENCY, states, strict=True)},
+    }
+    with_contact = counts["executives"] - counts["never"]
+    median = median_of(standing.filter(last_contact_on__isnull=False), "days_since", with_contact)
+    return ProgramFigures(
+        executives=counts["executives"],
+        on_track=counts[ContactState.ON_TRACK.value],
+        due_soon=counts[ContactState.DUE_SOON.value],
+        overdue=counts[ContactState.OVERDUE.value],
+        escalated=counts[ContactState.ESCALATED.value],
+        never=counts["never"],
+        median_days_since=median,
+        meeting_exposure_target=counts["meeting_exposure_target"],
+        window_minutes=counts["window_minutes"],
+    )
+
+
+# --- An executive's own page: their window, their history, where they stand ----------
+
+
+@dataclass(frozen=True)
+class WindowCountdown:
+    """How far an executive is into their cadence window, and when it closes."""
+
+    closes_on: dt.date
+    days_left: int  # negative once it has closed
+    length: int  # the window's days: their cadence
+
+    @property
+    def days_in(self) -> int:
+        """Days gone since the window opened, at most its length."""
+        return min(self.length, max(0, self.length - self.days_left))
+
+    @property
+    def days_past(self) -> int:
+        return max(0, -self.days_left)
+
+
+def window_countdown(*, closes_on: dt.date, today: dt.date, length: int) -> WindowCountdown:
+    """The countdown to ``closes_on`` of a window of ``length`` days, on ``today``."""
+    return WindowCountdown(closes_on=closes_on, days_left=(closes_on - today).days, length=length)
+
+
+@dataclass(frozen=True)
+class ContactMonth:
+    month: dt.date  # its first day
+    contacts: int
+
+
+@dataclass(frozen=True)
+class ContactHistory:
+    """An executive's contacts per calendar month, oldest month first."""
+
+    months: tuple[ContactMonth, ...]
+
+    @property
+    def total(self) -> int:
+        return sum(month.contacts for month in self.months)
+
+    @property
+    def scale(self) -> int:
+        """The most contacts in a month (at least 1): the full length of a bar."""
+        return max((month.contacts for month in self.months), default=0) or 1
+
+
+def executive_contact_history(*, executive_id: int, today: dt.date, months: int = 12) -> ContactHistory:
+    """The executive's contacts in each of the last ``months`` calendar months,
+    ending with ``today``'s (their own today): one query."""
+    counts = executive_months(executive_ids=[executive_id], today=today, months=months)[executive_id]
+    return ContactHistory(
+        tuple(ContactMonth(month_start(today, back=months - 1 - index), count) for index, count in enumerate(counts))
+    )
+
+
+# Among fewer executives than this besides oneself, a median or a rank would
+# all but name a colleague's figures.
+RANK_MIN_OTHERS = 4
+
+
+@dataclass(frozen=True)
+class ExecutiveRank:
+    """Where one executive stands among the executives reminders act on, in
+    anonymous aggregates only: nobody else's figure can be read from it."""
+
+    executives: int
+    on_track: int
+    median_days_since: Decimal | None  # among those with a contact
+    median_window_minutes: Decimal | None
+    others: int  # the executives compared with: all but this one
+    less_exposure: int  # of the others, those with less exposure in their window than this one in theirs
+
+    @property
+    def min_others(self) -> int:
+        return RANK_MIN_OTHERS
+
+    @property
+    def comparable(self) -> bool:
+        """Whether there are enough others to show the figures anonymously."""
+        return self.others >= self.min_others
+
+    @property
+    def on_track_share(self) -> int | None:
+        return percent(self.on_track, self.executives)
+
+    @property
+    def median_window_hours(self) -> Decimal | None:
+        return None if self.median_window_minutes is None else hours(self.median_window_minutes)
+
+    @property
+    def more_exposure_than(self) -> int | None:
+        """The share of the other executives with less exposure, in percent."""
+        return percent(self.less_exposure, self.others)
+
+
+def executive_rank(*, executive_id: int, exposure_minutes: int, now: dt.datetime | None = None) -> ExecutiveRank:
+    """Where the executive ``executive_id``, with ``exposure_minutes`` in their
+    window, stands among every executive reminders act on: the share on
+    track, the medians of days since the last contact and of exposure, and
+    how many have had less exposure. Counted in the database, four queries:
+    the time zones in use, the counts and the two medians."""
+    standing = executive_standing(now=now)
+    others = ~Q(pk=executive_id)
+    # Naming the columns keeps the window's subquery in the inner query (see program_figures).
+    counts = standing.values("pk", "state", "last_contact_on", "window_minutes").aggregate(
+        executives=Count("pk"),
+        on_track=Count("pk", filter=Q(state=ContactState.ON_TRACK.value)),
+        with_contact=Count("pk", filter=Q(last_contact_on__isnull=False)),
+        others=Count("pk", filter=others),
+        less_exposure=Count("pk", filter=others & Q(window_minutes__lt=exposure_minutes)),
+    )
+    return ExecutiveRank(
+        executives=counts["executives"],
+        on_track=counts["on_track"],
+        median_days_since=median_of(
+            standing.filter(last_contact_on__isnull=False), "days_since", counts["with_contact"]
+        ),
+        median_window_minutes=median_of(standing, "window_minutes", counts["executives"]),
+        others=counts["others"],
+        less_exposure=counts["less_exposure"],
+    )

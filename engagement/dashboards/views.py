@@ -1,0 +1,236 @@
+"""The role homes and the program's dashboard pages."""
+
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from engagement.accounts.selectors import account_list_for_manager
+from engagement.cadence.selectors import executive_contact_status, executive_recent_contacts
+from engagement.dashboards.coverage import (
+    MANAGER_ACCOUNTS_CSV_COLUMNS,
+    AccountExecutives,
+    account_coverage,
+    account_executives_met,
+    coverage_account_list,
+    coverage_csv_columns,
+    twelve_months_before,
+)
+from engagement.dashboards.forms import CoverageFilterForm, ExecutiveFilterForm
+from engagement.dashboards.panels import HOME_PANELS, PROGRAM_DASHBOARD_PANELS
+from engagement.dashboards.standing import (
+    DEFAULT_SORT,
+    EXECUTIVE_SORTS,
+    ExecutiveFilters,
+    executive_contact_history,
+    executive_managers,
+    executive_months,
+    executive_rank,
+    executive_table,
+    program_figures,
+    window_countdown,
+)
+from engagement.dashboards.tables import (
+    EXECUTIVE_CSV_COLUMNS,
+    ExecutiveRow,
+    executive_state_choices,
+    executive_table_columns,
+    query_without,
+)
+from engagement.imports.exports import csv_response
+from engagement.people.access import executive_view
+from engagement.people.models import Executive, Function
+from engagement.people.roles import HOME_URL_NAMES, Role, role_required, user_roles
+
+PAGE_SIZE = 50
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    """Send each person to the home page of their first role."""
+    roles = user_roles(request.user)
+    for role in Role:
+        if role in roles:
+            return redirect(HOME_URL_NAMES[role])
+    return render(request, "engagement/no_role.html")
+
+
+@role_required(Role.EXECUTIVE)
+@require_GET
+@executive_view
+def executive_home(request: HttpRequest, executive: Executive) -> HttpResponse:
+    """The executive's contact page: the countdown to the close of their
+    window, their contacts month by month, and where they stand in the program."""
+    status = executive_contact_status(executive=executive)
+    return render(
+        request,
+        "engagement/executive_home.html",
+        {
+            "executive": executive,
+            "status": status,
+            "countdown": window_countdown(
+                closes_on=status.due_on, today=status.today, length=status.cadence.cadence_days
+            ),
+            "history": executive_contact_history(executive_id=executive.pk, today=status.today),
+            "rank": executive_rank(executive_id=executive.pk, exposure_minutes=status.exposure_minutes),
+            "recent_contacts": executive_recent_contacts(executive=executive),
+            "panels": HOME_PANELS[Role.EXECUTIVE].panels(request, executive=executive),
+        },
+    )
+
+
+@role_required(Role.ACCOUNT_MANAGER)
+@require_GET
+def account_manager_home(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    accounts = account_list_for_manager(user=request.user, today=today)
+    page = Paginator(accounts, PAGE_SIZE).get_page(request.GET.get("page"))
+    met = account_executives_met(account_ids=[account.pk for account in page], since=twelve_months_before(today))
+    rows = [AccountExecutives(account, tuple(met[account.pk])) for account in page]
+    panels = HOME_PANELS[Role.ACCOUNT_MANAGER].panels(request)
+    return render(request, "engagement/account_manager_home.html", {"page": page, "rows": rows, "panels": panels})
+
+
+@role_required(Role.PROGRAM_ADMIN)
+@require_GET
+def program_home(request: HttpRequest) -> HttpResponse:
+    """The program dashboard: where the executives stand, and the figures
+    other apps add (engagements, debriefs, customer feedback)."""
+    return render(
+        request,
+        "engagement/program_home.html",
+        {
+            "figures": program_figures(),
+            "panels": PROGRAM_DASHBOARD_PANELS.panels(request),
+        },
+    )
+
+
+def _executive_table_query(request: HttpRequest) -> tuple[ExecutiveFilterForm, ExecutiveFilters, str]:
+    """The executives table's filter form, its filters and its sort, from the query string."""
+    form = ExecutiveFilterForm(
+        request.GET or None,
+        functions=Function.objects.values_list("pk", "name"),
+        managers=executive_managers(),
+        states=executive_state_choices(),
+    )
+    form.is_valid()
+    filters = ExecutiveFilters(
+        function_id=form.value("function"),
+        level=form.value("level"),
+        manager_id=form.value("manager"),
+        state=form.value("state") or None,
+        query=(form.value("q") or "").strip(),
+    )
+    sort = form.value("sort") or DEFAULT_SORT
+    if sort.removeprefix("-") not in EXECUTIVE_SORTS:
+        sort = DEFAULT_SORT
+    return form, filters, sort
+
+
+def _executives_page(request: HttpRequest, *, status: int = 200) -> HttpResponse:
+    form, filters, sort = _executive_table_query(request)
+    page = Paginator(executive_table(filters=filters, sort=sort), PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = list(page.object_list)
+    months = executive_months(executive_ids=[row.pk for row in rows], today=timezone.localdate())
+    return render(
+        request,
+        "engagement/executives.html",
+        {
+            "form": form,
+            "sort": sort,
+            "columns": executive_table_columns(request.GET, sort=sort),
+            "page": page,
+            "rows": [ExecutiveRow(row, tuple(months[row.pk])) for row in rows],
+            "query": query_without(request.GET, "page"),
+            "filtered": filters != ExecutiveFilters(),
+            "refused": status == 400,
+        },
+        status=status,
+    )
+
+
+@role_required(Role.PROGRAM_ADMIN)
+@require_GET
+def executives(request: HttpRequest) -> HttpResponse:
+    """Every executive reminders act on, filtered and sorted, a page at a time."""
+    return _executives_page(request)
+
+
+@role_required(Role.PROGRAM_ADMIN)
+@require_GET
+def executives_csv(request: HttpRequest) -> HttpResponse:
+    """The executives table as CSV, with the same filters and sort, every row.
+    A filter that does not fit is refused with the page that says why, rather
+    than left out: a download must hold the rows that were asked for."""
+    form, filters, sort = _executive_table_query(request)
+    if form.errors:
+        return _executives_page(request, status=400)
+    rows = (ExecutiveRow(executive) for executive in executive_table(filters=filters, sort=sort).iterator(2000))
+    return csv_response(filename="executives", columns=EXECUTIVE_CSV_COLUMNS, rows=rows)
+
+
+@role_required(Role.ACCOUNT_MANAGER)
+@require_GET
+def account_manager_accounts_csv(request: HttpRequest) -> HttpResponse:
+    """The account manager's accounts as CSV, every one, with the executives who met each."""
+    today = timezone.localdate()
+    accounts = account_list_for_manager(user=request.user, today=today)
+    # Their ids first: from the manager's and team's accounts PostgreSQL
+    # expects tens of thousands, so it read every contact of the year for the
+    # names (160 ms for 200 accounts) and compiled the list's query (JIT,
+    # 300 ms); by ids it expects as many as there are.
+    ids = list(accounts.values_list("pk", flat=True))
+    met = account_executives_met(account_ids=ids, since=twelve_months_before(today))
+    listed = accounts.filter(pk__in=ids).iterator(2000)
+    rows = (AccountExecutives(account, tuple(met[account.pk])) for account in listed)
+    return csv_response(filename="my-accounts", columns=MANAGER_ACCOUNTS_CSV_COLUMNS, rows=rows)
+
+
+@role_required(Role.PROGRAM_ADMIN)
+@require_GET
+def coverage(request: HttpRequest) -> HttpResponse:
+    """Accounts by tier that no executive has met lately, customers and partners apart."""
+    return render(request, "engagement/coverage.html", {"coverage": account_coverage()})
+
+
+def _coverage_accounts_page(request: HttpRequest, form: CoverageFilterForm, status: int = 200) -> HttpResponse:
+    filters = form.filters()
+    today = timezone.localdate()
+    accounts = coverage_account_list(filters=filters, today=today)
+    page = Paginator(accounts, PAGE_SIZE).get_page(request.GET.get("page"))
+    met = account_executives_met(account_ids=[account.pk for account in page], since=twelve_months_before(today))
+    rows = [AccountExecutives(account, tuple(met[account.pk])) for account in page]
+    context = {
+        "form": form,
+        "filters": filters,
+        "page": page,
+        "rows": rows,
+        "query": filters.query,
+        "refused": status == 400,
+    }
+    return render(request, "engagement/coverage_accounts.html", context, status=status)
+
+
+@role_required(Role.PROGRAM_ADMIN)
+@require_GET
+def coverage_accounts(request: HttpRequest) -> HttpResponse:
+    """The accounts behind a count of the coverage page, a page at a time."""
+    return _coverage_accounts_page(request, CoverageFilterForm(request.GET))
+
+
+@role_required(Role.PROGRAM_ADMIN)
+@require_GET
+def coverage_csv(request: HttpRequest) -> HttpResponse:
+    """The accounts behind a count of the coverage page as CSV, every one.
+    Filters that do not fit get the page that says so: a file of other
+    accounts than those asked for would pass unnoticed."""
+    form = CoverageFilterForm(request.GET)
+    if not form.is_valid():
+        return _coverage_accounts_page(request, form, status=400)
+    today = timezone.localdate()
+    accounts = coverage_account_list(filters=form.filters(), today=today, count_executives=True).iterator(2000)
+    return csv_response(filename="account-coverage", columns=coverage_csv_columns(today=today), rows=accounts)

@@ -1,0 +1,135 @@
+"""The import and export pages of program admins: upload a CSV file, see
+what importing it will do, import it whole, follow it, and download the
+program's data in the same columns."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRefresh
+
+from engagement.imports.exports import csv_response
+from engagement.imports.forms import EngagementExportForm, ImportUploadForm
+from engagement.imports.framework import EXPORT_ROWS, IMPORT_KINDS, ImportRefused, import_progress
+from engagement.imports.models import ImportJob
+from engagement.imports.selectors import import_job_for_page, import_job_list
+from engagement.imports.services import import_job_create, import_job_start
+from engagement.people.roles import Role, role_required
+
+JOBS_PER_PAGE = 25
+ERRORS_PER_PAGE = 50
+EXPORT_CHUNK = 2000
+UNDER_WAY = (ImportJob.Status.CHECKING, ImportJob.Status.QUEUED, ImportJob.Status.IMPORTING)
+
+
+@role_required(Role.PROGRAM_ADMIN)
+@require_http_methods(["GET", "POST"])
+def imports(request: HttpRequest) -> HttpResponse:
+    """Upload a file to import, and the imports made so far."""
+    posted = request.method == "POST"
+    form = ImportUploadForm(request.POST if posted else None, request.FILES if posted else None)
+    if posted and form.is_valid():
+        try:
+            job = import_job_create(
+                kind=form.cleaned_data["kind"],
+                filename=form.cleaned_data["file"].name,
+                data=form.file_data(),
+                date_order=form.cleaned_data["date_order"],
+                uploaded_by=request.user,
+            )
+        except ImportRefused as error:
+            form.add_error("file", str(error))
+        else:
+            return redirect("engagement:import_detail", pk=job.pk)
+    page = Paginator(import_job_list(), JOBS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "engagement/imports/imports.html",
+        {"form": form, "page": page, "kinds": list(IMPORT_KINDS.values())},
+    )
+
+
+def _progress(job: ImportJob) -> dict[str, object]:
+    """The stage and share done of a job under way, for its progress bar."""
+    progress = import_progress(job_id=job.pk) if job.status in UNDER_WAY else None
+    if job.status == ImportJob.Status.QUEUED or progress is None:
+        return {"stage": job.status, "done": None, "total": job.row_count}
+    stage = "checking" if job.status == ImportJob.Status.CHECKING else progress["stage"]
+    return {"stage": stage, "done": progress["done"], "total": progress["total"] or job.row_count}
+
+
+@role_required(Role.PROGRAM_ADMIN)
+@require_GET
+def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One import: its progress while it is under way, then its preview and
+    row errors, or what it did."""
+    job = import_job_for_page(pk=pk)
+    errors = Paginator(job.errors, ERRORS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "engagement/imports/import_detail.html",
+        {
+            "job": job,
+            "kind": IMPORT_KINDS.get(job.kind),
+            "preview": job.preview,
+            "errors": errors,
+            "under_way": job.status in UNDER_WAY,
+            "progress": _progress(job),
+        },
+    )
+
+
+@role_required(Role.PROGRAM_ADMIN)
+@require_GET
+def import_progress_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """The progress bar of an import under way, which the page asks for again
+    every two seconds; once the import is over, the whole page is loaded again."""
+    job = import_job_for_page(pk=pk, with_details=False)
+    if job.status not in UNDER_WAY and request.htmx:
+        return HttpResponseClientRefresh()
+    return render(
+        request,
+        "engagement/imports/includes/progress.html",
+        {"job": job, "under_way": job.status in UNDER_WAY, "progress": _progress(job)},
+    )
+
+
+@role_required(Role.PROGRAM_ADMIN)
+@require_POST
+def import_start(request: HttpRequest, pk: int) -> HttpResponse:
+    """Import a checked file; a second click finds it under way and changes nothing."""
+    job = import_job_for_page(pk=pk, with_details=False)
+    if import_job_start(job=job):
+        messages.success(request, f"Importing {job.row_count:,} rows. This page follows it.")
+    elif job.status in UNDER_WAY:
+        messages.info(request, "This file is being imported already.")
+    elif job.status == ImportJob.Status.DONE:
+        messages.info(request, "This file was imported already.")
+    else:
+        messages.error(request, "This file cannot be imported: see why below.")
+    return redirect("engagement:import_detail", pk=job.pk)
+
+
+@role_required(Role.PROGRAM_ADMIN)
+@require_GET
+def exports(request: HttpRequest) -> HttpResponse:
+    """Downloads of the program's executives, accounts, contacts and
+    engagements, in the columns their imports read."""
+    return render(
+        request,
+        "engagement/imports/exports.html",
+        {"engagement_form": EngagementExportForm.from_query(request.GET), "kinds": IMPORT_KINDS},
+    )
+
+
+@role_required(Role.PROGRAM_ADMIN)
+@require_GET
+def export_csv(request: HttpRequest, kind: str) -> HttpResponse:
+    """Every row of ``kind`` as CSV, streamed in one query, with the headings
+    its import reads: a file exported, edited and imported again updates the
+    same rows."""
+    rows = EXPORT_ROWS[kind]().iterator(chunk_size=EXPORT_CHUNK)
+    return csv_response(filename=kind, columns=IMPORT_KINDS[kind].export_columns(), rows=rows)

@@ -1,0 +1,1 @@
+"""In-app notifications, and how a person gets reminders by email."""
