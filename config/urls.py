@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("visits.urls")),
     path("", include("feedback.urls")),
     path("", include("mentoring.urls")),
+    path("", include("config.moved")),
     path("api/v1/", include("config.api")),
 ]
 

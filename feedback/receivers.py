@@ -16,6 +16,4 @@ from visits.signals import engagement_held
 def surveys_after_held(sender: type[Engagement], engagement: Engagement, **kwargs: Any) -> None:
     # The task decides, after the commit, whether the program sends them: the
     # engagement's attendees and contacts are all in place by then.
-    from feedback.tasks import send_surveys_after_held
-
-    task_enqueue(task=send_surveys_after_held, args=(engagement.pk,))
+    task_enqueue(task="feedback.tasks.send_surveys_after_held", args=(engagement.pk,))

@@ -370,11 +370,9 @@ def surveys_send(*, engagement: Engagement, by: User | None, now: dt.datetime | 
             "pk", flat=True
         )
     )
-    # The tasks call this module's services: imported here, not at the top.
-    from feedback.tasks import send_survey
 
     for survey_id in queued:
-        task_enqueue(task=send_survey, args=(survey_id,))
+        task_enqueue(task="feedback.tasks.send_survey", args=(survey_id,))
     return SurveysQueued(queued=queued, without_email=[contact.name for contact in contacts if not contact.email])
 
 

@@ -7,12 +7,12 @@ from mentoring import views
 app_name = "mentoring"
 
 urlpatterns = [
-    path("program/pairings/", views.pairings, name="pairings"),
-    path("program/pairings.csv", views.pairings_csv, name="pairings_csv"),
-    path("program/coverage/key-person-risk/", views.key_person_risk, name="key_person_risk"),
-    path("program/coverage/key-person-risk.csv", views.key_person_risk_csv, name="key_person_risk_csv"),
-    path("program/accounts/<int:account_pk>/propose/", views.pairing_propose_view, name="propose"),
-    path("program/executives/<int:executive_pk>/handover/", views.handover, name="handover"),
+    path("pairings/", views.pairings, name="pairings"),
+    path("pairings.csv", views.pairings_csv, name="pairings_csv"),
+    path("pairings/key-person-risk/", views.key_person_risk, name="key_person_risk"),
+    path("pairings/key-person-risk.csv", views.key_person_risk_csv, name="key_person_risk_csv"),
+    path("pairings/propose/<int:account_pk>/", views.pairing_propose_view, name="propose"),
+    path("pairings/handover/<int:executive_pk>/", views.handover, name="handover"),
     path("sponsorships/", views.my_sponsorships, name="my_sponsorships"),
     path("pairings/<int:pk>/", views.pairing_detail, name="pairing_detail"),
     path("pairings/<int:pk>/change/", views.pairing_change, name="pairing_change"),

@@ -41,6 +41,7 @@ from django_celery_beat.models import (
     SolarSchedule,
 )
 
+from config import moved as moved_urls
 from engagement.api.tokens import api_token_create
 from engagement.cadence.models import ExecutiveContact
 from engagement.delivery.models import OutgoingEmail, UnsentTask
@@ -221,6 +222,10 @@ ACCESS: dict[str, Access] = {
     "api:pairing-list": EVERY_ROLE,
     "api:pairing-detail": EVERY_ROLE,
 }
+# Addresses pages had before each prefix got one owner (config.moved): a
+# permanent redirect for anyone signed in, to the page where it is now.
+MOVED = {f"moved:{pattern.name}": pattern.name.replace("-", ":", 1) for pattern in moved_urls.urlpatterns}
+ACCESS.update(dict.fromkeys(MOVED, SIGNED_IN))
 # The Django admin generates a URL per model and view: one rule covers them
 # all (config.admin.GroundworkAdminSite refuses signed-in non-admins with 403).
 ADMIN_NAMESPACE = "admin"
@@ -846,6 +851,8 @@ URL_KWARGS: dict[str, Callable[[World], dict[str, Any]]] = {
     "api:action-detail": lambda world: {"pk": world.objects["feedback.actionitem"]},
     "api:pairing-detail": lambda world: {"pk": world.objects["mentoring.pairing_proposed"]},
 }
+ALLOWED_STATUS.update({name: {"GET": 301, "POST": 301} for name in MOVED})
+URL_KWARGS.update({name: URL_KWARGS[target] for name, target in MOVED.items() if target in URL_KWARGS})
 QUERY_STRINGS: dict[str, str | Callable[[World], str]] = {
     "admin:autocomplete": "?app_label=visits&model_name=engagementexecutive&field_name=executive&term=",
     "visits:request_executives": lambda world: f"?account={world.objects['engagement.account']}&executive_query=ex",

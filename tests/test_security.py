@@ -3,6 +3,7 @@ and the one page a customer opens without signing in: the survey."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -21,12 +22,12 @@ from django.conf import settings as django_settings
 from django.core import mail, signing
 from django.template.loader import render_to_string
 from django.test import Client
-from django.urls import reverse
+from django.urls import NoReverseMatch, URLResolver, get_resolver, reverse
 from rest_framework.request import Request
 
 from engagement.api.policy import AnonThrottle
 from engagement.people.invitations import invitation_token
-from engagement.people.roles import Role
+from engagement.people.roles import Role, program_admins_only
 from engagement.tests.factories import (
     PASSWORD,
     AccountFactory,
@@ -348,6 +349,38 @@ def test_program_admins_must_turn_on_two_factor_sign_in_when_required(client, se
 
     Authenticator.objects.create(user=admin, type=Authenticator.Type.TOTP, data={"secret": "JBSWY3DPEHPK3PXP"})
     assert client.get(reverse("engagement:program_home")).status_code == 200
+
+
+def program_admin_pages() -> list[str]:
+    """Every page of the project only program admins may use, by its view's
+    roles, whichever app's address it has (those with arguments left out)."""
+    pages = []
+    for name, view in _named_views(get_resolver(), ""):
+        if program_admins_only(view):
+            with contextlib.suppress(NoReverseMatch):
+                pages.append(reverse(name))
+    return pages
+
+
+def _named_views(resolver, namespace: str):
+    for pattern in resolver.url_patterns:
+        if isinstance(pattern, URLResolver):
+            yield from _named_views(pattern, pattern.namespace or namespace)
+        elif pattern.name:
+            yield (f"{namespace}:{pattern.name}" if namespace else pattern.name), pattern.callback
+
+
+@pytest.mark.django_db
+def test_every_page_only_program_admins_use_asks_for_two_factor_sign_in_wherever_its_address(client, settings):
+    settings.MFA_REQUIRED_FOR_PROGRAM_ADMINS = True
+    client.force_login(UserFactory(roles=[Role.PROGRAM_ADMIN]))
+    pages = program_admin_pages()
+
+    # Pages of every app, under /program/ and elsewhere.
+    assert {"/program/", "/pairings/", "/debriefs/", "/engagements/trends/"} <= set(pages)
+    for path in pages:
+        response = client.get(path)
+        assert (response.status_code, response["Location"]) == (302, reverse("mfa_activate_totp")), path
 
 
 @pytest.mark.django_db

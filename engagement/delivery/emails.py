@@ -78,9 +78,8 @@ def email_queue(*, message: EmailMultiAlternatives) -> OutgoingEmail:
         body=message.body,
         html=html,
     )
-    from engagement.tasks import send_email
 
-    task_enqueue(task=send_email, args=(email.pk,))
+    task_enqueue(task="engagement.tasks.send_email", args=(email.pk,))
     return email
 
 

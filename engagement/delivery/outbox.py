@@ -37,19 +37,22 @@ UNSENT_BATCH = 1000
 _refused_until = 0.0
 
 
-def task_enqueue(*, task: Task, args: Sequence[object] = (), kwargs: Mapping[str, object] | None = None) -> None:
-    """Queue ``task`` with ``args`` and ``kwargs`` (ids and ISO dates: they
-    are kept as JSON) once the current transaction commits, or at once
-    outside one. Never raises for the broker: a task it cannot take is kept
-    for ``unsent_tasks_send``."""
+def task_enqueue(*, task: Task | str, args: Sequence[object] = (), kwargs: Mapping[str, object] | None = None) -> None:
+    """Queue ``task`` (a task, or its name: a service queues by name, so that
+    it need not import the tasks that call it) with ``args`` and ``kwargs``
+    (ids and ISO dates: they are kept as JSON) once the current transaction
+    commits, or at once outside one. Never raises for the broker: a task it
+    cannot take is kept for ``unsent_tasks_send``."""
     args, kwargs = list(args), dict(kwargs or {})
     transaction.on_commit(lambda: task_publish(task=task, args=args, kwargs=kwargs))
 
 
-def task_publish(*, task: Task, args: list[object], kwargs: dict[str, object]) -> bool:
+def task_publish(*, task: Task | str, args: list[object], kwargs: dict[str, object]) -> bool:
     """Hand ``task`` to the broker now, or keep it as an unsent task when the
     broker does not take it. Returns whether the broker took it."""
     global _refused_until
+    if isinstance(task, str):
+        task = _task_named(task)
     if not task.app.conf.task_always_eager and time.monotonic() < _refused_until:
         _unsent_task_record(name=task.name, args=args, kwargs=kwargs, error="The broker refused a task just before.")
         return False
@@ -86,7 +89,7 @@ def _claimable(now: dt.datetime) -> Q:
 
 def _task_named(name: str) -> Task:
     if name not in celery_app.tasks:
-        # A web process imports only the tasks it queues.
+        # Services queue tasks by name: a web process may not have imported them yet.
         celery_app.loader.import_default_modules()
     return celery_app.tasks[name]
 

@@ -96,9 +96,7 @@ def import_job_create(*, kind: str, filename: str, data: bytes, date_order: str,
     if len(data) <= CHECK_IN_REQUEST_BYTES:
         import_job_check(job_id=job.pk)
     else:
-        from engagement.tasks import check_import
-
-        task_enqueue(task=check_import, args=(job.pk,))
+        task_enqueue(task="engagement.tasks.check_import", args=(job.pk,))
     return job
 
 
@@ -152,9 +150,7 @@ def import_job_start(*, job: ImportJob) -> bool:
     this call queued it."""
     queued = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.READY).update(status=ImportJob.Status.QUEUED)
     if queued:
-        from engagement.tasks import run_import
-
-        task_enqueue(task=run_import, args=(job.pk,))
+        task_enqueue(task="engagement.tasks.run_import", args=(job.pk,))
     return bool(queued)
 
 

@@ -96,9 +96,8 @@ def user_invite(
 
 
 def _invitation_enqueue(*, invitation_id: int) -> None:
-    from engagement.tasks import send_invitation
 
-    task_enqueue(task=send_invitation, args=(invitation_id,))
+    task_enqueue(task="engagement.tasks.send_invitation", args=(invitation_id,))
 
 
 def invitation_resend(*, user: User, by: User, now: dt.datetime | None = None) -> bool:

@@ -70,7 +70,9 @@ def has_role(user: Any, *roles: Role) -> bool:
 
 
 def role_required(*roles: Role) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
-    """Let only users holding one of ``roles`` through; everyone else gets 403."""
+    """Let only users holding one of ``roles`` through; everyone else gets 403.
+    The view keeps its ``roles`` (decorators that wrap it carry them out), so
+    that what a page is for is known wherever its address is."""
 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(view)
@@ -79,6 +81,12 @@ def role_required(*roles: Role) -> Callable[[Callable[..., HttpResponse]], Calla
                 raise PermissionDenied("Your role does not include this page.")
             return view(request, *args, **kwargs)
 
+        wrapped.roles = frozenset(roles)  # type: ignore[attr-defined]
         return wrapped
 
     return decorator
+
+
+def program_admins_only(view: Callable[..., Any]) -> bool:
+    """Whether ``view`` is a page only program admins may use."""
+    return getattr(view, "roles", None) == frozenset({Role.PROGRAM_ADMIN})

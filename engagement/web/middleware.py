@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from allauth.mfa.utils import is_mfa_enabled
 from django.conf import settings
@@ -11,11 +12,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
 
-from engagement.people.roles import Role, has_role
+from engagement.people.roles import Role, has_role, program_admins_only
 from engagement.web.ratelimit import client_address
 
-# The pages that only program admins use.
-ADMIN_PATH_PREFIXES = ("/program/", "/admin/")
+# The Django admin, whose views are not the program's own.
+ADMIN_SITE_PREFIX = "/admin/"
 
 # Browser features no page uses, denied to the site and anything it might
 # embed. Left out on purpose: the clipboard (the copy buttons of the API docs
@@ -79,21 +80,28 @@ class PrivacyHeadersMiddleware:
 
 class ProgramAdminMFAMiddleware:
     """Send a program admin without multi-factor sign-in to set it up before
-    any admin page, when ``MFA_REQUIRED_FOR_PROGRAM_ADMINS`` is on."""
+    any page only program admins use, and the Django admin, when
+    ``MFA_REQUIRED_FOR_PROGRAM_ADMINS`` is on. A page says whom it is for by
+    ``role_required``, whichever app's address it has."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(
+        self, request: HttpRequest, view: Callable[..., HttpResponse], args: Any, kwargs: Any
+    ) -> HttpResponse | None:
         if (
             settings.MFA_REQUIRED_FOR_PROGRAM_ADMINS
-            and request.path.startswith(ADMIN_PATH_PREFIXES)
+            and (request.path.startswith(ADMIN_SITE_PREFIX) or program_admins_only(view))
             and has_role(request.user, Role.PROGRAM_ADMIN)
             and not is_mfa_enabled(request.user)
         ):
             messages.warning(request, "Program admins must turn on two-factor sign-in before using admin pages.")
             return redirect(reverse("mfa_activate_totp"))
-        return self.get_response(request)
+        return None
 
 
 class UserTimeZoneMiddleware:

@@ -59,9 +59,7 @@ def engagement(account, lead, colleague):
 
 def told(engagement: Engagement) -> list[int]:
     """Who was told of a debrief of ``engagement``, by user id."""
-    return sorted(
-        Notification.objects.filter(url=f"/engagements/{engagement.pk}/debrief/").values_list("user_id", flat=True)
-    )
+    return sorted(Notification.objects.filter(url=f"/debriefs/{engagement.pk}/").values_list("user_id", flat=True))
 
 
 # --- Drafts ------------------------------------------------------------------------

@@ -72,7 +72,7 @@ def test_two_days_after_the_meeting_everyone_who_took_part_is_reminded_of_the_de
 
     assert sorted(due.recipient_id for due in dues) == sorted([lead.user_id, colleague.user_id, account_manager.pk])
     assert {due.episode for due in dues} == {episode(engagement)}
-    assert {due.url for due in dues} == {f"/engagements/{engagement.pk}/debrief/"}
+    assert {due.url for due in dues} == {f"/debriefs/{engagement.pk}/"}
     day = f"{engagement.starts_at:%-d %b %Y}"
     assert moments_in_zone(dues[0].reason, "UTC") == (
         f"The {engagement.type} with Northwind Traders on {day} has no debrief yet: "
@@ -174,10 +174,10 @@ def test_the_debrief_reminder_reaches_the_executive_by_email_and_in_the_app(acco
 
     [message] = [message for message in mail.outbox if message.to == [lead.user.email]]
     assert "has no debrief yet" in message.body
-    assert f"https://groundwork.example/engagements/{engagement.pk}/debrief/" in message.body
+    assert f"https://groundwork.example/debriefs/{engagement.pk}/" in message.body
     notification = Notification.objects.get(user=lead.user)
     assert notification.message.startswith("Debrief not written: The ")
-    assert notification.url == f"/engagements/{engagement.pk}/debrief/"
+    assert notification.url == f"/debriefs/{engagement.pk}/"
 
 
 # --- Actions past their due date ------------------------------------------------------

@@ -42,7 +42,7 @@ def test_program_admin_follows_a_coverage_count_to_its_accounts_and_opens_key_pe
     response = navigate(page, page.get_by_role("link", name="Account coverage").click)
     expect_heading(page, "Account coverage")
     response = navigate(page, page.get_by_role("link", name="Key-person risk").click)
-    assert path_of(page) == "/program/coverage/key-person-risk/"
+    assert path_of(page) == "/pairings/key-person-risk/"
     expect_heading(page, "Key-person risk")
     # Northwind Traders has been met by Jordan Ellis alone.
     row = page.get_by_role("row", name=re.compile("Northwind Traders"))

@@ -112,7 +112,7 @@ def test_a_debrief_routes_an_issue_and_the_customers_own_words_reach_the_executi
     jordan, sam = people.executive, people.account_manager
     priya = supply_chain_lead()
     engagement = held_visit()
-    debrief_path = f"/engagements/{engagement.pk}/debrief/"
+    debrief_path = f"/debriefs/{engagement.pk}/"
 
     # Jordan finds the debrief to write on their home page.
     response = sign_in_as(page, jordan)
@@ -264,7 +264,7 @@ def test_a_debrief_sent_without_the_customers_words_keeps_the_rest_and_says_what
 ) -> None:
     engagement = held_visit()
     sign_in_as(page, people.executive)
-    open_page(page, f"/engagements/{engagement.pk}/debrief/")
+    open_page(page, f"/debriefs/{engagement.pk}/")
     field(page, "What surprised you?").fill("They had already run a competitor's pilot.")
     page.get_by_role("radio", name="Mixed or neutral").check()
     page.get_by_role("checkbox", name="Pricing").check()

@@ -29,7 +29,7 @@ def test_a_program_admin_reads_a_year_of_contact_in_charts_and_numbers(
     open_page(page, "/auth/login/")
     sign_in(page, email=people.program_admin.email, password=PASSWORD)
 
-    response = open_page(page, "/program/trends/")
+    response = open_page(page, "/engagements/trends/")
 
     expect_heading(page, "Trends")
     page.wait_for_function(CHARTS_DRAWN)
