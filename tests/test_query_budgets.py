@@ -23,6 +23,7 @@ from django.urls import URLResolver, get_resolver, reverse
 from django.utils import timezone
 from zeal import NPlusOneError, zeal_ignore
 
+from config import moved as moved_urls
 from engagement.accounts.models import Account, Contact
 from engagement.api.tokens import api_token_create, api_token_revoke
 from engagement.cadence.models import ExecutiveContact, Program
@@ -245,6 +246,10 @@ VIEWERS: dict[str, Role | None] = {
 }
 # The project's URLs that are not pages with data of their own.
 NOT_BUDGETED = {
+    **{
+        f"moved:{pattern.name}": "a permanent redirect of an old address, reading nothing (config.moved)"
+        for pattern in moved_urls.urlpatterns
+    },
     "visits:trends_weekly_csv": "the trends page's weekly query, as CSV (visits/tests/test_trends.py)",
     "visits:trends_states_csv": "the trends page's states query, as CSV (visits/tests/test_trends.py)",
     "visits:trends_types_csv": "the trends page's two by-type queries, as CSV (visits/tests/test_trends.py)",

@@ -104,7 +104,7 @@ def test_the_80_percent_rule_and_the_gone_sponsor_find_exactly_the_accounts_at_r
     assert names_listed(page) == ["Four In Five", "One Executive", "Other Met It Long Ago", "Sponsor Left"]
     assert "80% of executive contact (4 of 5)" in page
     assert "100% of executive contact (3 of 3)" in page
-    handover = r"<a href=\"/program/executives/\d+/handover/\">Gone Sponsor</a>"
+    handover = r"<a href=\"/pairings/handover/\d+/\">Gone Sponsor</a>"
     assert re.search(rf"Only sponsor left the program: {handover}", page)
     assert names_listed(partners) == ["Partner Co"]
 
