@@ -12,8 +12,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 RUN useradd --create-home --uid 1000 groundwork
 
-COPY requirements.txt .
-RUN pip install --requirement requirements.txt
+# The runtime lock only (no test or development tool), every hash checked.
+COPY requirements/base.txt requirements/base.txt
+RUN pip install --require-hashes --requirement requirements/base.txt
 
 COPY . .
 # Static files are collected into the image, where whitenoise serves them;

@@ -2,10 +2,13 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+UV := $(BIN)/uv
 STAMP := $(VENV)/.requirements-installed
 NODE_STAMP := node_modules/.installed
+LOCK := $(UV) pip compile --quiet --universal --python-version 3.11 --generate-hashes
+export UV_CUSTOM_COMPILE_COMMAND := make lock
 
-.PHONY: help install run test lint bench ci clean
+.PHONY: help install run test lint bench ci lock clean
 
 help:
 	@echo "make run    install, migrate, load the demo data and start web, worker and beat"
@@ -13,12 +16,21 @@ help:
 	@echo "make lint   ruff check and format check"
 	@echo "make bench  load seed_demo --scale data and measure pages and jobs (BENCH_SCALE, default 1)"
 	@echo "make ci     what CI runs: tests on SQLite and PostgreSQL, migrations, deploy checks, lint"
+	@echo "make lock   rewrite requirements/*.txt (pins and hashes) from requirements/*.in"
 
 $(BIN)/python:
 	$(PYTHON) bin/bootstrap-venv $(VENV)
 
-$(STAMP): requirements.txt | $(BIN)/python
-	$(BIN)/python -m pip install --disable-pip-version-check --quiet --requirement requirements.txt
+# pip installs uv, checked against its hashes; uv installs the locks (far
+# faster than pip, with no cache to warm).
+$(UV): requirements/uv.txt | $(BIN)/python
+	$(BIN)/python -m pip install --disable-pip-version-check --quiet --require-hashes --requirement requirements/uv.txt
+	@touch $(UV)
+
+# The development lock: the runtime set and the test tools, every hash
+# checked; sync also removes what the lock no longer lists.
+$(STAMP): requirements/dev.txt | $(UV)
+	$(UV) pip sync --quiet --python $(BIN)/python --require-hashes requirements/dev.txt
 	@touch $(STAMP)
 
 # axe-core and the Nu HTML Checker for the browser tests; optional.
@@ -49,6 +61,13 @@ bench: $(STAMP)
 
 ci:
 	bash .ci/run
+
+# Pins stay as the .in files and the current locks have them: change a pin
+# in a .in file, then run this. base.txt first, since dev.txt follows it.
+lock: | $(UV)
+	$(LOCK) requirements/uv.in --output-file requirements/uv.txt
+	$(LOCK) requirements/base.in --output-file requirements/base.txt
+	$(LOCK) requirements/dev.in --output-file requirements/dev.txt
 
 clean:
 	rm -rf $(VENV) var

@@ -76,15 +76,20 @@ def _isolated_settings(settings, request):
 
 @pytest.fixture(autouse=True, scope="session")
 def _zeal_settings() -> Iterator[None]:
-    """How django-zeal runs for the whole suite, and the N+1 patterns it is
-    told to ignore (each with why: none of them is in our code)."""
+    """django-zeal for the whole suite, and the N+1 patterns it is told to
+    ignore (each with why: none of them is in our code)."""
+    from django.apps import AppConfig
     from django.conf import settings
     from django.contrib.admin import ModelAdmin
     from django.contrib.auth.backends import ModelBackend
     from django.forms.models import ModelChoiceField
     from factory.base import BaseFactory
 
-    assert "zeal" in settings.INSTALLED_APPS, "the test suite needs django-zeal installed (DEBUG on)"
+    # A test tool, so the settings never name it: the suite does here what its
+    # app's ready() does, hooking it into the ORM. (Adding it to INSTALLED_APPS
+    # now would run every app's ready() again, and the audit trail's links,
+    # which one app registers and another completes, would be registered anew.)
+    AppConfig.create("zeal").ready()
     overrides = override_settings(
         ZEAL_RAISE=True,
         ZEAL_ALLOWLIST=ZEAL_ALLOWLIST,
@@ -94,7 +99,7 @@ def _zeal_settings() -> Iterator[None]:
         # Outermost, so that each request is checked on its own, middleware
         # included; further in, the middleware before it would add up their
         # one query per request over all the requests of a test.
-        MIDDLEWARE=[ZEAL_MIDDLEWARE, *(name for name in settings.MIDDLEWARE if name != ZEAL_MIDDLEWARE)],
+        MIDDLEWARE=[ZEAL_MIDDLEWARE, *settings.MIDDLEWARE],
     )
     with overrides, pytest.MonkeyPatch.context() as patch:
         # Test data is built one object per factory call, by design: what a

@@ -101,14 +101,6 @@ MIDDLEWARE = [
     "engagement.web.middleware.UserTimeZoneMiddleware",
 ]
 
-# N+1 queries: reported in development, raised by the test suite; off where
-# speed is measured (DEBUG=false) and in production.
-if DEBUG:
-    INSTALLED_APPS.append("zeal")
-    # First, so that each request is checked as a whole, middleware included.
-    MIDDLEWARE.insert(0, "zeal.middleware.zeal_middleware")
-ZEAL_RAISE = False
-
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 
