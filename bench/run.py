@@ -23,7 +23,7 @@ var/), then measures:
 
 The same numbers for a trivial template page are the baseline. It prints a
 table and writes var/bench.json. Nothing here asserts a speed: the issues
-name their targets and README's Performance section records what was measured.
+name their targets and docs/performance.md records what was measured.
 It fails only when a contact posted is not saved, or a process logged
 "database is locked".
 """

@@ -13,6 +13,15 @@ WORKDAY_START = dt.time(9)
 WORKDAY_END = dt.time(17)
 
 
+# Every page counts "the last twelve months" alike: these many days to today.
+TWELVE_MONTHS = 365
+
+
+def twelve_months_before(today: dt.date) -> dt.date:
+    """The first day of the twelve months to ``today``, as every page counts them."""
+    return today - dt.timedelta(days=TWELVE_MONTHS)
+
+
 def in_working_hours(moment: dt.datetime, time_zone: str) -> bool:
     """Whether ``moment`` falls in working hours in ``time_zone``."""
     local = moment.astimezone(zoneinfo.ZoneInfo(time_zone))

@@ -31,7 +31,7 @@ from django.utils import timezone
 from engagement.accounts.models import Account, Contact
 from engagement.accounts.selectors import fit_reasons, met_reason
 from engagement.cadence.models import ExecutiveContact
-from engagement.dashboards.coverage import twelve_months_before
+from engagement.dates import twelve_months_before
 from engagement.people.models import Executive
 from mentoring.models import Pairing
 from mentoring.selectors import default_pairing_limit, pairing_limit_expression

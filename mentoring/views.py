@@ -17,8 +17,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 from engagement.accounts.access import accounts_open_to, get_account_for_user
 from engagement.accounts.models import Account, Contact
 from engagement.bounds import row_id
-from engagement.dashboards.coverage import twelve_months_before
 from engagement.dashboards.forms import KeyPersonRiskFilterForm
+from engagement.dates import twelve_months_before
 from engagement.imports.exports import CsvColumn, csv_response
 from engagement.people.access import executive_view
 from engagement.people.models import Executive

@@ -15,8 +15,7 @@ from django.utils import timezone
 from engagement.accounts.models import Account
 from engagement.cadence.models import ExecutiveContact
 from engagement.cadence.selectors import executive_cadences
-from engagement.dashboards.coverage import twelve_months_before
-from engagement.dates import local_date
+from engagement.dates import local_date, twelve_months_before
 from engagement.people.models import Executive
 
 

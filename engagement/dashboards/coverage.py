@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from engagement.accounts.models import Account
 from engagement.cadence.models import ExecutiveContact
-from engagement.dashboards.standing import TWELVE_MONTHS
+from engagement.dates import twelve_months_before
 from engagement.imports.exports import CsvColumn
 
 
@@ -53,11 +53,6 @@ def no_contact_filter(no_contact: NoContact, *, today: dt.date) -> Q:
     if no_contact.days is None:
         return never
     return never | Q(last_contact_on__lt=today - dt.timedelta(days=no_contact.days))
-
-
-def twelve_months_before(today: dt.date) -> dt.date:
-    """The first day of the twelve months to ``today``, as every page counts them."""
-    return today - dt.timedelta(days=TWELVE_MONTHS)
 
 
 def accounts_served() -> QuerySet[Account]:
@@ -260,7 +255,7 @@ def manager_email(account: Account) -> str:
     return account.account_manager.email if account.account_manager else ""
 
 
-# The exports' columns, in this order; README's "CSV exports" lists them.
+# The exports' columns, in this order; docs/architecture.md lists them.
 # New columns go at the end, so that a sheet built on a file keeps working.
 
 

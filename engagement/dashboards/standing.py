@@ -42,7 +42,7 @@ from django.utils import timezone
 
 from engagement.cadence.models import ExecutiveContact
 from engagement.cadence.rule import NO_CONTACT_YET, ContactState
-from engagement.dates import local_today
+from engagement.dates import TWELVE_MONTHS, local_today
 from engagement.people.models import Executive, User
 from engagement.reminders.models import Reminder
 
@@ -50,7 +50,6 @@ from engagement.reminders.models import Reminder
 STATE_URGENCY = [ContactState.ESCALATED, ContactState.OVERDUE, ContactState.DUE_SOON, ContactState.ON_TRACK]
 
 SIX_WEEKS = 42
-TWELVE_MONTHS = 365
 
 
 class DaysBetween(Func):

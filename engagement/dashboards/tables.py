@@ -112,7 +112,7 @@ class ExecutiveRow:
         return Reminder.Kind(kind).label if kind else ""
 
 
-# The executives export, in this order; README's "CSV exports" lists them.
+# The executives export, in this order; docs/architecture.md lists them.
 # New columns go at the end, so that a sheet built on the file keeps working.
 EXECUTIVE_CSV_COLUMNS = [
     CsvColumn("email", lambda row: row.executive.user.email),

@@ -17,7 +17,6 @@ from engagement.dashboards.coverage import (
     account_executives_met,
     coverage_account_list,
     coverage_csv_columns,
-    twelve_months_before,
 )
 from engagement.dashboards.forms import CoverageFilterForm, ExecutiveFilterForm
 from engagement.dashboards.panels import HOME_PANELS, PROGRAM_DASHBOARD_PANELS
@@ -40,6 +39,7 @@ from engagement.dashboards.tables import (
     executive_table_columns,
     query_without,
 )
+from engagement.dates import twelve_months_before
 from engagement.imports.exports import csv_response
 from engagement.people.access import executive_view
 from engagement.people.models import Executive, Function

@@ -1,7 +1,7 @@
 """CSV downloads of the dashboards' tables.
 
 Each export streams its rows, so a table of thousands never sits in memory,
-and names its columns once (``CsvColumn``): README's "CSV exports" section
+and names its columns once (``CsvColumn``): docs/architecture.md's table of exports
 lists them, and they only ever grow at the end.
 """
 
