@@ -24,7 +24,8 @@ from engagement.people.access import executive_view
 from engagement.people.models import Executive
 from engagement.people.roles import EVERY_ROLE, Role, role_required
 from mentoring.access import get_goal_for_user, pairing_rights, pairing_view, pairings_visible_to
-from mentoring.forms import GoalForm, PairingFilterForm, ProposeForm, ReasonForm
+from mentoring.filters import PairingPageFilter
+from mentoring.forms import GoalForm, ProposeForm, ReasonForm
 from mentoring.models import Pairing
 from mentoring.risk import KEY_PERSON_RISK_CSV_COLUMNS, key_person_risk_list, key_person_risks
 from mentoring.selectors import (
@@ -70,13 +71,16 @@ PAIRINGS_CSV_COLUMNS = [
 ]
 
 
-def _pairings_page(request: HttpRequest, form: PairingFilterForm, status: int = 200) -> HttpResponse:
-    filters = form.filters()
-    pairings = pairing_list(pairings=Pairing.objects.all(), today=timezone.localdate(), **vars(filters))
-    page = Paginator(pairings, PAGE_SIZE).get_page(request.GET.get("page"))
+def _pairing_filters(request: HttpRequest) -> PairingPageFilter:
+    return PairingPageFilter(
+        request.GET, queryset=pairing_list(pairings=Pairing.objects.all(), today=timezone.localdate())
+    )
+
+
+def _pairings_page(request: HttpRequest, filters: PairingPageFilter, status: int = 200) -> HttpResponse:
+    page = Paginator(filters.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
-        "form": form,
-        "filters": filters,
+        "form": filters.form,
         "page": page,
         "query": filters.query,
         "refused": status == 400,
@@ -89,7 +93,7 @@ def _pairings_page(request: HttpRequest, form: PairingFilterForm, status: int = 
 @require_GET
 def pairings(request: HttpRequest) -> HttpResponse:
     """Every pairing with its health, those needing attention first."""
-    return _pairings_page(request, PairingFilterForm(request.GET))
+    return _pairings_page(request, _pairing_filters(request))
 
 
 @role_required(Role.PROGRAM_ADMIN)
@@ -97,11 +101,10 @@ def pairings(request: HttpRequest) -> HttpResponse:
 def pairings_csv(request: HttpRequest) -> HttpResponse:
     """The pairings list as CSV, every one. A filter that does not fit gets
     the page that says so: a file of other pairings would pass unnoticed."""
-    form = PairingFilterForm(request.GET)
-    if not form.is_valid():
-        return _pairings_page(request, form, status=400)
-    rows = pairing_list(pairings=Pairing.objects.all(), today=timezone.localdate(), **vars(form.filters()))
-    return csv_response(filename="pairings", columns=PAIRINGS_CSV_COLUMNS, rows=rows.iterator(2000))
+    filters = _pairing_filters(request)
+    if not filters.is_valid():
+        return _pairings_page(request, filters, status=400)
+    return csv_response(filename="pairings", columns=PAIRINGS_CSV_COLUMNS, rows=filters.qs.iterator(2000))
 
 
 @role_required(Role.EXECUTIVE)
