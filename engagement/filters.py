@@ -62,9 +62,17 @@ class ProgramFilterSet(django_filters.FilterSet):
         """Choices read from the database when the form is made, by filter name."""
         return {}
 
+    @property
+    def cleaned_data(self) -> dict[str, Any]:
+        """The form's values that fit (none when nothing was asked)."""
+        if not self.is_bound:
+            return {}
+        self.errors  # noqa: B018 - validates the form
+        return self.form.cleaned_data
+
     def values(self) -> dict[str, Any]:
         """The filters that apply: each given value that fits, else its default."""
-        cleaned = getattr(self.form, "cleaned_data", {}) if self.is_bound else {}
+        cleaned = self.cleaned_data
         if self.all_or_nothing and self.errors:
             cleaned = {}
         given = {name: value for name, value in cleaned.items() if name in self.filters and value not in EMPTY}
@@ -78,8 +86,14 @@ class ProgramFilterSet(django_filters.FilterSet):
     @property
     def filtered(self) -> bool:
         """Whether any filter narrows the list."""
-        self.errors  # noqa: B018 - validates the form
         return any(name not in self.defaults for name in self.values())
+
+    @property
+    def qs(self) -> QuerySet:
+        # Filtered unbound too: the defaults apply to a list asked for with no filter.
+        if not hasattr(self, "_qs"):
+            self._qs = self.filter_queryset(self.queryset.all())
+        return self._qs
 
     def filter_queryset(self, queryset: QuerySet) -> QuerySet:
         # Only the filters' own values: the form may carry others (a table's sort).

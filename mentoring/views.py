@@ -18,7 +18,7 @@ from engagement.accounts.access import accounts_open_to, get_account_for_user
 from engagement.accounts.models import Account, Contact
 from engagement.bounds import row_id
 from engagement.dashboards.coverage import twelve_months_before
-from engagement.dashboards.forms import KeyPersonRiskFilterForm
+from engagement.dashboards.filters import KeyPersonRiskFilter
 from engagement.imports.exports import CsvColumn, csv_response
 from engagement.people.access import executive_view
 from engagement.people.models import Executive
@@ -330,15 +330,18 @@ def pairing_propose_view(request: HttpRequest, account_pk: int) -> HttpResponse:
     return render(request, "mentoring/propose.html", context)
 
 
-def _key_person_risk_page(request: HttpRequest, form: KeyPersonRiskFilterForm, status: int = 200) -> HttpResponse:
-    filters = form.filters()
-    page = Paginator(key_person_risk_list(filters=filters), RISK_PAGE_SIZE).get_page(request.GET.get("page"))
+def _key_person_risk_filter(request: HttpRequest) -> KeyPersonRiskFilter:
+    return KeyPersonRiskFilter(request.GET, queryset=key_person_risk_list())
+
+
+def _key_person_risk_page(request: HttpRequest, filters: KeyPersonRiskFilter, status: int = 200) -> HttpResponse:
+    page = Paginator(filters.qs, RISK_PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
-        "form": form,
-        "filters": filters,
+        "form": filters.form,
+        "filters": filters.shown,
         "page": page,
         "rows": list(key_person_risks(page)),
-        "query": filters.query,
+        "query": filters.shown.query,
         "refused": status == 400,
     }
     return render(request, "mentoring/key_person_risk.html", context, status=status)
@@ -349,7 +352,7 @@ def _key_person_risk_page(request: HttpRequest, form: KeyPersonRiskFilterForm, s
 def key_person_risk(request: HttpRequest) -> HttpResponse:
     """Accounts whose executive contact rests on one executive, or whose only
     sponsor has left, each with a suggested second executive."""
-    return _key_person_risk_page(request, KeyPersonRiskFilterForm(request.GET))
+    return _key_person_risk_page(request, _key_person_risk_filter(request))
 
 
 @role_required(Role.PROGRAM_ADMIN)
@@ -357,10 +360,10 @@ def key_person_risk(request: HttpRequest) -> HttpResponse:
 def key_person_risk_csv(request: HttpRequest) -> HttpResponse:
     """The key-person risk list as CSV, every one (without suggestions: they
     are worked out a page at a time)."""
-    form = KeyPersonRiskFilterForm(request.GET)
-    if not form.is_valid():
-        return _key_person_risk_page(request, form, status=400)
-    accounts = key_person_risk_list(filters=form.filters()).iterator(2000)
+    filters = _key_person_risk_filter(request)
+    if not filters.is_valid():
+        return _key_person_risk_page(request, filters, status=400)
+    accounts = filters.qs.iterator(2000)
     rows = (row for chunk in _chunks(accounts, 2000) for row in key_person_risks(chunk, suggest=False))
     return csv_response(filename="key-person-risk", columns=KEY_PERSON_RISK_CSV_COLUMNS, rows=rows)
 
