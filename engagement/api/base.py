@@ -197,6 +197,11 @@ class ProgramFilterBackend(DjangoFilterBackend):
             raise exceptions.ValidationError(errors)
         return filterset.qs
 
+    def to_html(self, request: Request, queryset: QuerySet, view: Any) -> None:
+        # No filter form in the browsable API: it would send every parameter,
+        # the empty ones too, which are refused. The docs list the parameters.
+        return None
+
 
 # --- Base views -------------------------------------------------------------------------
 
