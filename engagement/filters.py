@@ -161,8 +161,14 @@ class TypedChoiceFilter(django_filters.TypedChoiceFilter):
 # --- Filters for the API --------------------------------------------------------------------
 
 
+# The API's messages for a value that does not fit are those its body fields
+# give (DRF's), whatever reads the value.
+
+
 class IdField(forms.IntegerField):
     """The id of a row: a whole number the database can hold."""
+
+    default_error_messages = {"invalid": "A valid integer is required."}
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(min_value=1, max_value=MAX_ID, **kwargs)
@@ -185,11 +191,13 @@ class OpenDayField(DayField):
         if value in self.empty_values:
             return None
         try:
-            day = parse_date(str(value).strip())
+            day = parse_date(str(value))
         except ValueError:
             day = None
         if day is None:
-            raise ValidationError("Give the date as YYYY-MM-DD.", code="invalid")
+            raise ValidationError(
+                "Date has wrong format. Use one of these formats instead: YYYY-MM-DD.", code="invalid"
+            )
         return min(max(day, FIRST_DAY), LAST_DAY)
 
 
@@ -203,12 +211,18 @@ class OpenDayFilter(ApiFilter, django_filters.DateFilter):
 class ApiChoiceFilter(ApiFilter, django_filters.ChoiceFilter):
     """One of ``choices``."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("error_messages", {"invalid_choice": '"%(value)s" is not a valid choice.'})
+        super().__init__(*args, **kwargs)
+
     def api_field(self, **kwargs: Any) -> serializers.Field:
         return serializers.ChoiceField(choices=self.extra["choices"], **kwargs)
 
 
 class IdentifierField(forms.CharField):
     """An identifier (a CRM id), matched as given, spaces and all."""
+
+    default_error_messages = {"max_length": "Ensure this field has no more than %(limit_value)d characters."}
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(strip=False, **kwargs)
