@@ -1,4 +1,5 @@
-"""What every app's forms share: choices read once, and the filter forms' base."""
+"""What every app's forms share: choices read once (the lists' filters are
+FilterSets: ``engagement.filters``)."""
 
 from __future__ import annotations
 
@@ -20,14 +21,3 @@ def read_choices_many(
     """As ``read_choices_once``, with each choice labelled by ``label``."""
     field.queryset = queryset
     field.choices = [(item.pk, label(item)) for item in queryset]
-
-
-class FilterForm(forms.Form):
-    """A list's filters from the query string: a value that does not fit is
-    reported on the page and left out, never a 500."""
-
-    def value(self, name: str) -> Any:
-        """The cleaned value of ``name``, or None when it was left out or wrong."""
-        if name in self.errors:
-            return None
-        return getattr(self, "cleaned_data", {}).get(name)

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers
-from rest_framework.request import Request
-from rest_framework.response import Response
 
-from engagement.api.base import Filters, IdField, PersonSerializer, ReadOnlyProgramViewSet
+from engagement.api.base import PersonSerializer, ReadOnlyProgramViewSet
 from feedback.access import actions_visible_to, debriefs_visible_to
+from feedback.filters import ActionFilter, DebriefFilter
 from feedback.models import ActionItem, Debrief, Sentiment
 
 
@@ -46,23 +43,8 @@ class ActionSerializer(serializers.ModelSerializer):
         ]  # fmt: skip
 
 
-class DebriefQuery(Filters):
-    @classmethod
-    def parameters(cls) -> dict[str, serializers.Field]:
-        return {"engagement": IdField(help_text="Only the debriefs of this engagement.")}
-
-
-class ActionQuery(Filters):
-    @classmethod
-    def parameters(cls) -> dict[str, serializers.Field]:
-        return {
-            "engagement": IdField(help_text="Only the actions from this engagement."),
-            "status": serializers.ChoiceField(required=False, choices=ActionItem.Status.choices),
-        }
-
-
 @extend_schema_view(
-    list=extend_schema(summary="List debriefs", parameters=[DebriefQuery]),
+    list=extend_schema(summary="List debriefs"),
     retrieve=extend_schema(summary="Get a debrief"),
 )
 class DebriefViewSet(ReadOnlyProgramViewSet):
@@ -70,7 +52,7 @@ class DebriefViewSet(ReadOnlyProgramViewSet):
     (program admins: all). A draft stays with its author until submitted."""
 
     serializer_class = DebriefSerializer
-    filters_class = DebriefQuery
+    filterset_class = DebriefFilter
     not_found = "No such debrief among those you may see."
 
     def get_queryset(self) -> QuerySet[Debrief]:
@@ -81,17 +63,9 @@ class DebriefViewSet(ReadOnlyProgramViewSet):
             .order_by("-submitted_at", "-pk")
         )
 
-    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        query = self.query()
-        debriefs = self.get_queryset()
-        if query.get("engagement"):
-            debriefs = debriefs.filter(engagement_id=query["engagement"])
-        page = self.paginate_queryset(debriefs)
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
-
 
 @extend_schema_view(
-    list=extend_schema(summary="List action items", parameters=[ActionQuery]),
+    list=extend_schema(summary="List action items"),
     retrieve=extend_schema(summary="Get an action item"),
 )
 class ActionViewSet(ReadOnlyProgramViewSet):
@@ -100,7 +74,7 @@ class ActionViewSet(ReadOnlyProgramViewSet):
     attended (program admins: all)."""
 
     serializer_class = ActionSerializer
-    filters_class = ActionQuery
+    filterset_class = ActionFilter
     not_found = "No such action among those you may see."
 
     def get_queryset(self) -> QuerySet[ActionItem]:
@@ -109,13 +83,3 @@ class ActionViewSet(ReadOnlyProgramViewSet):
             .select_related("owner", "created_by", "function")
             .order_by("due_on", "pk")
         )
-
-    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        query = self.query()
-        actions = self.get_queryset()
-        if query.get("engagement"):
-            actions = actions.filter(engagement_id=query["engagement"])
-        if query.get("status"):
-            actions = actions.filter(status=query["status"])
-        page = self.paginate_queryset(actions)
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)

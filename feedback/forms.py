@@ -18,7 +18,7 @@ from engagement.bounds import (
     text_field,
     years_after,
 )
-from engagement.forms import read_choices_many, read_choices_once
+from engagement.forms import read_choices_many
 from engagement.people.models import Function, User
 from feedback.models import ActionItem, Debrief, Sentiment, Survey, Theme
 from feedback.services import CLOSING_NOTES
@@ -202,12 +202,3 @@ class SurveyForm(forms.Form):
         label="What should we do differently? (optional)",
         help_text="Your words go to the executives you met as you write them.",
     )
-
-
-class DebriefSearchForm(forms.Form):
-    q = LineField(required=False, max_length=200, label="Words")
-    theme = RowChoiceField(queryset=Theme.objects.all(), required=False, label="Theme")
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        read_choices_once(self.fields["theme"], ("", "Any theme"))

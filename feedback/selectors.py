@@ -182,46 +182,42 @@ def customer_words(*, executive: Executive, limit: int = 5) -> list[Survey]:
     )
 
 
-@dataclass(frozen=True)
-class DebriefSearch:
-    query: str = ""
-    theme_id: int | None = None
-
-
 # The text a search reads: on PostgreSQL, the expression of the full-text
 # index in feedback's migrations (the two must stay the same).
 SEARCH_FIELDS = ("heard", "insights", "surprised", "disagreed", "issues_raised")
 SEARCH_CONFIG = "english"
 
 
-def debrief_search(*, search: DebriefSearch) -> QuerySet[Debrief]:
-    """Submitted debriefs matching ``search``, latest first: full-text search
-    (stemmed, with web-search syntax) on PostgreSQL; every word as a substring
-    elsewhere. Not ranked: ranking recomputes every match's text vector, which
-    for a common word is most of a second at scale, and what customers said
-    lately is what a program admin looks for first."""
+def debrief_search() -> QuerySet[Debrief]:
+    """Submitted debriefs, latest first, for the search page
+    (``feedback.filters.DebriefSearchFilter`` narrows them). Not ranked:
+    ranking recomputes every match's text vector, which for a common word is
+    most of a second at scale, and what customers said lately is what a
+    program admin looks for first."""
     debriefs = Debrief.objects.filter(status=Debrief.Status.SUBMITTED)
-    if search.theme_id is not None:
-        debriefs = debriefs.filter(themes=search.theme_id)
-    if search.query:
-        if connection.vendor == "postgresql":
-            from django.contrib.postgres.search import SearchQuery, SearchVector
-
-            vector = SearchVector(*SEARCH_FIELDS, config=SEARCH_CONFIG)
-            query = SearchQuery(search.query, search_type="websearch", config=SEARCH_CONFIG)
-            debriefs = debriefs.annotate(match=vector).filter(match=query)
-        else:
-            for word in search.query.split():
-                debriefs = debriefs.filter(
-                    Q(heard__icontains=word)
-                    | Q(insights__icontains=word)
-                    | Q(surprised__icontains=word)
-                    | Q(disagreed__icontains=word)
-                    | Q(issues_raised__icontains=word)
-                )
     return _with_themes(debriefs.select_related("author", "engagement__account", "engagement__type")).order_by(
         "-submitted_at", "-pk"
     )
+
+
+def debriefs_matching(debriefs: QuerySet[Debrief], words: str) -> QuerySet[Debrief]:
+    """Those of ``debriefs`` that match ``words``: full-text search (stemmed,
+    with web-search syntax) on PostgreSQL; every word as a substring elsewhere."""
+    if connection.vendor == "postgresql":
+        from django.contrib.postgres.search import SearchQuery, SearchVector
+
+        vector = SearchVector(*SEARCH_FIELDS, config=SEARCH_CONFIG)
+        query = SearchQuery(words, search_type="websearch", config=SEARCH_CONFIG)
+        return debriefs.annotate(match=vector).filter(match=query)
+    for word in words.split():
+        debriefs = debriefs.filter(
+            Q(heard__icontains=word)
+            | Q(insights__icontains=word)
+            | Q(surprised__icontains=word)
+            | Q(disagreed__icontains=word)
+            | Q(issues_raised__icontains=word)
+        )
+    return debriefs
 
 
 # "The last twelve months", as the program's other twelve-month figures count them.

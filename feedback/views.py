@@ -17,11 +17,11 @@ from engagement.errors import ProgramError
 from engagement.people.roles import EVERY_ROLE, Role, role_required
 from engagement.web.ratelimit import rate_limited
 from feedback.access import action_view, can_change_action
-from feedback.forms import ActionForm, ActionStatusForm, DebriefForm, DebriefSearchForm, SurveyForm
+from feedback.filters import DebriefSearchFilter
+from feedback.forms import ActionForm, ActionStatusForm, DebriefForm, SurveyForm
 from feedback.models import ActionItem
 from feedback.selectors import (
     ACTION_TABS,
-    DebriefSearch,
     debrief_of,
     debrief_search,
     debriefs_submitted,
@@ -272,17 +272,14 @@ def survey_view(request: HttpRequest, token: str) -> HttpResponse:
 @require_GET
 def debrief_search_view(request: HttpRequest) -> HttpResponse:
     """Program admins search every submitted debrief by words and theme."""
-    form = DebriefSearchForm(request.GET or None)
-    chosen = form.cleaned_data if form.is_bound and form.is_valid() else {}
-    theme = chosen.get("theme")
-    search = DebriefSearch(query=chosen.get("q", "").strip(), theme_id=theme.pk if theme else None)
-    page = Paginator(debrief_search(search=search), DEBRIEFS_PER_PAGE).get_page(request.GET.get("page"))
+    filters = DebriefSearchFilter(request.GET or None, queryset=debrief_search())
+    page = Paginator(filters.qs, DEBRIEFS_PER_PAGE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(
         request,
         "feedback/debrief_search.html",
-        {"form": form, "page": page, "search": search, "query": query.urlencode()},
+        {"form": filters.form, "page": page, "filtered": filters.filtered, "query": query.urlencode()},
     )
 
 

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers
-from rest_framework.request import Request
-from rest_framework.response import Response
 
-from engagement.api.base import Filters, IdField, ReadOnlyProgramViewSet
+from engagement.api.base import ReadOnlyProgramViewSet
 from mentoring.access import pairings_visible_to
+from mentoring.filters import PairingApiFilter
 from mentoring.models import Pairing, PairingGoal
 from mentoring.selectors import PairingHealth, pairing_list
 
@@ -43,19 +40,8 @@ class PairingSerializer(serializers.ModelSerializer):
         ]  # fmt: skip
 
 
-class PairingQuery(Filters):
-    @classmethod
-    def parameters(cls) -> dict[str, serializers.Field]:
-        return {
-            "executive": IdField(help_text="Only this executive's pairings."),
-            "account": IdField(help_text="Only the pairings of this account."),
-            "status": serializers.ChoiceField(required=False, choices=Pairing.Status.choices),
-            "health": serializers.ChoiceField(required=False, choices=PairingHealth.choices),
-        }
-
-
 @extend_schema_view(
-    list=extend_schema(summary="List pairings", parameters=[PairingQuery]),
+    list=extend_schema(summary="List pairings"),
     retrieve=extend_schema(summary="Get a pairing"),
 )
 class PairingViewSet(ReadOnlyProgramViewSet):
@@ -64,22 +50,9 @@ class PairingViewSet(ReadOnlyProgramViewSet):
     their own; account managers those of the accounts they serve."""
 
     serializer_class = PairingSerializer
-    filters_class = PairingQuery
+    filterset_class = PairingApiFilter
     not_found = "No such pairing among those you may see."
 
-    def _pairings(self, pairings: QuerySet[Pairing], **filters: Any) -> QuerySet[Pairing]:
-        listed = pairing_list(pairings=pairings, today=timezone.localdate(), **filters)
-        return listed.prefetch_related(Prefetch("goals", queryset=PairingGoal.objects.order_by("position", "pk")))
-
     def get_queryset(self) -> QuerySet[Pairing]:
-        return self._pairings(pairings_visible_to(self.request.user))
-
-    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        query = self.query()
-        pairings = pairings_visible_to(request.user)
-        if query.get("executive"):
-            pairings = pairings.filter(executive_id=query["executive"])
-        if query.get("account"):
-            pairings = pairings.filter(account_id=query["account"])
-        page = self.paginate_queryset(self._pairings(pairings, status=query.get("status"), health=query.get("health")))
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        listed = pairing_list(pairings=pairings_visible_to(self.request.user), today=timezone.localdate())
+        return listed.prefetch_related(Prefetch("goals", queryset=PairingGoal.objects.order_by("position", "pk")))

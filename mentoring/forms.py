@@ -4,58 +4,18 @@ changing it, and its goals."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from typing import Any
 
 from django import forms
 from django.utils import timezone
-from django.utils.http import urlencode
 
 from engagement.accounts.models import Account, Contact
-from engagement.bounds import BoundedModelForm, DayField, LineField, RowChoiceField, TextField, text_field, years_after
-from engagement.forms import FilterForm
+from engagement.bounds import BoundedModelForm, DayField, RowChoiceField, TextField, text_field, years_after
 from engagement.people.models import Executive
 from mentoring.models import MONTHLY, Pairing, PairingGoal
-from mentoring.selectors import PairingHealth
 
 MAX_GOALS = 10
 GOAL_LENGTH = PairingGoal._meta.get_field("text").max_length
-
-
-@dataclass(frozen=True)
-class PairingFilters:
-    status: str | None = None
-    health: str | None = None
-    q: str = ""
-
-    @property
-    def query(self) -> str:
-        """The filters as a query string, for the CSV link and the pages."""
-        return urlencode({name: value for name, value in vars(self).items() if value})
-
-
-class PairingFilterForm(FilterForm):
-    """Which pairings the program's list shows. A value that does not fit is
-    reported and left out, never a 500."""
-
-    status = forms.ChoiceField(
-        choices=[("", "Any status"), *Pairing.Status.choices],
-        required=False,
-        error_messages={"invalid_choice": "“%(value)s” is not a status, so every status is shown."},
-    )
-    health = forms.ChoiceField(
-        label="Health",
-        choices=[("", "Any health"), *PairingHealth.choices],
-        required=False,
-        error_messages={"invalid_choice": "“%(value)s” is not a health, so every pairing is shown."},
-    )
-    q = LineField(label="Executive or account", required=False, max_length=100)
-
-    def filters(self) -> PairingFilters:
-        self.is_valid()
-        return PairingFilters(
-            status=self.value("status") or None, health=self.value("health") or None, q=self.value("q") or ""
-        )
 
 
 class ProposeForm(forms.Form):

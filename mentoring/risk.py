@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
 from engagement.accounts.models import Account
-from engagement.dashboards.coverage import CoverageFilters, accounts_served, manager_email, manager_name
+from engagement.dashboards.coverage import accounts_served, manager_email, manager_name
 from engagement.imports.exports import CsvColumn
 from engagement.people.models import Executive
 from mentoring.models import Pairing
@@ -28,21 +28,18 @@ def _in_program(prefix: str = "") -> Q:
     return Q(**{f"{prefix}executive__active": True, f"{prefix}executive__user__is_active": True})
 
 
-def key_person_risk_list(*, filters: CoverageFilters) -> QuerySet[Account]:
+def key_person_risk_list() -> QuerySet[Account]:
     """Accounts not churned at key-person risk, most important tier first,
     with ``sponsor_gone`` (every sponsor has left). The executive contact of
     the twelve months is each account's own count (``Account.contacts_12m``,
     ``key_executive``, ``key_executive_contacts_12m``): worked out here from
     the contacts, the list took 1.5 s at 30,000 accounts. One query a page,
-    and one to count them."""
+    and one to count them. ``dashboards.filters.KeyPersonRiskFilter`` narrows
+    it to customers or partners, and to a tier."""
     sponsors = Pairing.objects.filter(account=OuterRef("pk"), status__in=SPONSORING)
-    accounts = accounts_served().filter(kind=filters.kind)
-    if filters.tier:
-        accounts = accounts.filter(tier=filters.tier)
     return (
-        accounts.annotate(
-            sponsor_gone=Exists(sponsors.exclude(_in_program())) & ~Exists(sponsors.filter(_in_program()))
-        )
+        accounts_served()
+        .annotate(sponsor_gone=Exists(sponsors.exclude(_in_program())) & ~Exists(sponsors.filter(_in_program())))
         .filter(
             Q(contacts_12m__gt=0, key_executive_contacts_12m__gte=F("contacts_12m") * CARRIER_SHARE / 100.0)
             | Q(sponsor_gone=True)

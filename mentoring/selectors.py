@@ -109,22 +109,11 @@ def pairing_limit(*, executive: Executive) -> int:
     return next(iter(limits.values_list("limit", flat=True)))
 
 
-def pairing_list(
-    *, pairings: QuerySet[Pairing], today: dt.date, status: str | None = None, health: str | None = None, q: str = ""
-) -> QuerySet[Pairing]:
-    """``pairings`` with their health, filtered, live ones first and then the
-    longest without a session: those needing attention lead. One query."""
+def pairing_list(*, pairings: QuerySet[Pairing], today: dt.date) -> QuerySet[Pairing]:
+    """``pairings`` with their health, live ones first and then the longest
+    without a session: those needing attention lead. One query
+    (``mentoring.filters`` narrows it)."""
     listed = pairings_with_health(pairings, today=today).select_related("executive__user", "account", "primary_contact")
-    if status:
-        listed = listed.filter(status=status)
-    if health:
-        listed = listed.filter(health=health)
-    if q:
-        listed = listed.filter(
-            models.Q(executive__user__full_name__icontains=q)
-            | models.Q(executive__user__email__icontains=q)
-            | models.Q(account__name__icontains=q)
-        )
     order = Case(
         When(status=Pairing.Status.PROPOSED, then=Value(1)),
         When(status=Pairing.Status.ACTIVE, then=Value(0)),

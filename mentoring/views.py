@@ -17,14 +17,15 @@ from django.views.decorators.http import require_GET, require_http_methods
 from engagement.accounts.access import accounts_open_to, get_account_for_user
 from engagement.accounts.models import Account, Contact
 from engagement.bounds import row_id
-from engagement.dashboards.forms import KeyPersonRiskFilterForm
+from engagement.dashboards.filters import KeyPersonRiskFilter
 from engagement.dates import twelve_months_before
 from engagement.imports.exports import CsvColumn, csv_response
 from engagement.people.access import executive_view
 from engagement.people.models import Executive
 from engagement.people.roles import EVERY_ROLE, Role, role_required
 from mentoring.access import get_goal_for_user, pairing_rights, pairing_view, pairings_visible_to
-from mentoring.forms import GoalForm, PairingFilterForm, ProposeForm, ReasonForm
+from mentoring.filters import PairingPageFilter
+from mentoring.forms import GoalForm, ProposeForm, ReasonForm
 from mentoring.models import Pairing
 from mentoring.risk import KEY_PERSON_RISK_CSV_COLUMNS, key_person_risk_list, key_person_risks
 from mentoring.selectors import (
@@ -70,13 +71,16 @@ PAIRINGS_CSV_COLUMNS = [
 ]
 
 
-def _pairings_page(request: HttpRequest, form: PairingFilterForm, status: int = 200) -> HttpResponse:
-    filters = form.filters()
-    pairings = pairing_list(pairings=Pairing.objects.all(), today=timezone.localdate(), **vars(filters))
-    page = Paginator(pairings, PAGE_SIZE).get_page(request.GET.get("page"))
+def _pairing_filters(request: HttpRequest) -> PairingPageFilter:
+    return PairingPageFilter(
+        request.GET, queryset=pairing_list(pairings=Pairing.objects.all(), today=timezone.localdate())
+    )
+
+
+def _pairings_page(request: HttpRequest, filters: PairingPageFilter, status: int = 200) -> HttpResponse:
+    page = Paginator(filters.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
-        "form": form,
-        "filters": filters,
+        "form": filters.form,
         "page": page,
         "query": filters.query,
         "refused": status == 400,
@@ -89,7 +93,7 @@ def _pairings_page(request: HttpRequest, form: PairingFilterForm, status: int = 
 @require_GET
 def pairings(request: HttpRequest) -> HttpResponse:
     """Every pairing with its health, those needing attention first."""
-    return _pairings_page(request, PairingFilterForm(request.GET))
+    return _pairings_page(request, _pairing_filters(request))
 
 
 @role_required(Role.PROGRAM_ADMIN)
@@ -97,11 +101,10 @@ def pairings(request: HttpRequest) -> HttpResponse:
 def pairings_csv(request: HttpRequest) -> HttpResponse:
     """The pairings list as CSV, every one. A filter that does not fit gets
     the page that says so: a file of other pairings would pass unnoticed."""
-    form = PairingFilterForm(request.GET)
-    if not form.is_valid():
-        return _pairings_page(request, form, status=400)
-    rows = pairing_list(pairings=Pairing.objects.all(), today=timezone.localdate(), **vars(form.filters()))
-    return csv_response(filename="pairings", columns=PAIRINGS_CSV_COLUMNS, rows=rows.iterator(2000))
+    filters = _pairing_filters(request)
+    if not filters.is_valid():
+        return _pairings_page(request, filters, status=400)
+    return csv_response(filename="pairings", columns=PAIRINGS_CSV_COLUMNS, rows=filters.qs.iterator(2000))
 
 
 @role_required(Role.EXECUTIVE)
@@ -327,15 +330,18 @@ def pairing_propose_view(request: HttpRequest, account_pk: int) -> HttpResponse:
     return render(request, "mentoring/propose.html", context)
 
 
-def _key_person_risk_page(request: HttpRequest, form: KeyPersonRiskFilterForm, status: int = 200) -> HttpResponse:
-    filters = form.filters()
-    page = Paginator(key_person_risk_list(filters=filters), RISK_PAGE_SIZE).get_page(request.GET.get("page"))
+def _key_person_risk_filter(request: HttpRequest) -> KeyPersonRiskFilter:
+    return KeyPersonRiskFilter(request.GET, queryset=key_person_risk_list())
+
+
+def _key_person_risk_page(request: HttpRequest, filters: KeyPersonRiskFilter, status: int = 200) -> HttpResponse:
+    page = Paginator(filters.qs, RISK_PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
-        "form": form,
-        "filters": filters,
+        "form": filters.form,
+        "filters": filters.shown,
         "page": page,
         "rows": list(key_person_risks(page)),
-        "query": filters.query,
+        "query": filters.shown.query,
         "refused": status == 400,
     }
     return render(request, "mentoring/key_person_risk.html", context, status=status)
@@ -346,7 +352,7 @@ def _key_person_risk_page(request: HttpRequest, form: KeyPersonRiskFilterForm, s
 def key_person_risk(request: HttpRequest) -> HttpResponse:
     """Accounts whose executive contact rests on one executive, or whose only
     sponsor has left, each with a suggested second executive."""
-    return _key_person_risk_page(request, KeyPersonRiskFilterForm(request.GET))
+    return _key_person_risk_page(request, _key_person_risk_filter(request))
 
 
 @role_required(Role.PROGRAM_ADMIN)
@@ -354,10 +360,10 @@ def key_person_risk(request: HttpRequest) -> HttpResponse:
 def key_person_risk_csv(request: HttpRequest) -> HttpResponse:
     """The key-person risk list as CSV, every one (without suggestions: they
     are worked out a page at a time)."""
-    form = KeyPersonRiskFilterForm(request.GET)
-    if not form.is_valid():
-        return _key_person_risk_page(request, form, status=400)
-    accounts = key_person_risk_list(filters=form.filters()).iterator(2000)
+    filters = _key_person_risk_filter(request)
+    if not filters.is_valid():
+        return _key_person_risk_page(request, filters, status=400)
+    accounts = filters.qs.iterator(2000)
     rows = (row for chunk in _chunks(accounts, 2000) for row in key_person_risks(chunk, suggest=False))
     return csv_response(filename="key-person-risk", columns=KEY_PERSON_RISK_CSV_COLUMNS, rows=rows)
 

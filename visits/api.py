@@ -19,10 +19,7 @@ from rest_framework.response import Response
 from engagement.accounts.models import Account, Contact
 from engagement.api.base import (
     Conflict,
-    DayField,
     ErrorSerializer,
-    Filters,
-    IdField,
     JsonId,
     JsonIdentifier,
     JsonLine,
@@ -34,9 +31,10 @@ from engagement.people.access import get_executive_for_user
 from engagement.people.models import Executive
 from engagement.people.roles import Role
 from visits.access import may_log_contact_for
+from visits.filters import EngagementApiFilter
 from visits.forms import DURATIONS
 from visits.models import Engagement, EngagementExecutive, EngagementType
-from visits.selectors import HELD, EngagementFilters, engagement_list
+from visits.selectors import engagement_list
 from visits.services import engagement_log_contact
 
 # --- Serializers -------------------------------------------------------------------
@@ -130,26 +128,6 @@ class HeldContactSerializer(serializers.Serializer):
         return attrs
 
 
-# --- Query parameters ------------------------------------------------------------------
-
-
-class EngagementQuery(Filters):
-    @classmethod
-    def parameters(cls) -> dict[str, serializers.Field]:
-        return {
-            "executive": IdField(help_text="Only those this executive attended."),
-            "account": IdField(help_text="Only those with this account."),
-            "from": DayField(help_text="Starting on this day or later (your time zone), YYYY-MM-DD."),
-            "to": DayField(help_text="Starting on this day or earlier (your time zone), YYYY-MM-DD."),
-            "status": serializers.ChoiceField(
-                required=False,
-                choices=[(HELD, "Held, debriefed or not"), *Engagement.Status.choices],
-                help_text="A status, or “held” for held and debriefed alike.",
-            ),
-            "type": IdField(help_text="Only those of this engagement type."),
-        }
-
-
 IDEMPOTENCY_KEY = OpenApiParameter(
     name="Idempotency-Key",
     location=OpenApiParameter.HEADER,
@@ -226,7 +204,7 @@ class EngagementTypeViewSet(mixins.ListModelMixin, ProgramViewSet):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List engagements", parameters=[EngagementQuery]),
+    list=extend_schema(summary="List engagements"),
     retrieve=extend_schema(summary="Get an engagement"),
 )
 class EngagementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProgramViewSet):
@@ -236,32 +214,14 @@ class EngagementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Progra
 
     serializer_class = EngagementSerializer
     pagination_class = NewestFirstCursorPagination
-    filters_class = EngagementQuery
+    filterset_class = EngagementApiFilter
     roles_by_action = {"create": (Role.EXECUTIVE, Role.PROGRAM_ADMIN)}
     not_found = "No such engagement among those you may see."
 
     def get_queryset(self) -> QuerySet[Engagement]:
-        # One engagement by id: the list's selector, with its account, type and executives.
-        return self._with_contacts(engagement_list(user=self.request.user, when="all"))
-
-    @staticmethod
-    def _with_contacts(engagements: QuerySet[Engagement]) -> QuerySet[Engagement]:
+        # The list's selector, with each engagement's account, type, executives and contacts.
+        engagements = engagement_list(user=self.request.user, when="all")
         return engagements.prefetch_related(Prefetch("contacts", queryset=Contact.objects.only("pk")))
-
-    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        query = self.query()
-        filters = EngagementFilters(
-            engagement_type_id=query.get("type"),
-            status=query.get("status"),
-            date_from=query.get("from"),
-            date_to=query.get("to"),
-            account_id=query.get("account"),
-            executive_id=query.get("executive"),
-        )
-        engagements = engagement_list(user=request.user, when="all", filters=filters)
-        # The list's own selector brings each page's account, type and executives.
-        page = self.paginate_queryset(self._with_contacts(engagements))
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     @extend_schema(
         summary="Log a held contact",

@@ -21,7 +21,6 @@ from engagement.bounds import (
 from engagement.forms import read_choices_many, read_choices_once
 from engagement.people.models import Executive, User
 from visits.models import Engagement, EngagementType
-from visits.selectors import HELD
 from visits.services import NOT_HELD_REASONS
 
 DURATIONS = [
@@ -74,31 +73,6 @@ class LogContactForm(forms.Form):
         account, contacts = cleaned.get("account"), cleaned.get("contacts") or []
         if account and any(contact.account_id != account.pk for contact in contacts):
             self.add_error("contacts", "Choose people from the account you met.")
-        return cleaned
-
-
-class EngagementFilterForm(forms.Form):
-    """Narrow a list of engagements; every field is optional."""
-
-    type = RowChoiceField(queryset=EngagementType.objects.all(), required=False, empty_label="All types", label="Type")
-    status = forms.ChoiceField(
-        choices=[("", "All statuses"), (HELD, "Held, debriefed or not"), *Engagement.Status.choices], required=False
-    )
-    # Any day from 1900 to 2999: a day's first moment is a datetime in every zone.
-    date_from = DayField(required=False, label="From")
-    date_to = DayField(required=False, label="To")
-    account = LineField(required=False, max_length=100, label="Account", help_text="Part of its name.")
-    executive = LineField(required=False, max_length=100, label="Executive", help_text="Part of their name.")
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        read_choices_once(self.fields["type"], ("", "All types"))
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
-        start, end = cleaned.get("date_from"), cleaned.get("date_to")
-        if start and end and start > end:
-            self.add_error("date_to", "The end date is before the start date.")
         return cleaned
 
 

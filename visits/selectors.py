@@ -62,20 +62,6 @@ def executive_search(
 HELD = "held"
 
 
-@dataclass(frozen=True)
-class EngagementFilters:
-    """What a list of engagements is narrowed to; every part optional."""
-
-    engagement_type_id: int | None = None
-    status: str | None = None  # a status, or HELD
-    date_from: dt.date | None = None
-    date_to: dt.date | None = None
-    account: str = ""  # part of the account's name
-    account_id: int | None = None
-    executive: str = ""  # part of an attending executive's name
-    executive_id: int | None = None  # an attending executive
-
-
 def day_start(day: dt.date, time_zone: dt.tzinfo | None = None) -> dt.datetime:
     """The first moment of ``day`` in ``time_zone`` (the current one by default).
     A midnight that a clock change skips is read as the moment of the change."""
@@ -114,17 +100,11 @@ def _waiting_for(user: User, now: dt.datetime) -> Q:
     return waiting
 
 
-def engagement_list(
-    *,
-    user: User,
-    when: str = "past",
-    filters: EngagementFilters = EngagementFilters(),
-    now: dt.datetime | None = None,
-) -> QuerySet[Engagement]:
+def engagement_list(*, user: User, when: str = "past", now: dt.datetime | None = None) -> QuerySet[Engagement]:
     """The engagements ``user`` may see: ``upcoming`` (soonest first),
     ``waiting`` for them to act (longest waiting first), ``past`` (newest
-    first) or ``all`` (newest first), narrowed by ``filters``. Each row comes with its account, type
-    and executives."""
+    first) or ``all`` (newest first), each with its account, type and
+    executives. ``visits.filters.EngagementFilter`` narrows it."""
     now = now or timezone.now()
     engagements = engagements_visible_to(user).select_related("account", "type")
     if when == "waiting":
@@ -135,35 +115,6 @@ def engagement_list(
         engagements = engagements.order_by("-starts_at", "-pk")
     else:
         engagements = engagements.filter(starts_at__lt=now).order_by("-starts_at", "-pk")
-    if filters.engagement_type_id:
-        engagements = engagements.filter(type_id=filters.engagement_type_id)
-    if filters.status == HELD:
-        engagements = engagements.filter(status__in=Engagement.HELD_STATUSES)
-    elif filters.status:
-        engagements = engagements.filter(status=filters.status)
-    # Dates are the viewer's own calendar days, compared as moments so that
-    # the (status, starts_at) and (starts_at) indexes serve the range.
-    if filters.date_from:
-        engagements = engagements.filter(starts_at__gte=day_start(filters.date_from))
-    if filters.date_to:
-        engagements = engagements.filter(starts_at__lt=day_start(filters.date_to + dt.timedelta(days=1)))
-    if filters.account_id:
-        engagements = engagements.filter(account_id=filters.account_id)
-    if filters.account.strip():
-        engagements = engagements.filter(account__name__icontains=filters.account.strip())
-    if filters.executive_id:
-        # The executive's own attendances first (a few hundred rows), not a
-        # test of every engagement.
-        attended = EngagementExecutive.objects.filter(executive_id=filters.executive_id).values("engagement_id")
-        engagements = engagements.filter(pk__in=attended)
-    if filters.executive.strip():
-        engagements = engagements.filter(
-            Exists(
-                EngagementExecutive.objects.filter(
-                    engagement=OuterRef("pk"), executive__user__full_name__icontains=filters.executive.strip()
-                )
-            )
-        )
     return engagements.prefetch_related(
         Prefetch(
             "attendances",

@@ -344,11 +344,9 @@ def heat_level(count: int) -> int:
     return next((level for level, bound in enumerate(HEAT_LEVELS) if count <= bound), len(HEAT_LEVELS))
 
 
-def heatmap_executives(*, function_id: int | None = None) -> QuerySet[Executive]:
-    """The executives active now with an open login, by name, of one function if given."""
+def heatmap_executives() -> QuerySet[Executive]:
+    """The executives active now with an open login, by name (``visits.filters.HeatmapFilter`` narrows them)."""
     executives = Executive.objects.filter(active=True, user__is_active=True)
-    if function_id is not None:
-        executives = executives.filter(function_id=function_id)
     return executives.select_related("user", "function").order_by("user__full_name", "pk")
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django import forms
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -12,8 +11,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from engagement.imports.exports import csv_response
-from engagement.people.models import Function
 from engagement.people.roles import Role, role_required
+from visits.filters import HeatmapFilter
 from visits.trends import (
     EXECUTIVES_PER_PAGE,
     HEATMAP_CSV_COLUMNS,
@@ -34,28 +33,6 @@ from visits.trends import (
     weekly_contacts,
     weekly_states,
 )
-
-
-class HeatmapFilterForm(forms.Form):
-    """Which executives the heatmap shows, from the query string: one function
-    or all. A value that does not fit is reported and left out, never a 500."""
-
-    function = forms.TypedChoiceField(
-        label="Function",
-        required=False,
-        coerce=int,
-        empty_value=None,
-        error_messages={"invalid_choice": "There is no such function, so every function is shown."},
-    )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        functions = Function.objects.order_by("name").values_list("pk", "name")
-        self.fields["function"].choices = [("", "Every function"), *functions]
-
-    @property
-    def function_id(self) -> int | None:
-        return self.cleaned_data.get("function") if self.is_valid() else None
 
 
 def _period() -> TrendPeriod:
@@ -103,9 +80,8 @@ def trends(request: HttpRequest) -> HttpResponse:
     weeks = weekly_contacts(period=period)
     states = weekly_states(period=period)
     types = held_engagements_by_type(period=period)
-    form = HeatmapFilterForm(request.GET or None)
-    function_id = form.function_id
-    page = Paginator(heatmap_executives(function_id=function_id), EXECUTIVES_PER_PAGE).get_page(request.GET.get("page"))
+    filters = HeatmapFilter(request.GET or None, queryset=heatmap_executives())
+    page = Paginator(filters.qs, EXECUTIVES_PER_PAGE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -120,8 +96,8 @@ def trends(request: HttpRequest) -> HttpResponse:
             "charts": _charts(period, weeks, states, types),
             "any_contact": any(week.contacts for week in weeks),
             "any_executive": any(week.executives for week in states),
-            "form": form,
-            "function_id": function_id,
+            "form": filters.form,
+            "function_id": filters.values().get("function"),
             "page": page,
             "heatmap": heatmap_rows(period=period, executives=page.object_list),
             "query": query.urlencode(),
@@ -157,6 +133,6 @@ def trends_types_csv(request: HttpRequest) -> HttpResponse:
 def trends_heatmap_csv(request: HttpRequest) -> HttpResponse:
     """Each executive's contacts month by month, as CSV, with the heatmap's
     filter: one row per executive per month, every executive."""
-    form = HeatmapFilterForm(request.GET or None)
-    rows = heatmap_export_rows(period=_period(), executives=heatmap_executives(function_id=form.function_id))
+    filters = HeatmapFilter(request.GET or None, queryset=heatmap_executives())
+    rows = heatmap_export_rows(period=_period(), executives=filters.qs)
     return csv_response(filename="executive-contacts-by-month", columns=HEATMAP_CSV_COLUMNS, rows=rows)

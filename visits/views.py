@@ -24,12 +24,12 @@ from engagement.people.access import executive_view, get_executive_for_user
 from engagement.people.models import Executive
 from engagement.people.roles import EVERY_ROLE, Role, role_required
 from visits.access import account_view, engagement_rights, engagement_view
+from visits.filters import EngagementPageFilter
 from visits.forms import (
     DURATIONS,
     VALUE_PROPOSITION_PROMPTS,
     AnswerForm,
     DecisionForm,
-    EngagementFilterForm,
     EngagementRequestForm,
     LogContactForm,
     OutcomeForm,
@@ -39,7 +39,6 @@ from visits.forms import (
 from visits.models import Engagement, EngagementExecutive
 from visits.panels import ENGAGEMENT_PANELS
 from visits.selectors import (
-    EngagementFilters,
     ProposedTime,
     account_background,
     account_contacts,
@@ -194,34 +193,20 @@ def colleague_choices(request: HttpRequest) -> HttpResponse:
 ENGAGEMENTS_PER_PAGE = 25
 
 
-def _filters_of(chosen: dict[str, Any], **fixed: Any) -> EngagementFilters:
-    return EngagementFilters(
-        engagement_type_id=chosen["type"].pk if chosen.get("type") else None,
-        status=chosen.get("status") or None,
-        date_from=chosen.get("date_from"),
-        date_to=chosen.get("date_to"),
-        account=chosen.get("account") or "",
-        executive=chosen.get("executive") or "",
-        **fixed,
-    )
-
-
 @role_required(Role.EXECUTIVE, Role.ACCOUNT_MANAGER, Role.PROGRAM_ADMIN)
 @require_GET
 def my_engagements(request: HttpRequest) -> HttpResponse:
     """The engagements of the signed-in person: waiting for them, upcoming or
     past, with filters."""
     when = request.GET.get("when") if request.GET.get("when") in LIST_TABS else "past"
-    filters = EngagementFilterForm(request.GET or None)
-    chosen = filters.cleaned_data if filters.is_bound and filters.is_valid() else {}
-    engagements = engagement_list(user=request.user, when=when, filters=_filters_of(chosen))
-    page = Paginator(engagements, ENGAGEMENTS_PER_PAGE).get_page(request.GET.get("page"))
+    filters = EngagementPageFilter(request.GET or None, queryset=engagement_list(user=request.user, when=when))
+    page = Paginator(filters.qs, ENGAGEMENTS_PER_PAGE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(
         request,
         "visits/my_engagements.html",
-        {"page": page, "filters": filters, "when": when, "filtered": bool(chosen and any(chosen.values())),
+        {"page": page, "filters": filters.form, "when": when, "filtered": filters.filtered,
          "query": query.urlencode(), "waiting_cutoff": request_waiting_cutoff()},
     )  # fmt: skip
 
@@ -604,10 +589,9 @@ def engagement_not_there_view(request: HttpRequest, engagement: Engagement) -> H
 def account_engagements(request: HttpRequest, account: Account) -> HttpResponse:
     """An account's background and its engagement history: the account
     team's, and to read, its sponsors' and the executives' who met it."""
-    filters = EngagementFilterForm(request.GET or None)
-    chosen = filters.cleaned_data if filters.is_bound and filters.is_valid() else {}
-    engagements = engagement_list(user=request.user, when="all", filters=_filters_of(chosen, account_id=account.pk))
-    page = Paginator(engagements, ENGAGEMENTS_PER_PAGE).get_page(request.GET.get("page"))
+    engagements = engagement_list(user=request.user, when="all").filter(account=account)
+    filters = EngagementPageFilter(request.GET or None, queryset=engagements)
+    page = Paginator(filters.qs, ENGAGEMENTS_PER_PAGE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -617,8 +601,8 @@ def account_engagements(request: HttpRequest, account: Account) -> HttpResponse:
             "account": account,
             "background": account_background(account=account),
             "page": page,
-            "filters": filters,
-            "filtered": bool(chosen and any(chosen.values())),
+            "filters": filters.form,
+            "filtered": filters.filtered,
             "query": query.urlencode(),
             "waiting_cutoff": request_waiting_cutoff(),
             "panels": ACCOUNT_PANELS.panels(request, account=account),

@@ -10,19 +10,19 @@ classes here; ``config.api`` routes them all.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from django.core.validators import ProhibitNullCharactersValidator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views import defaults
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.contrib.django_filters import DjangoFilterExtension
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.plumbing import build_bearer_security_scheme_object
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.plumbing import build_bearer_security_scheme_object, build_parameter_type
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.relations import MANY_RELATION_KWARGS
@@ -33,7 +33,8 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from engagement.accounts.access import accounts_visible_to, contacts_visible_to
 from engagement.accounts.models import Account, Contact
-from engagement.bounds import FIRST_DAY, LAST_DAY, LONG_TEXT, MAX_ID, check_identifier, check_text, row_id
+from engagement.api.filters import AccountFilter, ContactFilter, ExecutiveFilter
+from engagement.bounds import LONG_TEXT, MAX_ID, check_identifier, check_text, row_id
 from engagement.cadence.rule import ContactState, ContactStatus
 from engagement.cadence.selectors import executive_contact_statuses
 from engagement.people.access import contact_statuses_visible_to, executives_visible_to
@@ -51,6 +52,37 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):
 
     def get_security_definition(self, auto_schema: AutoSchema) -> dict[str, Any]:
         return build_bearer_security_scheme_object(header_name="Authorization", token_prefix="Bearer")
+
+
+class ProgramFilterScheme(DjangoFilterExtension):
+    """A list's query parameters in the schema, from its FilterSet: each
+    filter names the serializer field that would read it (``api_field``),
+    documented as a body field of that type is, bounds and all."""
+
+    target_class = "engagement.api.base.ProgramFilterBackend"
+    priority = 1
+
+    def get_schema_operation_parameters(self, auto_schema: AutoSchema, *args: Any, **kwargs: Any) -> list[dict]:
+        filterset_class = getattr(auto_schema.view, "filterset_class", None)
+        if filterset_class is None:
+            return []
+        fields = {
+            name: item.api_field(required=False, help_text=item.extra.get("help_text"))
+            for name, item in filterset_class.base_filters.items()
+        }
+        # The names are the parameters', which may be Python keywords ("from").
+        serializer = type("Parameters", (serializers.Serializer,), {"get_fields": lambda self: dict(fields)})()
+        properties = auto_schema._map_basic_serializer(serializer, "request")["properties"]
+        return [
+            build_parameter_type(
+                name=name,
+                schema=schema,
+                location=OpenApiParameter.QUERY,
+                description=schema.pop("description", None),
+                allow_blank=getattr(fields[name], "allow_blank", True),
+            )
+            for name, schema in properties.items()
+        ]
 
 
 # --- Errors ---------------------------------------------------------------------------
@@ -142,6 +174,35 @@ class ProgramAutoSchema(AutoSchema):
         return dict(sorted(responses.items()))
 
 
+# --- Query parameters ---------------------------------------------------------------------
+
+
+class ProgramFilterBackend(DjangoFilterBackend):
+    """A list's query parameters, read by its FilterSet (``filterset_class``,
+    in the app's ``filters.py``, the one its page uses where it has one). A
+    value that does not fit is a 400 naming each such parameter, as is an
+    empty one: "?status=" means nothing, and a program that sends it has
+    lost a value on the way."""
+
+    def filter_queryset(self, request: Request, queryset: QuerySet, view: Any) -> QuerySet:
+        filterset = self.get_filterset(request, queryset, view)
+        if filterset is None:
+            return queryset
+        errors = {name: list(messages) for name, messages in filterset.errors.items()}
+        for name, field in filterset.form.fields.items():
+            value = request.query_params.get(name)
+            if value is not None and not (value.strip() if getattr(field, "strip", True) else value):
+                errors[name] = ["Give a value, or leave the parameter out."]
+        if errors:
+            raise exceptions.ValidationError(errors)
+        return filterset.qs
+
+    def to_html(self, request: Request, queryset: QuerySet, view: Any) -> None:
+        # No filter form in the browsable API: it would send every parameter,
+        # the empty ones too, which are refused. The docs list the parameters.
+        return None
+
+
 # --- Base views -------------------------------------------------------------------------
 
 
@@ -152,8 +213,8 @@ class ProgramViewSet(viewsets.GenericViewSet):
     # Who may call it (``roles_by_action`` for an action that differs).
     roles: tuple[Role, ...] = EVERY_ROLE
     roles_by_action: dict[str, tuple[Role, ...]] = {}
-    # Query parameters of the list, checked by this serializer (400 naming each bad one).
-    filters_class: type[serializers.Serializer] | None = None
+    # A list's query parameters: its FilterSet (400 naming each bad one).
+    filter_backends = [ProgramFilterBackend]
     # Any value reaches the view, which answers JSON 404 for one that is no id.
     lookup_value_regex = "[^/]+"
     not_found = "Not found among what you may see."
@@ -183,68 +244,9 @@ class ProgramViewSet(viewsets.GenericViewSet):
         self.check_object_permissions(self.request, found)
         return found
 
-    def query(self) -> dict[str, Any]:
-        """The list's query parameters, checked by ``filters_class``."""
-        if self.filters_class is None:
-            return {}
-        # A plain mapping, not the QueryDict: DRF reads an empty form value as
-        # "not sent", and "?status=" means nothing, so it is refused.
-        params = self.request.query_params
-        checked = self.filters_class(data={name: params.get(name) for name in params})
-        checked.is_valid(raise_exception=True)
-        return dict(checked.validated_data)
-
 
 class ReadOnlyProgramViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProgramViewSet):
     """A collection read a page at a time, and one object by id."""
-
-
-# --- Query parameters ---------------------------------------------------------------------
-
-
-class IdField(serializers.IntegerField):
-    """The id of a row: a whole number the database can hold."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(min_value=1, max_value=MAX_ID, required=False, **kwargs)
-
-
-class DayField(serializers.DateField):
-    """A calendar day (YYYY-MM-DD); days before 1900 or after 2999 count as
-    those years' ends, where no engagement lies."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(input_formats=["iso-8601"], required=False, **kwargs)
-
-    def to_internal_value(self, value: Any) -> dt.date:
-        return min(max(super().to_internal_value(value), FIRST_DAY), LAST_DAY)
-
-
-class CrmIdField(serializers.CharField):
-    """An id in the CRM, matched exactly, spaces and all."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(required=False, max_length=64, trim_whitespace=False, **kwargs)
-        # Any text may be asked for; one with a NUL character, which the
-        # database cannot hold, simply matches nothing (see ``crm_id_filter``).
-        self.validators = [v for v in self.validators if not isinstance(v, ProhibitNullCharactersValidator)]
-
-
-def crm_id_filter(rows: QuerySet, crm_id: str) -> QuerySet:
-    """``rows`` with the CRM id ``crm_id``."""
-    return rows.none() if "\x00" in crm_id else rows.filter(crm_id=crm_id)
-
-
-class Filters(serializers.Serializer):
-    """Query parameters: the names are given by ``get_fields`` so that one
-    may be a Python keyword (``from``)."""
-
-    def get_fields(self) -> dict[str, serializers.Field]:
-        return self.parameters()
-
-    @classmethod
-    def parameters(cls) -> dict[str, serializers.Field]:
-        return {}
 
 
 # --- Body fields ---------------------------------------------------------------------------
@@ -412,14 +414,8 @@ class ContactSerializer(serializers.ModelSerializer):
 # --- Views --------------------------------------------------------------------------------------
 
 
-class ExecutiveFilters(Filters):
-    @classmethod
-    def parameters(cls) -> dict[str, serializers.Field]:
-        return {"email": serializers.EmailField(required=False, help_text="Their email address, any case.")}
-
-
 @extend_schema_view(
-    list=extend_schema(summary="List executives", parameters=[ExecutiveFilters]),
+    list=extend_schema(summary="List executives"),
     retrieve=extend_schema(summary="Get an executive"),
 )
 class ExecutiveViewSet(ReadOnlyProgramViewSet):
@@ -427,7 +423,7 @@ class ExecutiveViewSet(ReadOnlyProgramViewSet):
     active ones."""
 
     serializer_class = ExecutiveSerializer
-    filters_class = ExecutiveFilters
+    filterset_class = ExecutiveFilter
     roles_by_action = {"contact_status": (Role.EXECUTIVE, Role.PROGRAM_ADMIN)}
     not_found = "No such executive among those you may see."
 
@@ -436,14 +432,6 @@ class ExecutiveViewSet(ReadOnlyProgramViewSet):
         if self.action == "contact_status":
             return contact_statuses_visible_to(user).select_related("user")
         return executives_visible_to(user).select_related("user", "function").order_by("user__full_name", "pk")
-
-    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        query = self.query()
-        executives = self.get_queryset()
-        if query.get("email"):
-            executives = executives.filter(user__email__iexact=query["email"])
-        page = self.paginate_queryset(executives)
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     @extend_schema(
         summary="Get an executive's contact status",
@@ -476,18 +464,8 @@ class ContactStatusViewSet(mixins.ListModelMixin, ProgramViewSet):
         return self.get_paginated_response(ContactStatusSerializer(rows, many=True).data)
 
 
-class AccountFilters(Filters):
-    @classmethod
-    def parameters(cls) -> dict[str, serializers.Field]:
-        return {
-            "crm_id": CrmIdField(help_text="Its id in the CRM."),
-            "kind": serializers.ChoiceField(required=False, choices=Account.Kind.choices),
-            "status": serializers.ChoiceField(required=False, choices=Account.Status.choices),
-        }
-
-
 @extend_schema_view(
-    list=extend_schema(summary="List accounts", parameters=[AccountFilters]),
+    list=extend_schema(summary="List accounts"),
     retrieve=extend_schema(summary="Get an account"),
 )
 class AccountViewSet(ReadOnlyProgramViewSet):
@@ -496,35 +474,15 @@ class AccountViewSet(ReadOnlyProgramViewSet):
     and those they sponsor or met in the last two years, as on their pages."""
 
     serializer_class = AccountSerializer
-    filters_class = AccountFilters
+    filterset_class = AccountFilter
     not_found = "No such account among those you may see."
 
     def get_queryset(self) -> QuerySet[Account]:
         return accounts_visible_to(self.request.user).select_related("account_manager").order_by("name", "pk")
 
-    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        query = self.query()
-        accounts = self.get_queryset()
-        if query.get("crm_id"):
-            accounts = crm_id_filter(accounts, query["crm_id"])
-        for name in ("kind", "status"):
-            if query.get(name):
-                accounts = accounts.filter(**{name: query[name]})
-        page = self.paginate_queryset(accounts)
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
-
-
-class ContactFilters(Filters):
-    @classmethod
-    def parameters(cls) -> dict[str, serializers.Field]:
-        return {
-            "account": IdField(help_text="Only the people of this account."),
-            "crm_id": CrmIdField(help_text="Their id in the CRM."),
-        }
-
 
 @extend_schema_view(
-    list=extend_schema(summary="List customer contacts", parameters=[ContactFilters]),
+    list=extend_schema(summary="List customer contacts"),
     retrieve=extend_schema(summary="Get a customer contact"),
 )
 class ContactViewSet(ReadOnlyProgramViewSet):
@@ -534,18 +492,8 @@ class ContactViewSet(ReadOnlyProgramViewSet):
     the last two years."""
 
     serializer_class = ContactSerializer
-    filters_class = ContactFilters
+    filterset_class = ContactFilter
     not_found = "No such contact among those you may see."
 
     def get_queryset(self) -> QuerySet[Contact]:
         return contacts_visible_to(self.request.user).order_by("name", "pk")
-
-    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        query = self.query()
-        contacts = self.get_queryset()
-        if query.get("account"):
-            contacts = contacts.filter(account_id=query["account"])
-        if query.get("crm_id"):
-            contacts = crm_id_filter(contacts, query["crm_id"])
-        page = self.paginate_queryset(contacts)
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)

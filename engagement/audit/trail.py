@@ -38,7 +38,7 @@ from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models, transaction
-from django.db.models import Expression, F, Q, QuerySet, Value
+from django.db.models import Expression, F, QuerySet, Value
 from django.db.models.expressions import Combinable
 from django.db.models.functions import Cast, Coalesce, Concat, NullIf
 from django.db.models.signals import m2m_changed, post_delete, pre_delete
@@ -411,18 +411,6 @@ def audit_entries_prune(*, now: dt.datetime | None = None, batch_size: int = 500
 # --- Reading ----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class AuditFilters:
-    """What the audit page was asked to show; None is "anything"."""
-
-    kind: str | None = None
-    who: str | None = None
-    since: dt.datetime | None = None
-    before: dt.datetime | None = None
-    model: type[models.Model] | None = None
-    object_id: int | None = None
-
-
 def audit_object_key(instance: models.Model) -> str:
     """How the audit page's ``object`` filter names ``instance``: ``app.model:id``."""
     return f"{instance._meta.label_lower}:{instance.pk}"
@@ -437,28 +425,10 @@ def audit_object_of(key: str) -> tuple[type[models.Model], int] | None:
     return model, int(pk)
 
 
-def audit_trail(*, filters: AuditFilters) -> QuerySet[LogEntry]:
-    """The entries ``filters`` asks for, newest first, with who made them
-    and what they are about in the same query."""
-    entries = LogEntry.objects.select_related("actor", "content_type").order_by("-timestamp", "-pk")
-    if filters.model is not None:
-        entries = entries.filter(
-            content_type=ContentType.objects.get_for_model(filters.model), object_id=filters.object_id
-        )
-    elif filters.kind is not None:
-        types = ContentType.objects.get_for_models(*audit_models(filters.kind)).values()
-        entries = entries.filter(content_type__in=list(types))
-    if filters.who:
-        entries = entries.filter(
-            Q(actor__full_name__icontains=filters.who)
-            | Q(actor__email__icontains=filters.who)
-            | Q(actor_email__icontains=filters.who)
-        )
-    if filters.since is not None:
-        entries = entries.filter(timestamp__gte=filters.since)
-    if filters.before is not None:
-        entries = entries.filter(timestamp__lt=filters.before)
-    return entries
+def audit_trail() -> QuerySet[LogEntry]:
+    """Every entry, newest first, with who made it and what it is about in
+    the same query (``audit.filters.AuditFilter`` narrows them)."""
+    return LogEntry.objects.select_related("actor", "content_type").order_by("-timestamp", "-pk")
 
 
 @dataclass(frozen=True)

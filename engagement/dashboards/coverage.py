@@ -189,10 +189,9 @@ def executives_met_count(*, since: dt.date) -> Coalesce:
     return Coalesce(Subquery(met), 0)
 
 
-def coverage_account_list(
-    *, filters: CoverageFilters, today: dt.date | None = None, count_executives: bool = False
-) -> QuerySet[Account]:
-    """The accounts behind a count of ``account_coverage``: never met first,
+def coverage_account_list(*, today: dt.date | None = None, count_executives: bool = False) -> QuerySet[Account]:
+    """The accounts behind the counts of ``account_coverage`` (which
+    ``dashboards.filters.CoverageFilter`` narrows to one count's): never met first,
     then the longest since their last executive contact, with their account
     manager. One query a page, and one to count them.
 
@@ -202,11 +201,7 @@ def coverage_account_list(
     the count runs for every row skipped as well (page 1,500 of all
     customers took 2.1 s)."""
     today = today or timezone.localdate()
-    accounts = accounts_served().filter(kind=filters.kind)
-    if filters.tier:
-        accounts = accounts.filter(tier=filters.tier)
-    if filters.no_contact:
-        accounts = accounts.filter(no_contact_filter(NoContact(filters.no_contact), today=today))
+    accounts = accounts_served()
     if count_executives:
         accounts = accounts.annotate(executives_last_year=executives_met_count(since=twelve_months_before(today)))
     return accounts.select_related("account_manager").order_by(F("last_contact_on").asc(nulls_first=True), "name", "pk")

@@ -41,7 +41,7 @@ from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
 
 from engagement.cadence.models import ExecutiveContact
-from engagement.cadence.rule import NO_CONTACT_YET, ContactState
+from engagement.cadence.rule import ContactState
 from engagement.dates import TWELVE_MONTHS, local_today
 from engagement.people.models import Executive, User
 from engagement.reminders.models import Reminder
@@ -202,17 +202,6 @@ def executive_standing(
 # --- The executives table ---------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ExecutiveFilters:
-    """What the executives table is narrowed to; None leaves a filter out."""
-
-    function_id: int | None = None
-    level: int | None = None
-    manager_id: int | None = None
-    state: str | None = None  # a ContactState value; "never" is no contact yet
-    query: str = ""
-
-
 # Each sort of the table: its name in the query string and its ordering,
 # ascending ("-" before the name reverses it). Executives with no contact
 # sort as the longest since.
@@ -238,31 +227,24 @@ def _reversed(ordering: Any) -> Any:
     return ordering.copy().reverse_ordering()
 
 
-def executive_table(
-    *, filters: ExecutiveFilters | None = None, sort: str = DEFAULT_SORT, now: dt.datetime | None = None
-) -> QuerySet[Executive]:
+def executive_ordering(sort: str) -> list[Any]:
+    """The executives table's ordering for ``sort`` (a key of
+    ``EXECUTIVE_SORTS``, "-" first to reverse it). Name breaks ties, then id."""
+    descending = sort.startswith("-")
+    ordering = EXECUTIVE_SORTS.get(sort.removeprefix("-"), EXECUTIVE_SORTS[DEFAULT_SORT])
+    if descending:
+        ordering = [_reversed(ordering[0]), *ordering[1:]]
+    return [*ordering, "pk"]
+
+
+def executive_table(*, now: dt.datetime | None = None) -> QuerySet[Executive]:
     """The executives reminders act on, as the program's executives table
     shows them: ``executive_standing`` with their contacts and hours in the
     last six weeks and twelve months and the last reminder sent about them,
-    narrowed by ``filters`` and ordered by ``sort`` (a key of
-    ``EXECUTIVE_SORTS``, "-" first to reverse it). Name breaks ties, then id."""
-    filters = filters or ExecutiveFilters()
+    most urgent first. ``dashboards.filters.ExecutiveTableFilter`` narrows
+    and sorts it."""
     today = executives_today(now=now)
     executives = executive_standing(today=today).select_related("user", "function", "manager__user")
-    if filters.function_id is not None:
-        executives = executives.filter(function_id=filters.function_id)
-    if filters.level is not None:
-        executives = executives.filter(level=filters.level)
-    if filters.manager_id is not None:
-        executives = executives.filter(manager_id=filters.manager_id)
-    if filters.state == NO_CONTACT_YET:
-        executives = executives.filter(last_contact_on__isnull=True)
-    elif filters.state:
-        executives = executives.filter(state=filters.state)
-    if filters.query:
-        executives = executives.filter(
-            Q(user__full_name__icontains=filters.query) | Q(user__email__icontains=filters.query)
-        )
     last_reminder = Reminder.objects.filter(executive_id=OuterRef("pk"), status=Reminder.Status.SENT).order_by(
         "-sent_at", "-pk"
     )
@@ -278,11 +260,7 @@ def executive_table(
         last_reminder_at=Subquery(last_reminder.values("sent_at")[:1]),
         last_reminder_kind=Subquery(last_reminder.values("kind")[:1]),
     )
-    descending = sort.startswith("-")
-    ordering = EXECUTIVE_SORTS.get(sort.removeprefix("-"), EXECUTIVE_SORTS[DEFAULT_SORT])
-    if descending:
-        ordering = [_reversed(ordering[0]), *ordering[1:]]
-    return executives.order_by(*ordering, "pk")
+    return executives.order_by(*executive_ordering(DEFAULT_SORT))
 
 
 def executive_months(*, executive_ids: list[int], today: dt.date, months: int = 12) -> dict[int, list[int]]:

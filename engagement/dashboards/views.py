@@ -18,14 +18,10 @@ from engagement.dashboards.coverage import (
     coverage_account_list,
     coverage_csv_columns,
 )
-from engagement.dashboards.forms import CoverageFilterForm, ExecutiveFilterForm
+from engagement.dashboards.filters import CoverageFilter, ExecutiveTableFilter
 from engagement.dashboards.panels import HOME_PANELS, PROGRAM_DASHBOARD_PANELS
 from engagement.dashboards.standing import (
-    DEFAULT_SORT,
-    EXECUTIVE_SORTS,
-    ExecutiveFilters,
     executive_contact_history,
-    executive_managers,
     executive_months,
     executive_rank,
     executive_table,
@@ -35,14 +31,13 @@ from engagement.dashboards.standing import (
 from engagement.dashboards.tables import (
     EXECUTIVE_CSV_COLUMNS,
     ExecutiveRow,
-    executive_state_choices,
     executive_table_columns,
     query_without,
 )
 from engagement.dates import twelve_months_before
 from engagement.imports.exports import csv_response
 from engagement.people.access import executive_view
-from engagement.people.models import Executive, Function
+from engagement.people.models import Executive
 from engagement.people.roles import HOME_URL_NAMES, Role, role_required, user_roles
 
 PAGE_SIZE = 50
@@ -109,44 +104,27 @@ def program_home(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _executive_table_query(request: HttpRequest) -> tuple[ExecutiveFilterForm, ExecutiveFilters, str]:
-    """The executives table's filter form, its filters and its sort, from the query string."""
-    form = ExecutiveFilterForm(
-        request.GET or None,
-        functions=Function.objects.values_list("pk", "name"),
-        managers=executive_managers(),
-        states=executive_state_choices(),
-    )
-    form.is_valid()
-    filters = ExecutiveFilters(
-        function_id=form.value("function"),
-        level=form.value("level"),
-        manager_id=form.value("manager"),
-        state=form.value("state") or None,
-        query=(form.value("q") or "").strip(),
-    )
-    sort = form.value("sort") or DEFAULT_SORT
-    if sort.removeprefix("-") not in EXECUTIVE_SORTS:
-        sort = DEFAULT_SORT
-    return form, filters, sort
+def _executive_table_filter(request: HttpRequest) -> ExecutiveTableFilter:
+    """The executives table's filters and sort, from the query string."""
+    return ExecutiveTableFilter(request.GET or None, queryset=executive_table())
 
 
 def _executives_page(request: HttpRequest, *, status: int = 200) -> HttpResponse:
-    form, filters, sort = _executive_table_query(request)
-    page = Paginator(executive_table(filters=filters, sort=sort), PAGE_SIZE).get_page(request.GET.get("page"))
+    filters = _executive_table_filter(request)
+    page = Paginator(filters.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = list(page.object_list)
     months = executive_months(executive_ids=[row.pk for row in rows], today=timezone.localdate())
     return render(
         request,
         "engagement/executives.html",
         {
-            "form": form,
-            "sort": sort,
-            "columns": executive_table_columns(request.GET, sort=sort),
+            "form": filters.form,
+            "sort": filters.sort,
+            "columns": executive_table_columns(request.GET, sort=filters.sort),
             "page": page,
             "rows": [ExecutiveRow(row, tuple(months[row.pk])) for row in rows],
             "query": query_without(request.GET, "page"),
-            "filtered": filters != ExecutiveFilters(),
+            "filtered": filters.filtered,
             "refused": status == 400,
         },
         status=status,
@@ -166,10 +144,10 @@ def executives_csv(request: HttpRequest) -> HttpResponse:
     """The executives table as CSV, with the same filters and sort, every row.
     A filter that does not fit is refused with the page that says why, rather
     than left out: a download must hold the rows that were asked for."""
-    form, filters, sort = _executive_table_query(request)
-    if form.errors:
+    filters = _executive_table_filter(request)
+    if filters.errors:
         return _executives_page(request, status=400)
-    rows = (ExecutiveRow(executive) for executive in executive_table(filters=filters, sort=sort).iterator(2000))
+    rows = (ExecutiveRow(executive) for executive in filters.qs.iterator(2000))
     return csv_response(filename="executives", columns=EXECUTIVE_CSV_COLUMNS, rows=rows)
 
 
@@ -197,19 +175,22 @@ def coverage(request: HttpRequest) -> HttpResponse:
     return render(request, "engagement/coverage.html", {"coverage": account_coverage()})
 
 
-def _coverage_accounts_page(request: HttpRequest, form: CoverageFilterForm, status: int = 200) -> HttpResponse:
-    filters = form.filters()
+def _coverage_filter(request: HttpRequest, *, count_executives: bool = False) -> CoverageFilter:
+    accounts = coverage_account_list(today=timezone.localdate(), count_executives=count_executives)
+    return CoverageFilter(request.GET, queryset=accounts)
+
+
+def _coverage_accounts_page(request: HttpRequest, filters: CoverageFilter, status: int = 200) -> HttpResponse:
     today = timezone.localdate()
-    accounts = coverage_account_list(filters=filters, today=today)
-    page = Paginator(accounts, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(filters.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     met = account_executives_met(account_ids=[account.pk for account in page], since=twelve_months_before(today))
     rows = [AccountExecutives(account, tuple(met[account.pk])) for account in page]
     context = {
-        "form": form,
-        "filters": filters,
+        "form": filters.form,
+        "filters": filters.shown,
         "page": page,
         "rows": rows,
-        "query": filters.query,
+        "query": filters.shown.query,
         "refused": status == 400,
     }
     return render(request, "engagement/coverage_accounts.html", context, status=status)
@@ -219,7 +200,7 @@ def _coverage_accounts_page(request: HttpRequest, form: CoverageFilterForm, stat
 @require_GET
 def coverage_accounts(request: HttpRequest) -> HttpResponse:
     """The accounts behind a count of the coverage page, a page at a time."""
-    return _coverage_accounts_page(request, CoverageFilterForm(request.GET))
+    return _coverage_accounts_page(request, _coverage_filter(request))
 
 
 @role_required(Role.PROGRAM_ADMIN)
@@ -228,9 +209,10 @@ def coverage_csv(request: HttpRequest) -> HttpResponse:
     """The accounts behind a count of the coverage page as CSV, every one.
     Filters that do not fit get the page that says so: a file of other
     accounts than those asked for would pass unnoticed."""
-    form = CoverageFilterForm(request.GET)
-    if not form.is_valid():
-        return _coverage_accounts_page(request, form, status=400)
-    today = timezone.localdate()
-    accounts = coverage_account_list(filters=form.filters(), today=today, count_executives=True).iterator(2000)
-    return csv_response(filename="account-coverage", columns=coverage_csv_columns(today=today), rows=accounts)
+    filters = _coverage_filter(request, count_executives=True)
+    if not filters.is_valid():
+        return _coverage_accounts_page(request, _coverage_filter(request), status=400)
+    accounts = filters.qs.iterator(2000)
+    return csv_response(
+        filename="account-coverage", columns=coverage_csv_columns(today=timezone.localdate()), rows=accounts
+    )

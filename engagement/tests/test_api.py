@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from config.api import router
 from engagement.accounts.models import Account
 from engagement.api.models import ApiToken
 from engagement.api.tokens import api_token_revoke
@@ -494,3 +495,34 @@ def test_the_docs_are_a_page_for_people_signed_in(client):
     assert b"<style" not in page.content and b"cdn" not in page.content.lower()
     assert b"/static/drf_spectacular_sidecar/" in page.content
     assert script.status_code == 200 and script["Content-Type"].startswith("application/javascript")
+
+
+PAGING = {"page", "page_size", "cursor"}
+
+
+@pytest.mark.django_db
+def test_each_list_documents_the_query_parameters_its_filterset_reads():
+    admin = UserFactory(roles=[Role.PROGRAM_ADMIN])
+    schema = client_of(admin).get(reverse("api:schema"), HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+
+    documented, read = {}, {}
+    for prefix, viewset, _basename in router.registry:
+        operation = schema["paths"][f"/api/v1/{prefix}/"]["get"]
+        documented[prefix] = {p["name"] for p in operation.get("parameters", [])} - PAGING
+        filterset = getattr(viewset, "filterset_class", None)
+        read[prefix] = set(filterset.base_filters) if filterset else set()
+
+    assert documented == read
+    assert documented["engagements"] == {"executive", "account", "from", "to", "status", "type"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("url_name", "parameter"),
+    [("api:contact-list", "account"), ("api:account-list", "crm_id"), ("api:executive-list", "email")],
+)
+def test_an_empty_filter_of_any_type_is_refused_and_named(url_name, parameter):
+    response = client_of(UserFactory(roles=[Role.PROGRAM_ADMIN])).get(reverse(url_name), {parameter: ""})
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {parameter: ["Give a value, or leave the parameter out."]}

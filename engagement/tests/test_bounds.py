@@ -4,6 +4,7 @@ form of the project goes without them."""
 
 from __future__ import annotations
 
+import copy
 import csv
 import io
 
@@ -12,6 +13,7 @@ from django import forms
 from django.urls import get_resolver, reverse
 
 from engagement.bounds import check_identifier, check_text, row_id, unbounded_fields
+from engagement.filters import ProgramFilterSet
 from engagement.imports.models import ImportJob
 from engagement.imports.values import CellError, parse_date, parse_moment
 from engagement.people.roles import Role
@@ -36,10 +38,35 @@ def project_forms() -> list[type[forms.BaseForm]]:
     return found
 
 
+def project_filtersets() -> list[type[ProgramFilterSet]]:
+    """Every list's FilterSet, found from the URL configuration's views."""
+    get_resolver().url_patterns  # noqa: B018 - imports every view, and so every FilterSet
+    found, todo = [], [ProgramFilterSet]
+    while todo:
+        for subclass in todo.pop().__subclasses__():
+            todo.append(subclass)
+            found.append(subclass)
+    return found
+
+
+def filters_form(filterset: type[ProgramFilterSet]) -> type[forms.BaseForm]:
+    """The form ``filterset`` builds for each request, with its fields."""
+    fields = {name: copy.deepcopy(item).field for name, item in filterset.base_filters.items()}
+    return type(f"{filterset.__name__}Form", (filterset._meta.form,), fields)
+
+
 def test_every_field_of_every_form_has_bounds():
     missing = {form.__name__: list(unbounded_fields(form)) for form in project_forms()}
 
     assert len(missing) > 20
+    assert {name: fields for name, fields in missing.items() if fields} == {}
+
+
+def test_every_filter_of_every_list_has_bounds():
+    filtersets = project_filtersets()
+    missing = {filterset.__name__: list(unbounded_fields(filters_form(filterset))) for filterset in filtersets}
+
+    assert len(missing) >= 15
     assert {name: fields for name, fields in missing.items() if fields} == {}
 
 

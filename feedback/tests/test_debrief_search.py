@@ -13,8 +13,9 @@ from zeal import zeal_ignore
 from engagement.people.models import User
 from engagement.people.roles import Role
 from engagement.tests.factories import AccountFactory, ExecutiveFactory, UserFactory
+from feedback.filters import DebriefSearchFilter
 from feedback.models import Debrief, Theme
-from feedback.selectors import DebriefSearch, debrief_search
+from feedback.selectors import debrief_search, debriefs_matching
 from visits.tests.factories import EngagementFactory
 
 postgresql_only = pytest.mark.skipif(
@@ -44,7 +45,7 @@ def _debrief(heard: str, *, themes: tuple[Theme, ...], status: str, **fields) ->
 
 
 def found(query: str = "", theme: Theme | None = None) -> list[Debrief]:
-    return list(debrief_search(search=DebriefSearch(query=query, theme_id=theme.pk if theme else None)))
+    return list(DebriefSearchFilter({"q": query, "theme": theme.pk if theme else ""}, queryset=debrief_search()).qs)
 
 
 @pytest.mark.django_db
@@ -113,7 +114,7 @@ def test_on_postgresql_the_search_reads_the_full_text_index():
         # text index among them: proof that its expression is the query's.
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute("SET LOCAL enable_indexscan = off")
-        plan = debrief_search(search=DebriefSearch(query="replacement")).explain()
+        plan = debriefs_matching(debrief_search(), "replacement").explain()
 
     assert "debrief_search" in plan
 

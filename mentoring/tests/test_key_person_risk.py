@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from engagement.accounts.models import Account
-from engagement.dashboards.coverage import CoverageFilters
+from engagement.dashboards.filters import KeyPersonRiskFilter
 from engagement.people.models import Level
 from engagement.people.roles import Role
 from engagement.tests.factories import AccountFactory, ExecutiveFactory, SkillFactory, UserFactory, contact_record
@@ -133,7 +133,7 @@ def test_the_page_takes_the_same_queries_for_few_accounts_and_many(admin_client,
     few = queries()
     for _ in range(12):
         met(AccountFactory(account_manager=UserFactory()), 3, ExecutiveFactory())
-    assert key_person_risk_list(filters=CoverageFilters()).count() == 16
+    assert KeyPersonRiskFilter(None, queryset=key_person_risk_list()).qs.count() == 16
     assert queries() == few
 
 

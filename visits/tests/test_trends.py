@@ -30,6 +30,7 @@ from engagement.tests.factories import (
     UserFactory,
     contact_record,
 )
+from visits.filters import HeatmapFilter
 from visits.models import Engagement
 from visits.tests.factories import EngagementFactory, EngagementTypeFactory
 from visits.trends import (
@@ -308,7 +309,9 @@ def test_the_heatmap_shows_each_executives_contacts_per_month_by_name():
     executive("Ivy Inactive", active=False)
 
     rows = heatmap_rows(period=PERIOD, executives=heatmap_executives())
-    sales_only = heatmap_rows(period=PERIOD, executives=heatmap_executives(function_id=sales.pk))
+    sales_only = heatmap_rows(
+        period=PERIOD, executives=HeatmapFilter({"function": str(sales.pk)}, queryset=heatmap_executives()).qs
+    )
 
     assert [(row.executive.user.full_name, row.months) for row in rows] == [
         ("Amy Archer", (0, 0, 0, 0, 0, 0, 0, 0, 0, 6, 0, 0)),
