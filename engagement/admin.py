@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from auditlog.admin import LogEntryAdmin as AuditlogEntryAdmin
@@ -9,6 +10,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.html import format_html
 
 from engagement.accounts.models import Account, Contact
 from engagement.api.models import ApiToken
@@ -157,6 +159,15 @@ class ContactAdmin(admin.ModelAdmin):
     autocomplete_fields = ["account"]
 
 
+def status_shown(*, label: str, steps: Iterable[str], page: str) -> str:
+    """A status as the admin shows it, never to change there: its steps are
+    taken on the object's own page, which tells whoever is concerned and
+    keeps its history."""
+    if not steps:
+        return label
+    return format_html('{} — <a href="{}">its next steps are on its page</a>', label, page)
+
+
 class RecordAdmin(admin.ModelAdmin):
     """A record the program writes itself: program admins read it, nobody edits it."""
 
@@ -209,7 +220,8 @@ class NotificationAdmin(admin.ModelAdmin):
     search_fields = ["message", "user__email", "user__full_name"]
     autocomplete_fields = ["user"]
     date_hierarchy = "created_at"
-    readonly_fields = ["says", "reminder", "withdrawn_at", "withdrawn_reason"]
+    # Read and withdrawn are their reader's and the reminder engine's to say.
+    readonly_fields = ["says", "reminder", "read_at", "withdrawn_at", "withdrawn_reason"]
 
     @admin.display(description="what it says")
     def says(self, notification: Notification) -> str:

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from engagement.accounts.models import Contact
 from engagement.bounds import LONG_TEXT
+from engagement.lifecycle import Lifecycle, Step
 from engagement.people.models import Function
 from visits.models import Engagement
 
@@ -54,6 +55,9 @@ class Debrief(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
         SUBMITTED = "submitted", "Submitted"
+
+    # A debrief starts a draft, saved as its author types, until submitted.
+    STEPS = Lifecycle(submit=Step(sources=(Status.DRAFT,), target=Status.SUBMITTED, doing="submitted"))
 
     engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="debriefs")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="debriefs")
@@ -149,6 +153,14 @@ class ActionItem(models.Model):
 
     OPEN_STATUSES = (Status.OPEN, Status.IN_PROGRESS)
     CLOSED_STATUSES = (Status.DONE, Status.WONT_DO)
+    # Each step is named for the status it sets, from any other; a closed
+    # action may be closed again, to change what its note says.
+    STEPS = Lifecycle(
+        open=Step(sources=(Status.IN_PROGRESS, *CLOSED_STATUSES), target=Status.OPEN, doing="reopened"),
+        in_progress=Step(sources=(Status.OPEN, *CLOSED_STATUSES), target=Status.IN_PROGRESS, doing="started"),
+        done=Step(sources=(*OPEN_STATUSES, *CLOSED_STATUSES), target=Status.DONE, doing="marked done"),
+        wont_do=Step(sources=(*OPEN_STATUSES, *CLOSED_STATUSES), target=Status.WONT_DO, doing="marked won't do"),
+    )
 
     engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="action_items")
     debrief = models.ForeignKey(Debrief, null=True, blank=True, on_delete=models.SET_NULL, related_name="action_items")

@@ -126,12 +126,7 @@ def debrief_submit(
     before = audit_snapshot(debrief, ["status", *fields])
     # Submitting is one conditional UPDATE: of two submits of the same draft
     # (a double tap, two tabs), one is the submission and the other an edit.
-    first = (
-        Debrief.objects.filter(pk=debrief.pk, status=Debrief.Status.DRAFT).update(
-            **fields, status=Debrief.Status.SUBMITTED, submitted_at=now, updated_at=now
-        )
-        == 1
-    )
+    first = Debrief.STEPS.claim(debrief, step="submit", **fields, submitted_at=now, updated_at=now)
     if not first:
         Debrief.objects.filter(pk=debrief.pk).update(**fields, updated_at=now)
     debrief.themes.set(list(themes))
@@ -261,19 +256,23 @@ def action_status_set(
     note = note.strip()
     if status in CLOSING_NOTES and not note:
         raise ProgramError(CLOSING_NOTES[status])
-    seen = action.status
-    if status == seen and status not in CLOSING_NOTES:
-        raise ProgramError(f"It is already {action.get_status_display().lower()}.")
+    if not ActionItem.STEPS.allows(status, action.status):
+        current = action.get_status_display().lower()
+        step = ActionItem.STEPS[status]
+        raise ProgramError(
+            f"It is already {current}." if status == action.status else f"It cannot be {step.doing}: it is {current}."
+        )
     closed = status in ActionItem.CLOSED_STATUSES
     # The UPDATE sends no signal to the audit trail: recorded below.
     before = audit_snapshot(action, ["status", "status_note"])
-    changed = ActionItem.objects.filter(pk=action.pk, status=seen).update(
-        status=status,
+    changed = ActionItem.STEPS.claim(
+        action,
+        step=status,
         status_note=note[:1000] if closed or note else action.status_note,
         closed_at=(action.closed_at or now) if closed else None,
         updated_at=now,
     )
-    if changed != 1:
+    if not changed:
         current = ActionItem.objects.filter(pk=action.pk).values_list("status", flat=True).first()
         label = ActionItem.Status(current).label.lower() if current else "gone"
         raise ProgramError(f"Someone changed this action meanwhile: it is now {label}. Nothing was changed.")

@@ -79,6 +79,11 @@ def get_goal_for_user(user: User, pairing: Pairing, pk: object) -> PairingGoal:
     return goal
 
 
+# The steps of ``Pairing.STEPS`` that answer a proposal, which only the
+# executive asked takes; the executive or a program admin takes the others.
+ANSWERS = frozenset({"accept", "decline"})
+
+
 @dataclass(frozen=True)
 class PairingRights:
     """What one person may do with one pairing they can see."""
@@ -86,13 +91,23 @@ class PairingRights:
     answer: bool  # accept or decline the proposal: the executive asked
     manage: bool  # pause, resume or end it
     edit_goals: bool
+    steps: frozenset[str]  # the steps they may take now, as its status allows
+
+    def may_try(self, step: str) -> bool:
+        """Whether they may take ``step`` of a pairing at this stage; the
+        service tells them if its status has moved on meanwhile."""
+        return self.answer if step in ANSWERS else self.manage
 
 
 def pairing_rights(user: User, pairing: Pairing) -> PairingRights:
     is_executive = pairing.executive.user_id == user.pk
-    manage = (is_executive or Role.PROGRAM_ADMIN in user_roles(user)) and pairing.status != Pairing.Status.ENDED
+    runs = is_executive or Role.PROGRAM_ADMIN in user_roles(user)
+    steps = frozenset(
+        step for step in Pairing.STEPS.steps_from(pairing.status) if (is_executive if step in ANSWERS else runs)
+    )
     return PairingRights(
-        answer=is_executive and pairing.status == Pairing.Status.PROPOSED,
-        manage=manage,
+        answer=bool(steps & ANSWERS),
+        manage=bool(steps - ANSWERS),
         edit_goals=pairing.status != Pairing.Status.ENDED,
+        steps=steps,
     )

@@ -5,11 +5,13 @@ from typing import Any
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.utils import timezone
+from django.urls import reverse
 
 from engagement.accounts.models import Contact
+from engagement.admin import status_shown
 from engagement.people.models import Executive
 from mentoring.models import Pairing, PairingGoal
+from mentoring.services import pairing_goal_create, pairing_goal_update
 
 
 class PairingGoalInline(admin.TabularInline):
@@ -20,8 +22,9 @@ class PairingGoalInline(admin.TabularInline):
 
 @admin.register(Pairing)
 class PairingAdmin(admin.ModelAdmin):
-    """Pairings are proposed and answered in Groundwork itself; here a program
-    admin corrects one (its contact, cadence, dates or goals) or ends it by hand."""
+    """Pairings are proposed, answered, paused and ended in Groundwork itself,
+    on their page (``Pairing.STEPS``), which tells whoever is concerned; here
+    a program admin corrects one (its contact, cadence, dates or goals)."""
 
     list_display = ["executive", "account", "status", "starts_on", "session_cadence_days"]
     list_filter = ["status"]
@@ -30,9 +33,21 @@ class PairingAdmin(admin.ModelAdmin):
     # Autocompletes, not drop-downs: a drop-down lists 30,000 accounts and
     # their contacts on every change page (at --scale 100).
     autocomplete_fields = ["executive", "account", "primary_contact", "proposed_by"]
-    readonly_fields = ["status_changed_at", "created_at"]
+    exclude = ["status"]
+    readonly_fields = ["status_and_steps", "status_reason", "status_changed_at", "created_at"]
     inlines = [PairingGoalInline]
     list_per_page = 50
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.display(description="status")
+    def status_and_steps(self, pairing: Pairing) -> str:
+        return status_shown(
+            label=pairing.get_status_display(),
+            steps=Pairing.STEPS.steps_from(pairing.status),
+            page=reverse("mentoring:pairing_detail", kwargs={"pk": pairing.pk}),
+        )
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         # The chosen executive and contact are shown by name, the contact with their account.
@@ -42,11 +57,19 @@ class PairingAdmin(admin.ModelAdmin):
             kwargs["queryset"] = Contact.objects.select_related("account")
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
-    def save_model(self, request: HttpRequest, obj: Pairing, form: Any, change: bool) -> None:
-        if "status" in form.changed_data:
-            # Changed by hand: the pairing still says since when it is in its status.
-            obj.status_changed_at = timezone.now()
-        super().save_model(request, obj, form, change)
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        # The goals, written by the services as on the pairing's page.
+        formset.save(commit=False)
+        for goal in formset.deleted_objects:
+            goal.delete()
+        for goal, _changed in formset.changed_objects:
+            pairing_goal_update(
+                goal=goal, by=request.user, text=goal.text, status=goal.status, notes=goal.notes, position=goal.position
+            )
+        for goal in formset.new_objects:
+            pairing_goal_create(
+                pairing=form.instance, text=goal.text, status=goal.status, notes=goal.notes, position=goal.position
+            )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Pairing]:
         # The change page's title names the executive and the account.

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from engagement.accounts.models import Account, Contact
 from engagement.bounds import LONG_TEXT
+from engagement.lifecycle import Lifecycle, Step
 from engagement.people.models import Executive
 
 MONTHLY = 30
@@ -28,6 +29,14 @@ class Pairing(models.Model):
 
     # The statuses in which a pairing holds its executive and its account.
     LIVE = (Status.PROPOSED, Status.ACTIVE, Status.PAUSED)
+    # Every change of status there is. A pairing starts proposed.
+    STEPS = Lifecycle(
+        accept=Step(sources=(Status.PROPOSED,), target=Status.ACTIVE, doing="accepted"),
+        decline=Step(sources=(Status.PROPOSED,), target=Status.ENDED, doing="declined"),
+        pause=Step(sources=(Status.ACTIVE,), target=Status.PAUSED, doing="paused"),
+        resume=Step(sources=(Status.PAUSED,), target=Status.ACTIVE, doing="resumed"),
+        end=Step(sources=LIVE, target=Status.ENDED, doing="ended"),
+    )
 
     executive = models.ForeignKey(Executive, on_delete=models.PROTECT, related_name="pairings")
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="pairings")

@@ -99,23 +99,20 @@ def pairing_propose(
 def _change_status(
     *,
     pairing: Pairing,
-    from_statuses: Iterable[str],
-    to: str,
+    step: str,
     by: User | None,
     reason: str = "",
     now: dt.datetime | None = None,
     **fields: object,
 ) -> None:
-    """Move ``pairing`` to ``to`` if it is still in one of ``from_statuses``,
-    or say what happened to it meanwhile; the audit trail records who did."""
+    """Take ``step`` of ``Pairing.STEPS`` on ``pairing`` if the status it was
+    read in allows it and nobody changed it since, or say what happened to it
+    meanwhile; the audit trail records who did."""
     now = now or timezone.now()
     # The UPDATE sends no signal to the audit trail: what it changed is
     # recorded in the caller's transaction, from what ``by`` saw.
     before = audit_snapshot(pairing, ["status", "status_reason", *fields])
-    changed = Pairing.objects.filter(pk=pairing.pk, status__in=list(from_statuses)).update(
-        status=to, status_reason=reason.strip(), status_changed_at=now, **fields
-    )
-    if not changed:
+    if not Pairing.STEPS.claim(pairing, step=step, status_reason=reason.strip(), status_changed_at=now, **fields):
         current = Pairing.objects.filter(pk=pairing.pk).values_list("status", flat=True).first()
         label = Pairing.Status(current).label.lower() if current else "removed"
         raise PairingError(f"This pairing is {label} now, so it cannot be changed that way.")
@@ -123,10 +120,11 @@ def _change_status(
     audit_change(instance=pairing, changes=audit_diff(before, pairing), actor=by)
 
 
-def _require_reason(reason: str, what: str) -> None:
+def _require_reason(reason: str, step: str) -> None:
     if not reason.strip():
         raise PairingError(
-            f"Say why the pairing is {what}: the account team and the program admins read it.", field="reason"
+            f"Say why the pairing is {Pairing.STEPS[step].doing}: the account team and the program admins read it.",
+            field="reason",
         )
 
 
@@ -146,9 +144,7 @@ def pairing_accept(*, pairing: Pairing, by: User) -> None:
     if active >= limit:
         raise PairingError(f"You already sponsor {limit} accounts, the program's limit: end or pause one first.")
     starts_on = max(pairing.starts_on, timezone.localdate())
-    _change_status(
-        pairing=pairing, from_statuses=[Pairing.Status.PROPOSED], to=Pairing.Status.ACTIVE, by=by, starts_on=starts_on
-    )
+    _change_status(pairing=pairing, step="accept", by=by, starts_on=starts_on)
     if pairing.proposed_by_id:
         notification_send(users=[pairing.proposed_by], message=f"{by} accepted to sponsor {pairing.account}.")
 
@@ -157,11 +153,10 @@ def pairing_accept(*, pairing: Pairing, by: User) -> None:
 def pairing_decline(*, pairing: Pairing, by: User, reason: str) -> None:
     """The executive turns the proposal down, saying why."""
     _require_executive(pairing, by)
-    _require_reason(reason, "declined")
+    _require_reason(reason, "decline")
     _change_status(
         pairing=pairing,
-        from_statuses=[Pairing.Status.PROPOSED],
-        to=Pairing.Status.ENDED,
+        step="decline",
         by=by,
         reason=f"Declined: {reason.strip()}",
         ends_on=timezone.localdate(),
@@ -175,26 +170,23 @@ def pairing_decline(*, pairing: Pairing, by: User, reason: str) -> None:
 @transaction.atomic
 def pairing_pause(*, pairing: Pairing, by: User, reason: str) -> None:
     """Hold an active pairing: no session is due while it is paused."""
-    _require_reason(reason, "paused")
-    _change_status(
-        pairing=pairing, from_statuses=[Pairing.Status.ACTIVE], to=Pairing.Status.PAUSED, by=by, reason=reason
-    )
+    _require_reason(reason, "pause")
+    _change_status(pairing=pairing, step="pause", by=by, reason=reason)
 
 
 @transaction.atomic
 def pairing_resume(*, pairing: Pairing, by: User) -> None:
     """Take a paused pairing up again."""
-    _change_status(pairing=pairing, from_statuses=[Pairing.Status.PAUSED], to=Pairing.Status.ACTIVE, by=by)
+    _change_status(pairing=pairing, step="resume", by=by)
 
 
 @transaction.atomic
 def pairing_end(*, pairing: Pairing, by: User, reason: str) -> None:
     """End a pairing, whatever its state, saying why."""
-    _require_reason(reason, "ended")
+    _require_reason(reason, "end")
     _change_status(
         pairing=pairing,
-        from_statuses=Pairing.LIVE,
-        to=Pairing.Status.ENDED,
+        step="end",
         by=by,
         reason=reason,
         ends_on=timezone.localdate(),
@@ -202,12 +194,29 @@ def pairing_end(*, pairing: Pairing, by: User, reason: str) -> None:
 
 
 @transaction.atomic
-def pairing_goal_update(*, goal: PairingGoal, by: User, text: str, status: str, notes: str) -> None:
-    """Change a goal's words, status or notes; the audit trail records who did."""
+def pairing_goal_create(
+    *, pairing: Pairing, text: str, status: str = PairingGoal.Status.OPEN, notes: str = "", position: int | None = None
+) -> PairingGoal:
+    """Add a goal to ``pairing``, after its others unless ``position`` says
+    where; the audit trail records it with whoever made the request."""
+    if position is None:
+        last = PairingGoal.objects.filter(pairing=pairing).order_by("-position").values_list("position", flat=True)
+        position = (last.first() or 0) + 1
+    return PairingGoal.objects.create(pairing=pairing, text=text, status=status, notes=notes, position=position)
+
+
+@transaction.atomic
+def pairing_goal_update(
+    *, goal: PairingGoal, by: User, text: str, status: str, notes: str, position: int | None = None
+) -> None:
+    """Change a goal's words, status or notes (or its place among the
+    pairing's goals); the audit trail records who did."""
+    after: dict[str, object] = {"text": text, "status": status, "notes": notes}
+    if position is not None:
+        after["position"] = position
     # Read from the database: a bound form has already written the new values onto ``goal``.
-    before = PairingGoal.objects.filter(pk=goal.pk).values("text", "status", "notes").first() or {}
-    PairingGoal.objects.filter(pk=goal.pk).update(text=text, status=status, notes=notes)
-    after = {"text": text, "status": status, "notes": notes}
+    before = PairingGoal.objects.filter(pk=goal.pk).values(*after).first() or {}
+    PairingGoal.objects.filter(pk=goal.pk).update(**after)
     audit_change(instance=goal, changes={name: (before.get(name), after[name]) for name in after}, actor=by)
 
 

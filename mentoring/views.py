@@ -8,7 +8,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -42,6 +41,7 @@ from mentoring.services import (
     pairing_accept,
     pairing_decline,
     pairing_end,
+    pairing_goal_create,
     pairing_goal_update,
     pairing_hand_over,
     pairing_pause,
@@ -176,22 +176,20 @@ def pairing_detail(request: HttpRequest, pairing: Pairing) -> HttpResponse:
     return _pairing_page(request, pairing)
 
 
-# Each change: who may make it (a ``PairingRights`` field), the service that
-# makes it (given the pairing, who and the reason), and what to say after.
-CHANGES: dict[str, tuple[str, Callable[..., None], str]] = {
+# Each step of ``Pairing.STEPS``: the service that takes it (given the
+# pairing, who and the reason), and what to say after.
+CHANGES: dict[str, tuple[Callable[..., None], str]] = {
     "accept": (
-        "answer",
         lambda pairing, by, reason: pairing_accept(pairing=pairing, by=by),
         "Accepted: you sponsor {account} now. Log each session as you would any contact.",
     ),
-    "decline": ("answer", pairing_decline, "Declined. The program admin who proposed it has been told why."),
-    "pause": ("manage", pairing_pause, "Paused: no session is due until it is resumed."),
+    "decline": (pairing_decline, "Declined. The program admin who proposed it has been told why."),
+    "pause": (pairing_pause, "Paused: no session is due until it is resumed."),
     "resume": (
-        "manage",
         lambda pairing, by, reason: pairing_resume(pairing=pairing, by=by),
         "Resumed: the next session is due within the cadence.",
     ),
-    "end": ("manage", pairing_end, "Ended. It stays in the program's list with the reason given."),
+    "end": (pairing_end, "Ended. It stays in the program's list with the reason given."),
 }
 
 
@@ -204,8 +202,8 @@ def pairing_change(request: HttpRequest, pairing: Pairing) -> HttpResponse:
     if action not in CHANGES:
         messages.error(request, "Choose what to do with the pairing.")
         return _pairing_page(request, pairing, status=400)
-    right, change, done = CHANGES[action]
-    if not getattr(pairing_rights(request.user, pairing), right):
+    change, done = CHANGES[action]
+    if not pairing_rights(request.user, pairing).may_try(action):
         messages.error(request, "You cannot do that with this pairing now.")
         return _pairing_page(request, pairing, status=403)
     form = ReasonForm(request.POST)
@@ -232,11 +230,7 @@ def pairing_goal_add(request: HttpRequest, pairing: Pairing) -> HttpResponse:
         return _pairing_page(request, pairing, goal_form=form, status=400)
     if not form.is_valid():
         return _pairing_page(request, pairing, goal_form=form, status=400)
-    with transaction.atomic():
-        goal = form.save(commit=False)
-        goal.pairing = pairing
-        goal.position = (pairing.goals.order_by("-position").values_list("position", flat=True).first() or 0) + 1
-        goal.save()
+    goal = pairing_goal_create(pairing=pairing, **{name: form.cleaned_data[name] for name in form.Meta.fields})
     messages.success(request, f"Goal added: “{goal.text}”.")
     return redirect("mentoring:pairing_detail", pk=pairing.pk)
 

@@ -457,6 +457,10 @@ ADMIN_MODEL_STATUS_EXCEPTIONS: dict[str, dict[str, dict[str, int]]] = {
         "change": {"GET": 200, "POST": 403},
         "delete": {"GET": 403, "POST": 403},
     },
+    # Engagements are requested or logged, and pairings proposed, in Groundwork
+    # itself, which tells whoever is concerned: corrected here, never added.
+    "visits.engagement": {"add": {"GET": 403, "POST": 403}},
+    "mentoring.pairing": {"add": {"GET": 403, "POST": 403}},
     # Calendar addresses are made by their owners; an admin may only delete one.
     "visits.calendarfeed": {
         "add": {"GET": 403, "POST": 403},

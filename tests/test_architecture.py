@@ -20,7 +20,18 @@ APPS_MAY_IMPORT = {
     "mentoring": {"engagement"},
 }
 # The top of engagement: pages and wiring, which may use any capability.
-TOP = {"views.py", "forms.py", "filters.py", "admin.py", "urls.py", "tasks.py", "apps.py", "models.py", "demo.py", "health.py"}
+TOP = {
+    "views.py",
+    "forms.py",
+    "filters.py",
+    "admin.py",
+    "urls.py",
+    "tasks.py",
+    "apps.py",
+    "models.py",
+    "demo.py",
+    "health.py",
+}
 TOP_FOLDERS = {"management", "templatetags", "tests", "migrations"}
 
 

@@ -19,6 +19,7 @@ from collections import defaultdict
 import pytest
 from django.urls import reverse
 
+from engagement.cadence import rule
 from engagement.cadence.rule import ContactState
 from engagement.cadence.selectors import executive_contact_statuses
 from engagement.dashboards.standing import executive_standing, program_figures
@@ -190,3 +191,27 @@ def test_the_executives_page_filtered_by_state_lists_whom_the_engine_reminds_tod
     assert expected  # each state has someone in it here
     dashboard = client.get(reverse("engagement:program_home"))
     assert getattr(dashboard.context["figures"], state.value) == len(expected)
+
+
+@pytest.mark.django_db
+def test_the_rule_changed_in_its_one_table_changes_the_reminders_and_the_dashboards_alike(monkeypatch):
+    # Were the program to warn from day 32 on, one line of the rule's table
+    # would change, and every reading of the rule with it.
+    bounds = dict(rule.STATE_BOUNDS)
+    bounds[ContactState.ON_TRACK] = lambda cadence, warning, escalation: cadence - 11
+    monkeypatch.setattr(rule, "STATE_BOUNDS", tuple(bounds.items()))
+    now = dt.datetime(2025, 6, 16, 12, 0, tzinfo=dt.UTC)
+    days_ago = {}
+    for days in (30, 31, 32, 34, 35, 42, 43, 56, 57):
+        executive = ExecutiveFactory(user__time_zone="UTC", joined_on=dt.date(2025, 1, 1))
+        contact_record(executive=executive, occurred_at=now - dt.timedelta(days=days))
+        days_ago[executive.pk] = days
+
+    by_engine = {
+        pk: status.state
+        for pk, status in executive_contact_statuses(executives=Executive.objects.all(), now=now).items()
+    }
+    by_dashboard = dict(executive_standing(now=now).values_list("pk", "state"))
+
+    assert {days_ago[pk] for pk, state in by_engine.items() if state == ContactState.DUE_SOON} == {32, 34, 35, 42}
+    assert by_dashboard == by_engine

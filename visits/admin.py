@@ -2,21 +2,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.utils import timezone
+from django.template.defaultfilters import pluralize
+from django.urls import reverse
 
 from engagement.accounts.models import Contact
+from engagement.admin import status_shown
+from engagement.errors import ProgramError
 from engagement.people.models import Executive
 from visits.models import CalendarFeed, Engagement, EngagementExecutive, EngagementStatusChange, EngagementType
-from visits.services import (
-    engagement_contacts_sync,
-    engagement_delete,
-    engagement_status_record,
-    engagement_type_update,
-)
+from visits.services import engagement_complete, engagement_contacts_sync, engagement_delete, engagement_type_update
 
 
 @admin.register(EngagementType)
@@ -65,6 +63,12 @@ class EngagementStatusChangeInline(admin.TabularInline):
 
 @admin.register(Engagement)
 class EngagementAdmin(admin.ModelAdmin):
+    """Engagements are requested, logged and imported in Groundwork itself;
+    here a program admin corrects one (its time, type, account or who
+    attended). Its status changes only through its steps (``Engagement.STEPS``),
+    taken on its page or with the actions here, which tell whoever is
+    concerned and keep its history."""
+
     list_display = ["__str__", "status", "purpose", "starts_at", "duration_minutes"]
     # A filter by date rather than a date hierarchy: the hierarchy lists the
     # years of every engagement on each visit (0.6 s over 1.5 million), and
@@ -73,32 +77,30 @@ class EngagementAdmin(admin.ModelAdmin):
     list_select_related = ["type", "account"]
     search_fields = ["account__name", "objective", "notes"]
     autocomplete_fields = ["account", "requested_by", "staff", "contacts", "working_contact"]
-    readonly_fields = ["status_changed_at", "sequence"]
+    exclude = ["status"]
+    readonly_fields = ["status_and_steps", "status_changed_at", "sequence"]
     show_full_result_count = False
     inlines = [EngagementExecutiveInline, EngagementStatusChangeInline]
     list_per_page = 50
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    actions = ["mark_held"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.display(description="status")
+    def status_and_steps(self, engagement: Engagement) -> str:
+        return status_shown(
+            label=engagement.get_status_display(),
+            steps=Engagement.STEPS.steps_from(engagement.status),
+            page=reverse("visits:engagement_detail", kwargs={"pk": engagement.pk}),
+        )
 
     def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "contacts":
             # Each chosen contact is shown with their account.
             kwargs["queryset"] = Contact.objects.select_related("account")
         return super().formfield_for_manytomany(db_field, request, **kwargs)
-
-    def save_model(self, request: HttpRequest, obj: Engagement, form: Any, change: bool) -> None:
-        status_changed = "status" in form.changed_data or not change
-        if status_changed:
-            obj.status_changed_at = timezone.now()
-        super().save_model(request, obj, form, change)
-        if status_changed:
-            # Changed by hand: the history still says who and when.
-            engagement_status_record(
-                engagement=obj,
-                from_status=form.initial.get("status", "") if change else "",
-                to_status=obj.status,
-                by=request.user,
-                note="Changed in the administration",
-            )
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         super().save_related(request, form, formsets, change)
@@ -110,6 +112,21 @@ class EngagementAdmin(admin.ModelAdmin):
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Engagement]) -> None:
         engagement_delete(engagement_ids=queryset.values_list("pk", flat=True))
+
+    @admin.action(description="Mark the selected engagements held, for as long as planned")
+    def mark_held(self, request: HttpRequest, queryset: QuerySet[Engagement]) -> None:
+        held, refused = 0, []
+        for engagement in queryset.select_related("type", "account"):
+            try:
+                engagement_complete(engagement=engagement, by=request.user, duration_minutes=engagement.planned_minutes)
+            except ProgramError as error:
+                refused.append(f"{engagement}: {error}")
+            else:
+                held += 1
+        if held:
+            self.message_user(request, f"{held} engagement{pluralize(held)} marked held.", messages.SUCCESS)
+        for refusal in refused:
+            self.message_user(request, refusal, messages.WARNING)
 
 
 @admin.register(CalendarFeed)

@@ -10,6 +10,7 @@ from django.utils import timezone
 from engagement.accounts.models import Account, Contact
 from engagement.bounds import LONG_TEXT
 from engagement.imports.models import ImportJob
+from engagement.lifecycle import Lifecycle, Step
 from engagement.people.models import Executive
 
 # A few paragraphs answer the three questions; a page would not be read.
@@ -62,6 +63,20 @@ class Engagement(models.Model):
     OPEN_STATUSES = (Status.REQUESTED, Status.QUESTION, Status.APPROVED, Status.SCHEDULED)
     # Statuses a calendar shows: planned, held, or called off after it was planned.
     CALENDAR_STATUSES = (Status.SCHEDULED, Status.COMPLETED, Status.DEBRIEFED, Status.NOT_HELD, Status.CANCELLED)
+    # From request to a held engagement: every change of status there is.
+    # An engagement starts requested (asked for) or held (logged as held).
+    STEPS = Lifecycle(
+        approve=Step(sources=(Status.REQUESTED,), target=Status.APPROVED, doing="approved"),
+        decline=Step(sources=(Status.REQUESTED,), target=Status.DECLINED, doing="declined"),
+        ask=Step(sources=(Status.REQUESTED,), target=Status.QUESTION, doing="sent back with a question"),
+        answer=Step(sources=(Status.QUESTION,), target=Status.REQUESTED, doing="answered"),
+        schedule=Step(sources=(Status.APPROVED,), target=Status.SCHEDULED, doing="scheduled"),
+        reschedule=Step(sources=(Status.SCHEDULED,), target=Status.SCHEDULED, doing="rescheduled"),
+        cancel=Step(sources=OPEN_STATUSES, target=Status.CANCELLED, doing="cancelled"),
+        complete=Step(sources=(Status.SCHEDULED,), target=Status.COMPLETED, doing="marked held"),
+        not_held=Step(sources=(Status.SCHEDULED,), target=Status.NOT_HELD, doing="marked not held"),
+        debriefed=Step(sources=(Status.COMPLETED,), target=Status.DEBRIEFED, doing="marked debriefed"),
+    )
 
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="engagements")
     type = models.ForeignKey(EngagementType, on_delete=models.PROTECT, related_name="engagements")

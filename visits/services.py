@@ -113,8 +113,8 @@ def _actor(user: User | None) -> str:
     return user.get_full_name() if user is not None else "someone"
 
 
-def _refusal(*, engagement_pk: int, doing: str) -> str:
-    """Why ``doing`` cannot happen to the engagement as it is now."""
+def _refusal(*, engagement_pk: int, step: str) -> str:
+    """Why ``step`` cannot be taken on the engagement as it is now."""
     current = Engagement.objects.filter(pk=engagement_pk).values_list("status", flat=True).first()
     if current is None:
         return "This engagement no longer exists."
@@ -126,47 +126,41 @@ def _refusal(*, engagement_pk: int, doing: str) -> str:
     )
     label = Engagement.Status(current).label.lower()
     by = f" by {_actor(last.by)}" if last is not None and last.by is not None else ""
-    if current in (Engagement.Status.APPROVED, Engagement.Status.DECLINED) and doing in DECISIONS:
+    if current in (Engagement.Status.APPROVED, Engagement.Status.DECLINED) and step in DECISIONS:
         return f"This request was already decided: {label}{by}. Nothing was changed."
-    return f"This engagement cannot be {doing} now: it is {label}{by}. Nothing was changed."
+    return f"This engagement cannot be {Engagement.STEPS[step].doing} now: it is {label}{by}. Nothing was changed."
 
 
-DECISIONS = ("approved", "declined", "sent back with a question")
+# The executive's answers to a request.
+DECISIONS = ("approve", "decline", "ask")
 
 
 def _transition(
     *,
     engagement: Engagement,
-    allowed_from: Iterable[str],
-    to_status: str,
-    doing: str,
+    step: str,
     by: User | None,
     note: str = "",
     now: dt.datetime | None = None,
     audited: bool = True,
     **changes: object,
 ) -> Engagement:
-    """Move ``engagement`` from the status it was read in to ``to_status``,
-    with ``changes``, if that status is one of ``allowed_from`` and nobody
-    changed it since. Records who did it and why, in the engagement's history
-    and (unless the caller records more with it: ``audited=False``) in the
-    audit trail; raises ProgramError otherwise."""
+    """Take ``step`` of ``Engagement.STEPS`` on ``engagement``, with
+    ``changes``, if the status it was read in allows it and nobody changed it
+    since. Records who did it and why, in the engagement's history and
+    (unless the caller records more with it: ``audited=False``) in the audit
+    trail; raises ProgramError otherwise."""
     seen = engagement.status
-    if seen not in allowed_from:
-        raise ProgramError(_refusal(engagement_pk=engagement.pk, doing=doing))
     now = now or timezone.now()
     # The UPDATE sends no signal to the audit trail: what it changes is
     # recorded below, from what the person saw.
     before = audit_snapshot(engagement, ["status", *changes])
-    claimed = Engagement.objects.filter(pk=engagement.pk, status=seen).update(
-        status=to_status, status_changed_at=now, updated_at=now, **changes
-    )
-    if claimed != 1:
-        raise ProgramError(_refusal(engagement_pk=engagement.pk, doing=doing))
+    if not Engagement.STEPS.claim(engagement, step=step, status_changed_at=now, updated_at=now, **changes):
+        raise ProgramError(_refusal(engagement_pk=engagement.pk, step=step))
     # Only what the UPDATE changed: the account and type already loaded stay.
     engagement.refresh_from_db(fields=["status", "status_changed_at", "updated_at", "sequence", *changes])
     EngagementStatusChange.objects.create(
-        engagement=engagement, from_status=seen, to_status=to_status, by=by, at=now, note=note.strip()
+        engagement=engagement, from_status=seen, to_status=engagement.status, by=by, at=now, note=note.strip()
     )
     if audited:
         audit_change(instance=engagement, changes=audit_diff(before, engagement), actor=by)
@@ -283,15 +277,13 @@ def engagement_request(
 
 
 def _decide(
-    *, engagement: Engagement, by: User, to_status: str, doing: str, note: str, message: str, now: dt.datetime | None
+    *, engagement: Engagement, by: User, step: str, note: str, message: str, now: dt.datetime | None
 ) -> Engagement:
     """The executive's answer to a request, which goes back to the account team."""
     now = now or timezone.now()
     engagement = _transition(
         engagement=engagement,
-        allowed_from=[Engagement.Status.REQUESTED],
-        to_status=to_status,
-        doing=doing,
+        step=step,
         by=by,
         note=note,
         now=now,
@@ -308,8 +300,7 @@ def engagement_approve(
     return _decide(
         engagement=engagement,
         by=by,
-        to_status=Engagement.Status.APPROVED,
-        doing="approved",
+        step="approve",
         note=note,
         message=f"{_actor(by)} agreed to meet {engagement.account}: schedule it.",
         now=now,
@@ -323,8 +314,7 @@ def engagement_decline(*, engagement: Engagement, by: User, reason: str, now: dt
     return _decide(
         engagement=engagement,
         by=by,
-        to_status=Engagement.Status.DECLINED,
-        doing="declined",
+        step="decline",
         note=reason,
         message=f"{_actor(by)} declined the meeting with {engagement.account}: {reason}",
         now=now,
@@ -338,8 +328,7 @@ def engagement_ask(*, engagement: Engagement, by: User, question: str, now: dt.d
     return _decide(
         engagement=engagement,
         by=by,
-        to_status=Engagement.Status.QUESTION,
-        doing="sent back with a question",
+        step="ask",
         note=question,
         message=f"{_actor(by)} has a question about the meeting with {engagement.account}: {question}",
         now=now,
@@ -352,9 +341,7 @@ def engagement_answer(*, engagement: Engagement, by: User, answer: str, now: dt.
     answer = _required(answer, "Write your answer to the question.")
     engagement = _transition(
         engagement=engagement,
-        allowed_from=[Engagement.Status.QUESTION],
-        to_status=Engagement.Status.REQUESTED,
-        doing="answered",
+        step="answer",
         by=by,
         note=answer,
         now=now,
@@ -463,9 +450,7 @@ def engagement_schedule(*, engagement: Engagement, by: User, plan: Plan, now: dt
     before = audit_snapshot(engagement, ["status", *_plan_changes(plan)])
     engagement = _transition(
         engagement=engagement,
-        allowed_from=[Engagement.Status.APPROVED],
-        to_status=Engagement.Status.SCHEDULED,
-        doing="scheduled",
+        step="schedule",
         by=by,
         note=f"For {moment_text(plan.starts_at)}",
         now=now,
@@ -498,9 +483,7 @@ def engagement_reschedule(
     planned = audit_snapshot(engagement, _plan_changes(plan))
     engagement = _transition(
         engagement=engagement,
-        allowed_from=[Engagement.Status.SCHEDULED],
-        to_status=Engagement.Status.SCHEDULED,
-        doing="rescheduled",
+        step="reschedule",
         by=by,
         note=f"Moved to {moment_text(plan.starts_at)}: {reason}",
         now=now,
@@ -529,9 +512,7 @@ def engagement_cancel(*, engagement: Engagement, by: User, reason: str, now: dt.
     was_scheduled = engagement.status == Engagement.Status.SCHEDULED
     engagement = _transition(
         engagement=engagement,
-        allowed_from=Engagement.OPEN_STATUSES,
-        to_status=Engagement.Status.CANCELLED,
-        doing="cancelled",
+        step="cancel",
         by=by,
         note=reason,
         now=now,
@@ -566,9 +547,7 @@ def engagement_complete(
     _ended_check(engagement, now, by)
     engagement = _transition(
         engagement=engagement,
-        allowed_from=[Engagement.Status.SCHEDULED],
-        to_status=Engagement.Status.COMPLETED,
-        doing="marked held",
+        step="complete",
         by=by,
         note=f"Held, {duration_minutes} minutes",
         now=now,
@@ -587,9 +566,7 @@ def engagement_debriefed(*, engagement: Engagement, by: User, now: dt.datetime |
     try:
         return _transition(
             engagement=engagement,
-            allowed_from=[Engagement.Status.COMPLETED],
-            to_status=Engagement.Status.DEBRIEFED,
-            doing="marked debriefed",
+            step="debriefed",
             by=by,
             note="First debrief submitted",
             now=now,
@@ -622,9 +599,7 @@ def engagement_not_held(
     _ended_check(engagement, now, by)
     return _transition(
         engagement=engagement,
-        allowed_from=[Engagement.Status.SCHEDULED],
-        to_status=Engagement.Status.NOT_HELD,
-        doing="marked not held",
+        step="not_held",
         by=by,
         note=" — ".join(part for part in (reasons[reason], note.strip()) if part),
         now=now,

@@ -37,7 +37,7 @@ from django.db.models.functions import Coalesce, Lead
 from django.utils import timezone
 
 from engagement.cadence.models import ExecutiveContact
-from engagement.cadence.rule import Cadence, ContactState, contact_state
+from engagement.cadence.rule import Cadence, ContactState, contact_state, contact_states
 from engagement.dashboards.standing import DaysBetween, hours, month_start
 from engagement.imports.exports import CsvColumn
 from engagement.people.models import Executive
@@ -46,7 +46,7 @@ from visits.models import Engagement, EngagementType
 WEEKS = 52
 MONTHS = 12
 # The states an executive is counted in at a week end, least urgent first.
-STATES = (ContactState.ON_TRACK, ContactState.DUE_SOON, ContactState.OVERDUE, ContactState.ESCALATED)
+STATES = tuple(contact_states())
 EXECUTIVES_PER_PAGE = 50
 
 
@@ -187,7 +187,8 @@ FROM (
 WHERE first_week <= last_week
 GROUP BY start_day, first_week, last_week, cadence_days, warning_days, escalation_days
 """
-# An executive counts at a week end from the day they joined, whenever their last contact was.
+# An executive counts at a week end from the day they joined, whenever their
+# last contact was: ``cadence.rule.episode_start``, over day numbers.
 _COUNTED_FROM = (
     "CASE WHEN episodes.start_day > executives.joined_day THEN episodes.start_day ELSE executives.joined_day END"
 )
@@ -202,7 +203,7 @@ def weekly_states(*, period: TrendPeriod) -> list[WeekStates]:
     At a week end an executive's state follows from the days since their last
     contact on or before it, or since they joined without one (DESIGN.md,
     "Contact status, exactly"). Asked of every executive at every week end,
-    as the dashboard's ``reminder_state_expression`` over a subquery each,
+    as the dashboard's ``contact_state_expression`` over a subquery each,
     that is 52 index look-ups per executive: 2.4 s with 4,000 executives and
     2,000,000 contacts, and PostgreSQL's JIT spends 8 s more compiling the
     query. Read once instead, in episodes, the history takes about 0.5 s:

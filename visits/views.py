@@ -352,6 +352,7 @@ def _detail_context(request: HttpRequest, engagement: Engagement) -> dict[str, A
     now = timezone.now()
     rights = engagement_rights(request.user, engagement)
     status = engagement.status
+    steps = Engagement.STEPS.steps_from(status)
     ended = (engagement.ends_at or engagement.starts_at) <= now
     attendances = engagement_attendances(engagement=engagement)
     return {
@@ -367,12 +368,12 @@ def _detail_context(request: HttpRequest, engagement: Engagement) -> dict[str, A
         "contacts": list(engagement.contacts.order_by("name")),
         "history": engagement_history(engagement=engagement),
         "brief": engagement_brief(engagement=engagement),
-        "can_decide": rights.decide and status == Engagement.Status.REQUESTED,
-        "can_answer": rights.manage and status == Engagement.Status.QUESTION,
-        "can_schedule": rights.manage and status == Engagement.Status.APPROVED,
-        "can_reschedule": rights.manage and status == Engagement.Status.SCHEDULED,
-        "can_cancel": rights.manage and status in Engagement.OPEN_STATUSES,
-        "can_record_outcome": rights.complete and status == Engagement.Status.SCHEDULED and ended,
+        "can_decide": rights.decide and "approve" in steps,
+        "can_answer": rights.manage and "answer" in steps,
+        "can_schedule": rights.manage and "schedule" in steps,
+        "can_reschedule": rights.manage and "reschedule" in steps,
+        "can_cancel": rights.manage and "cancel" in steps,
+        "can_record_outcome": rights.complete and "complete" in steps and ended,
         "waiting_too_long": status == Engagement.Status.REQUESTED
         and engagement.status_changed_at < request_waiting_cutoff(now=now),
         "in_calendar": status in Engagement.CALENDAR_STATUSES,
@@ -450,8 +451,9 @@ def engagement_schedule_view(request: HttpRequest, engagement: Engagement) -> Ht
     """Fix the time, place and attendees of an approved engagement, or change them."""
     if not engagement_rights(request.user, engagement).manage:
         raise PermissionDenied("Only the account team schedules for this account.")
-    rescheduling = engagement.status == Engagement.Status.SCHEDULED
-    if engagement.status not in (Engagement.Status.APPROVED, Engagement.Status.SCHEDULED):
+    steps = Engagement.STEPS.steps_from(engagement.status)
+    rescheduling = "reschedule" in steps
+    if not rescheduling and "schedule" not in steps:
         return _refuse(request, engagement, f"It cannot be scheduled: it is {engagement.get_status_display().lower()}.")
     now = timezone.now()
     attendances = engagement_attendances(engagement=engagement)
@@ -523,7 +525,7 @@ def engagement_cancel_view(request: HttpRequest, engagement: Engagement) -> Http
     """Confirm, then call off an engagement that has not taken place."""
     if not engagement_rights(request.user, engagement).manage:
         raise PermissionDenied("Only the account team cancels for this account.")
-    if engagement.status not in Engagement.OPEN_STATUSES:
+    if not Engagement.STEPS.allows("cancel", engagement.status):
         return _refuse(request, engagement, f"It cannot be cancelled: it is {engagement.get_status_display().lower()}.")
     form = ReasonForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():

@@ -1,12 +1,18 @@
-"""The contact-status rule (DESIGN: contact status, exactly): states, cadence, episode."""
+"""The contact-status rule (DESIGN: contact status, exactly): states, cadence, episode;
+in Python and, made from the same definitions, in SQL."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from django.db import models
+from django.db.models import Case, Expression, F, Func, Value, When
+from django.db.models.functions import Coalesce, Greatest
+from django.db.models.lookups import LessThanOrEqual
 
 
 class ContactState(models.TextChoices):
@@ -87,12 +93,45 @@ def episode_start(*, last_contact_on: dt.date | None, joined_on: dt.date) -> dt.
     return max(last_contact_on, joined_on) if last_contact_on else joined_on
 
 
+def episode_start_expression(*, last_contact_on: str = "last_contact_on", joined_on: str = "joined_on") -> Func:
+    """``episode_start`` in SQL, over the row's fields of those names."""
+    # Coalesced first: SQLite's MAX() of a NULL is NULL, PostgreSQL's GREATEST skips it.
+    return Greatest(Coalesce(last_contact_on, joined_on), joined_on)
+
+
+# The contact-status rule, stated once: each state, in the order an episode
+# passes through them, with the last day of the episode it lasts to, from the
+# cadence C, the warning W and the escalation delay E; past the last bound,
+# escalated. ``contact_state`` reads it in Python, for the reminders, and
+# ``contact_state_expression`` in SQL, for the dashboards.
+STATE_BOUNDS: tuple[tuple[ContactState, Callable[[Any, Any, Any], Any]], ...] = (
+    (ContactState.ON_TRACK, lambda cadence, warning, escalation: cadence - warning - 1),
+    (ContactState.DUE_SOON, lambda cadence, warning, escalation: cadence),
+    (ContactState.OVERDUE, lambda cadence, warning, escalation: cadence + escalation),
+)
+PAST_THE_BOUNDS = ContactState.ESCALATED
+
+
+def contact_states() -> list[ContactState]:
+    """Every state, in the order an episode passes through them."""
+    return [*(state for state, _last_day in STATE_BOUNDS), PAST_THE_BOUNDS]
+
+
 def contact_state(*, days_since: int, cadence: Cadence) -> ContactState:
-    """The state ``days_since`` whole days after the episode began (DESIGN.md)."""
-    if days_since <= cadence.cadence_days - cadence.warning_days - 1:
-        return ContactState.ON_TRACK
-    if days_since <= cadence.cadence_days:
-        return ContactState.DUE_SOON
-    if days_since <= cadence.cadence_days + cadence.escalation_days:
-        return ContactState.OVERDUE
-    return ContactState.ESCALATED
+    """The state ``days_since`` whole days after the episode began."""
+    for state, last_day in STATE_BOUNDS:
+        if days_since <= last_day(cadence.cadence_days, cadence.warning_days, cadence.escalation_days):
+            return state
+    return PAST_THE_BOUNDS
+
+
+def contact_state_expression(days: Expression) -> Case:
+    """``contact_state`` in SQL: the state for ``days`` since the episode
+    began, against each row's own cadence (its ``cadence_days``,
+    ``warning_days`` and ``escalation_days``)."""
+    cadence = (F("cadence_days"), F("warning_days"), F("escalation_days"))
+    return Case(
+        *(When(LessThanOrEqual(days, last_day(*cadence)), then=Value(state.value)) for state, last_day in STATE_BOUNDS),
+        default=Value(PAST_THE_BOUNDS.value),
+        output_field=models.CharField(),
+    )

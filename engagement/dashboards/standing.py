@@ -3,10 +3,12 @@ the database.
 
 ``executive_contact_statuses`` tells where a handful of executives stand, one
 by one in Python. A dashboard counts, filters and sorts thousands, so here the
-same rule (DESIGN.md, "Contact status, exactly") is written as SQL over each
-executive's copy of their cadence (``Executive.cadence_days`` and siblings)
-and their last contact. "Today" is each executive's own calendar day: the few
-dates that the time zones in use fall on become one CASE over the time zone.
+same rule (DESIGN.md, "Contact status, exactly"), made from its one
+definition (``cadence.rule.contact_state_expression``), is read in SQL over
+each executive's copy of their cadence (``Executive.cadence_days`` and
+siblings) and their last contact. "Today" is each executive's own calendar
+day: the few dates that the time zones in use fall on become one CASE over
+the time zone.
 ``tests/test_dashboard_agrees_with_reminders.py`` checks that both say the
 same thing about the same executives.
 """
@@ -36,18 +38,22 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, Greatest, TruncMonth
-from django.db.models.lookups import LessThanOrEqual
+from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
 from engagement.cadence.models import ExecutiveContact
-from engagement.cadence.rule import ContactState
+from engagement.cadence.rule import (
+    ContactState,
+    contact_state_expression,
+    contact_states,
+    episode_start_expression,
+)
 from engagement.dates import TWELVE_MONTHS, local_today
 from engagement.people.models import Executive, User
 from engagement.reminders.models import Reminder
 
 # The states an executive can be in, most urgent first (the table's sort order).
-STATE_URGENCY = [ContactState.ESCALATED, ContactState.OVERDUE, ContactState.DUE_SOON, ContactState.ON_TRACK]
+STATE_URGENCY = contact_states()[::-1]
 
 SIX_WEEKS = 42
 
@@ -142,19 +148,6 @@ def executives_today(
     return Today(expression, tuple(sorted(by_date)))
 
 
-def reminder_state_expression(days: models.Expression) -> Case:
-    """The state for ``days`` since the episode began, against each row's own
-    cadence: ``cadence.rule.contact_state`` in SQL."""
-    cadence, warning, escalation = F("cadence_days"), F("warning_days"), F("escalation_days")
-    return Case(
-        When(LessThanOrEqual(days, cadence - warning - 1), then=Value(ContactState.ON_TRACK.value)),
-        When(LessThanOrEqual(days, cadence), then=Value(ContactState.DUE_SOON.value)),
-        When(LessThanOrEqual(days, cadence + escalation), then=Value(ContactState.OVERDUE.value)),
-        default=Value(ContactState.ESCALATED.value),
-        output_field=models.CharField(),
-    )
-
-
 def contact_totals(*, days: int | str, field: str) -> Coalesce:
     """The executive's contacts (``field`` "pk" counts them, "duration_minutes"
     sums them) from ``days`` before their today to today: ``days`` a number,
@@ -188,12 +181,10 @@ def executive_standing(
         .annotate(today=today.expression)
         .annotate(
             days_since=DaysBetween(F("today"), F("last_contact_on")),
-            # ``cadence.rule.episode_start``: the later of the two, on every
-            # database (SQLite's MAX() of a NULL is NULL, PostgreSQL's GREATEST skips it).
-            episode_days=DaysBetween(F("today"), Greatest(Coalesce("last_contact_on", "joined_on"), "joined_on")),
+            episode_days=DaysBetween(F("today"), episode_start_expression()),
         )
         .annotate(
-            state=reminder_state_expression(F("episode_days")),
+            state=contact_state_expression(F("episode_days")),
             window_minutes=contact_totals(days="cadence_days", field="duration_minutes"),
         )
     )

@@ -14,7 +14,7 @@ from engagement.people.models import Executive
 from engagement.people.roles import Role
 from engagement.tests.factories import ContactFactory, ExecutiveFactory, UserFactory
 from engagement.tests.test_admin import admin_form_data
-from visits.models import Engagement, EngagementExecutive, EngagementType
+from visits.models import Engagement, EngagementExecutive, EngagementStatusChange, EngagementType
 from visits.services import calendar_feed_token
 from visits.tests.factories import EngagementFactory, EngagementTypeFactory
 
@@ -89,33 +89,71 @@ def test_program_admin_opens_an_engagement_with_its_executives(program_admin_cli
 
 
 @pytest.mark.django_db
-def test_cancelling_a_held_engagement_in_the_admin_takes_the_contact_away(program_admin_client):
+def test_a_status_posted_to_the_engagement_admin_changes_nothing(program_admin_client):
     executive = ExecutiveFactory()
     EngagementFactory(executives=[executive], starts_at=days_ago(30))
     engagement = EngagementFactory(executives=[executive], starts_at=days_ago(2))
     url = reverse("admin:visits_engagement_change", args=[engagement.pk])
+    page = program_admin_client.get(url).content.decode()
 
     response = program_admin_client.post(
-        url, admin_form_data(program_admin_client.get(url).content.decode(), status=Engagement.Status.CANCELLED)
+        url, admin_form_data(page, status=Engagement.Status.CANCELLED, notes="Corrected in the admin")
     )
 
     assert response.status_code == 302
-    assert Engagement.objects.get(pk=engagement.pk).status == Engagement.Status.CANCELLED
-    assert last_contact_on(executive) == local_days_ago(30)
+    engagement.refresh_from_db()
+    assert (engagement.status, engagement.notes) == (Engagement.Status.COMPLETED, "Corrected in the admin")
+    assert not EngagementStatusChange.objects.filter(engagement=engagement).exists()
+    assert last_contact_on(executive) == local_days_ago(2)
+    # Its status is shown, with the way to its steps.
+    assert reverse("visits:engagement_detail", args=[engagement.pk]) in page
 
 
 @pytest.mark.django_db
-def test_marking_an_engagement_held_in_the_admin_makes_it_the_last_contact(program_admin_client):
+def test_marking_engagements_held_in_the_admin_goes_through_their_step(program_admin_client):
+    admin_user = UserFactory(full_name="Pat Admin", roles=[Role.PROGRAM_ADMIN])
+    program_admin_client.force_login(admin_user)
     executive = ExecutiveFactory()
-    engagement = EngagementFactory(executives=[executive], starts_at=days_ago(1), status=Engagement.Status.SCHEDULED)
-    url = reverse("admin:visits_engagement_change", args=[engagement.pk])
+    ended = EngagementFactory(
+        executives=[executive], starts_at=days_ago(1), status=Engagement.Status.SCHEDULED, duration_minutes=None
+    )
+    ended.ends_at = ended.starts_at + dt.timedelta(minutes=45)
+    ended.save()
+    upcoming = EngagementFactory(
+        executives=[executive], starts_at=timezone.now() + dt.timedelta(days=2), status=Engagement.Status.SCHEDULED
+    )
+    cancelled = EngagementFactory(executives=[executive], starts_at=days_ago(3), status=Engagement.Status.CANCELLED)
 
     response = program_admin_client.post(
-        url, admin_form_data(program_admin_client.get(url).content.decode(), status=Engagement.Status.COMPLETED)
+        reverse("admin:visits_engagement_changelist"),
+        {"action": "mark_held", "_selected_action": [ended.pk, upcoming.pk, cancelled.pk]},
+        follow=True,
     )
 
-    assert response.status_code == 302
+    page = response.content.decode()
+    statuses = dict(Engagement.objects.values_list("pk", "status"))
+    assert statuses == {
+        ended.pk: Engagement.Status.COMPLETED,
+        upcoming.pk: Engagement.Status.SCHEDULED,
+        cancelled.pk: Engagement.Status.CANCELLED,
+    }
+    ended.refresh_from_db()
+    assert ended.duration_minutes == 45  # as long as planned
+    change = EngagementStatusChange.objects.get(engagement=ended)
+    assert (change.from_status, change.to_status, change.by, change.note) == (
+        Engagement.Status.SCHEDULED, Engagement.Status.COMPLETED, admin_user, "Held, 45 minutes"
+    )  # fmt: skip
     assert last_contact_on(executive) == local_days_ago(1)
+    assert "1 engagement marked held." in page
+    assert "It can be marked once it has ended" in page
+    assert "This engagement cannot be marked held now: it is cancelled" in page
+
+
+@pytest.mark.django_db
+def test_engagements_are_not_added_in_the_admin(program_admin_client):
+    response = program_admin_client.get(reverse("admin:visits_engagement_add"))
+
+    assert response.status_code == 403
 
 
 @pytest.mark.django_db

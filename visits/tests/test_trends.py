@@ -20,7 +20,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from engagement.cadence.models import ExecutiveContact, Program
-from engagement.dashboards.standing import DaysBetween, reminder_state_expression
+from engagement.cadence.rule import contact_state_expression
+from engagement.dashboards.standing import DaysBetween
 from engagement.people.models import Executive
 from engagement.people.roles import Role
 from engagement.tests.factories import (
@@ -253,7 +254,7 @@ def test_the_states_agree_with_the_dashboards_rule_at_every_week_end():
         )
         by_rule = dict(
             Executive.objects.filter(active=True, user__is_active=True, joined_on__lte=row.week.ends_on)
-            .annotate(state=reminder_state_expression(DaysBetween(end, Coalesce(Subquery(last), F("joined_on")))))
+            .annotate(state=contact_state_expression(DaysBetween(end, Coalesce(Subquery(last), F("joined_on")))))
             .values_list("state")
             .annotate(n=Count("pk"))
             .order_by()
