@@ -13,7 +13,7 @@ export UV_CUSTOM_COMPILE_COMMAND := make lock
 help:
 	@echo "make run    install, migrate, load the demo data and start web, worker and beat"
 	@echo "make test   install and run the whole test suite (SQLite unless DATABASE_URL is set)"
-	@echo "make lint   ruff check and format check"
+	@echo "make lint   ruff check and format check, and mypy on the services and selectors"
 	@echo "make bench  load seed_demo --scale data and measure pages and jobs (BENCH_SCALE, default 1)"
 	@echo "make ci     what CI runs: tests on SQLite and PostgreSQL, migrations, deploy checks, lint"
 	@echo "make lock   rewrite requirements/*.txt (pins and hashes) from requirements/*.in"
@@ -55,6 +55,7 @@ test: $(STAMP) $(NODE_STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

@@ -231,7 +231,7 @@ def action_create(
 
 
 # What a closing status asks of whoever sets it.
-CLOSING_NOTES = {
+CLOSING_NOTES: dict[str, str] = {
     ActionItem.Status.DONE: "Say what was done, and what the customer was told.",
     ActionItem.Status.WONT_DO: "Say why it won't be done.",
 }
@@ -273,8 +273,8 @@ def action_status_set(
         updated_at=now,
     )
     if not changed:
-        current = ActionItem.objects.filter(pk=action.pk).values_list("status", flat=True).first()
-        label = ActionItem.Status(current).label.lower() if current else "gone"
+        now_status = ActionItem.objects.filter(pk=action.pk).values_list("status", flat=True).first()
+        label = ActionItem.Status(now_status).label.lower() if now_status else "gone"
         raise ProgramError(f"Someone changed this action meanwhile: it is now {label}. Nothing was changed.")
     action.refresh_from_db(fields=["status", "status_note", "closed_at", "updated_at"])
     audit_change(instance=action, changes=audit_diff(before, action), actor=by)
@@ -318,10 +318,10 @@ def survey_link(*, token: str, now: dt.datetime | None = None) -> SurveyLink:
         survey_id = signing.loads(token, salt=SURVEY_SALT)
     except signing.BadSignature:
         return SurveyLink("invalid")
+    if not isinstance(survey_id, int):
+        return SurveyLink("invalid")
     survey = (
-        Survey.objects.select_related("engagement__account", "engagement__type", "contact")
-        .filter(pk=survey_id if isinstance(survey_id, int) else None)
-        .first()
+        Survey.objects.select_related("engagement__account", "engagement__type", "contact").filter(pk=survey_id).first()
     )
     if survey is None or survey.sent_at is None:
         return SurveyLink("invalid")

@@ -78,7 +78,8 @@ def pairing_health_on(pairing: Pairing, *, today: dt.date) -> PairingHealth | No
     ``today``; None unless it is active."""
     if pairing.status != Pairing.Status.ACTIVE:
         return None
-    since = pairing.last_session_on or pairing.starts_on
+    last_session_on: dt.date | None = pairing.last_session_on  # type: ignore[attr-defined]  # annotated by the read
+    since = last_session_on or pairing.starts_on
     return pairing_health(days_since=(today - since).days, cadence_days=pairing.session_cadence_days)
 
 
@@ -93,7 +94,7 @@ def pairing_limit_expression(default: int) -> models.Expression:
     """Over ``OuterRef("pk")`` of an executive: how many active pairings they
     may hold, the strictest limit of their active programs, else ``default``."""
     strictest = (
-        Program.executives.through.objects.filter(executive_id=OuterRef("pk"), program__active=True)
+        Executive.programs.through.objects.filter(executive_id=OuterRef("pk"), program__active=True)
         .values("executive_id")
         .annotate(limit=Min("program__pairing_limit"))
         .values("limit")[:1]

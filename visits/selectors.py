@@ -49,12 +49,10 @@ def executive_search(
     query = " ".join(query.split())
     if len(query) < 2:
         return Executive.objects.none()
-    return (
-        Executive.objects.filter(active=True, user__full_name__icontains=query)
-        .exclude(pk=exclude.pk if exclude else None)
-        .select_related("user")
-        .order_by("user__full_name", "pk")[:limit]
-    )
+    found = Executive.objects.filter(active=True, user__full_name__icontains=query)
+    if exclude is not None:
+        found = found.exclude(pk=exclude.pk)
+    return found.select_related("user").order_by("user__full_name", "pk")[:limit]
 
 
 # A status filter beyond the statuses themselves: every held engagement,
@@ -242,11 +240,11 @@ def account_background(
     """The account's needs, people and engagements, recent and coming (five
     queries), leaving out ``exclude`` (the engagement being prepared)."""
     now = now or timezone.now()
-    engagements = (
-        Engagement.objects.filter(account=account)
-        .exclude(pk=exclude.pk if exclude else None)
-        .select_related("type")
-        .only("pk", "status", "starts_at", "notes", "objective", "type__name", "account_id")
+    engagements = Engagement.objects.filter(account=account)
+    if exclude is not None:
+        engagements = engagements.exclude(pk=exclude.pk)
+    engagements = engagements.select_related("type").only(
+        "pk", "status", "starts_at", "notes", "objective", "type__name", "account_id"
     )
     recent = list(
         engagements.filter(status__in=Engagement.HELD_STATUSES).order_by("-starts_at", "-pk")[:BACKGROUND_ENGAGEMENTS]

@@ -8,8 +8,9 @@ import uuid
 import zoneinfo
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import F, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
@@ -393,7 +394,7 @@ def _plan_apply(*, engagement: Engagement, plan: Plan) -> tuple[list[User], Atte
     lead = EngagementExecutive.objects.filter(engagement=engagement, role=EngagementExecutive.Role.LEAD).first()
     keep = {lead.executive_id} if lead else set()
     wanted = {executive.pk for executive in plan.executives} | keep
-    attended = {
+    attended: dict[str, tuple[type[models.Model], set[int], set[int]]] = {
         "executives": (
             Executive,
             set(EngagementExecutive.objects.filter(engagement=engagement).values_list("executive_id", flat=True)),
@@ -407,10 +408,12 @@ def _plan_apply(*, engagement: Engagement, plan: Plan) -> tuple[list[User], Atte
     )
     # Replaced through the link tables, which send no signal: who was there
     # is read first, for the audit trail.
-    for name, model, through, column, chosen in (
+    # Each link table with the column naming who: a model of its own per table, hence Any.
+    links: list[tuple[str, type[models.Model], Any, str, tuple[models.Model, ...]]] = [
         ("staff", User, Engagement.staff.through, "user_id", plan.staff),
         ("contacts", Contact, Engagement.contacts.through, "contact_id", plan.contacts),
-    ):
+    ]
+    for name, model, through, column, chosen in links:
         chosen_pks = {item.pk for item in chosen}
         attended[name] = (
             model,

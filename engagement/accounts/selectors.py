@@ -102,9 +102,10 @@ def executive_suggestions(
     ``OuterRef("pk")``), then those who know the account. Three queries."""
     today = today or timezone.localdate()
     needs = list(account.needs.values_list("pk", flat=True))
+    # django-stubs cannot see an annotation on an automatic link table's rows.
     talent_matches = Coalesce(
         Subquery(
-            Executive.talents.through.objects.filter(executive_id=OuterRef("pk"), skill_id__in=needs)
+            Executive.talents.through.objects.filter(executive_id=OuterRef("pk"), skill_id__in=needs)  # type: ignore[misc]
             .values("executive_id")
             .annotate(n=Count("pk"))
             .values("n")[:1]

@@ -138,8 +138,8 @@ def last_contacts_if(
     last.update(kept)
     for executive_id, moment in contacts:
         if executive_id in zones:
-            day = local_date(moment, zones[executive_id])
-            last[executive_id] = max(day, last[executive_id]) if last[executive_id] else day
+            day, previous = local_date(moment, zones[executive_id]), last[executive_id]
+            last[executive_id] = day if previous is None else max(day, previous)
     return last
 
 

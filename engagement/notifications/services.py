@@ -16,7 +16,7 @@ from engagement.reminders.scan import next_working_moment
 
 def notification_send(
     *,
-    users: Iterable[User],
+    users: Iterable[User | None],
     message: str,
     url: str = "",
     action: tuple[str, str] | None = None,

@@ -47,7 +47,7 @@ def _overdue_reminders_sent(*, executive_ids: list[int]) -> dict[str, dt.datetim
     ).values_list("episode", "sent_at")
     for episode, sent_at in rows:
         base = episode.rsplit(":", 1)[0]
-        if base not in sent or sent_at < sent[base]:
+        if sent_at is not None and (base not in sent or sent_at < sent[base]):
             sent[base] = sent_at
     return sent
 

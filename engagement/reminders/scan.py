@@ -6,6 +6,7 @@ import datetime as dt
 import zoneinfo
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import transaction
 from django.db.models import QuerySet
@@ -125,7 +126,7 @@ def reminders_not_yet_recorded(dues: list[Due]) -> list[Due]:
     return [due for due in dues if (due.recipient_id, due.kind, due.episode) not in recorded]
 
 
-def _when(due: Due, *, user: dict, now: dt.datetime) -> tuple[str, dt.datetime]:
+def _when(due: Due, *, user: Mapping[str, Any], now: dt.datetime) -> tuple[str, dt.datetime]:
     """The channel and the not-before moment of ``due`` for its recipient."""
     time_zone = user["time_zone"]
     if user["reminder_digest"] and due.kind != Reminder.Kind.ESCALATION and due.deadline is None:

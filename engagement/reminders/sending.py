@@ -198,8 +198,9 @@ def reminder_message_details(*, reminder: Reminder) -> dict[str, object]:
     if reminder.kind in CONTACT_KINDS:
         details["suggestions"] = suggested_accounts(executive=executive)
     elif reminder.kind == Reminder.Kind.ESCALATION:
-        details["for_manager"] = bool(executive.manager_id) and (
-            Executive.objects.filter(pk=executive.manager_id, user_id=reminder.recipient_id).exists()
+        manager_id = executive.manager_id
+        details["for_manager"] = (
+            manager_id is not None and Executive.objects.filter(pk=manager_id, user_id=reminder.recipient_id).exists()
         )
         if has_role(reminder.recipient, Role.PROGRAM_ADMIN):
             details["program_url"] = absolute_url(reverse("engagement:program_home"))

@@ -27,7 +27,7 @@ SUPERSEDED = "A later reminder of the same replaced it."
 
 # Why a reminder of each kind that is about something else than an
 # executive's cadence no longer holds (its source no longer finds it).
-NO_LONGER = {
+NO_LONGER: dict[str, str] = {
     Reminder.Kind.UPCOMING: "The engagement no longer starts within 24 hours: it was moved, called off or has begun.",
     Reminder.Kind.REQUEST_WAITING: "The request no longer waits for this answer: it was answered or called off.",
     Reminder.Kind.DEBRIEF_DUE: "Nobody is reminded of this debrief any more: it was written, the engagement "
@@ -255,4 +255,6 @@ def notifications_standing(
         Reminder.objects.filter(pk__in={n.reminder_id for n in unread}).select_related("recipient", "executive__user")
     )
     standing = reminders_standing(reminders=reminders, moment=moment, replaced_by=[Reminder.Status.SENT])
-    return {n.pk: why for n in unread if isinstance(why := standing.get(n.reminder_id), str)}
+    return {
+        n.pk: why for n in unread if n.reminder_id is not None and isinstance(why := standing.get(n.reminder_id), str)
+    }
