@@ -1,14 +1,21 @@
 """The audit trail: who changed what, and when.
 
 django-auditlog records every save and delete of the models each app
-registers in its ``AppConfig.ready`` through ``audit_register``, and the
-changes to their many-to-many fields through the receivers made here. A
-change made by one conditional UPDATE (a status moved only if it still was
-what the service expected) sends no signal, so the service that made it
-records it with ``audit_change``, inside its transaction, once the UPDATE has
-touched its row. The old values it records are those the person acted on:
-the UPDATE's condition makes the status exact, and the other fields are as
-that request read them.
+registers in its ``AppConfig.ready`` through ``audit_register``. What it
+does not record the way the trail needs, this module records through
+auditlog's own public writers (``LogEntry.objects.log_create`` and
+``log_m2m_changes``), so that every entry has one shape:
+
+- a change made by one conditional UPDATE (a status moved only if it still
+  was what the service expected) sends no signal, so the service that made it
+  records it with ``audit_change``, inside its transaction, once the UPDATE has
+  touched its row. The old values it records are those the person acted on:
+  the UPDATE's condition makes the status exact, and the other fields are as
+  that request read them;
+- additions to and removals from many-to-many fields, by name, also when made
+  from the other side or by a ``clear()``, which auditlog's own ``m2m_fields``
+  gets wrong (it writes them on the wrong object, or names every row of the
+  other table).
 
 Program admins read the trail on the audit page (``engagement.audit.views``),
 which ``audit_trail`` and ``audit_rows`` below serve in a fixed number of
@@ -22,15 +29,12 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from auditlog.cid import get_cid
 from auditlog.context import auditlog_disabled, auditlog_value
-from auditlog.diff import model_instance_diff
 from auditlog.models import LogEntry
-from auditlog.receivers import log_delete
 from auditlog.registry import auditlog
 from auditlog.signals import pre_log
 from django.conf import settings
@@ -41,7 +45,7 @@ from django.db import models, transaction
 from django.db.models import Expression, F, QuerySet, Value
 from django.db.models.expressions import Combinable
 from django.db.models.functions import Cast, Coalesce, Concat, NullIf
-from django.db.models.signals import m2m_changed, post_delete, pre_delete
+from django.db.models.signals import m2m_changed, pre_delete
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.encoding import smart_str
@@ -126,18 +130,15 @@ def audit_register(
     auditlog.register(
         model, include_fields=fields, exclude_fields=sorted(left_out & {f.name for f in model._meta.fields})
     )
-    # django-auditlog names a deleted object by its str(), which loads the
-    # related rows it names one at a time (an engagement's type, then its
-    # account) for every object a delete takes: named instead by one query
-    # that joins them, while the row is still there.
-    post_delete.disconnect(sender=model, dispatch_uid=auditlog._dispatch_uid(post_delete, log_delete))
+    # django-auditlog records the deletion; this loads what its name reads first.
     pre_delete.connect(
         _deleting, sender=model, dispatch_uid=f"engagement.audit.trail.deleting.{model._meta.label_lower}"
     )
-    post_delete.connect(
-        _deleted, sender=model, dispatch_uid=f"engagement.audit.trail.deleted.{model._meta.label_lower}"
-    )
     audit_describe(model, label=label, kind=kind, url_name=url_name, url_field=url_field)
+    # Not auditlog's own ``m2m_fields``, whose receiver writes a change made
+    # from the other side on the wrong object and under the wrong field, a
+    # clear() as the removal of every row of the other table, and loads each
+    # object it names on its own (an N+1 for a contact, named with its account).
     for name in m2m:
         through = model._meta.get_field(name).remote_field.through
         m2m_changed.connect(
@@ -205,7 +206,13 @@ def audit_change(
             stored[name] = [old_text, new_text]
     if not stored and action == LogEntry.Action.UPDATE:
         return None
-    return _write(instance, action=action, changes=stored, actor=actor)
+    actor = actor if getattr(actor, "is_authenticated", False) else None
+    _load_name(instance)
+    _content_type(type(instance))
+    # Without an actor the audit middleware names whoever made the request.
+    return LogEntry.objects.log_create(
+        instance, action=action, changes=stored, actor=actor, actor_email=getattr(actor, "email", None)
+    )
 
 
 def audit_actor_set(user: Any) -> None:
@@ -256,7 +263,8 @@ def _m2m_changed(
 ) -> None:
     """Record who was added to or removed from a many-to-many field, by
     name: one entry on the object changed (or on each, when the change was
-    made from the other side)."""
+    made from the other side), written by django-auditlog's own
+    ``log_m2m_changes``."""
     if audit_disabled():
         return
     cleared = instance.__dict__.setdefault("_audit_cleared", {})
@@ -275,64 +283,83 @@ def _m2m_changed(
     if not pks:
         return
     operation = "add" if action == "post_add" else "delete"
+    # log_m2m_changes writes each object it is given as its text: given the
+    # names, read in one query, rather than objects whose str() would each
+    # load their related rows.
     if not reverse:
-        names = sorted(audit_names(model, pks).values())
-        _write(instance, action=LogEntry.Action.UPDATE, changes=_m2m_entry(field_name, operation, names))
+        _load_name(instance)
+        _content_type(type(instance))
+        LogEntry.objects.log_m2m_changes(sorted(audit_names(model, pks).values()), instance, operation, field_name)
         return
-    # From the other side (a skill given to executives): one entry on each,
-    # named without loading each one.
+    # From the other side (a skill given to executives): one entry on each.
     name = list(audit_names(type(instance), [instance.pk]).values())
-    for pk, label in audit_names(audited, pks).items():
-        _write(
-            audited(pk=pk),
-            action=LogEntry.Action.UPDATE,
-            changes=_m2m_entry(field_name, operation, name),
-            name=label,
-        )
+    _content_type(audited)
+    for changed in _named_objects(audited, pks):
+        LogEntry.objects.log_m2m_changes(name, changed, operation, field_name)
 
 
 def _deleting(sender: type[models.Model], instance: models.Model, **kwargs: Any) -> None:
-    """Name the object while its row is still there to name it from."""
+    # While the rows it names are all there.
     if not audit_disabled():
-        instance.__dict__["_audit_name"] = _name(instance)
+        _load_name(instance)
 
 
-def _deleted(sender: type[models.Model], instance: models.Model, **kwargs: Any) -> None:
-    """Record a deletion with the object's last values."""
-    if audit_disabled() or instance.pk is None:
+def _load_name(instance: models.Model) -> None:
+    """Load the related rows that name ``instance`` (an engagement's type and
+    account) and that it does not hold yet, in one query: django-auditlog
+    names an object by its str(), which would load them one at a time, for
+    every object a delete takes."""
+    missing = [path.split("__") for path in _label_relations(type(instance)) if not _holds(instance, path)]
+    if not missing or instance.pk is None:
         return
-    changes = model_instance_diff(instance, None) or {}
-    _write(
-        instance,
-        action=LogEntry.Action.DELETE,
-        changes={name: list(values) for name, values in changes.items()},
-        name=instance.__dict__.pop("_audit_name", None),
-    )
+    loaded = _named_objects(type(instance), [instance.pk]).first()
+    for names in missing:
+        _fill(instance, loaded, names)
 
 
-def _write(
-    instance: models.Model,
-    *,
-    action: int,
-    changes: dict[str, Any],
-    actor: Any = None,
-    name: str | None = None,
-) -> LogEntry:
-    """One entry about ``instance``. Without an ``actor``, the audit
-    middleware names whoever made the request (nobody for a job)."""
-    actor = actor if getattr(actor, "is_authenticated", False) else None
-    pk = instance.pk
-    return LogEntry.objects.create(
-        content_type=_content_type(type(instance)),
-        object_pk=smart_str(pk),
-        object_id=pk if isinstance(pk, int) else None,
-        object_repr=name if name is not None else _name(instance),
-        action=action,
-        changes=changes,
-        actor=actor,
-        actor_email=getattr(actor, "email", None),
-        cid=get_cid(),
-    )
+def _holds(instance: models.Model | None, path: str) -> bool:
+    """Whether ``instance`` holds the related objects along ``path`` (``engagement__type``)."""
+    for name in path.split("__"):
+        if instance is None:
+            return True
+        if not instance._meta.get_field(name).is_cached(instance):
+            return False
+        instance = getattr(instance, name)
+    return True
+
+
+def _fill(held: models.Model | None, loaded: models.Model | None, names: list[str]) -> None:
+    """Give ``held`` the first related object along ``names`` that it lacks,
+    from ``loaded``, a copy of it read with them; what it holds is kept."""
+    for name in names:
+        if held is None or loaded is None:
+            return
+        if not held._meta.get_field(name).is_cached(held):
+            setattr(held, name, getattr(loaded, name))
+            return
+        held, loaded = getattr(held, name), getattr(loaded, name)
+
+
+def _named_objects(model: type[models.Model], pks: Iterable[Any]) -> QuerySet[Any]:
+    """``model``'s objects ``pks`` with the related rows their names read."""
+    return model._default_manager.filter(pk__in=list(pks)).select_related(*_label_relations(model)).order_by("pk")
+
+
+def _label_relations(model: type[models.Model]) -> list[str]:
+    """The relations ``model``'s label reads (``account`` for
+    ``F("account__name")``): those its str(), which the label says in SQL, loads."""
+    label = _DESCRIBED.get(model, Described()).label
+    return sorted(set(_relations(label))) if label is not None else []
+
+
+def _relations(expression: Any) -> Iterator[str]:
+    if isinstance(expression, F):
+        path = expression.name.rpartition("__")[0]
+        if path:
+            yield path
+        return
+    for source in getattr(expression, "get_source_expressions", list)():
+        yield from _relations(source)
 
 
 def _content_type(model: type[models.Model]) -> ContentType:
@@ -349,29 +376,6 @@ def _warm(sender: type[models.Model], **kwargs: Any) -> None:
 
 
 pre_log.connect(_warm, dispatch_uid="engagement.audit.trail.content_types")
-
-
-def _name(instance: models.Model) -> str:
-    """What the entry calls ``instance``: its ``str()``, read in one query
-    rather than through the related rows its ``str()`` would load one by one."""
-    described = _DESCRIBED.get(type(instance), Described())
-    if described.label is not None and _joins(described.label):
-        names = audit_names(type(instance), [instance.pk])
-        if instance.pk in names:
-            return names[instance.pk]
-    return smart_str(instance)
-
-
-def _joins(expression: Any) -> bool:
-    """Whether ``expression`` reads another table (a field path with ``__``)."""
-    if isinstance(expression, F):
-        return "__" in expression.name
-    return any(_joins(source) for source in getattr(expression, "get_source_expressions", list)())
-
-
-def _m2m_entry(field_name: str, operation: str, names: list[str]) -> dict[str, Any]:
-    # django-auditlog's own shape for a many-to-many change, which its admin reads too.
-    return {field_name: {"type": "m2m", "operation": operation, "objects": names}}
 
 
 def audit_names(model: type[models.Model], pks: Iterable[Any]) -> dict[Any, str]:
@@ -392,7 +396,13 @@ def audit_names(model: type[models.Model], pks: Iterable[Any]) -> dict[Any, str]
 def audit_entries_prune(*, now: dt.datetime | None = None, batch_size: int = 5000) -> int:
     """Delete the entries older than ``AUDIT_RETENTION_DAYS`` (none when it
     is 0), a batch per transaction so that a long trail never holds one
-    long lock. Safe to repeat or to run twice at once. Returns how many went."""
+    long lock. Safe to repeat or to run twice at once. Returns how many went.
+
+    django-auditlog's ``auditlogflush --before-date`` is for an operator's
+    one-off purge, not for this: it deletes everything before a day in one
+    statement, whose condition (each entry's date) no index serves, so each
+    night it would read the whole trail, and a backlog (a lowered retention)
+    would go in one long transaction."""
     days = settings.AUDIT_RETENTION_DAYS
     if days <= 0:
         return 0

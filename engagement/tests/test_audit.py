@@ -3,12 +3,15 @@ its page: who changed what and when, for program admins."""
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 from io import StringIO
 
 import pytest
 from auditlog.models import LogEntry
+from django.conf import settings as django_settings
 from django.contrib.auth.models import update_last_login
+from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
@@ -100,6 +103,17 @@ def test_a_skill_given_from_its_own_side_is_recorded_on_the_executive():
     assert entry.changes == {"talents": {"type": "m2m", "operation": "add", "objects": ["Negotiation"]}}
 
 
+def test_talents_cleared_name_only_those_taken():
+    executive = ExecutiveFactory(user=UserFactory(full_name="Jordan Ellis"))
+    executive.talents.add(SkillFactory(name="Negotiation"), SkillFactory(name="Pricing"))
+    SkillFactory(name="Logistics")  # never given: not taken
+
+    executive.talents.clear()
+
+    entry = entries_of(executive)[-1]
+    assert entry.changes == {"talents": {"type": "m2m", "operation": "delete", "objects": ["Negotiation", "Pricing"]}}
+
+
 def test_program_cadence_changed_in_the_admin_is_a_program_setting(admin_client):
     program = ProgramFactory(name="Executive program", cadence_days=42)
 
@@ -163,6 +177,31 @@ def test_a_deleted_contact_keeps_its_name_and_loses_its_link(admin_client):
     assert audit_entries(admin_client, kind="accounts")[0].startswith("System deleted contact Ada Byrne (Northwind)")
     page = admin_client.get(reverse("engagement:audit"), {"object": f"engagement.contact:{pk}"}).content.decode()
     assert reverse("admin:engagement_contact_change", args=[pk]) not in page
+
+
+def test_contacts_deleted_with_their_account_are_each_recorded_by_name(admin_client):
+    account = AccountFactory(name="Northwind")
+    ContactFactory(name="Ada Byrne", account=account)
+    ContactFactory(name="Sam Okafor", account=account)
+
+    Account.objects.get(pk=account.pk).delete()
+
+    deleted = [entry for entry in audit_entries(admin_client, kind="accounts") if " deleted " in entry]
+    assert any(entry.startswith("System deleted contact Ada Byrne (Northwind)") for entry in deleted)
+    assert any(entry.startswith("System deleted contact Sam Okafor (Northwind)") for entry in deleted)
+    assert any(entry.startswith("System deleted account Northwind") for entry in deleted)
+    assert LogEntry.objects.filter(action=LogEntry.Action.DELETE).count() == 3
+
+
+def test_a_change_of_an_object_holding_what_names_it_costs_one_insert(django_assert_num_queries):
+    contact = ContactFactory(name="Ada Byrne", account=AccountFactory(name="Northwind"))
+    ContentType.objects.get_for_model(LogEntry)  # the content types, read once a process
+
+    with django_assert_num_queries(1):
+        entry = audit_change(instance=contact, changes={"title": ("Head of Operations", "COO")})
+
+    assert entry.object_repr == "Ada Byrne (Northwind)"
+    assert entry.changes == {"title": ["Head of Operations", "COO"]}
 
 
 def test_seed_demo_writes_no_entries():
@@ -314,6 +353,54 @@ def test_the_executive_admin_page_links_to_the_executives_history(admin_client):
     assert f"{reverse('engagement:audit')}?object=engagement.executive%3A{executive.pk}" in page
 
 
+# --- Built on django-auditlog ------------------------------------------------------------------
+
+
+def _auditlog_private_names(path) -> list[str]:
+    """The ``_``-prefixed names of django-auditlog that the module at ``path``
+    imports or reads (``auditlog._dispatch_uid``), Django's ``_meta`` aside."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    bound, found = set(), []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "auditlog":
+            for alias in node.names:
+                bound.add(alias.asname or alias.name)
+                if alias.name.startswith("_"):
+                    found.append(f"{node.module}.{alias.name}")
+        elif isinstance(node, ast.Import):
+            bound.update((a.asname or a.name).split(".")[0] for a in node.names if a.name.startswith("auditlog"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute):
+            names, root = [node.attr], node.value
+            while isinstance(root, ast.Attribute):
+                names.append(root.attr)
+                root = root.value
+            if isinstance(root, ast.Name) and root.id in bound:
+                found += [
+                    f"{root.id}.{name}"
+                    for name in names
+                    if name.startswith("_") and name != "_meta" and not name.startswith("__")
+                ]
+    return found
+
+
+def test_the_program_uses_only_django_auditlogs_public_names():
+    """So that an upgrade of django-auditlog cannot silently change what the
+    trail records: its private names may change in any release."""
+    base = django_settings.BASE_DIR
+    modules = [
+        path
+        for app in ("config", "engagement", "visits", "feedback", "mentoring")
+        for path in (base / app).rglob("*.py")
+        if "tests" not in path.relative_to(base).parts
+    ]
+
+    private = {str(path.relative_to(base)): names for path in modules if (names := _auditlog_private_names(path))}
+
+    assert len(modules) > 50
+    assert private == {}
+
+
 # --- Retention ---------------------------------------------------------------------------------
 
 
@@ -347,6 +434,18 @@ def test_the_retention_runs_each_night():
 
     assert len(schedule) == 1
     assert schedule[0]["schedule"].hour == {3}
+
+
+def test_an_operator_purges_the_entries_before_a_day_with_auditlogflush():
+    account = AccountFactory()
+    LogEntry.objects.all().delete()
+    old, kept = [audit_change(instance=account, changes={"region": (str(n), str(n + 1))}) for n in range(2)]
+    aged(old, days=10)
+    aged(kept, days=2)
+
+    call_command("auditlogflush", yes=True, before_date=timezone.localdate() - dt.timedelta(days=5), stdout=StringIO())
+
+    assert list(LogEntry.objects.values_list("pk", flat=True)) == [kept.pk]
 
 
 def test_the_nightly_job_deletes_what_is_past_the_retention(settings):
