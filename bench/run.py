@@ -41,7 +41,7 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
@@ -545,6 +545,75 @@ def writers_database(folder: Path, source: Path | None, env: dict[str, str]) -> 
     return database
 
 
+@dataclass
+class WriteTally:
+    """What the writer threads saw, gathered under one lock."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    failures: dict[str, int] = field(default_factory=dict)
+    samples: list[float] = field(default_factory=list)
+    keys: list[str] = field(default_factory=list)
+
+    def failed(self, why: str) -> None:
+        with self.lock:
+            self.failures[why] = self.failures.get(why, 0) + 1
+
+
+def log_contacts(
+    browser: Browser, *, posts: int, people: list[tuple[int, int]], offset: int, tally: WriteTally
+) -> None:
+    """Log ``posts`` contacts through the quick log form as ``browser``'s
+    executive, each with a customer of ``people`` (from ``offset`` on)."""
+    for n in range(posts):
+        try:
+            status, _, page = browser.request("GET", LOG_PATH)
+            if status != 200:
+                tally.failed(f"quick log page answered {status}")
+                continue
+            account_id, contact_id = people[(offset * 97 + n * 13) % len(people)]
+            key = form_value(page, "submission_key")
+            form = {
+                "csrfmiddlewaretoken": form_value(page, "csrfmiddlewaretoken"),
+                "account": account_id,
+                "contacts": [contact_id],
+                "type": first_option(page, "type"),
+                "on": form_value(page, "on"),
+                "duration_minutes": 30,
+                "note": WRITE_NOTE,
+                "submission_key": key,
+            }
+            with tally.lock:
+                tally.keys.append(key)
+            started = time.perf_counter()
+            status, location, _ = browser.request("POST", LOG_PATH, form)
+        except (OSError, http.client.HTTPException) as error:
+            tally.failed(f"{error.__class__.__name__}: {error}")
+            browser.connection.close()
+            continue
+        with tally.lock:
+            tally.samples.append((time.perf_counter() - started) * 1000)
+        if status != 302 or not location.endswith("/executive/"):
+            tally.failed(f"answered {status}")
+
+
+def surveys_sent_for(database: Path, *, saved: int, within: float = 60) -> int:
+    """How many of the logged contacts' surveys the workers sent, waiting up
+    to ``within`` seconds for all ``saved`` of them."""
+    import sqlite3
+
+    deadline = time.monotonic() + within
+    while True:
+        with sqlite3.connect(database, timeout=60) as db:
+            sent = db.execute(
+                "SELECT count(*) FROM feedback_survey s JOIN visits_engagement e ON e.id = s.engagement_id "
+                "WHERE e.notes = ? AND s.sent_at IS NOT NULL",
+                [WRITE_NOTE],
+            ).fetchone()[0]
+        if sent >= saved or time.monotonic() > deadline:
+            return sent
+        time.sleep(0.5)
+
+
 def measure_concurrent_writes(source: Path | None) -> WriteResult:
     """WRITE_POSTS contacts logged through the quick log form by WRITE_THREADS
     people at once, each signed in with a session of their own, against
@@ -601,15 +670,7 @@ def measure_concurrent_writes(source: Path | None) -> WriteResult:
     for name, command in commands.items():
         with (folder / f"{name}.log").open("wb") as log:
             running[name] = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    lock = threading.Lock()
-    failures: dict[str, int] = {}
-    samples: list[float] = []
-    keys: list[str] = []
-
-    def failed(why: str) -> None:
-        with lock:
-            failures[why] = failures.get(why, 0) + 1
-
+    tally = WriteTally()
     try:
         wait_for(port)
         subprocess.run(
@@ -625,41 +686,14 @@ def measure_concurrent_writes(source: Path | None) -> WriteResult:
             else:
                 browser.cookies = dict(browsers[index % len(executives)].cookies)
         per_thread = [WRITE_POSTS // WRITE_THREADS + (i < WRITE_POSTS % WRITE_THREADS) for i in range(WRITE_THREADS)]
-
-        def log_contacts(index: int) -> None:
-            browser = browsers[index]
-            for n in range(per_thread[index]):
-                try:
-                    status, _, page = browser.request("GET", LOG_PATH)
-                    if status != 200:
-                        failed(f"quick log page answered {status}")
-                        continue
-                    account_id, contact_id = people[(index * 97 + n * 13) % len(people)]
-                    key = form_value(page, "submission_key")
-                    form = {
-                        "csrfmiddlewaretoken": form_value(page, "csrfmiddlewaretoken"),
-                        "account": account_id,
-                        "contacts": [contact_id],
-                        "type": first_option(page, "type"),
-                        "on": form_value(page, "on"),
-                        "duration_minutes": 30,
-                        "note": WRITE_NOTE,
-                        "submission_key": key,
-                    }
-                    with lock:
-                        keys.append(key)
-                    started = time.perf_counter()
-                    status, location, _ = browser.request("POST", LOG_PATH, form)
-                except (OSError, http.client.HTTPException) as error:
-                    failed(f"{error.__class__.__name__}: {error}")
-                    browser.connection.close()
-                    continue
-                with lock:
-                    samples.append((time.perf_counter() - started) * 1000)
-                if status != 302 or not location.endswith("/executive/"):
-                    failed(f"answered {status}")
-
-        threads = [threading.Thread(target=log_contacts, args=(i,)) for i in range(WRITE_THREADS)]
+        threads = [
+            threading.Thread(
+                target=log_contacts,
+                args=(browsers[i],),
+                kwargs={"posts": per_thread[i], "people": people, "offset": i, "tally": tally},
+            )
+            for i in range(WRITE_THREADS)
+        ]
         started = time.monotonic()
         for thread in threads:
             thread.start()
@@ -671,19 +705,9 @@ def measure_concurrent_writes(source: Path | None) -> WriteResult:
                 key
                 for (key,) in db.execute("SELECT submission_key FROM visits_engagement WHERE notes = ?", [WRITE_NOTE])
             }
-        saved = sum(1 for key in keys if key.replace("-", "") in saved_keys)
+        saved = sum(1 for key in tally.keys if key.replace("-", "") in saved_keys)
         # The workers send a survey for each contact saved: give them a minute.
-        deadline = time.monotonic() + 60
-        while True:
-            with sqlite3.connect(database, timeout=60) as db:
-                surveys_sent = db.execute(
-                    "SELECT count(*) FROM feedback_survey s JOIN visits_engagement e ON e.id = s.engagement_id "
-                    "WHERE e.notes = ? AND s.sent_at IS NOT NULL",
-                    [WRITE_NOTE],
-                ).fetchone()[0]
-            if surveys_sent >= saved or time.monotonic() > deadline:
-                break
-            time.sleep(0.5)
+        surveys_sent = surveys_sent_for(database, saved=saved)
     finally:
         for process in running.values():
             process.terminate()
@@ -698,16 +722,16 @@ def measure_concurrent_writes(source: Path | None) -> WriteResult:
         threads=WRITE_THREADS,
         saved=saved,
         failed=posts - saved,
-        failures=failures,
+        failures=tally.failures,
         surveys_sent=surveys_sent,
         locked_errors=sum(
             (folder / f"{name}.log").read_text(errors="replace").count("database is locked") for name in running
         ),
         seconds=round(seconds, 1),
         posts_per_second=round(saved / seconds, 1),
-        p50_ms=round(percentile(samples, 0.5), 1) if samples else 0.0,
-        p95_ms=round(percentile(samples, 0.95), 1) if samples else 0.0,
-        max_ms=round(max(samples), 1) if samples else 0.0,
+        p50_ms=round(percentile(tally.samples, 0.5), 1) if tally.samples else 0.0,
+        p95_ms=round(percentile(tally.samples, 0.95), 1) if tally.samples else 0.0,
+        max_ms=round(max(tally.samples), 1) if tally.samples else 0.0,
         gunicorn_workers=WORKERS,
         celery_workers=2,
     )

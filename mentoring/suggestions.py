@@ -23,6 +23,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import islice
 
 from django.db.models import Count, F, OuterRef, Subquery
 from django.db.models.functions import Coalesce
@@ -136,6 +137,102 @@ def _candidates() -> list[_Candidate]:
     return [_Candidate(*row) for row in rows]
 
 
+def _account_needs(account_ids: list[int]) -> dict[int, set[int]]:
+    """The skills each account needs, by account id. One query."""
+    needs: dict[int, set[int]] = defaultdict(set)
+    rows = Account.needs.through.objects.filter(account_id__in=account_ids).values_list("account_id", "skill_id")
+    for account_id, skill_id in rows:
+        needs[account_id].add(skill_id)
+    return needs
+
+
+def _talent_holders(skill_ids: set[int]) -> dict[int, list[tuple[int, str]]]:
+    """Who holds each of ``skill_ids``: skill -> (executive, skill name). One query."""
+    holders: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    rows = Executive.talents.through.objects.filter(skill_id__in=skill_ids).values_list(
+        "executive_id", "skill_id", "skill__name"
+    )
+    for executive_id, skill_id, name in rows:
+        holders[skill_id].append((executive_id, name))
+    return holders
+
+
+def _contacts_met(account_ids: list[int], today: dt.date) -> dict[int, dict[int, int]]:
+    """Account -> executive -> their contacts in the twelve months to ``today``. One query."""
+    met: dict[int, dict[int, int]] = defaultdict(dict)
+    rows = (
+        ExecutiveContact.objects.filter(account_id__in=account_ids, contact_on__gte=twelve_months_before(today))
+        .values("account_id", "executive_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+        .values_list("account_id", "executive_id", "n")
+    )
+    for account_id, executive_id, n in rows:
+        met[account_id][executive_id] = n
+    return met
+
+
+def _left_out(account_ids: list[int], exclude: dict[int, Iterable[int]] | None) -> dict[int, set[int]]:
+    """Account -> executives not to suggest: a live pairing with it, or asked to leave out. One query."""
+    left_out: dict[int, set[int]] = defaultdict(set)
+    rows = Pairing.objects.filter(account_id__in=account_ids, status__in=Pairing.LIVE).values_list(
+        "account_id", "executive_id"
+    )
+    for account_id, executive_id in rows:
+        left_out[account_id].add(executive_id)
+    for account_id, executive_ids in (exclude or {}).items():
+        left_out[account_id].update(executive_ids)
+    return left_out
+
+
+Chosen = tuple[int, int | None, _Candidate, tuple[str, ...]]  # score, share, candidate, matching talents
+
+
+class _Ranking:
+    """Scores the candidates for one account after another. Most executives
+    neither have a talent the account needs nor met it: their score is their
+    level fit and load alone, the same for every account with a contact of
+    the same level, so they are ranked once per level and only the first few
+    looked at for each account."""
+
+    def __init__(self, candidates: list[_Candidate], holders: dict[int, list[tuple[int, str]]]) -> None:
+        self.candidates = candidates
+        self.by_pk = {candidate.pk: candidate for candidate in candidates}
+        self.holders = holders
+        self.by_fits: dict[tuple[int, ...], list[tuple[int, int]]] = {}
+
+    def plain(self, fits: tuple[int, ...]) -> list[tuple[int, int]]:
+        if fits not in self.by_fits:
+            self.by_fits[fits] = sorted(
+                (-_score(candidate, fits=fits, matches=0, met=0, share=None), candidate.pk)
+                for candidate in self.candidates
+            )
+        return self.by_fits[fits]
+
+    def best(
+        self, *, fits: tuple[int, ...], needs: set[int], met: dict[int, int], skip: set[int], limit: int
+    ) -> list[Chosen]:
+        """The ``limit`` best for an account whose contact ``fits``, which
+        ``needs`` skills, was ``met`` by executives, leaving out ``skip``."""
+        total = sum(met.values())
+        matching: dict[int, list[str]] = defaultdict(list)
+        for skill in needs:
+            for executive_id, name in self.holders[skill]:
+                matching[executive_id].append(name)
+        special = (matching.keys() | met.keys()) & self.by_pk.keys()
+        scored = []
+        for pk in special - skip:
+            share = round(100 * met.get(pk, 0) / total) if total else None
+            score = _score(self.by_pk[pk], fits=fits, matches=len(matching[pk]), met=met.get(pk, 0), share=share)
+            scored.append((-score, pk, share, tuple(sorted(matching[pk]))))
+        # The first few plain ones suffice: stop reading the ranking there.
+        taken = special | skip
+        plain = islice(((negative, pk) for negative, pk in self.plain(fits) if pk not in taken), limit)
+        scored += [(negative, pk, 0 if total else None, ()) for negative, pk in plain]
+        scored.sort(key=lambda row: (row[0], row[1]))
+        return [(-negative, share, self.by_pk[pk], names) for negative, pk, share, names in scored[:limit]]
+
+
 def suggestions_for_accounts(
     *,
     accounts: Sequence[Account],
@@ -154,76 +251,17 @@ def suggestions_for_accounts(
     ids = [account.pk for account in accounts]
     if contacts is None:
         contacts = working_contacts(account_ids=ids)
-    needs: dict[int, set[int]] = defaultdict(set)
-    for account_id, skill_id in Account.needs.through.objects.filter(account_id__in=ids).values_list(
-        "account_id", "skill_id"
-    ):
-        needs[account_id].add(skill_id)
-    candidates = _candidates()
-    holders: dict[int, list[tuple[int, str]]] = defaultdict(list)  # skill -> (executive, skill name)
-    wanted = set().union(*needs.values()) if needs else set()
-    for executive_id, skill_id, name in Executive.talents.through.objects.filter(skill_id__in=wanted).values_list(
-        "executive_id", "skill_id", "skill__name"
-    ):
-        holders[skill_id].append((executive_id, name))
-    met: dict[int, dict[int, int]] = defaultdict(dict)  # account -> executive -> contacts in twelve months
-    for account_id, executive_id, n in (
-        ExecutiveContact.objects.filter(account_id__in=ids, contact_on__gte=twelve_months_before(today))
-        .values("account_id", "executive_id")
-        .annotate(n=Count("pk"))
-        .order_by()
-        .values_list("account_id", "executive_id", "n")
-    ):
-        met[account_id][executive_id] = n
-    left_out: dict[int, set[int]] = defaultdict(set)
-    for account_id, executive_id in Pairing.objects.filter(account_id__in=ids, status__in=Pairing.LIVE).values_list(
-        "account_id", "executive_id"
-    ):
-        left_out[account_id].add(executive_id)
-    for account_id, executive_ids in (exclude or {}).items():
-        left_out[account_id].update(executive_ids)
-
-    # Most executives neither have a talent the account needs nor met it:
-    # their score is their level fit and load alone, the same for every
-    # account with a contact of the same level, so they are ranked once per
-    # level and only the first few looked at for each account.
-    by_pk = {candidate.pk: candidate for candidate in candidates}
-    ranked_by_fits: dict[tuple[int, ...], list[tuple[int, int]]] = {}
-
-    def ranked(fits: tuple[int, ...]) -> list[tuple[int, int]]:
-        if fits not in ranked_by_fits:
-            ranked_by_fits[fits] = sorted(
-                (-_score(candidate, fits=fits, matches=0, met=0, share=None), candidate.pk) for candidate in candidates
-            )
-        return ranked_by_fits[fits]
-
-    chosen: dict[int, list[tuple[int, int | None, _Candidate, tuple[str, ...]]]] = {}
+    needs = _account_needs(ids)
+    ranking = _Ranking(_candidates(), _talent_holders(set().union(*needs.values()) if needs else set()))
+    met = _contacts_met(ids, today)
+    left_out = _left_out(ids, exclude)
+    chosen: dict[int, list[Chosen]] = {}
     for account in accounts:
         contact = contacts.get(account.pk)
         fits = (contact.level + 1, contact.level + 2) if contact else ()
-        account_met, skip = met[account.pk], left_out[account.pk]
-        total = sum(account_met.values())
-        matching: dict[int, list[str]] = defaultdict(list)
-        for skill in needs[account.pk]:
-            for executive_id, name in holders[skill]:
-                matching[executive_id].append(name)
-        special = (matching.keys() | account_met.keys()) & by_pk.keys()
-        scored = []
-        for pk in special - skip:
-            contacts_here = account_met.get(pk, 0)
-            share = round(100 * contacts_here / total) if total else None
-            score = _score(by_pk[pk], fits=fits, matches=len(matching[pk]), met=contacts_here, share=share)
-            scored.append((-score, pk, share, tuple(sorted(matching[pk]))))
-        plain = 0
-        for negative, pk in ranked(fits):
-            if plain == limit:
-                break
-            if pk not in special and pk not in skip:
-                scored.append((negative, pk, 0 if total else None, ()))
-                plain += 1
-        scored.sort(key=lambda row: (row[0], row[1]))
-        chosen[account.pk] = [(-negative, share, by_pk[pk], names) for negative, pk, share, names in scored[:limit]]
-
+        chosen[account.pk] = ranking.best(
+            fits=fits, needs=needs[account.pk], met=met[account.pk], skip=left_out[account.pk], limit=limit
+        )
     executives = Executive.objects.select_related("user", "function").in_bulk(
         {candidate.pk for rows in chosen.values() for _, _, candidate, _ in rows}
     )

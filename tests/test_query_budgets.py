@@ -666,11 +666,8 @@ def import_page_url(page: str, data: ProgramData) -> str:
     return reverse(url_name(page))
 
 
-def url_of(page: str, data: ProgramData) -> str:
-    if page.startswith(("engagement:import", "engagement:exports")):
-        return import_page_url(page, data)
-    if (api_url := api_url_of(page, data)) is not None:
-        return api_url
+def feedback_page_url(page: str, data: ProgramData) -> str | None:
+    """The URL of a feedback page (and the held meeting's page), with the data it shows; None for the plain URL."""
     if page in {"visits:engagement_detail (held)", "feedback:debrief"}:
         return reverse(url_name(page), kwargs={"pk": held_meeting(data).pk})
     if page == "feedback:action_detail":
@@ -685,15 +682,20 @@ def url_of(page: str, data: ProgramData) -> str:
         return reverse(url_name(page), kwargs={"token": survey_token(survey=survey)})
     if page.startswith("feedback:actions ("):
         return f"{reverse(url_name(page))}?tab={page.split('(')[1].rstrip(')')}"
+    if page == "feedback:debrief_search (words and theme)":
+        theme = Theme.objects.get(name="Delivery")
+        return f"{reverse(url_name(page))}?q=plant+managers&theme={theme.pk}"
+    return None
+
+
+def engagement_page_url(page: str, data: ProgramData) -> str | None:
+    """The URL of one of engagement's pages, with the data it shows; None for the plain URL."""
     if page == "engagement:coverage_accounts (tier, never met)":
         AccountFactory(tier=Account.Tier.STRATEGIC)  # one that no executive met, so the list shows a row
         return f"{reverse(url_name(page))}?kind=customer&tier=1&no_contact=never"
     if page == "engagement:executives (filtered and sorted)":
         # Filters that the bulk executives meet, so that the rows are read too.
         return f"{reverse(url_name(page))}?level=4&state=on_track&q=groundwork&sort=-contacts_12m"
-    if page == "feedback:debrief_search (words and theme)":
-        theme = Theme.objects.get(name="Delivery")
-        return f"{reverse(url_name(page))}?q=plant+managers&theme={theme.pk}"
     if page == "engagement:audit (filtered)":
         # Debriefs and actions changed by people of the company this past week.
         since = (timezone.localdate() - dt.timedelta(days=7)).isoformat()
@@ -715,14 +717,6 @@ def url_of(page: str, data: ProgramData) -> str:
         invited.set_unusable_password()
         invited.save(update_fields=["password"])
         return reverse(page, kwargs={"token": invitation_token(user=invited)})
-    if page in {"visits:account_choices", "visits:contact_choices"}:
-        # A search that matches accounts as the data grows, one already chosen.
-        chosen = Account.objects.filter(account_manager=data.account_manager).order_by("pk").first()
-        return f"{reverse(page)}?account_query=account&account={chosen.pk}"
-    if page == "visits:colleague_choices":
-        # A search that finds more colleagues as the data grows, one already chosen.
-        chosen = Executive.objects.exclude(user=data.viewer(Role.EXECUTIVE)).order_by("pk").first()
-        return f"{reverse(page)}?colleague_query=executive&colleagues={chosen.pk}"
     if page == "engagement:notifications":
         # A list with something in it: read and unread, with a link and without.
         viewer = data.viewer(Role.EXECUTIVE)
@@ -733,6 +727,20 @@ def url_of(page: str, data: ProgramData) -> str:
         # And a reminder's, whose words are checked against where they stand now.
         reminder = overdue_reminder_sent(executive=viewer.executive, at=timezone.now())
         Notification.objects.create(user=viewer, message=f"Overdue: {reminder.reason}", reminder=reminder)
+    return None
+
+
+def visits_page_url(page: str, data: ProgramData) -> str | None:
+    """The URL of a visits page, with the data it shows; None for the plain URL."""
+    first_account = Account.objects.filter(account_manager=data.account_manager).order_by("pk").first()
+    if page in {"visits:account_choices", "visits:contact_choices"}:
+        # A search that matches accounts as the data grows, one already chosen.
+        chosen = Account.objects.filter(account_manager=data.account_manager).order_by("pk").first()
+        return f"{reverse(page)}?account_query=account&account={chosen.pk}"
+    if page == "visits:colleague_choices":
+        # A search that finds more colleagues as the data grows, one already chosen.
+        chosen = Executive.objects.exclude(user=data.viewer(Role.EXECUTIVE)).order_by("pk").first()
+        return f"{reverse(page)}?colleague_query=executive&colleagues={chosen.pk}"
     if page == "visits:engagement_invite":
         # Next week's visit, with a colleague and the account manager along.
         colleague = Executive.objects.exclude(pk=data.executive.pk).order_by("pk").first()
@@ -746,7 +754,6 @@ def url_of(page: str, data: ProgramData) -> str:
     if page == "visits:calendar_feed_ics":
         # The measured executive's feed, which grows with the bulk engagements.
         return reverse(page, kwargs={"token": calendar_feed_token(user=data.executive.user).token})
-    first_account = Account.objects.filter(account_manager=data.account_manager).order_by("pk").first()
     if page == "visits:engagement_request":
         # The form for an account, suggestions ranked among all the executives.
         return f"{reverse(page)}?account={first_account.pk}"
@@ -779,6 +786,12 @@ def url_of(page: str, data: ProgramData) -> str:
             executive=data.executive, account=account, status=Pairing.Status.ACTIVE, proposed_by=data.program_admin
         )
         return reverse(url_name(page), kwargs={"pk": account.pk})
+    return None
+
+
+def mentoring_page_url(page: str, data: ProgramData) -> str | None:
+    """The URL of a mentoring page, with the data it shows; None for the plain URL."""
+    first_account = Account.objects.filter(account_manager=data.account_manager).order_by("pk").first()
     if page == "mentoring:propose":
         return reverse(page, kwargs={"account_pk": first_account.pk})
     if page == "mentoring:handover":
@@ -788,6 +801,16 @@ def url_of(page: str, data: ProgramData) -> str:
         pairing = Pairing.objects.filter(executive=data.executive).order_by("pk").first()
         PairingGoal.objects.create(pairing=pairing, text="Open a roadmap review")
         return reverse(page, kwargs={"pk": pairing.pk})
+    return None
+
+
+def url_of(page: str, data: ProgramData) -> str:
+    """The URL a page is measured at, after making the data it should show."""
+    if page.startswith(("engagement:import", "engagement:exports")):
+        return import_page_url(page, data)
+    for url_with_data in (api_url_of, feedback_page_url, engagement_page_url, visits_page_url, mentoring_page_url):
+        if (url := url_with_data(page, data)) is not None:
+            return url
     return reverse(url_name(page))
 
 
