@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import smtplib
+from collections.abc import Callable
+from typing import TypeVar
 
 from celery import Task, shared_task
 from django.db import transaction
@@ -30,10 +32,42 @@ from engagement.reminders.sending import (
 from engagement.reminders.standing import reminders_withdraw_stale
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 SEND_RETRIES = 5
 # Minutes before each retry: 1, 2, 4, 8, 16.
 RETRY_BASE_SECONDS = 60
+MAIL_ERRORS = (smtplib.SMTPException, OSError)
+
+
+class GaveUp(Exception):
+    """The last try of an email failed: its failure is recorded, and nobody retries it."""
+
+
+def _retry_in(task: Task) -> int | None:
+    """Seconds before the next try of ``task``'s email, or None after the last."""
+    if task.request.retries >= task.max_retries:
+        return None
+    return RETRY_BASE_SECONDS * 2**task.request.retries
+
+
+def mail_or_retry(task: Task, send: Callable[[], T], failed: Callable[[BaseException, int | None], None]) -> T:
+    """What ``send`` returns, for a task that sends one email. On a mail
+    error, ``failed`` records it with the seconds before the next try (None
+    after the last), then the task is retried with exponential backoff, or,
+    after its last try, ``GaveUp`` is raised for the task to end quietly."""
+    try:
+        return send()
+    except MAIL_ERRORS as error:
+        countdown = _retry_in(task)
+        failed(error, countdown)
+        if countdown is None:
+            raise GaveUp from error
+        raise task.retry(exc=error, countdown=countdown) from error
+
+
+def _as_text(error: BaseException) -> str:
+    return f"{error.__class__.__name__}: {error}"
 
 
 @shared_task(name="engagement.tasks.run_reminders")
@@ -76,18 +110,20 @@ def send_reminder(self, reminder_id: int, as_of: str | None = None) -> bool:
     moment = scan_moment(as_of)
     if not reminder_claim(reminder_id=reminder_id, now=moment.now):
         return False  # sent already, or another worker has it
-    try:
-        sent = reminder_deliver(reminder_id=reminder_id, now=moment.now, as_of=moment.as_of)
-    except (smtplib.SMTPException, OSError) as error:
-        final = self.request.retries >= self.max_retries
-        reminder_failed(reminder_id=reminder_id, error=f"{error.__class__.__name__}: {error}", final=final)
+
+    def failed(error: BaseException, retry_in: int | None) -> None:
+        reminder_failed(reminder_id=reminder_id, error=_as_text(error), final=retry_in is None)
         logger.warning(
             "reminder not sent",
-            extra={"reminder_id": reminder_id, "error": error.__class__.__name__, "final": final},
+            extra={"reminder_id": reminder_id, "error": error.__class__.__name__, "final": retry_in is None},
         )
-        if final:
-            return False
-        raise self.retry(exc=error, countdown=RETRY_BASE_SECONDS * 2**self.request.retries) from error
+
+    try:
+        sent = mail_or_retry(
+            self, lambda: reminder_deliver(reminder_id=reminder_id, now=moment.now, as_of=moment.as_of), failed
+        )
+    except GaveUp:
+        return False
     logger.info("reminder sent" if sent else "reminder withdrawn", extra={"reminder_id": reminder_id})
     return sent
 
@@ -100,16 +136,18 @@ def send_digest(self, recipient_id: int, as_of: str | None = None) -> int:
     exponential backoff; after the last try they are marked failed for
     program admins to see. Returns how many went out."""
     moment = scan_moment(as_of)
-    try:
-        return reminder_digest_deliver(recipient_id=recipient_id, now=moment.now, as_of=moment.as_of)
-    except (smtplib.SMTPException, OSError) as error:
-        final = self.request.retries >= self.max_retries
+
+    def failed(error: BaseException, retry_in: int | None) -> None:
         reminder_digest_failed(
-            recipient_id=recipient_id, claimed_at=moment.now, error=f"{error.__class__.__name__}: {error}", final=final
+            recipient_id=recipient_id, claimed_at=moment.now, error=_as_text(error), final=retry_in is None
         )
-        if final:
-            return 0
-        raise self.retry(exc=error, countdown=RETRY_BASE_SECONDS * 2**self.request.retries) from error
+
+    try:
+        return mail_or_retry(
+            self, lambda: reminder_digest_deliver(recipient_id=recipient_id, now=moment.now, as_of=moment.as_of), failed
+        )
+    except GaveUp:
+        return 0
 
 
 @shared_task(name="engagement.tasks.count_account_contacts")
@@ -141,13 +179,6 @@ def run_import(job_id: int) -> str | None:
     return import_job_run(job_id=job_id)
 
 
-def _retry_in(task: Task) -> int | None:
-    """Seconds before the next try of ``task``'s email, or None after the last."""
-    if task.request.retries >= task.max_retries:
-        return None
-    return RETRY_BASE_SECONDS * 2**task.request.retries
-
-
 @shared_task(name="engagement.tasks.send_invitation", bind=True, acks_late=True, max_retries=SEND_RETRIES)
 def send_invitation(self: Task, invitation_id: int) -> bool:
     """Send one invitation, at most once per ask: claim it, send it, mark it
@@ -156,19 +187,19 @@ def send_invitation(self: Task, invitation_id: int) -> bool:
     program admin to resend."""
     if not invitation_claim(invitation_id=invitation_id):
         return False  # sent already, or another worker has it
-    try:
-        invitation_deliver(invitation_id=invitation_id)
-    except (smtplib.SMTPException, OSError) as error:
-        countdown = _retry_in(self)
-        retry_at = timezone.now() + dt.timedelta(seconds=countdown) if countdown is not None else None
+
+    def failed(error: BaseException, retry_in: int | None) -> None:
+        retry_at = timezone.now() + dt.timedelta(seconds=retry_in) if retry_in is not None else None
         invitation_failed(invitation_id=invitation_id, error=mail_error_words(error), retry_at=retry_at)
         logger.warning(
             "invitation not sent",
             extra={"invitation_id": invitation_id, "error": error.__class__.__name__, "final": retry_at is None},
         )
-        if countdown is None:
-            return False
-        raise self.retry(exc=error, countdown=countdown) from error
+
+    try:
+        mail_or_retry(self, lambda: invitation_deliver(invitation_id=invitation_id), failed)
+    except GaveUp:
+        return False
     logger.info("invitation sent", extra={"invitation_id": invitation_id})
     return True
 
@@ -180,18 +211,18 @@ def send_email(self: Task, email_id: int) -> bool:
     exponential backoff; after the last try it is given up and emptied."""
     if not email_claim(email_id=email_id):
         return False  # sent already, or another worker has it
-    try:
-        email_deliver(email_id=email_id)
-    except (smtplib.SMTPException, OSError) as error:
-        countdown = _retry_in(self)
-        email_failed(email_id=email_id, error=mail_error_words(error), final=countdown is None)
+
+    def failed(error: BaseException, retry_in: int | None) -> None:
+        email_failed(email_id=email_id, error=mail_error_words(error), final=retry_in is None)
         logger.warning(
             "email not sent",
-            extra={"email_id": email_id, "error": error.__class__.__name__, "final": countdown is None},
+            extra={"email_id": email_id, "error": error.__class__.__name__, "final": retry_in is None},
         )
-        if countdown is None:
-            return False
-        raise self.retry(exc=error, countdown=countdown) from error
+
+    try:
+        mail_or_retry(self, lambda: email_deliver(email_id=email_id), failed)
+    except GaveUp:
+        return False
     return True
 
 

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import smtplib
-
 from celery import shared_task
 
 from engagement.delivery.outbox import task_enqueue
-from engagement.tasks import RETRY_BASE_SECONDS, SEND_RETRIES
+from engagement.tasks import SEND_RETRIES, GaveUp, mail_or_retry
 from feedback.services import survey_claim, survey_deliver, surveys_send_after_held, surveys_unsent
 
 
@@ -18,11 +16,9 @@ def send_survey(self, survey_id: int) -> bool:
     if not survey_claim(survey_id=survey_id):
         return False  # sent already, or another worker has it
     try:
-        survey_deliver(survey_id=survey_id)
-    except (smtplib.SMTPException, OSError) as error:
-        if self.request.retries >= self.max_retries:
-            return False  # left unsent; send_unsent_surveys tries it again later
-        raise self.retry(exc=error, countdown=RETRY_BASE_SECONDS * 2**self.request.retries) from error
+        mail_or_retry(self, lambda: survey_deliver(survey_id=survey_id), lambda error, retry_in: None)
+    except GaveUp:
+        return False  # left unsent; send_unsent_surveys tries it again later
     return True
 
 
