@@ -20,8 +20,10 @@ from typing import Any
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.paginator import Page, Paginator
 from django.core.validators import ProhibitNullCharactersValidator
 from django.db.models import QuerySet
+from django.http import HttpRequest, QueryDict
 from django.utils.dateparse import parse_date
 from django.utils.http import urlencode
 from rest_framework import serializers
@@ -256,3 +258,16 @@ class EmailFilter(ApiFilter, django_filters.CharFilter):
 
     def api_field(self, **kwargs: Any) -> serializers.Field:
         return serializers.EmailField(**kwargs)
+
+
+def query_without(params: QueryDict, *names: str) -> str:
+    """``params`` as a query string, less ``names`` and empty values; a
+    parameter given more than once keeps each of its values."""
+    return urlencode([(key, value) for key, values in params.lists() if key not in names for value in values if value])
+
+
+def page_of(request: HttpRequest, items: Any, per_page: int) -> tuple[Page, str]:
+    """The page of ``items`` the query string asks for (the last one past
+    the end, the first for a page that is not a number), and the query
+    string less ``page`` for the links to the other pages."""
+    return Paginator(items, per_page).get_page(request.GET.get("page")), query_without(request.GET, "page")

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from engagement.dates import local_today
 from engagement.errors import ProgramError
+from engagement.filters import page_of
 from engagement.people.roles import EVERY_ROLE, Role, role_required
 from engagement.web.ratelimit import rate_limited
 from feedback.access import action_view, can_change_action
@@ -273,13 +274,11 @@ def survey_view(request: HttpRequest, token: str) -> HttpResponse:
 def debrief_search_view(request: HttpRequest) -> HttpResponse:
     """Program admins search every submitted debrief by words and theme."""
     filters = DebriefSearchFilter(request.GET or None, queryset=debrief_search())
-    page = Paginator(filters.qs, DEBRIEFS_PER_PAGE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    page, query = page_of(request, filters.qs, DEBRIEFS_PER_PAGE)
     return render(
         request,
         "feedback/debrief_search.html",
-        {"form": filters.form, "page": page, "filtered": filters.filtered, "query": query.urlencode()},
+        {"form": filters.form, "page": page, "filtered": filters.filtered, "query": query},
     )
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from engagement.filters import page_of
 from engagement.imports.exports import csv_response
 from engagement.people.roles import Role, role_required
 from visits.filters import HeatmapFilter
@@ -81,9 +81,7 @@ def trends(request: HttpRequest) -> HttpResponse:
     states = weekly_states(period=period)
     types = held_engagements_by_type(period=period)
     filters = HeatmapFilter(request.GET or None, queryset=heatmap_executives())
-    page = Paginator(filters.qs, EXECUTIVES_PER_PAGE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    page, query = page_of(request, filters.qs, EXECUTIVES_PER_PAGE)
     return render(
         request,
         "visits/trends.html",
@@ -100,7 +98,7 @@ def trends(request: HttpRequest) -> HttpResponse:
             "function_id": filters.values().get("function"),
             "page": page,
             "heatmap": heatmap_rows(period=period, executives=page.object_list),
-            "query": query.urlencode(),
+            "query": query,
         },
     )
 

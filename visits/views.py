@@ -19,6 +19,7 @@ from engagement.bounds import row_id
 from engagement.dashboards.panels import ACCOUNT_PANELS
 from engagement.dates import local_today
 from engagement.errors import ProgramError
+from engagement.filters import page_of
 from engagement.notifications.services import notifications_mark_read
 from engagement.people.access import executive_view, get_executive_for_user
 from engagement.people.models import Executive
@@ -200,14 +201,12 @@ def my_engagements(request: HttpRequest) -> HttpResponse:
     past, with filters."""
     when = request.GET.get("when") if request.GET.get("when") in LIST_TABS else "past"
     filters = EngagementPageFilter(request.GET or None, queryset=engagement_list(user=request.user, when=when))
-    page = Paginator(filters.qs, ENGAGEMENTS_PER_PAGE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    page, query = page_of(request, filters.qs, ENGAGEMENTS_PER_PAGE)
     return render(
         request,
         "visits/my_engagements.html",
         {"page": page, "filters": filters.form, "when": when, "filtered": filters.filtered,
-         "query": query.urlencode(), "waiting_cutoff": request_waiting_cutoff()},
+         "query": query, "waiting_cutoff": request_waiting_cutoff()},
     )  # fmt: skip
 
 
@@ -593,9 +592,7 @@ def account_engagements(request: HttpRequest, account: Account) -> HttpResponse:
     team's, and to read, its sponsors' and the executives' who met it."""
     engagements = engagement_list(user=request.user, when="all").filter(account=account)
     filters = EngagementPageFilter(request.GET or None, queryset=engagements)
-    page = Paginator(filters.qs, ENGAGEMENTS_PER_PAGE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    page, query = page_of(request, filters.qs, ENGAGEMENTS_PER_PAGE)
     return render(
         request,
         "visits/account_engagements.html",
@@ -605,7 +602,7 @@ def account_engagements(request: HttpRequest, account: Account) -> HttpResponse:
             "page": page,
             "filters": filters.form,
             "filtered": filters.filtered,
-            "query": query.urlencode(),
+            "query": query,
             "waiting_cutoff": request_waiting_cutoff(),
             "panels": ACCOUNT_PANELS.panels(request, account=account),
             "rights": account_rights(request.user, account),

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from engagement.audit.filters import AuditFilter
 from engagement.audit.trail import audit_rows, audit_trail
-from engagement.dashboards.tables import query_without
+from engagement.filters import page_of
 from engagement.people.roles import Role, role_required
 
 PAGE_SIZE = 50
@@ -22,9 +21,8 @@ def audit(request: HttpRequest) -> HttpResponse:
     """Who changed what in engagements, debriefs, pairings, program settings,
     people and accounts, newest first, 50 a page."""
     filters = AuditFilter(request.GET, queryset=audit_trail(), request=request)
-    page = Paginator(filters.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page, query = page_of(request, filters.qs, PAGE_SIZE)
     rows = audit_rows(page.object_list)
-    query = query_without(request.GET, "page")
     return render(
         request,
         "engagement/audit/trail.html",

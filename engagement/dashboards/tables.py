@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from urllib.parse import urlencode
 
-from django.http import QueryDict
-
 from engagement.cadence.rule import NO_CONTACT_YET, ContactState
 from engagement.dashboards.standing import hours
 from engagement.imports.exports import CsvColumn
@@ -27,11 +25,6 @@ def executive_state_choices() -> list[tuple[str, str]]:
     ]
 
 
-def query_without(params: QueryDict, *names: str) -> str:
-    """``params`` as a query string, less ``names`` and empty values."""
-    return urlencode([(key, value) for key, value in params.items() if key not in names and value])
-
-
 @dataclass(frozen=True)
 class Column:
     """A column of the executives table; ``sort`` names its sort, if any."""
@@ -43,9 +36,10 @@ class Column:
     direction: str = ""  # "ascending" or "descending" when the table is sorted by it
 
 
-def executive_table_columns(params: QueryDict, *, sort: str) -> list[Column]:
+def executive_table_columns(*, filters: str, sort: str) -> list[Column]:
     """The table's columns, each sortable one with the link that sorts by it
-    (again to reverse it), keeping the filters."""
+    (again to reverse it), keeping ``filters`` (the query string less the
+    sort and the page)."""
     columns = [
         Column("Executive", "name"),
         Column("Function", "function"),
@@ -59,7 +53,6 @@ def executive_table_columns(params: QueryDict, *, sort: str) -> list[Column]:
         Column("Contacts by month"),
         Column("Last reminder", "reminded"),
     ]
-    kept = query_without(params, "sort", "page")
     current, descending = sort.removeprefix("-"), sort.startswith("-")
     linked = []
     for column in columns:
@@ -69,7 +62,7 @@ def executive_table_columns(params: QueryDict, *, sort: str) -> list[Column]:
         active = column.sort == current
         target = f"-{column.sort}" if active and not descending else column.sort
         direction = ("descending" if descending else "ascending") if active else ""
-        url = "?" + "&".join(part for part in (kept, urlencode({"sort": target})) if part)
+        url = "?" + "&".join(part for part in (filters, urlencode({"sort": target})) if part)
         linked.append(Column(column.label, column.sort, column.numeric, url, direction))
     return linked
 

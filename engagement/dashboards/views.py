@@ -32,9 +32,9 @@ from engagement.dashboards.tables import (
     EXECUTIVE_CSV_COLUMNS,
     ExecutiveRow,
     executive_table_columns,
-    query_without,
 )
 from engagement.dates import twelve_months_before
+from engagement.filters import page_of, query_without
 from engagement.imports.exports import csv_response
 from engagement.people.access import executive_view
 from engagement.people.models import Executive
@@ -111,7 +111,7 @@ def _executive_table_filter(request: HttpRequest) -> ExecutiveTableFilter:
 
 def _executives_page(request: HttpRequest, *, status: int = 200) -> HttpResponse:
     filters = _executive_table_filter(request)
-    page = Paginator(filters.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page, query = page_of(request, filters.qs, PAGE_SIZE)
     rows = list(page.object_list)
     months = executive_months(executive_ids=[row.pk for row in rows], today=timezone.localdate())
     return render(
@@ -120,10 +120,10 @@ def _executives_page(request: HttpRequest, *, status: int = 200) -> HttpResponse
         {
             "form": filters.form,
             "sort": filters.sort,
-            "columns": executive_table_columns(request.GET, sort=filters.sort),
+            "columns": executive_table_columns(filters=query_without(request.GET, "sort", "page"), sort=filters.sort),
             "page": page,
             "rows": [ExecutiveRow(row, tuple(months[row.pk])) for row in rows],
-            "query": query_without(request.GET, "page"),
+            "query": query,
             "filtered": filters.filtered,
             "refused": status == 400,
         },
