@@ -14,6 +14,8 @@ from django.utils import timezone
 
 from engagement.accounts.models import Account
 from engagement.cadence.models import ExecutiveContact
+from engagement.cadence.selectors import executives_met_count
+from engagement.dates import twelve_months_before
 from engagement.people.models import Executive, User
 
 
@@ -22,19 +24,12 @@ def account_list_for_manager(*, user: User, today: dt.date | None = None) -> Que
     (``last_contact_on``) and how many executives met them in the twelve months
     to ``today`` (``executives_last_year``); ``coverage.account_executives_met``
     names them."""
-    year_ago = (today or timezone.localdate()) - dt.timedelta(days=365)
-    executives_last_year = (
-        ExecutiveContact.objects.filter(account=OuterRef("pk"), contact_on__gte=year_ago)
-        .order_by()
-        .values("account")
-        .annotate(n=Count("executive", distinct=True))
-        .values("n")
-    )
+    executives_last_year = executives_met_count(since=twelve_months_before(today or timezone.localdate()))
     # A subquery rather than a join: no DISTINCT, and each side uses its index.
     on_team = Account.account_team.through.objects.filter(user=user).values("account_id")
     return (
         Account.objects.filter(Q(account_manager=user) | Q(pk__in=on_team))
-        .annotate(executives_last_year=Coalesce(Subquery(executives_last_year), 0))
+        .annotate(executives_last_year=executives_last_year)
         .order_by("name", "pk")
     )
 

@@ -8,7 +8,8 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from django.db import models
-from django.db.models import QuerySet, Sum
+from django.db.models import Count, OuterRef, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from engagement.cadence.models import ExecutiveContact, Program
@@ -150,3 +151,15 @@ def executive_recent_contacts(*, executive: Executive, limit: int = 10) -> Query
         .select_related("account")
         .order_by("-occurred_at", "-pk")[:limit]
     )
+
+
+def executives_met_count(*, since: dt.date) -> Coalesce:
+    """How many executives met the account (``OuterRef("pk")``) on or after ``since``."""
+    met = (
+        ExecutiveContact.objects.filter(account=OuterRef("pk"), contact_on__gte=since)
+        .order_by()
+        .values("account")
+        .annotate(n=Count("executive", distinct=True))
+        .values("n")
+    )
+    return Coalesce(Subquery(met), 0)

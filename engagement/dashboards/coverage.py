@@ -22,12 +22,12 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.db import models
-from django.db.models import Count, F, Max, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, F, Max, Q, QuerySet
 from django.utils import timezone
 
 from engagement.accounts.models import Account
 from engagement.cadence.models import ExecutiveContact
+from engagement.cadence.selectors import executives_met_count
 from engagement.dates import twelve_months_before
 from engagement.imports.exports import CsvColumn
 
@@ -175,18 +175,6 @@ def account_coverage(*, today: dt.date | None = None) -> list[KindCoverage]:
             )
         )
     return coverage
-
-
-def executives_met_count(*, since: dt.date) -> Coalesce:
-    """How many executives met the account (``OuterRef("pk")``) on or after ``since``."""
-    met = (
-        ExecutiveContact.objects.filter(account=OuterRef("pk"), contact_on__gte=since)
-        .order_by()
-        .values("account")
-        .annotate(n=Count("executive", distinct=True))
-        .values("n")
-    )
-    return Coalesce(Subquery(met), 0)
 
 
 def coverage_account_list(*, today: dt.date | None = None, count_executives: bool = False) -> QuerySet[Account]:
