@@ -6,10 +6,9 @@ from django.db import models
 from django.utils import timezone
 
 
-class OutgoingEmail(models.Model):
-    """An email of the sign-in pages (a password reset link), kept until the
-    mail server takes it. Its body is emptied once it is sent or given up, so
-    that no working link stays in the database."""
+class MailDelivery(models.Model):
+    """An email on its way to the mail server: its state and its tries,
+    claimed by one worker at a time and retried with backoff."""
 
     class Status(models.TextChoices):
         PENDING = "pending", "Waiting to be sent"
@@ -18,17 +17,27 @@ class OutgoingEmail(models.Model):
         SENT = "sent", "Sent"
         FAILED = "failed", "Not sent"
 
-    to = models.JSONField(default=list)
-    from_email = models.CharField(max_length=254)
-    subject = models.CharField(max_length=300)
-    body = models.TextField(blank=True)
-    html = models.TextField(blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     created_at = models.DateTimeField(default=timezone.now)
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
-    last_error = models.CharField(max_length=300, blank=True)
+    last_error = models.CharField(max_length=300, blank=True, help_text="Why the last try failed, in plain words.")
+
+    class Meta:
+        abstract = True
+
+
+class OutgoingEmail(MailDelivery):
+    """An email of the sign-in pages (a password reset link), kept until the
+    mail server takes it. Its body is emptied once it is sent or given up, so
+    that no working link stays in the database."""
+
+    to = models.JSONField(default=list)
+    from_email = models.CharField(max_length=254)
+    subject = models.CharField(max_length=300)
+    body = models.TextField(blank=True)
+    html = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]

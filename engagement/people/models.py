@@ -13,6 +13,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from engagement.delivery.models import MailDelivery
+
 
 def time_zone_choices() -> list[tuple[str, str]]:
     return [(name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones()) if "/" in name] + [
@@ -207,30 +209,17 @@ class Executive(models.Model):
         return start + dt.timedelta(days=self.cadence_days)
 
 
-class Invitation(models.Model):
+class Invitation(MailDelivery):
     """The email that lets an invited person choose a password, and whether it
     reached the mail server. Its link is made when the email is sent, never
     kept here."""
-
-    class Status(models.TextChoices):
-        PENDING = "pending", "Waiting to be sent"
-        SENDING = "sending", "Being sent"
-        RETRYING = "retrying", "Waiting to be retried"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Not sent"
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="invitation")
     invited_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    created_at = models.DateTimeField(default=timezone.now)
     queued_at = models.DateTimeField(default=timezone.now, help_text="When it was last asked to go out.")
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
     retry_at = models.DateTimeField(null=True, blank=True, help_text="When the next try is planned.")
-    attempts = models.PositiveSmallIntegerField(default=0)
-    last_error = models.CharField(max_length=300, blank=True, help_text="Why the last try failed, in plain words.")
 
     class Meta:
         ordering = ["-queued_at", "-pk"]
