@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
 from engagement.accounts.models import Account
-from engagement.dashboards.coverage import accounts_served, manager_email, manager_name
+from engagement.dashboards.coverage import account_csv_columns, accounts_served
 from engagement.imports.exports import CsvColumn
 from engagement.people.models import Executive
 from mentoring.models import Pairing
@@ -106,13 +106,7 @@ def key_person_risks(accounts: Iterable[Account], *, suggest: bool = True) -> It
 
 
 KEY_PERSON_RISK_CSV_COLUMNS = [
-    CsvColumn("account", lambda row: row.account.name),
-    CsvColumn("crm_id", lambda row: row.account.crm_id),
-    CsvColumn("kind", lambda row: row.account.kind),
-    CsvColumn("tier", lambda row: row.account.get_tier_display()),
-    CsvColumn("status", lambda row: row.account.status),
-    CsvColumn("account_manager", lambda row: manager_name(row.account)),
-    CsvColumn("account_manager_email", lambda row: manager_email(row.account)),
+    *account_csv_columns(lambda row: row.account, manager=True),
     CsvColumn("executive", lambda row: row.executive.name if row.executive else ""),
     CsvColumn("executive_email", lambda row: row.executive.user.email if row.executive else ""),
     CsvColumn("executive_contacts_12m", lambda row: row.account.key_executive_contacts_12m if row.executive else ""),

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlencode
 
 from django.db import models
@@ -242,16 +243,28 @@ def manager_email(account: Account) -> str:
 # New columns go at the end, so that a sheet built on a file keeps working.
 
 
+def account_csv_columns(of: Callable[[Any], Account] = lambda account: account, *, manager: bool) -> list[CsvColumn]:
+    """The columns that name the account ``of`` a row begins with in every
+    export of accounts; with ``manager``, its status and account manager too."""
+    columns = [
+        CsvColumn("account", lambda row: of(row).name),
+        CsvColumn("crm_id", lambda row: of(row).crm_id),
+        CsvColumn("kind", lambda row: of(row).kind),
+        CsvColumn("tier", lambda row: of(row).get_tier_display()),
+    ]
+    if manager:
+        columns += [
+            CsvColumn("status", lambda row: of(row).status),
+            CsvColumn("account_manager", lambda row: manager_name(of(row))),
+            CsvColumn("account_manager_email", lambda row: manager_email(of(row))),
+        ]
+    return columns
+
+
 def coverage_csv_columns(*, today: dt.date) -> list[CsvColumn]:
     """The columns of the export of ``coverage_account_list``."""
     return [
-        CsvColumn("account", lambda account: account.name),
-        CsvColumn("crm_id", lambda account: account.crm_id),
-        CsvColumn("kind", lambda account: account.kind),
-        CsvColumn("tier", lambda account: account.get_tier_display()),
-        CsvColumn("status", lambda account: account.status),
-        CsvColumn("account_manager", manager_name),
-        CsvColumn("account_manager_email", manager_email),
+        *account_csv_columns(manager=True),
         CsvColumn("last_executive_contact_date", lambda account: account.last_contact_on),
         CsvColumn(
             "days_since_executive_contact",
@@ -264,10 +277,7 @@ def coverage_csv_columns(*, today: dt.date) -> list[CsvColumn]:
 # The account manager's accounts (``accounts.selectors.account_list_for_manager``),
 # each an ``AccountExecutives``.
 MANAGER_ACCOUNTS_CSV_COLUMNS = [
-    CsvColumn("account", lambda row: row.account.name),
-    CsvColumn("crm_id", lambda row: row.account.crm_id),
-    CsvColumn("kind", lambda row: row.account.kind),
-    CsvColumn("tier", lambda row: row.account.get_tier_display()),
+    *account_csv_columns(lambda row: row.account, manager=False),
     CsvColumn("last_executive_contact_date", lambda row: row.account.last_contact_on),
     CsvColumn("executives_12m", lambda row: row.account.executives_last_year),
     CsvColumn("executives_met_12m", lambda row: "; ".join(row.names)),
