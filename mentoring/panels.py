@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 
 from engagement.accounts.models import Account
-from engagement.dashboards.panels import Panel, account_panel, program_dashboard_panel
+from engagement.dashboards.panels import Panel, account_panel, coverage_panel, program_dashboard_panel
 from engagement.people.roles import Role, has_role
 from mentoring.access import pairings_visible_to
 from mentoring.models import Pairing
@@ -94,3 +94,9 @@ def account_sponsors(request: HttpRequest, *, account: Account) -> Panel:
         "mentoring/panels/account_sponsors.html",
         {"account": account, "pairings": list(pairings), "can_propose": has_role(request.user, Role.PROGRAM_ADMIN)},
     )
+
+
+@coverage_panel
+def coverage_key_person_risk(request: HttpRequest) -> Panel:
+    """From coverage to the accounts that rest on one executive."""
+    return Panel("mentoring/panels/coverage_key_person_risk.html")

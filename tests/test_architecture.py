@@ -106,3 +106,46 @@ def test_engagements_capabilities_depend_on_those_below_them_only():
                 wrong.append(f"{path.relative_to(ROOT)} imports {module}")
 
     assert wrong == []
+
+
+# The pages of visits that every app links to, where it names an account or
+# an engagement or offers to log one: an account's page, an engagement's
+# page, the quick log, a request for an executive's time, and the
+# engagements export beside the program's other exports. Any other link to
+# an app's page goes the way the imports go.
+SHARED_PAGES = {
+    "visits:account_engagements",
+    "visits:engagement_detail",
+    "visits:log_contact",
+    "visits:engagement_request",
+    "visits:export_engagements",
+}
+URL_NAME = re.compile(r"""(?:\{%\s*url\s+|reverse(?:_lazy)?\(|redirect\()\s*["'](\w+):(\w+)["']""")
+
+
+def url_names_used(app: str) -> Iterator[tuple[Path, str]]:
+    """Every namespaced URL name the app's code and templates reverse."""
+    paths = [*code_of(app), *sorted((ROOT / "templates" / app).rglob("*.html"))]
+    for path in paths:
+        for match in URL_NAME.finditer(path.read_text()):
+            yield path, f"{match.group(1)}:{match.group(2)}"
+
+
+def test_the_apps_link_to_each_others_pages_one_way():
+    wrong = [
+        f"{path.relative_to(ROOT)} links to {name}"
+        for app in APPS
+        for path, name in url_names_used(app)
+        if (namespace := name.split(":")[0]) in APPS
+        and namespace != app
+        and namespace not in APPS_MAY_IMPORT[app]
+        and name not in SHARED_PAGES
+    ]
+
+    assert wrong == []
+
+
+def test_the_url_name_pattern_finds_links_in_templates_and_code():
+    names = {name for _, name in url_names_used("mentoring")}
+
+    assert {"mentoring:pairing_detail", "visits:account_engagements"} <= names

@@ -72,3 +72,13 @@ ACCOUNT_PANELS = PanelRegistry()
 def account_panel(source: PanelSource) -> PanelSource:
     """Register a panel on each account's page."""
     return ACCOUNT_PANELS.register(source)
+
+
+# The coverage page: other apps add the pages that go further (key-person
+# risk); a source takes the request.
+COVERAGE_PANELS = PanelRegistry()
+
+
+def coverage_panel(source: PanelSource) -> PanelSource:
+    """Register a panel beside the coverage page's heading."""
+    return COVERAGE_PANELS.register(source)

@@ -19,7 +19,7 @@ from engagement.dashboards.coverage import (
     coverage_csv_columns,
 )
 from engagement.dashboards.filters import CoverageFilter, ExecutiveTableFilter
-from engagement.dashboards.panels import HOME_PANELS, PROGRAM_DASHBOARD_PANELS
+from engagement.dashboards.panels import COVERAGE_PANELS, HOME_PANELS, PROGRAM_DASHBOARD_PANELS
 from engagement.dashboards.standing import (
     executive_contact_history,
     executive_months,
@@ -172,7 +172,11 @@ def account_manager_accounts_csv(request: HttpRequest) -> HttpResponse:
 @require_GET
 def coverage(request: HttpRequest) -> HttpResponse:
     """Accounts by tier that no executive has met lately, customers and partners apart."""
-    return render(request, "engagement/coverage.html", {"coverage": account_coverage()})
+    return render(
+        request,
+        "engagement/coverage.html",
+        {"coverage": account_coverage(), "panels": COVERAGE_PANELS.panels(request)},
+    )
 
 
 def _coverage_filter(request: HttpRequest, *, count_executives: bool = False) -> CoverageFilter:
