@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import tomllib
 from dataclasses import dataclass, field
-from typing import TextIO
+from pathlib import Path
+from typing import Any, TextIO
 
 from allauth.account.models import EmailAddress
 from django.contrib.auth.hashers import make_password
@@ -36,45 +38,16 @@ DEMO_LOGINS = [
 
 BATCH = 5000
 
-SKILLS = [
-    "Supply chain",
-    "Digital transformation",
-    "Pricing and commercial terms",
-    "Service operations",
-    "Product strategy",
-    "Data and analytics",
-    "Cloud migration",
-    "Regulatory affairs",
-    "Manufacturing excellence",
-    "Customer experience",
-    "Finance and procurement",
-    "Sustainability",
-    "Security",
-    "Partner ecosystems",
-    "Change management",
-    "Field service",
-]
-FUNCTIONS = ["Sales", "Service", "Operations", "Product", "Engineering", "Finance", "Marketing", "People", "Legal"]
-TIME_ZONES = [
-    "Europe/London",
-    "Europe/Berlin",
-    "America/New_York",
-    "America/Chicago",
-    "America/Los_Angeles",
-    "Asia/Singapore",
-    "Asia/Tokyo",
-    "Australia/Sydney",
-]
-INDUSTRIES = ["Manufacturing", "Retail", "Healthcare", "Energy", "Logistics", "Financial services", "Public sector"]
-REGIONS = ["North America", "EMEA", "APAC", "LATAM"]
-CONTACT_TITLES = {
-    Level.STAFF: ["Service Coordinator", "Buyer", "Analyst"],
-    Level.MANAGER: ["Operations Manager", "IT Manager", "Procurement Manager"],
-    Level.DIRECTOR: ["Director of Operations", "Director of IT", "Director of Supply Chain"],
-    Level.VP: ["VP Operations", "VP Engineering", "VP Procurement"],
-    Level.SVP: ["SVP Operations", "SVP Technology"],
-    Level.C_SUITE: ["Chief Operating Officer", "Chief Information Officer", "Chief Executive Officer"],
-}
+
+def demo_data(module_file: str, name: str) -> dict[str, Any]:
+    """The demo's words and lists of one app: ``demo_data/<name>.toml``
+    beside ``module_file`` (the app's ``demo.py``), so that prose is edited
+    as data and the code only draws from it."""
+    return tomllib.loads((Path(module_file).with_name("demo_data") / f"{name}.toml").read_text(encoding="utf-8"))
+
+
+# The program's vocabulary: skills, functions, places, titles (demo_data/program.toml).
+WORDS = demo_data(__file__, "program")
 # Share of executives by level, top down.
 LEVEL_SHARES = [(Level.C_SUITE, 0.08), (Level.SVP, 0.15), (Level.VP, 0.35), (Level.DIRECTOR, 0.42)]
 # How long ago each executive last met a customer: most keep the rhythm, a
@@ -150,12 +123,12 @@ def seed(ctx: DemoContext) -> None:
     """Skills, functions, the program, people with their roles, accounts and contacts."""
     role_groups_ensure()
     rng, faker = ctx.rng, ctx.faker
-    Skill.objects.bulk_create([Skill(name=name) for name in SKILLS], ignore_conflicts=True)
-    Function.objects.bulk_create([Function(name=name) for name in FUNCTIONS], ignore_conflicts=True)
-    skills_by_name = Skill.objects.in_bulk(SKILLS, field_name="name")
-    functions_by_name = Function.objects.in_bulk(FUNCTIONS, field_name="name")
-    skills = [skills_by_name[name] for name in SKILLS]
-    functions = [functions_by_name[name] for name in FUNCTIONS]
+    Skill.objects.bulk_create([Skill(name=name) for name in WORDS["skills"]], ignore_conflicts=True)
+    Function.objects.bulk_create([Function(name=name) for name in WORDS["functions"]], ignore_conflicts=True)
+    skills_by_name = Skill.objects.in_bulk(WORDS["skills"], field_name="name")
+    functions_by_name = Function.objects.in_bulk(WORDS["functions"], field_name="name")
+    skills = [skills_by_name[name] for name in WORDS["skills"]]
+    functions = [functions_by_name[name] for name in WORDS["functions"]]
     program = Program.objects.filter(active=True).order_by("pk").first() or Program.objects.create(
         name="Executive customer engagement"
     )
@@ -174,11 +147,11 @@ def seed(ctx: DemoContext) -> None:
     taken.update(email for email, _ in DEMO_LOGINS)
     admin = person(DEMO_ADMIN_EMAIL, "Alex Morgan", "Europe/London")
     executive_users = [person(DEMO_EXECUTIVE_EMAIL, "Jordan Ellis", "America/New_York")] + [
-        person(email, name, rng.choice(TIME_ZONES))
+        person(email, name, rng.choice(WORDS["time_zones"]))
         for name, email in zip(executive_names, _unique_emails(ctx, executive_names, taken), strict=True)
     ]
     manager_users = [person(DEMO_ACCOUNT_MANAGER_EMAIL, "Sam Rivera", "America/Chicago")] + [
-        person(email, name, rng.choice(TIME_ZONES))
+        person(email, name, rng.choice(WORDS["time_zones"]))
         for name, email in zip(manager_names, _unique_emails(ctx, manager_names, taken), strict=True)
     ]
     # bulk_create sets primary keys on PostgreSQL and SQLite alike.
@@ -302,8 +275,8 @@ def _seed_accounts(ctx: DemoContext, skills: list[Skill], manager_users: list[Us
                 name=name,
                 kind=Account.Kind.PARTNER if rng.random() < 0.2 else Account.Kind.CUSTOMER,
                 tier=rng.choices(list(Account.Tier), weights=[1, 2, 3, 4])[0],
-                industry=rng.choice(INDUSTRIES),
-                region=rng.choice(REGIONS),
+                industry=rng.choice(WORDS["industries"]),
+                region=rng.choice(WORDS["regions"]),
                 account_manager=manager,
                 crm_id=f"CRM-{index + 1:07d}",
                 status=rng.choices(list(Account.Status), weights=[85, 5, 7, 3])[0],
@@ -330,13 +303,13 @@ def _seed_accounts(ctx: DemoContext, skills: list[Skill], manager_users: list[Us
     contacts = []
     for account in accounts:
         for _ in range(rng.randint(2, 4)):
-            level = rng.choices(list(CONTACT_TITLES), weights=[2, 4, 4, 3, 1, 1])[0]
+            level = rng.choices(list(Level), weights=[2, 4, 4, 3, 1, 1])[0]
             name = faker.name()
             contacts.append(
                 Contact(
                     account=account,
                     name=name,
-                    title=rng.choice(CONTACT_TITLES[level]),
+                    title=rng.choice(WORDS["contact_titles"][str(int(level))]),
                     level=level,
                     email=f"{name.split()[-1].lower()}.{account.pk}@customer.example",
                 )

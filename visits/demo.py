@@ -10,7 +10,14 @@ from itertools import accumulate
 from django.urls import reverse
 
 from engagement.accounts.models import Account, Contact
-from engagement.demo import BATCH, DEMO_ACCOUNT_MANAGER_EMAIL, DEMO_EXECUTIVE_EMAIL, DemoContext, DemoExecutive
+from engagement.demo import (
+    BATCH,
+    DEMO_ACCOUNT_MANAGER_EMAIL,
+    DEMO_EXECUTIVE_EMAIL,
+    DemoContext,
+    DemoExecutive,
+    demo_data,
+)
 from engagement.notifications.models import Notification
 from engagement.people.models import Executive, User
 from visits.models import Engagement, EngagementExecutive, EngagementStatusChange, EngagementType
@@ -56,45 +63,10 @@ PURPOSE_WEIGHTS = {
     Engagement.Purpose.NEGOTIATION: 10,
     Engagement.Purpose.ESCALATION: 5,
 }
-OBJECTIVES = [
-    "Hear first-hand how the rollout is landing with their operators",
-    "Understand the service escalations of the last quarter",
-    "Listen to their plans for next year and where we fit",
-    "Walk through their order-to-delivery process end to end",
-    "Meet their new COO and agree how we stay in touch",
-    "Review the pilot results with their leadership",
-    "Ride along with our service rep on two site visits",
-]
-VALUE_PROPOSITIONS = [
-    "Their leadership wants a peer-level conversation about reliability; "
-    "the account team follows up on every action within a week.",
-    "An executive voice shows we take the escalation seriously; "
-    "the customer gains a direct line while the account team fixes the root cause.",
-    "Our executive's supply-chain background matches their biggest open question; "
-    "the account team prepares the data beforehand.",
-    "The customer asked to meet someone who owns the roadmap; the account team will turn the feedback into a plan.",
-]
-NOTES = [
-    "Good energy; they want a follow-up on delivery times.",
-    "Candid about our invoicing problems; action taken.",
-    "They showed us their workaround for our reporting gaps.",
-    "Short call, mostly scheduling the next site visit.",
-    "Heard three complaints about the service desk hand-offs.",
-    "",
-]
-DECLINE_REASONS = [
-    "I met them last month; a second meeting this soon adds little.",
-    "Their question is about pricing: our regional VP is the better person.",
-    "Not the right level: their side sends a manager, so should we.",
-    "I am travelling all of that month; ask again in the next quarter.",
-]
-CANCEL_REASONS = [
-    "The customer postponed: their leadership meeting moved.",
-    "Our executive had to travel at short notice.",
-    "The account team agreed a call with the service lead instead.",
-    "Their reorganisation put the meeting on hold.",
-]
-NOT_HELD_REASONS = ["The customer did not come", "Called off at short notice"]
+# The words are data (demo_data/engagements.toml).
+WORDS = demo_data(__file__, "engagements")
+# The demo logins' own requests, each step's words (demo_data/story.toml).
+STORY = demo_data(__file__, "story")
 # The customer's working-level contact sits one or two levels below the
 # executive; asked for, decided and planned engagements name one.
 WORKING_CONTACT_STATUSES = (Engagement.Status.REQUESTED, Engagement.Status.APPROVED, Engagement.Status.SCHEDULED)
@@ -150,7 +122,7 @@ def _history(
     if status == status_of.REQUESTED:
         return [asked]
     if status in (status_of.APPROVED, status_of.DECLINED):
-        note = rng.choice(DECLINE_REASONS) if status == status_of.DECLINED else ""
+        note = rng.choice(WORDS["decline_reasons"]) if status == status_of.DECLINED else ""
         return [asked, (status_of.REQUESTED, status, decided_by_id, since, note)]
     if status == status_of.SCHEDULED:
         # Approved halfway, at the time of day it was asked.
@@ -163,9 +135,9 @@ def _history(
     if status == status_of.COMPLETED:
         note = f"Held, {engagement.duration_minutes} minutes"
     elif status == status_of.NOT_HELD:
-        note = rng.choice(NOT_HELD_REASONS)
+        note = rng.choice(WORDS["not_held_reasons"])
     else:
-        note = rng.choice(CANCEL_REASONS)
+        note = rng.choice(WORDS["cancel_reasons"])
     return [("", status, requester, since, note)]
 
 
@@ -231,8 +203,8 @@ def seed(ctx: DemoContext) -> None:
                     account_id=account_id,
                     type=engagement_type,
                     purpose=rng.choices(purposes, cum_weights=purpose_cum)[0],
-                    objective=rng.choice(OBJECTIVES),
-                    value_proposition=rng.choice(VALUE_PROPOSITIONS),
+                    objective=rng.choice(WORDS["objectives"]),
+                    value_proposition=rng.choice(WORDS["value_propositions"]),
                     working_contact_id=working_contact_id,
                     requested_by_id=account.manager_id if rng.random() < 0.4 else None,
                     status=status,
@@ -240,7 +212,7 @@ def seed(ctx: DemoContext) -> None:
                     ends_at=ends_at,
                     location="Customer site" if engagement_type.slug in {"on-site-visit", "ride-along"} else "",
                     duration_minutes=max(15, round(planned * rng.uniform(0.5, 1.4) / 15) * 15) if held else None,
-                    notes=rng.choice(NOTES) if held else "",
+                    notes=rng.choice(WORDS["notes"]) if held else "",
                     status_changed_at=status_changed_at,
                     created_at=created_at,
                 )
@@ -336,172 +308,65 @@ def _seed_demo_logins(ctx: DemoContext, types: dict[str, EngagementType]) -> Non
     def at_executive(working_days: int, hour: int, minute: int = 0) -> dt.datetime:
         return _working_day(ctx, working_days, hour, minute, jordan.time_zone)
 
-    def request(
-        index: int, slug: str, purpose: str, objective: str, value_proposition: str, starts_at: dt.datetime,
-        minutes: int, at: dt.datetime, alternative_dates: str = "",
-    ) -> Engagement:  # fmt: skip
-        engagement = engagement_request(
+    def request(index: int, name: str, starts_at: dt.datetime, minutes: int, at: dt.datetime) -> Engagement:
+        words = STORY[name]
+        return engagement_request(
             account=account(index),
             executive=executive,
             requested_by=manager,
-            engagement_type=types.get(slug) or next(iter(types.values())),
-            purpose=purpose,
-            objective=objective,
-            value_proposition=value_proposition,
+            engagement_type=types.get(words["type"]) or next(iter(types.values())),
+            purpose=words["purpose"],
+            objective=words["objective"],
+            value_proposition=words["value_proposition"],
             starts_at=starts_at,
             duration_minutes=minutes,
-            alternative_dates=alternative_dates,
+            alternative_dates=words.get("alternative_dates", ""),
             working_contact=working_contact(account(index)),
             now=at,
         )
-        return engagement
 
-    def schedule(engagement: Engagement, at: dt.datetime, starts_at: dt.datetime, **where: str) -> Engagement:
+    def schedule(engagement: Engagement, name: str, at: dt.datetime, starts_at: dt.datetime) -> Engagement:
         # The executive, the account manager and the working-level contact meet.
         contact = working_contact(engagement.account)
+        words = STORY[name]
         plan = Plan(
             starts_at=starts_at,
             ends_at=starts_at + dt.timedelta(minutes=engagement.planned_minutes),
             executives=(executive,),
             staff=(manager,),
             contacts=(contact,) if contact else (),
-            **where,
+            location=words.get("location", ""),
+            meeting_link=words.get("meeting_link", ""),
+            brief=words.get("brief", "").format(manager=manager.get_short_name(), executive=jordan.get_short_name()),
         )
         return engagement_schedule(engagement=engagement, by=manager, plan=plan, now=at)
 
-    # 1. Waiting three working days for the executive's decision.
-    waiting = request(
-        0,
-        "on-site-visit",
-        Engagement.Purpose.LISTENING,
-        "Hear how the new scheduling rollout is landing with their plant managers",
-        "Their plant managers want to hear from a leader who owns the rollout, not only from the account team. "
-        "We follow up on every point they raise within a week.",
-        at_executive(12, 10),
-        120,
-        at_manager(-3, 10, 15),
-        alternative_dates="Or the Thursday after, any time after 1 pm",
-    )
-
-    # 2. The executive asked a question on the last working day; the account manager owes the answer.
-    asked = request(
-        1,
-        "executive-briefing",
-        Engagement.Purpose.RELATIONSHIP,
-        "Meet their new CIO and agree how we stay in touch",
-        "She joined this quarter and is reviewing every supplier; a peer-level conversation now sets the tone.",
-        at_executive(9, 14),
-        60,
-        at_manager(-5, 9, 30),
-    )
+    waiting = request(0, "waiting", at_executive(12, 10), 120, at_manager(-3, 10, 15))
+    asked = request(1, "asked", at_executive(9, 14), 60, at_manager(-5, 9, 30))
+    engagement_ask(engagement=asked, by=jordan, question=STORY["asked"]["question"], now=at_executive(-1, 16, 40))
+    approved = request(2, "approved", at_executive(15, 11), 45, at_manager(-6, 13, 5))
+    engagement_approve(engagement=approved, by=jordan, note=STORY["approved"]["approval"], now=at_executive(-2, 9, 10))
+    next_week = request(3, "next_week", at_executive(6, 10), 90, at_manager(-12, 15, 20))
     engagement_ask(
-        engagement=asked,
-        by=jordan,
-        question="Do we know where she stands on the renewal? I would rather not walk into a pricing discussion.",
-        now=at_executive(-1, 16, 40),
+        engagement=next_week, by=jordan, question=STORY["next_week"]["question"], now=at_executive(-10, 8, 45)
     )
-
-    # 3. Approved two working days ago; the account manager has yet to schedule it.
-    approved = request(
-        2,
-        "virtual-meeting",
-        Engagement.Purpose.CONNECTING,
-        "Introduce their head of logistics to our supply-chain lead",
-        "They asked for someone who owns the roadmap; an executive opens the door, our lead takes it from there.",
-        at_executive(15, 11),
-        45,
-        at_manager(-6, 13, 5),
-    )
-    engagement_approve(engagement=approved, by=jordan, note="Happy to. Mornings suit me.", now=at_executive(-2, 9, 10))
-
-    # 4. Next week, after a question and its answer, with a brief.
-    next_week = request(
-        3,
-        "on-site-visit",
-        Engagement.Purpose.ESCALATION,
-        "Review the service escalations of the last quarter with their COO",
-        "Three escalations in a quarter; their COO wants to hear from us at her level. "
-        "The account team has the root causes and the fixes ready.",
-        at_executive(6, 10),
-        90,
-        at_manager(-12, 15, 20),
-    )
-    engagement_ask(
-        engagement=next_week,
-        by=jordan,
-        question="Are the escalations closed, or do they expect me to commit to something?",
-        now=at_executive(-10, 8, 45),
-    )
-    engagement_answer(
-        engagement=next_week,
-        by=manager,
-        answer="Two are closed, the third is fixed in the next release. They want to hear it from you.",
-        now=at_manager(-9, 11, 0),
-    )
+    engagement_answer(engagement=next_week, by=manager, answer=STORY["next_week"]["answer"], now=at_manager(-9, 11, 0))
     engagement_approve(engagement=next_week, by=jordan, now=at_executive(-8, 17, 30))
     next_tuesday = ctx.today + dt.timedelta(days=8 - ctx.today.weekday())
     schedule(
         next_week,
+        "next_week",
         at_manager(-6, 10, 0),
         dt.datetime.combine(next_tuesday, dt.time(10), tzinfo=jordan.tzinfo),
-        location="Their headquarters, boardroom on the 4th floor",
-        brief="Their COO is new in the role and measures suppliers on first-time fix.\n"
-        "The third escalation (the invoicing export) is fixed in the next release; say so, no more.\n"
-        f"{manager.get_short_name()} opens with the root causes; "
-        f"{jordan.get_short_name()} closes with what changes for them.",
     )
-
-    # 5. Ended on the last working day; the account manager marks it held or not.
-    ended = request(
-        4,
-        "virtual-meeting",
-        Engagement.Purpose.LISTENING,
-        "Listen to their plans for next year and where we fit",
-        "Their planning cycle closes this month; hearing it first-hand lets us shape our proposal.",
-        at_executive(-1, 14),
-        60,
-        at_manager(-15, 9, 0),
-    )
+    ended = request(4, "ended", at_executive(-1, 14), 60, at_manager(-15, 9, 0))
     engagement_approve(engagement=ended, by=jordan, now=at_executive(-13, 12, 15))
-    schedule(
-        ended,
-        at_manager(-10, 16, 0),
-        at_executive(-1, 14),
-        meeting_link="https://meet.example.com/groundwork-planning",
-        brief="They plan for growth in the north-east; ask about their new depots.",
-    )
-
-    # 6. Declined, with the reason the account team needs to find another way.
-    declined = request(
-        5,
-        "executive-briefing",
-        Engagement.Purpose.NEGOTIATION,
-        "Support the contract renewal with their CFO",
-        "Their CFO wants an executive in the room before signing; it shows the renewal matters to us.",
-        at_executive(8, 15),
-        60,
-        at_manager(-9, 14, 30),
-    )
-    engagement_decline(
-        engagement=declined,
-        by=jordan,
-        reason="A renewal is a commercial conversation: our regional VP owns their pricing. Ask her first.",
-        now=at_executive(-7, 18, 5),
-    )
-
-    # 7. Held two weeks ago, after the whole exchange.
-    held = request(
-        6,
-        "customer-journey",
-        Engagement.Purpose.RELATIONSHIP,
-        "Walk through their order-to-delivery process end to end",
-        "Seeing their sites shows where our service hand-offs slow them down.",
-        at_executive(-10, 9),
-        120,
-        at_manager(-22, 10, 0),
-    )
+    schedule(ended, "ended", at_manager(-10, 16, 0), at_executive(-1, 14))
+    declined = request(5, "declined", at_executive(8, 15), 60, at_manager(-9, 14, 30))
+    engagement_decline(engagement=declined, by=jordan, reason=STORY["declined"]["reason"], now=at_executive(-7, 18, 5))
+    held = request(6, "held", at_executive(-10, 9), 120, at_manager(-22, 10, 0))
     engagement_approve(engagement=held, by=jordan, now=at_executive(-20, 8, 30))
-    schedule(held, at_manager(-16, 11, 0), at_executive(-10, 9), location="Their distribution centre")
+    schedule(held, "held", at_manager(-16, 11, 0), at_executive(-10, 9))
     engagement_complete(engagement=held, by=manager, duration_minutes=135, now=at_manager(-9, 9, 15))
 
     _notifications_read(
