@@ -35,7 +35,8 @@ from feedback.services import (
     survey_answer,
     surveys_send,
 )
-from visits.models import Engagement, EngagementExecutive, EngagementStatusChange
+from visits.history import Taken, history_create, history_status
+from visits.models import Engagement, EngagementExecutive
 
 # Debriefs started with the program's debrief practice, eighteen months ago,
 # and became a habit over the last year.
@@ -55,7 +56,8 @@ SENTIMENT_WEIGHTS = {2: 22, 1: 40, 0: 20, -1: 13, -2: 5}
 # Chance that a debrief starts an action, by sentiment: complaints need doing.
 ACTION_CHANCE = {2: 0.12, 1: 0.2, 0: 0.38, -1: 0.6, -2: 0.75}
 SURVEYED_SHARE = 0.4
-ANSWERED_SHARE = 0.55
+# A minority of customers answer.
+ANSWERED_SHARE = 0.35
 VALUE_WEIGHTS = {5: 38, 4: 34, 3: 16, 2: 8, 1: 4}
 RECOMMEND_BY_VALUE = {
     5: (10, 10, 9, 9, 9, 8),
@@ -341,25 +343,24 @@ def _mark_debriefed(world: _World, debriefs: list[Debrief]) -> None:
         seen = first.get(debrief.engagement_id)
         if seen is None or debrief.submitted_at < seen.submitted_at:
             first[debrief.engagement_id] = debrief
-    EngagementStatusChange.objects.bulk_create(
-        [
-            EngagementStatusChange(
-                engagement_id=engagement_id, from_status=Engagement.Status.COMPLETED,
-                to_status=Engagement.Status.DEBRIEFED, by_id=debrief.author_id, at=debrief.submitted_at,
-                note="First debrief submitted",
-            )
+    held = Engagement.Status.COMPLETED
+    history_create(
+        (
+            (engagement_id, [Taken("debriefed", debrief.author_id, debrief.submitted_at, "First debrief submitted")])
             for engagement_id, debrief in first.items()
-        ],
+        ),
+        status=held,
         batch_size=BATCH,
-    )  # fmt: skip
+    )
     # One UPDATE: each engagement takes the time of its first debrief. The
     # subqueries are keyed on the engagement alone, so that SQLite reads them
     # through the engagement's index rather than its status index, which
     # would scan every submitted debrief for each engagement.
     submitted = Debrief.objects.filter(engagement=OuterRef("pk"), submitted_at__isnull=False).order_by()
     first_at = submitted.values("engagement").annotate(first=Min("submitted_at")).values("first")
-    world.window.filter(Exists(submitted), status=Engagement.Status.COMPLETED).update(
-        status=Engagement.Status.DEBRIEFED, status_changed_at=Subquery(first_at)
+    world.window.filter(Exists(submitted), status=held).update(
+        status=history_status([Taken("debriefed", None, world.today_start)], status=held),
+        status_changed_at=Subquery(first_at),
     )
 
 
