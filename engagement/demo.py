@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import re
+import tomllib
+import unicodedata
 from dataclasses import dataclass, field
-from typing import TextIO
+from pathlib import Path
+from typing import Any, TextIO
 
 from allauth.account.models import EmailAddress
 from django.contrib.auth.hashers import make_password
@@ -36,60 +40,44 @@ DEMO_LOGINS = [
 
 BATCH = 5000
 
-SKILLS = [
-    "Supply chain",
-    "Digital transformation",
-    "Pricing and commercial terms",
-    "Service operations",
-    "Product strategy",
-    "Data and analytics",
-    "Cloud migration",
-    "Regulatory affairs",
-    "Manufacturing excellence",
-    "Customer experience",
-    "Finance and procurement",
-    "Sustainability",
-    "Security",
-    "Partner ecosystems",
-    "Change management",
-    "Field service",
-]
-FUNCTIONS = ["Sales", "Service", "Operations", "Product", "Engineering", "Finance", "Marketing", "People", "Legal"]
-TIME_ZONES = [
-    "Europe/London",
-    "Europe/Berlin",
-    "America/New_York",
-    "America/Chicago",
-    "America/Los_Angeles",
-    "Asia/Singapore",
-    "Asia/Tokyo",
-    "Australia/Sydney",
-]
-INDUSTRIES = ["Manufacturing", "Retail", "Healthcare", "Energy", "Logistics", "Financial services", "Public sector"]
-REGIONS = ["North America", "EMEA", "APAC", "LATAM"]
-CONTACT_TITLES = {
-    Level.STAFF: ["Service Coordinator", "Buyer", "Analyst"],
-    Level.MANAGER: ["Operations Manager", "IT Manager", "Procurement Manager"],
-    Level.DIRECTOR: ["Director of Operations", "Director of IT", "Director of Supply Chain"],
-    Level.VP: ["VP Operations", "VP Engineering", "VP Procurement"],
-    Level.SVP: ["SVP Operations", "SVP Technology"],
-    Level.C_SUITE: ["Chief Operating Officer", "Chief Information Officer", "Chief Executive Officer"],
-}
+
+def demo_data(module_file: str, name: str) -> dict[str, Any]:
+    """The demo's words and lists of one app: ``demo_data/<name>.toml``
+    beside ``module_file`` (the app's ``demo.py``), so that prose is edited
+    as data and the code only draws from it."""
+    return tomllib.loads((Path(module_file).with_name("demo_data") / f"{name}.toml").read_text(encoding="utf-8"))
+
+
+# The program's vocabulary: skills, functions, places, titles (demo_data/program.toml).
+WORDS = demo_data(__file__, "program")
+LOGINS = WORDS["logins"]
 # Share of executives by level, top down.
 LEVEL_SHARES = [(Level.C_SUITE, 0.08), (Level.SVP, 0.15), (Level.VP, 0.35), (Level.DIRECTOR, 0.42)]
-# How long ago each executive last met a customer: most keep the rhythm, a
-# believable share drifts past six weeks, a few never started.
-DRIFT = [("on_track", 0.55, 0, 34), ("due_soon", 0.15, 35, 42), ("overdue", 0.14, 43, 56),
-         ("escalated", 0.11, 57, 160), ("never", 0.05, None, None)]  # fmt: skip
+# How executives meet customers: a third comfortably on track, some drifting
+# over months, a few who attend briefings only or never met a customer.
+PROFILES = [(profile["name"], profile["share"], profile) for profile in WORDS["profile"]]
+# An account manager looks after this many accounts.
+PORTFOLIO = (15, 40)
 
 
 @dataclass
 class DemoExecutive:
+    """An executive as the demo plans their customer contact: ``rate``
+    contacts a month while they keep it up, the last ``days_since_contact``
+    days ago (None: never), fading to none over ``fade_months`` before it,
+    at engagements of ``types`` only when there are some."""
+
     pk: int
     time_zone: str
     level: int
+    profile: str
     days_since_contact: int | None
-    activity: float
+    rate: float
+    fade_months: int = 0
+    types: tuple[str, ...] = ()
+    # Nobody has more than four customer contacts in a month; the demo
+    # executive's story adds one to the month it is in.
+    max_a_month: int = 4
     account_ids: list[int] = field(default_factory=list)
 
 
@@ -133,10 +121,23 @@ def _pick_share(rng: random.Random, shares: list[tuple]) -> tuple:
     return shares[-1]
 
 
-def _unique_emails(ctx: DemoContext, names: list[str], taken: set[str]) -> list[str]:
+def person_name(faker: Faker) -> str:
+    """A first and a last name: no title or suffix ("Dr.", "Jr.") to carry
+    into an email address."""
+    return f"{faker.first_name()} {faker.last_name()}"
+
+
+def email_local_part(name: str) -> str:
+    """``name`` as an email address's local part: its words in ASCII letters,
+    joined by dots (never two in a row, none at either end)."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    return ".".join(re.findall(r"[a-z]+", ascii_name)) or "person"
+
+
+def _unique_emails(names: list[str], taken: set[str]) -> list[str]:
     emails = []
     for name in names:
-        base = ".".join(part.lower() for part in name.split() if part.isalpha()) or "person"
+        base = email_local_part(name)
         email, n = f"{base}@groundwork.example", 1
         while email in taken:
             n += 1
@@ -150,12 +151,12 @@ def seed(ctx: DemoContext) -> None:
     """Skills, functions, the program, people with their roles, accounts and contacts."""
     role_groups_ensure()
     rng, faker = ctx.rng, ctx.faker
-    Skill.objects.bulk_create([Skill(name=name) for name in SKILLS], ignore_conflicts=True)
-    Function.objects.bulk_create([Function(name=name) for name in FUNCTIONS], ignore_conflicts=True)
-    skills_by_name = Skill.objects.in_bulk(SKILLS, field_name="name")
-    functions_by_name = Function.objects.in_bulk(FUNCTIONS, field_name="name")
-    skills = [skills_by_name[name] for name in SKILLS]
-    functions = [functions_by_name[name] for name in FUNCTIONS]
+    Skill.objects.bulk_create([Skill(name=name) for name in WORDS["skills"]], ignore_conflicts=True)
+    Function.objects.bulk_create([Function(name=name) for name in WORDS["functions"]], ignore_conflicts=True)
+    skills_by_name = Skill.objects.in_bulk(WORDS["skills"], field_name="name")
+    functions_by_name = Function.objects.in_bulk(WORDS["functions"], field_name="name")
+    skills = [skills_by_name[name] for name in WORDS["skills"]]
+    functions = [functions_by_name[name] for name in WORDS["functions"]]
     program = Program.objects.filter(active=True).order_by("pk").first() or Program.objects.create(
         name="Executive customer engagement"
     )
@@ -164,22 +165,26 @@ def seed(ctx: DemoContext) -> None:
 
     # People: the demo logins first, then executives and account managers.
     n_executives = ctx.count(40, minimum=5)
-    n_managers = ctx.count(12, minimum=2)
-    executive_names = [faker.name() for _ in range(n_executives - 1)]
-    manager_names = [faker.name() for _ in range(n_managers - 1)]
+    n_accounts = ctx.count(300, minimum=10)
+    # Each account manager looks after 15 to 40 accounts, 25 on average.
+    n_managers = max(2, round(n_accounts / 25))
+    executive_names = [person_name(faker) for _ in range(n_executives - 1)]
+    manager_names = [person_name(faker) for _ in range(n_managers - 1)]
 
     def person(email: str, name: str, time_zone: str) -> User:
         return User(email=email, full_name=name, time_zone=time_zone, password=password)
 
     taken.update(email for email, _ in DEMO_LOGINS)
-    admin = person(DEMO_ADMIN_EMAIL, "Alex Morgan", "Europe/London")
-    executive_users = [person(DEMO_EXECUTIVE_EMAIL, "Jordan Ellis", "America/New_York")] + [
-        person(email, name, rng.choice(TIME_ZONES))
-        for name, email in zip(executive_names, _unique_emails(ctx, executive_names, taken), strict=True)
+    admin = person(DEMO_ADMIN_EMAIL, LOGINS["admin"]["name"], LOGINS["admin"]["time_zone"])
+    login = LOGINS["executive"]
+    executive_users = [person(DEMO_EXECUTIVE_EMAIL, login["name"], login["time_zone"])] + [
+        person(email, name, rng.choice(WORDS["time_zones"]))
+        for name, email in zip(executive_names, _unique_emails(executive_names, taken), strict=True)
     ]
-    manager_users = [person(DEMO_ACCOUNT_MANAGER_EMAIL, "Sam Rivera", "America/Chicago")] + [
-        person(email, name, rng.choice(TIME_ZONES))
-        for name, email in zip(manager_names, _unique_emails(ctx, manager_names, taken), strict=True)
+    login = LOGINS["account_manager"]
+    manager_users = [person(DEMO_ACCOUNT_MANAGER_EMAIL, login["name"], login["time_zone"])] + [
+        person(email, name, rng.choice(WORDS["time_zones"]))
+        for name, email in zip(manager_names, _unique_emails(manager_names, taken), strict=True)
     ]
     # bulk_create sets primary keys on PostgreSQL and SQLite alike.
     people = [admin, *executive_users, *manager_users]
@@ -231,32 +236,62 @@ def seed(ctx: DemoContext) -> None:
         if leads:
             Function.objects.filter(pk=function.pk).update(lead=leads[0])
 
+    profiles = _profiles(ctx, len(executives))
     for executive in executives:
-        if executive.user.email == DEMO_EXECUTIVE_EMAIL:
-            state, days = "on_track", 12
-        else:
-            state, _, low, high = _pick_share(rng, DRIFT)
-            days = None if state == "never" else rng.randint(low, high)
-        if state == "never":
-            # Newcomers who have not started yet.
-            Executive.objects.filter(pk=executive.pk).update(
-                joined_on=ctx.today - dt.timedelta(days=rng.randint(20, 70))
-            )
-        ctx.executives.append(
-            DemoExecutive(
-                pk=executive.pk,
-                time_zone=executive.user.time_zone,
-                level=executive.level,
-                days_since_contact=days,
-                activity=rng.uniform(0.4, 1.6) * (1.6 if executive.user.email == DEMO_EXECUTIVE_EMAIL else 1),
-            )
-        )
+        ctx.executives.append(_plan_contact(ctx, executive, profiles))
 
-    _seed_accounts(ctx, skills, manager_users)
+    _seed_accounts(ctx, n_accounts, skills, manager_users)
     ctx.say(
         f"  {len(executives)} executives, {len(manager_users)} account managers, "
         f"{len(ctx.accounts)} accounts with contacts"
     )
+
+
+def _profiles(ctx: DemoContext, count: int) -> list[dict[str, Any]]:
+    """The profiles of ``count`` executives in their shares, as near as whole
+    executives allow (largest remainders first), the demo executive's taken
+    out of them and the rest in a random order: a small demo has the same
+    mix as a large one."""
+    quotas = [(share * count, profile) for _, share, profile in PROFILES]
+    counts = [int(quota) for quota, _ in quotas]
+    by_remainder = sorted(range(len(quotas)), key=lambda index: int(quotas[index][0]) - quotas[index][0])
+    for index in by_remainder[: count - sum(counts)]:
+        counts[index] += 1
+    profiles = [profile for (_, profile), n in zip(quotas, counts, strict=True) for _ in range(n)]
+    demo = next(profile for profile in profiles if profile["name"] == LOGINS["executive"]["profile"])
+    profiles.remove(demo)
+    ctx.rng.shuffle(profiles)
+    return profiles
+
+
+def _plan_contact(ctx: DemoContext, executive: Executive, profiles: list[dict[str, Any]]) -> DemoExecutive:
+    """How ``executive`` meets customers: the next of ``profiles`` (the demo
+    executive's is fixed), and its particulars."""
+    rng = ctx.rng
+    login = LOGINS["executive"]
+    if executive.user.email == DEMO_EXECUTIVE_EMAIL:
+        profile = next(profile for name, _, profile in PROFILES if name == login["profile"])
+    else:
+        profile = profiles.pop()
+    plan = DemoExecutive(
+        pk=executive.pk,
+        time_zone=executive.user.time_zone,
+        level=executive.level,
+        profile=profile["name"],
+        days_since_contact=None,
+        rate=rng.uniform(*profile["rate"]) if "rate" in profile else 0.0,
+        fade_months=rng.randint(*profile["fade_months"]) if "fade_months" in profile else 0,
+        types=tuple(profile.get("types", ())),
+    )
+    if executive.user.email == DEMO_EXECUTIVE_EMAIL:
+        plan.days_since_contact, plan.max_a_month = login["last_contact_days"], 3
+    elif "last_contact_days" in profile:
+        plan.days_since_contact = rng.randint(*profile["last_contact_days"])
+    if "joined_days" in profile:
+        # Never met a customer since they joined the program.
+        joined_on = ctx.today - dt.timedelta(days=rng.randint(*profile["joined_days"]))
+        Executive.objects.filter(pk=executive.pk).update(joined_on=joined_on)
+    return plan
 
 
 def _add_to_groups(members: dict[Role, list[User]]) -> None:
@@ -285,9 +320,31 @@ def _build_management_chain(ctx: DemoContext, executives: list[Executive]) -> No
     Executive.objects.bulk_update([e for e in executives if e.pk != chief.pk], ["manager"], batch_size=BATCH)
 
 
-def _seed_accounts(ctx: DemoContext, skills: list[Skill], manager_users: list[User]) -> None:
+def _portfolios(ctx: DemoContext, n_accounts: int, manager_users: list[User]) -> list[User]:
+    """The account manager of each account: the demo account manager's
+    portfolio first, then the others' of 15 to 40 accounts each."""
+    rng = ctx.rng
+    first = min(n_accounts, LOGINS["account_manager"]["accounts"])
+    others = manager_users[1:] or manager_users
+    sizes = [(n_accounts - first) // len(others)] * len(others)
+    for index in range((n_accounts - first) % len(others)):
+        sizes[index] += 1
+    low, high = PORTFOLIO
+    for _ in range(len(others) * 3):
+        # Some look after more than others: move a few accounts across.
+        give, take = rng.randrange(len(others)), rng.randrange(len(others))
+        moved = rng.randint(1, 8)
+        if give != take and sizes[give] - moved >= low and sizes[take] + moved <= high:
+            sizes[give] -= moved
+            sizes[take] += moved
+    owners = [manager for manager, size in zip(others, sizes, strict=True) for _ in range(size)]
+    rng.shuffle(owners)
+    return [manager_users[0]] * first + owners
+
+
+def _seed_accounts(ctx: DemoContext, n_accounts: int, skills: list[Skill], manager_users: list[User]) -> None:
     rng, faker = ctx.rng, ctx.faker
-    n_accounts = ctx.count(300, minimum=10)
+    owners = _portfolios(ctx, n_accounts, manager_users)
     names: set[str] = set()
     accounts = []
     for index in range(n_accounts):
@@ -295,15 +352,14 @@ def _seed_accounts(ctx: DemoContext, skills: list[Skill], manager_users: list[Us
         while name in names:
             name = f"{faker.company()} {rng.choice(['Group', 'Holdings', 'International', 'Systems'])}"
         names.add(name)
-        # The demo account manager has a portfolio of 25; the others share the rest.
-        manager = manager_users[0] if index < 25 else rng.choice(manager_users[1:] or manager_users)
+        manager = owners[index]
         accounts.append(
             Account(
                 name=name,
                 kind=Account.Kind.PARTNER if rng.random() < 0.2 else Account.Kind.CUSTOMER,
                 tier=rng.choices(list(Account.Tier), weights=[1, 2, 3, 4])[0],
-                industry=rng.choice(INDUSTRIES),
-                region=rng.choice(REGIONS),
+                industry=rng.choice(WORDS["industries"]),
+                region=rng.choice(WORDS["regions"]),
                 account_manager=manager,
                 crm_id=f"CRM-{index + 1:07d}",
                 status=rng.choices(list(Account.Status), weights=[85, 5, 7, 3])[0],
@@ -330,15 +386,15 @@ def _seed_accounts(ctx: DemoContext, skills: list[Skill], manager_users: list[Us
     contacts = []
     for account in accounts:
         for _ in range(rng.randint(2, 4)):
-            level = rng.choices(list(CONTACT_TITLES), weights=[2, 4, 4, 3, 1, 1])[0]
-            name = faker.name()
+            level = rng.choices(list(Level), weights=[2, 4, 4, 3, 1, 1])[0]
+            name = person_name(faker)
             contacts.append(
                 Contact(
                     account=account,
                     name=name,
-                    title=rng.choice(CONTACT_TITLES[level]),
+                    title=rng.choice(WORDS["contact_titles"][str(int(level))]),
                     level=level,
-                    email=f"{name.split()[-1].lower()}.{account.pk}@customer.example",
+                    email=f"{email_local_part(name)}.{account.pk}@customer.example",
                 )
             )
     Contact.objects.bulk_create(contacts, batch_size=BATCH)

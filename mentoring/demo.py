@@ -21,7 +21,7 @@ from django.db.models import Count, Max, Min, Q
 
 from engagement.accounts.models import Account, Contact
 from engagement.cadence.models import ExecutiveContact, Program
-from engagement.demo import BATCH, DEMO_ADMIN_EMAIL, DEMO_EXECUTIVE_EMAIL, DemoContext
+from engagement.demo import BATCH, DEMO_ADMIN_EMAIL, DEMO_EXECUTIVE_EMAIL, DemoContext, demo_data
 from engagement.notifications.models import Notification
 from engagement.people.models import Executive, Skill, User
 from mentoring.models import MONTHLY, Pairing, PairingGoal
@@ -41,51 +41,8 @@ CADENCE_WEIGHTS = {MONTHLY: 8, 14: 1, 60: 1}
 DUE_SHARE = 0.12
 LAPSED_SHARE = 0.15
 
-GOALS_BY_SKILL = {
-    "Supply chain": "Walk their supply-chain director through our planning roadmap before they renew",
-    "Digital transformation": "Help their CIO shape the second phase of their digital programme",
-    "Pricing and commercial terms": "Agree a simpler commercial model with their CFO ahead of the renewal",
-    "Service operations": "Turn last year's service escalations into a joint improvement plan",
-    "Product strategy": "Open a quarterly roadmap review with their COO",
-    "Data and analytics": "Get their analytics team onto the reporting pilot",
-    "Cloud migration": "Plan the move of their two remaining plants onto the cloud platform",
-    "Regulatory affairs": "Prepare them for the new reporting rules with our compliance team",
-    "Manufacturing excellence": "Visit two of their plants and share what worked in ours",
-    "Customer experience": "Bring their customer-experience lead onto our customer advisory board",
-    "Finance and procurement": "Introduce their procurement lead to our finance team before the renewal",
-    "Sustainability": "Agree a shared emissions target for the deliveries we make for them",
-    "Security": "Review the findings of their security questionnaire with their CISO",
-    "Partner ecosystems": "Connect them with two partners who solved the same integration",
-    "Change management": "Support their operations director through the reorganisation",
-    "Field service": "Ride along with their field engineers and fix the hand-off to our service desk",
-}
-GENERIC_GOALS = [
-    "Meet their new CFO in her first ninety days",
-    "Find a second executive sponsor on their side",
-    "Agree a reference visit for two of their peers",
-    "Understand their five-year plan and where we fit in it",
-    "Rebuild trust with their leadership after last year's outage",
-    "Co-write a case study of the rollout with their operations team",
-    "Agree with their COO what success looks like for the renewal",
-    "Hold a joint planning day with their leadership team each spring",
-]
-GOAL_NOTES = {
-    PairingGoal.Status.IN_PROGRESS: [
-        "First review held; the next one is booked for the quarter after.",
-        "Their COO agreed in principle; we are waiting for a date.",
-        "Draft plan shared with their team; their comments are due next month.",
-    ],
-    PairingGoal.Status.ACHIEVED: [
-        "Done: it is a standing meeting in both calendars now.",
-        "They signed the plan off at their leadership offsite.",
-        "Introduced in person; the two teams meet every month now.",
-    ],
-    PairingGoal.Status.DROPPED: [
-        "Dropped: they moved the pilot in-house.",
-        "Their sponsor left; we agreed to stop chasing it.",
-        "Overtaken by their reorganisation.",
-    ],
-}
+# The words are data (demo_data/pairings.toml).
+WORDS = demo_data(__file__, "pairings")
 # How far the goals have come, by the pairing's status (and, while active,
 # whether it is past its first quarter).
 GOAL_WEIGHTS = {
@@ -94,30 +51,6 @@ GOAL_WEIGHTS = {
     Pairing.Status.PAUSED: {"open": 3, "in_progress": 4, "achieved": 1, "dropped": 1},
     Pairing.Status.ENDED: {"open": 1, "in_progress": 0, "achieved": 5, "dropped": 3},
 }
-MATCHED_ON_SKILLS = [
-    "{account} asked for help with {skills}; {executive} has led that work for years.",
-    "Matched on {skills}: what {account} needs most and where {executive} is strongest.",
-    "{executive} knows {skills} first-hand, which {account} named as a priority at their last business review.",
-]
-MATCHED_ON_RELATIONSHIP = (
-    "No skill match, but {executive} has the relationship: {account}'s leadership asks for them by name."
-)
-PAUSE_REASONS = [
-    "Their leadership is in a reorganisation until the summer; we agreed to resume after it.",
-    "On parental leave until June.",
-    "Their CEO asked for a break while the acquisition closes.",
-    "The account is in a contract dispute; Legal asked us to hold the sessions.",
-]
-END_REASONS = [
-    "Goals met: the roadmap review is a standing meeting now and the account team runs it.",
-    "I moved to another function; their new sponsor is being proposed.",
-    "Their new COO prefers to work with our regional VP directly.",
-    "A year in, the account team holds the relationship at this level.",
-]
-DECLINE_REASONS = [
-    "I already sponsor two accounts in that region; someone closer to their industry would serve them better.",
-    "I am travelling most of the next quarter; ask me again after it.",
-]
 
 
 @dataclass(frozen=True)
@@ -288,7 +221,7 @@ def seed(ctx: DemoContext) -> None:
             plan = _active(ctx, candidate, cadence)
             paused_on = today - dt.timedelta(days=rng.randint(3, max(3, (today - plan.starts_on).days - 20)))
             plan.status, plan.status_changed_at = Pairing.Status.PAUSED, _at(paused_on, rng)
-            plan.reason = rng.choice(PAUSE_REASONS)
+            plan.reason = rng.choice(WORDS["pause_reasons"])
             plans.append(plan)
     for index in range(ctx.count(3)):
         taken = take(PairingHealth.LAPSED, holds=False)
@@ -335,7 +268,7 @@ def _ended(ctx: DemoContext, candidate: _Candidate, cadence: int, *, declined: b
             created_at=_at(asked_on, rng),
             status_changed_at=_at(answered_on, rng),
             ends_on=answered_on,
-            reason=f"Declined: {rng.choice(DECLINE_REASONS)}",
+            reason=f"Declined: {rng.choice(WORDS['decline_reasons'])}",
         )
     starts_on = today - dt.timedelta(days=rng.randint(240, START_DAYS[1]))
     ends_on = min(starts_on + dt.timedelta(days=rng.randint(120, 365)), today - dt.timedelta(days=rng.randint(10, 60)))
@@ -347,7 +280,7 @@ def _ended(ctx: DemoContext, candidate: _Candidate, cadence: int, *, declined: b
         created_at=_at(starts_on - dt.timedelta(days=7), rng),
         status_changed_at=_at(ends_on, rng),
         ends_on=ends_on,
-        reason=rng.choice(END_REASONS),
+        reason=rng.choice(WORDS["end_reasons"]),
     )
 
 
@@ -436,7 +369,9 @@ def _create(ctx: DemoContext, plans: list[_Plan]) -> tuple[list[Pairing], int]:
             if stage in GOAL_WEIGHTS:
                 weights = GOAL_WEIGHTS[stage]
                 status = PairingGoal.Status(rng.choices(list(weights), weights=list(weights.values()))[0])
-            notes = rng.choice(GOAL_NOTES[status]) if status in GOAL_NOTES and rng.random() < 0.5 else ""
+            notes = (
+                rng.choice(WORDS["goal_notes"][status]) if status in WORDS["goal_notes"] and rng.random() < 0.5 else ""
+            )
             goals.append(PairingGoal(pairing_id=pairing.pk, text=text, status=status, notes=notes, position=position))
     PairingGoal.objects.bulk_create(goals, batch_size=BATCH)
     return pairings, len(goals)
@@ -445,8 +380,8 @@ def _create(ctx: DemoContext, plans: list[_Plan]) -> tuple[list[Pairing], int]:
 def _goal_texts(rng: random.Random, skills: tuple[str, ...], count: int | None = None) -> list[str]:
     """One to three goals, the first about a need the executive can meet."""
     count = count or rng.randint(1, 3)
-    texts = [GOALS_BY_SKILL[skills[0]]] if skills and skills[0] in GOALS_BY_SKILL else []
-    return texts + rng.sample(GENERIC_GOALS, count - len(texts))
+    texts = [WORDS["goals_by_skill"][skills[0]]] if skills and skills[0] in WORDS["goals_by_skill"] else []
+    return texts + rng.sample(WORDS["generic_goals"], count - len(texts))
 
 
 def _why_matched(rng: random.Random, candidate: _Candidate, executive: str, account: str, *, live: bool) -> str:
@@ -455,11 +390,11 @@ def _why_matched(rng: random.Random, candidate: _Candidate, executive: str, acco
     one was matched long before them)."""
     meetings = f"They met {candidate.meetings} times in the last year." if live else ""
     if candidate.skills:
-        text = rng.choice(MATCHED_ON_SKILLS).format(
+        text = rng.choice(WORDS["matched_on_skills"]).format(
             account=account, executive=executive, skills=_listed(candidate.skills)
         )
         return f"{text} {meetings}".strip()
-    return f"{MATCHED_ON_RELATIONSHIP.format(account=account, executive=executive)} {meetings}".strip()
+    return f"{WORDS['matched_on_relationship'].format(account=account, executive=executive)} {meetings}".strip()
 
 
 def _demo_proposal(

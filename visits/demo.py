@@ -1,18 +1,36 @@
-"""Demo engagements: about two years of them, of every type and status, and
-for the demo logins a few that wait at each step from request to held."""
+"""Demo engagements: two years of each executive's customer contact, as their
+profile has it (``engagement.demo``), with the meetings that fell through and
+those still ahead; and for the demo logins a few that wait at each step from
+request to held, made through the services.
+
+Each engagement is planned as the steps a person would take (asked for,
+approved, scheduled, held; or logged as held), and its status and history
+follow from those steps through ``visits.history``, which reads them from
+``Engagement.STEPS``."""
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 import zoneinfo
+from dataclasses import dataclass, field
 from itertools import accumulate
 
 from django.urls import reverse
 
 from engagement.accounts.models import Account, Contact
-from engagement.demo import BATCH, DEMO_ACCOUNT_MANAGER_EMAIL, DEMO_EXECUTIVE_EMAIL, DemoContext, DemoExecutive
+from engagement.demo import (
+    BATCH,
+    DEMO_ACCOUNT_MANAGER_EMAIL,
+    DEMO_EXECUTIVE_EMAIL,
+    DemoContext,
+    DemoExecutive,
+    demo_data,
+)
+from engagement.moments import moment_text
 from engagement.notifications.models import Notification
 from engagement.people.models import Executive, User
+from visits.history import Taken, history_create, history_status
 from visits.models import Engagement, EngagementExecutive, EngagementStatusChange, EngagementType
 from visits.services import (
     Plan,
@@ -27,17 +45,17 @@ from visits.services import (
 )
 
 HISTORY_DAYS = 730
-# Status of an engagement, by share: most were held; some never happened; a
-# few are still ahead.
-OUTCOMES = [
-    (Engagement.Status.COMPLETED, 0.86),
-    (Engagement.Status.CANCELLED, 0.04),
-    (Engagement.Status.DECLINED, 0.02),
-    (Engagement.Status.NOT_HELD, 0.02),
-    (Engagement.Status.SCHEDULED, 0.03),
-    (Engagement.Status.REQUESTED, 0.02),
-    (Engagement.Status.APPROVED, 0.01),
-]
+DAYS_A_MONTH = 30.44
+# Of the meetings held, how many were asked for by the account team (the
+# rest the executive logged as held), and how many a second executive attended.
+REQUESTED_SHARE = 0.4
+CO_ATTENDED_SHARE = 0.12
+# For every meeting held, this many more that fell through, by how.
+FELL_THROUGH_SHARE = 0.12
+FELL_THROUGH = {"cancelled": 4, "declined": 2, "not_held": 2}
+# Requests still open, per contact a month the executive keeps up, by status.
+OPEN_PER_RATE = 0.4
+OPEN = {"requested": 2, "approved": 1, "scheduled": 3}
 TYPE_WEIGHTS = {
     "virtual-meeting": 30,
     "on-site-visit": 20,
@@ -56,52 +74,22 @@ PURPOSE_WEIGHTS = {
     Engagement.Purpose.NEGOTIATION: 10,
     Engagement.Purpose.ESCALATION: 5,
 }
-OBJECTIVES = [
-    "Hear first-hand how the rollout is landing with their operators",
-    "Understand the service escalations of the last quarter",
-    "Listen to their plans for next year and where we fit",
-    "Walk through their order-to-delivery process end to end",
-    "Meet their new COO and agree how we stay in touch",
-    "Review the pilot results with their leadership",
-    "Ride along with our service rep on two site visits",
-]
-VALUE_PROPOSITIONS = [
-    "Their leadership wants a peer-level conversation about reliability; "
-    "the account team follows up on every action within a week.",
-    "An executive voice shows we take the escalation seriously; "
-    "the customer gains a direct line while the account team fixes the root cause.",
-    "Our executive's supply-chain background matches their biggest open question; "
-    "the account team prepares the data beforehand.",
-    "The customer asked to meet someone who owns the roadmap; the account team will turn the feedback into a plan.",
-]
-NOTES = [
-    "Good energy; they want a follow-up on delivery times.",
-    "Candid about our invoicing problems; action taken.",
-    "They showed us their workaround for our reporting gaps.",
-    "Short call, mostly scheduling the next site visit.",
-    "Heard three complaints about the service desk hand-offs.",
-    "",
-]
-DECLINE_REASONS = [
-    "I met them last month; a second meeting this soon adds little.",
-    "Their question is about pricing: our regional VP is the better person.",
-    "Not the right level: their side sends a manager, so should we.",
-    "I am travelling all of that month; ask again in the next quarter.",
-]
-CANCEL_REASONS = [
-    "The customer postponed: their leadership meeting moved.",
-    "Our executive had to travel at short notice.",
-    "The account team agreed a call with the service lead instead.",
-    "Their reorganisation put the meeting on hold.",
-]
-NOT_HELD_REASONS = ["The customer did not come", "Called off at short notice"]
+# The words are data (demo_data/engagements.toml).
+WORDS = demo_data(__file__, "engagements")
+# The demo logins' own requests, each step's words (demo_data/story.toml).
+STORY = demo_data(__file__, "story")
 # The customer's working-level contact sits one or two levels below the
 # executive; asked for, decided and planned engagements name one.
 WORKING_CONTACT_STATUSES = (Engagement.Status.REQUESTED, Engagement.Status.APPROVED, Engagement.Status.SCHEDULED)
 
 
-def _weighted(ctx: DemoContext, weights: dict) -> list:
-    return ctx.rng.choices(list(weights), weights=list(weights.values()))
+def _poisson(ctx: DemoContext, mean: float) -> int:
+    """How many of something that comes ``mean`` times on average."""
+    limit, count, product = math.exp(-mean), 0, ctx.rng.random()
+    while product > limit:
+        count += 1
+        product *= ctx.rng.random()
+    return count
 
 
 def _starts_at(ctx: DemoContext, executive: DemoExecutive, days_from_today: int) -> dt.datetime:
@@ -113,177 +101,214 @@ def _starts_at(ctx: DemoContext, executive: DemoExecutive, days_from_today: int)
     return local.astimezone(dt.UTC)
 
 
-def _status_times(
-    ctx: DemoContext, lead: DemoExecutive, status: str, starts_at: dt.datetime, ends_at: dt.datetime, today: dt.datetime
-) -> tuple[dt.datetime, dt.datetime]:
-    """When the engagement was asked for, and since when it has been in its status."""
-    rng, status_of = ctx.rng, Engagement.Status
-    if status == status_of.REQUESTED:
-        # Most were asked in the last few days; about a third have waited
-        # over two working days, for the executive or an admin to act.
-        asked = _starts_at(ctx, lead, -min(14, 1 + int(rng.expovariate(0.4))))
-        return asked, asked
-    if status in (status_of.APPROVED, status_of.SCHEDULED):
-        asked_days_ago = rng.randint(4, 30)
-        return _starts_at(ctx, lead, -asked_days_ago), _starts_at(ctx, lead, -rng.randint(1, asked_days_ago - 1))
-    created_at = starts_at - dt.timedelta(days=rng.randint(1, 21))
-    if status in (status_of.COMPLETED, status_of.NOT_HELD):
-        # Marked within two days of its end, and never after today began.
-        return created_at, max(ends_at, min(ends_at + dt.timedelta(hours=rng.randint(1, 48)), today))
-    if status == status_of.DECLINED:
-        return created_at, min(created_at + dt.timedelta(hours=rng.randint(2, 72)), starts_at)
-    return created_at, created_at + (starts_at - created_at) * rng.uniform(0.3, 0.95)  # cancelled before it
+def _month(day: dt.date) -> tuple[int, int]:
+    return day.year, day.month
 
 
-def _history(
-    ctx: DemoContext, engagement: Engagement, decided_by_id: int
-) -> list[tuple[str, str, int | None, dt.datetime, str]]:
-    """The status changes that led to the engagement's status, as
-    (from, to, by, at, note). A request decided or planned shows the exchange
-    that got it there: those pages are the ones people act on. A closed one
-    shows only how it ended: one row each keeps 1.5 million engagements (at
-    --scale 100) to about 1.6 million history rows."""
-    status_of, rng = Engagement.Status, ctx.rng
-    status, requester = engagement.status, engagement.requested_by_id
-    asked = ("", status_of.REQUESTED, requester, engagement.created_at, engagement.objective)
-    since = engagement.status_changed_at
-    if status == status_of.REQUESTED:
-        return [asked]
-    if status in (status_of.APPROVED, status_of.DECLINED):
-        note = rng.choice(DECLINE_REASONS) if status == status_of.DECLINED else ""
-        return [asked, (status_of.REQUESTED, status, decided_by_id, since, note)]
-    if status == status_of.SCHEDULED:
-        # Approved halfway, at the time of day it was asked.
-        approved = engagement.created_at + dt.timedelta(days=(since - engagement.created_at).days // 2)
-        return [
-            asked,
-            (status_of.REQUESTED, status_of.APPROVED, decided_by_id, approved, ""),
-            (status_of.APPROVED, status, requester, since, ""),
-        ]
-    if status == status_of.COMPLETED:
-        note = f"Held, {engagement.duration_minutes} minutes"
-    elif status == status_of.NOT_HELD:
-        note = rng.choice(NOT_HELD_REASONS)
+def _held_days(ctx: DemoContext, executive: DemoExecutive, tally: dict[tuple[int, tuple[int, int]], int]) -> list[int]:
+    """How many days ago each of the executive's customer contacts was: the
+    last exactly where their profile puts it, and before it, month by month,
+    as many as their rate gives (never more than four in a month), fading to
+    none over the months before a drifting executive's last."""
+    last = executive.days_since_contact
+    if last is None:
+        return []
+    cap = executive.max_a_month
+    days_by_month: dict[tuple[int, int], list[int]] = {}
+    for days_ago in range(last + 1, HISTORY_DAYS + 1):
+        days_by_month.setdefault(_month(ctx.today - dt.timedelta(days=days_ago)), []).append(days_ago)
+    chosen = [last]
+    last_month = executive.pk, _month(ctx.today - dt.timedelta(days=last))
+    tally[last_month] = tally.get(last_month, 0) + 1
+    for month, days in days_by_month.items():
+        months_before_last = (days[0] - last) / DAYS_A_MONTH
+        fade = min(1.0, months_before_last / executive.fade_months) if executive.fade_months else 1.0
+        room = cap - tally.get((executive.pk, month), 0)
+        count = min(room, len(days), _poisson(ctx, executive.rate * fade * len(days) / DAYS_A_MONTH))
+        chosen += ctx.rng.sample(days, max(0, count))
+        tally[executive.pk, month] = tally.get((executive.pk, month), 0) + max(0, count)
+    return chosen
+
+
+@dataclass
+class _Planned:
+    """One engagement as the demo plans it: whose, where, when, and how it went."""
+
+    lead: DemoExecutive
+    account_id: int
+    type_slug: str
+    days_ago: int
+    how: str  # logged, held, a way of falling through, or an open status
+    starts_at: dt.datetime
+    attendees: list[DemoExecutive] = field(default_factory=list)
+
+
+def _plan_engagements(ctx: DemoContext) -> list[_Planned]:
+    """Every executive's engagements of the last two years and the weeks ahead."""
+    rng, executives = ctx.rng, ctx.executives
+    tally: dict[tuple[int, tuple[int, int]], int] = {}
+    type_slugs, type_cum = list(TYPE_WEIGHTS), list(accumulate(TYPE_WEIGHTS.values()))
+    account_ids = list(ctx.accounts)
+    contacted = [e for e in executives if e.days_since_contact is not None and not e.types]
+    planned: list[_Planned] = []
+
+    def engagement(lead: DemoExecutive, days_ago: int, how: str) -> _Planned:
+        slug = rng.choice(lead.types) if lead.types else rng.choices(type_slugs, cum_weights=type_cum)[0]
+        in_circle = lead.account_ids and rng.random() < 0.8
+        account_id = rng.choice(lead.account_ids) if in_circle else rng.choice(account_ids)
+        return _Planned(lead, account_id, slug, days_ago, how, _starts_at(ctx, lead, -days_ago), [lead])
+
+    for lead in executives:
+        for days_ago in _held_days(ctx, lead, tally):
+            held = engagement(lead, days_ago, "held" if rng.random() < REQUESTED_SHARE else "logged")
+            if contacted and rng.random() < CO_ATTENDED_SHARE:
+                _second_executive(ctx, held, rng.choice(contacted), tally)
+            planned.append(held)
+            if rng.random() < FELL_THROUGH_SHARE:
+                how = rng.choices(list(FELL_THROUGH), weights=list(FELL_THROUGH.values()))[0]
+                planned.append(engagement(lead, rng.randint(days_ago, HISTORY_DAYS), how))
+        if lead.days_since_contact is None:
+            # Never met a customer: their first meeting fell through.
+            planned.append(engagement(lead, rng.randint(3, 30), "cancelled"))
+        for _ in range(_poisson(ctx, max(lead.rate, 0.3) * OPEN_PER_RATE)):
+            how = rng.choices(list(OPEN), weights=list(OPEN.values()))[0]
+            planned.append(engagement(lead, -rng.randint(1, 45), how))
+    return planned
+
+
+def _second_executive(
+    ctx: DemoContext, held: _Planned, other: DemoExecutive, tally: dict[tuple[int, tuple[int, int]], int]
+) -> None:
+    """A colleague who attended too, if it fits their own contact: not after
+    their last, and within their four a month."""
+    if other.pk == held.lead.pk or (other.days_since_contact or 0) > held.days_ago:
+        return
+    local = held.starts_at.astimezone(zoneinfo.ZoneInfo(other.time_zone)).date()
+    if (ctx.today - local).days < (other.days_since_contact or 0) or tally.get(
+        (other.pk, _month(local)), 0
+    ) >= other.max_a_month:
+        return
+    tally[other.pk, _month(local)] = tally.get((other.pk, _month(local)), 0) + 1
+    held.attendees.append(other)
+
+
+def _path(ctx: DemoContext, plan: _Planned, engagement: Engagement, decider_id: int) -> list[Taken]:
+    """The steps that took the engagement where it is: logged as held by its
+    executive, or asked for by the account team and taken, step by step, to
+    held, to how it fell through, or as far as it has come."""
+    rng, how = ctx.rng, plan.how
+    starts_at, ends_at = engagement.starts_at, engagement.ends_at or engagement.starts_at
+    today = dt.datetime.combine(ctx.today, dt.time.min, tzinfo=dt.UTC)
+    if how == "logged":
+        logged = max(ends_at, min(ends_at + dt.timedelta(hours=rng.uniform(0.2, 30)), today))
+        return [Taken("log", decider_id, logged, "Logged as held")]
+    asked_by = engagement.requested_by_id
+    if how in OPEN:
+        # Most were asked in the last few days or weeks; some have waited over
+        # two working days for the executive or an admin to act.
+        asked = _starts_at(ctx, plan.lead, -min(30, 1 + int(rng.expovariate(0.25 if how == "requested" else 0.1))))
     else:
-        note = rng.choice(CANCEL_REASONS)
-    return [("", status, requester, since, note)]
+        asked = starts_at - dt.timedelta(days=rng.randint(2, 21))
+    until = min(starts_at, today)
+
+    def between(low: float, high: float) -> dt.datetime:
+        return asked + (until - asked) * rng.uniform(low, high)
+
+    taken = [Taken("request", asked_by, asked, engagement.objective)]
+    if how == "declined":
+        return [*taken, Taken("decline", decider_id, between(0.05, 0.4), rng.choice(WORDS["decline_reasons"]))]
+    if how == "requested":
+        return taken
+    taken.append(Taken("approve", decider_id, between(0.05, 0.3)))
+    if how == "approved":
+        return taken
+    if how != "cancelled" or rng.random() < 0.5:
+        taken.append(Taken("schedule", asked_by, between(0.35, 0.6), f"For {moment_text(starts_at)}"))
+    if how == "cancelled":
+        return [*taken, Taken("cancel", asked_by, between(0.65, 0.95), rng.choice(WORDS["cancel_reasons"]))]
+    marked = max(ends_at, min(ends_at + dt.timedelta(hours=rng.uniform(1, 48)), today))
+    if how == "not_held":
+        return [*taken, Taken("not_held", asked_by, marked, rng.choice(WORDS["not_held_reasons"]))]
+    if how == "held":
+        return [*taken, Taken("complete", asked_by, marked, f"Held, {engagement.duration_minutes} minutes")]
+    return taken  # scheduled, ahead
 
 
 def seed(ctx: DemoContext) -> None:
-    """About 15,000 engagements per unit of scale, with executives, contacts,
-    reps and their history; then the demo logins' own requests."""
-    rng = ctx.rng
+    """Each executive's engagements, with their executives, contacts, reps
+    and history; then the demo logins' own requests."""
     types = {engagement_type.slug: engagement_type for engagement_type in EngagementType.objects.all()}
-    type_slugs = [slug for slug in TYPE_WEIGHTS if slug in types]
-    type_cum = list(accumulate(TYPE_WEIGHTS[slug] for slug in type_slugs))
-    purposes, purpose_cum = list(PURPOSE_WEIGHTS), list(accumulate(PURPOSE_WEIGHTS.values()))
-    outcomes, outcome_cum = [o for o, _ in OUTCOMES], list(accumulate(share for _, share in OUTCOMES))
-    executives = ctx.executives
-    active_cum = list(accumulate(executive.activity for executive in executives))
-    accounts = ctx.accounts
-    account_ids = list(accounts)
-    contacted = [e for e in executives if e.days_since_contact is not None]
+    planned = _plan_engagements(ctx)
     user_of = dict(Executive.objects.values_list("pk", "user_id"))
+    account_ids = list(ctx.accounts)
     contact_level = dict(
         Contact.objects.filter(account__pk__range=(min(account_ids), max(account_ids))).values_list("pk", "level")
     )
-    today = dt.datetime.combine(ctx.today, dt.time.min, tzinfo=dt.UTC)
-
-    total = ctx.count(15000, minimum=50)
-    leads = rng.choices(executives, cum_weights=active_cum, k=total)
-    # Every executive with a history has their last contact exactly where the
-    # demo wants it, so the dashboard shows a believable spread of states.
-    forced_last = {executive.pk: executive.days_since_contact for executive in contacted}
-
-    made = 0
-    while made < total:
-        size = min(BATCH * 2, total - made)
-        engagements: list[Engagement] = []
-        plans: list[tuple[list[DemoExecutive], list[int], bool, int]] = []
-        for lead in leads[made : made + size]:
-            status = rng.choices(outcomes, cum_weights=outcome_cum)[0]
-            if lead.days_since_contact is None and status == Engagement.Status.COMPLETED:
-                status = Engagement.Status.CANCELLED  # a newcomer's first meeting fell through
-            if lead.pk in forced_last:
-                status, days_ago = Engagement.Status.COMPLETED, forced_last.pop(lead.pk)
-            elif status in Engagement.OPEN_STATUSES:
-                days_ago = -rng.randint(1, 45)
-            elif status == Engagement.Status.COMPLETED:
-                days_ago = rng.randint(lead.days_since_contact or 0, HISTORY_DAYS)
-            else:
-                days_ago = rng.randint(1, HISTORY_DAYS)
-            account_id = (
-                rng.choice(lead.account_ids) if lead.account_ids and rng.random() < 0.8 else rng.choice(account_ids)
-            )
-            account = accounts[account_id]
-            engagement_type = types[rng.choices(type_slugs, cum_weights=type_cum)[0]]
-            starts_at = _starts_at(ctx, lead, -days_ago)
-            planned = engagement_type.default_duration_minutes
-            ends_at = starts_at + dt.timedelta(minutes=planned)
-            held = status == Engagement.Status.COMPLETED
-            created_at, status_changed_at = _status_times(ctx, lead, status, starts_at, ends_at, today)
-            working_contact_id = None
-            if status in WORKING_CONTACT_STATUSES and account.contact_ids:
-                target = lead.level - 1.5
-                working_contact_id = min(account.contact_ids, key=lambda pk: abs(contact_level[pk] - target))
-            engagements.append(
-                Engagement(
-                    account_id=account_id,
-                    type=engagement_type,
-                    purpose=rng.choices(purposes, cum_weights=purpose_cum)[0],
-                    objective=rng.choice(OBJECTIVES),
-                    value_proposition=rng.choice(VALUE_PROPOSITIONS),
-                    working_contact_id=working_contact_id,
-                    requested_by_id=account.manager_id if rng.random() < 0.4 else None,
-                    status=status,
-                    starts_at=starts_at,
-                    ends_at=ends_at,
-                    location="Customer site" if engagement_type.slug in {"on-site-visit", "ride-along"} else "",
-                    duration_minutes=max(15, round(planned * rng.uniform(0.5, 1.4) / 15) * 15) if held else None,
-                    notes=rng.choice(NOTES) if held else "",
-                    status_changed_at=status_changed_at,
-                    created_at=created_at,
-                )
-            )
-            attendees = [lead]
-            if rng.random() < 0.2:
-                other = rng.choice(contacted) if contacted else lead
-                if other.pk != lead.pk and (not held or (other.days_since_contact or 0) <= days_ago):
-                    attendees.append(other)
-            contact_ids = rng.sample(account.contact_ids, min(len(account.contact_ids), rng.randint(1, 2)))
-            plans.append((attendees, contact_ids, rng.random() < 0.35, user_of[lead.pk]))
+    for start in range(0, len(planned), BATCH * 2):
+        batch = planned[start : start + BATCH * 2]
+        engagements, paths = [], []
+        for plan in batch:
+            engagement = _engagement(ctx, plan, types, user_of[plan.lead.pk], contact_level)
+            path = _path(ctx, plan, engagement, user_of[plan.lead.pk])
+            engagement.status = history_status(path)
+            engagement.created_at, engagement.status_changed_at = path[0].at, path[-1].at
+            engagements.append(engagement)
+            paths.append(path)
         Engagement.objects.bulk_create(engagements, batch_size=BATCH)
-        _attach(ctx, engagements, plans)
-        made += size
-        ctx.say(f"  {made:,} of {total:,} engagements")
+        history_create(((e.pk, path) for e, path in zip(engagements, paths, strict=True)), batch_size=BATCH)
+        _attach(ctx, engagements, batch)
+        ctx.say(f"  {start + len(batch):,} of {len(planned):,} engagements")
     _seed_demo_logins(ctx, types)
     # One pass at the end: each executive's last contact is refreshed once.
     contacts = engagement_contacts_sync(engagement_ids=Engagement.objects.values("pk"))
     ctx.say(f"  {contacts:,} executive contacts counted")
 
 
-def _attach(ctx: DemoContext, engagements: list[Engagement], plans: list[tuple]) -> None:
-    attendances, contacts, staff, changes = [], [], [], []
-    for engagement, (attendees, contact_ids, with_rep, decided_by_id) in zip(engagements, plans, strict=True):
-        for index, executive in enumerate(attendees):
+def _engagement(
+    ctx: DemoContext, plan: _Planned, types: dict[str, EngagementType], lead_user_id: int, contact_level: dict
+) -> Engagement:
+    rng = ctx.rng
+    account = ctx.accounts[plan.account_id]
+    engagement_type = types.get(plan.type_slug) or next(iter(types.values()))
+    minutes = engagement_type.default_duration_minutes
+    held = plan.how in ("held", "logged")
+    working_contact_id = None
+    if plan.how in OPEN and account.contact_ids:
+        target = plan.lead.level - 1.5
+        working_contact_id = min(account.contact_ids, key=lambda pk: abs(contact_level[pk] - target))
+    return Engagement(
+        account_id=plan.account_id,
+        type=engagement_type,
+        purpose=Engagement.Purpose.RELATIONSHIP
+        if plan.how == "logged"
+        else rng.choices(list(PURPOSE_WEIGHTS), weights=list(PURPOSE_WEIGHTS.values()))[0],
+        objective="" if plan.how == "logged" else rng.choice(WORDS["objectives"]),
+        value_proposition="" if plan.how == "logged" else rng.choice(WORDS["value_propositions"]),
+        working_contact_id=working_contact_id,
+        requested_by_id=lead_user_id if plan.how == "logged" else account.manager_id,
+        starts_at=plan.starts_at,
+        ends_at=plan.starts_at + dt.timedelta(minutes=minutes),
+        location="Customer site" if plan.type_slug in {"on-site-visit", "ride-along"} else "",
+        duration_minutes=max(15, round(minutes * rng.uniform(0.5, 1.4) / 15) * 15) if held else None,
+        notes=rng.choice(WORDS["notes"]) if held else "",
+    )
+
+
+def _attach(ctx: DemoContext, engagements: list[Engagement], planned: list[_Planned]) -> None:
+    rng = ctx.rng
+    attendances, contacts, staff = [], [], []
+    for engagement, plan in zip(engagements, planned, strict=True):
+        for index, executive in enumerate(plan.attendees):
             role = EngagementExecutive.Role.LEAD if index == 0 else EngagementExecutive.Role.ATTENDEE
             attendances.append(EngagementExecutive(engagement_id=engagement.pk, executive_id=executive.pk, role=role))
-        for contact_id in contact_ids:
+        account = ctx.accounts[engagement.account_id]
+        for contact_id in rng.sample(account.contact_ids, min(len(account.contact_ids), rng.randint(1, 2))):
             contacts.append(Engagement.contacts.through(engagement_id=engagement.pk, contact_id=contact_id))
-        if with_rep:
-            manager_id = ctx.accounts[engagement.account_id].manager_id
-            staff.append(Engagement.staff.through(engagement_id=engagement.pk, user_id=manager_id))
-        for from_status, to_status, by_id, at, note in _history(ctx, engagement, decided_by_id):
-            changes.append(
-                EngagementStatusChange(
-                    engagement_id=engagement.pk, from_status=from_status, to_status=to_status, by_id=by_id, at=at,
-                    note=note,
-                )
-            )  # fmt: skip
+        if plan.how != "logged" and rng.random() < 0.6:
+            staff.append(Engagement.staff.through(engagement_id=engagement.pk, user_id=account.manager_id))
     EngagementExecutive.objects.bulk_create(attendances, batch_size=BATCH)
     Engagement.contacts.through.objects.bulk_create(contacts, batch_size=BATCH)
     Engagement.staff.through.objects.bulk_create(staff, batch_size=BATCH)
-    EngagementStatusChange.objects.bulk_create(changes, batch_size=BATCH)
 
 
 # --- The demo logins' own requests -------------------------------------------
@@ -336,172 +361,65 @@ def _seed_demo_logins(ctx: DemoContext, types: dict[str, EngagementType]) -> Non
     def at_executive(working_days: int, hour: int, minute: int = 0) -> dt.datetime:
         return _working_day(ctx, working_days, hour, minute, jordan.time_zone)
 
-    def request(
-        index: int, slug: str, purpose: str, objective: str, value_proposition: str, starts_at: dt.datetime,
-        minutes: int, at: dt.datetime, alternative_dates: str = "",
-    ) -> Engagement:  # fmt: skip
-        engagement = engagement_request(
+    def request(index: int, name: str, starts_at: dt.datetime, minutes: int, at: dt.datetime) -> Engagement:
+        words = STORY[name]
+        return engagement_request(
             account=account(index),
             executive=executive,
             requested_by=manager,
-            engagement_type=types.get(slug) or next(iter(types.values())),
-            purpose=purpose,
-            objective=objective,
-            value_proposition=value_proposition,
+            engagement_type=types.get(words["type"]) or next(iter(types.values())),
+            purpose=words["purpose"],
+            objective=words["objective"],
+            value_proposition=words["value_proposition"],
             starts_at=starts_at,
             duration_minutes=minutes,
-            alternative_dates=alternative_dates,
+            alternative_dates=words.get("alternative_dates", ""),
             working_contact=working_contact(account(index)),
             now=at,
         )
-        return engagement
 
-    def schedule(engagement: Engagement, at: dt.datetime, starts_at: dt.datetime, **where: str) -> Engagement:
+    def schedule(engagement: Engagement, name: str, at: dt.datetime, starts_at: dt.datetime) -> Engagement:
         # The executive, the account manager and the working-level contact meet.
         contact = working_contact(engagement.account)
+        words = STORY[name]
         plan = Plan(
             starts_at=starts_at,
             ends_at=starts_at + dt.timedelta(minutes=engagement.planned_minutes),
             executives=(executive,),
             staff=(manager,),
             contacts=(contact,) if contact else (),
-            **where,
+            location=words.get("location", ""),
+            meeting_link=words.get("meeting_link", ""),
+            brief=words.get("brief", "").format(manager=manager.get_short_name(), executive=jordan.get_short_name()),
         )
         return engagement_schedule(engagement=engagement, by=manager, plan=plan, now=at)
 
-    # 1. Waiting three working days for the executive's decision.
-    waiting = request(
-        0,
-        "on-site-visit",
-        Engagement.Purpose.LISTENING,
-        "Hear how the new scheduling rollout is landing with their plant managers",
-        "Their plant managers want to hear from a leader who owns the rollout, not only from the account team. "
-        "We follow up on every point they raise within a week.",
-        at_executive(12, 10),
-        120,
-        at_manager(-3, 10, 15),
-        alternative_dates="Or the Thursday after, any time after 1 pm",
-    )
-
-    # 2. The executive asked a question on the last working day; the account manager owes the answer.
-    asked = request(
-        1,
-        "executive-briefing",
-        Engagement.Purpose.RELATIONSHIP,
-        "Meet their new CIO and agree how we stay in touch",
-        "She joined this quarter and is reviewing every supplier; a peer-level conversation now sets the tone.",
-        at_executive(9, 14),
-        60,
-        at_manager(-5, 9, 30),
-    )
+    waiting = request(0, "waiting", at_executive(12, 10), 120, at_manager(-3, 10, 15))
+    asked = request(1, "asked", at_executive(9, 14), 60, at_manager(-5, 9, 30))
+    engagement_ask(engagement=asked, by=jordan, question=STORY["asked"]["question"], now=at_executive(-1, 16, 40))
+    approved = request(2, "approved", at_executive(15, 11), 45, at_manager(-6, 13, 5))
+    engagement_approve(engagement=approved, by=jordan, note=STORY["approved"]["approval"], now=at_executive(-2, 9, 10))
+    next_week = request(3, "next_week", at_executive(6, 10), 90, at_manager(-12, 15, 20))
     engagement_ask(
-        engagement=asked,
-        by=jordan,
-        question="Do we know where she stands on the renewal? I would rather not walk into a pricing discussion.",
-        now=at_executive(-1, 16, 40),
+        engagement=next_week, by=jordan, question=STORY["next_week"]["question"], now=at_executive(-10, 8, 45)
     )
-
-    # 3. Approved two working days ago; the account manager has yet to schedule it.
-    approved = request(
-        2,
-        "virtual-meeting",
-        Engagement.Purpose.CONNECTING,
-        "Introduce their head of logistics to our supply-chain lead",
-        "They asked for someone who owns the roadmap; an executive opens the door, our lead takes it from there.",
-        at_executive(15, 11),
-        45,
-        at_manager(-6, 13, 5),
-    )
-    engagement_approve(engagement=approved, by=jordan, note="Happy to. Mornings suit me.", now=at_executive(-2, 9, 10))
-
-    # 4. Next week, after a question and its answer, with a brief.
-    next_week = request(
-        3,
-        "on-site-visit",
-        Engagement.Purpose.ESCALATION,
-        "Review the service escalations of the last quarter with their COO",
-        "Three escalations in a quarter; their COO wants to hear from us at her level. "
-        "The account team has the root causes and the fixes ready.",
-        at_executive(6, 10),
-        90,
-        at_manager(-12, 15, 20),
-    )
-    engagement_ask(
-        engagement=next_week,
-        by=jordan,
-        question="Are the escalations closed, or do they expect me to commit to something?",
-        now=at_executive(-10, 8, 45),
-    )
-    engagement_answer(
-        engagement=next_week,
-        by=manager,
-        answer="Two are closed, the third is fixed in the next release. They want to hear it from you.",
-        now=at_manager(-9, 11, 0),
-    )
+    engagement_answer(engagement=next_week, by=manager, answer=STORY["next_week"]["answer"], now=at_manager(-9, 11, 0))
     engagement_approve(engagement=next_week, by=jordan, now=at_executive(-8, 17, 30))
     next_tuesday = ctx.today + dt.timedelta(days=8 - ctx.today.weekday())
     schedule(
         next_week,
+        "next_week",
         at_manager(-6, 10, 0),
         dt.datetime.combine(next_tuesday, dt.time(10), tzinfo=jordan.tzinfo),
-        location="Their headquarters, boardroom on the 4th floor",
-        brief="Their COO is new in the role and measures suppliers on first-time fix.\n"
-        "The third escalation (the invoicing export) is fixed in the next release; say so, no more.\n"
-        f"{manager.get_short_name()} opens with the root causes; "
-        f"{jordan.get_short_name()} closes with what changes for them.",
     )
-
-    # 5. Ended on the last working day; the account manager marks it held or not.
-    ended = request(
-        4,
-        "virtual-meeting",
-        Engagement.Purpose.LISTENING,
-        "Listen to their plans for next year and where we fit",
-        "Their planning cycle closes this month; hearing it first-hand lets us shape our proposal.",
-        at_executive(-1, 14),
-        60,
-        at_manager(-15, 9, 0),
-    )
+    ended = request(4, "ended", at_executive(-1, 14), 60, at_manager(-15, 9, 0))
     engagement_approve(engagement=ended, by=jordan, now=at_executive(-13, 12, 15))
-    schedule(
-        ended,
-        at_manager(-10, 16, 0),
-        at_executive(-1, 14),
-        meeting_link="https://meet.example.com/groundwork-planning",
-        brief="They plan for growth in the north-east; ask about their new depots.",
-    )
-
-    # 6. Declined, with the reason the account team needs to find another way.
-    declined = request(
-        5,
-        "executive-briefing",
-        Engagement.Purpose.NEGOTIATION,
-        "Support the contract renewal with their CFO",
-        "Their CFO wants an executive in the room before signing; it shows the renewal matters to us.",
-        at_executive(8, 15),
-        60,
-        at_manager(-9, 14, 30),
-    )
-    engagement_decline(
-        engagement=declined,
-        by=jordan,
-        reason="A renewal is a commercial conversation: our regional VP owns their pricing. Ask her first.",
-        now=at_executive(-7, 18, 5),
-    )
-
-    # 7. Held two weeks ago, after the whole exchange.
-    held = request(
-        6,
-        "customer-journey",
-        Engagement.Purpose.RELATIONSHIP,
-        "Walk through their order-to-delivery process end to end",
-        "Seeing their sites shows where our service hand-offs slow them down.",
-        at_executive(-10, 9),
-        120,
-        at_manager(-22, 10, 0),
-    )
+    schedule(ended, "ended", at_manager(-10, 16, 0), at_executive(-1, 14))
+    declined = request(5, "declined", at_executive(8, 15), 60, at_manager(-9, 14, 30))
+    engagement_decline(engagement=declined, by=jordan, reason=STORY["declined"]["reason"], now=at_executive(-7, 18, 5))
+    held = request(6, "held", at_executive(-10, 9), 120, at_manager(-22, 10, 0))
     engagement_approve(engagement=held, by=jordan, now=at_executive(-20, 8, 30))
-    schedule(held, at_manager(-16, 11, 0), at_executive(-10, 9), location="Their distribution centre")
+    schedule(held, "held", at_manager(-16, 11, 0), at_executive(-10, 9))
     engagement_complete(engagement=held, by=manager, duration_minutes=135, now=at_manager(-9, 9, 15))
 
     _notifications_read(

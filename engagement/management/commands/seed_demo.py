@@ -31,7 +31,7 @@ class Command(BaseCommand):
             "--scale",
             type=float,
             default=1.0,
-            help="Multiply the volume (1: 40 executives, 300 accounts, 15,000 engagements; 100: 4,000, 30,000, 1.5M).",
+            help="Multiply the volume (1: 40 executives, 300 accounts, 1,900 engagements; 100: 4,000, 30,000, 185k).",
         )
         parser.add_argument("--seed", type=int, default=2026, help="Random seed; the same seed gives the same data.")
         parser.add_argument("--if-empty", action="store_true", help="Load only into a database that has no users yet.")
