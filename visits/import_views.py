@@ -12,7 +12,6 @@ from engagement.imports.forms import EngagementExportForm
 from engagement.imports.framework import IMPORT_KINDS
 from engagement.imports.models import ImportJob
 from engagement.people.roles import Role, role_required
-from visits.imports import engagements_export_rows
 
 EXPORT_CHUNK = 2000
 
@@ -28,6 +27,6 @@ def export_engagements(request: HttpRequest) -> HttpResponse:
         context = {"engagement_form": form, "kinds": IMPORT_KINDS, "refused": True}
         return render(request, "engagement/imports/exports.html", context, status=400)
     since, until = form.range()
-    rows = engagements_export_rows(since=since, until=until).iterator(chunk_size=EXPORT_CHUNK)
-    columns = IMPORT_KINDS[ImportJob.Kind.ENGAGEMENTS].export_columns()
-    return csv_response(filename="engagements", columns=columns, rows=rows)
+    kind = IMPORT_KINDS[ImportJob.Kind.ENGAGEMENTS]
+    rows = kind.export_rows(starts_at__gte=since, starts_at__lt=until).iterator(chunk_size=EXPORT_CHUNK)
+    return csv_response(filename="engagements", columns=kind.export_columns(), rows=rows)

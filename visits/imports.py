@@ -1,21 +1,18 @@
-"""CSV import and export of past engagements, as CRMs export their
-activities: registered with the program's imports (``engagement.imports``),
-which cannot import this app.
+"""CSV import and export of past engagements, as CRMs export their activities:
+a kind of file registered with ``engagement.imports`` (which cannot import this app).
 
-Engagements are matched by their CRM id (or, in a file exported from
-Groundwork, their Groundwork id), so a file imported twice makes nothing the
-second time. Imported engagements count toward the cadence like any other:
-after the rows are written, every executive's contacts and last-contact dates
-and every account's are recounted in a few set-based queries. They send no
-``engagement_held`` signal: a customer survey about a meeting of last year,
-or of two years ago, would only puzzle the customer.
+Engagements are matched by their Groundwork id, else their CRM id, so a file
+imported twice makes nothing the second time. Imported engagements count toward
+the cadence like any other: once written, the contacts of every executive and
+account they touch are recounted in a few set-based queries. They send no
+``engagement_held`` signal: a survey about last year's meeting would only puzzle.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from typing import Any
 
 from django.db.models import OuterRef, QuerySet, Subquery
@@ -25,7 +22,7 @@ from engagement.accounts.models import Contact
 from engagement.bounds import LONG_TEXT
 from engagement.cadence.rule import ContactState
 from engagement.cadence.selectors import last_contacts_if
-from engagement.imports.exports import CsvColumn, text_list, text_list_values
+from engagement.imports.exports import text_list, text_list_values
 from engagement.imports.framework import (
     ACCOUNT_REFERENCE_KEYS,
     ACCOUNT_REFERENCES,
@@ -38,14 +35,17 @@ from engagement.imports.framework import (
     Column,
     ImportKind,
     ImportPlan,
+    Item,
+    Known,
+    Person,
     Progress,
-    RecordsOfFile,
     Row,
-    bulk_update_fields,
     chunks,
     import_kind,
+    links_replace,
     people_by_email,
-    read_groundwork_id,
+    records_found,
+    records_write,
 )
 from engagement.imports.models import ImportJob
 from engagement.imports.values import (
@@ -61,28 +61,20 @@ from engagement.reminders.contact import reminders_caused_by
 from visits.models import Engagement, EngagementExecutive, EngagementType
 from visits.services import engagement_contacts_sync
 
+Status = Engagement.Status
 # A held engagement with a date but no time took place at noon in the lead
 # executive's time zone, as the quick log has it for an earlier day.
 NOON = dt.time(12)
 # What a file may say happened; an engagement still open (requested,
 # scheduled) is changed in Groundwork itself, where its people are told.
-OUTCOMES = (
-    Engagement.Status.COMPLETED,
-    Engagement.Status.NOT_HELD,
-    Engagement.Status.CANCELLED,
-    Engagement.Status.DECLINED,
-)
+OUTCOMES = (Status.COMPLETED, Status.NOT_HELD, Status.CANCELLED, Status.DECLINED)
 _read_status = choice_reader(
     {
-        **{status.label: status.value for status in Engagement.Status},
-        **{status.value: status.value for status in Engagement.Status},
-        "Completed": Engagement.Status.COMPLETED,
-        "Done": Engagement.Status.COMPLETED,
-        "Occurred": Engagement.Status.COMPLETED,
-        "Took place": Engagement.Status.COMPLETED,
-        "No show": Engagement.Status.NOT_HELD,
-        "Canceled": Engagement.Status.CANCELLED,
-        "Rescheduled": Engagement.Status.CANCELLED,
+        **{status.label: status.value for status in Status},
+        **{status.value: status.value for status in Status},
+        **dict.fromkeys(("Completed", "Done", "Occurred", "Took place"), Status.COMPLETED),
+        **dict.fromkeys(("Canceled", "Rescheduled"), Status.CANCELLED),
+        "No show": Status.NOT_HELD,
     },
     what="a status of a past engagement",
     accepted=["Held", "Not held", "Cancelled", "Declined"],
@@ -109,6 +101,11 @@ FIELDS = (
     "location",
     "notes",
 )
+_NEW = {
+    **dict.fromkeys(("crm_id", "duration_minutes", "ends_at")),
+    **dict.fromkeys(("objective", "location", "notes"), ""),
+    "purpose": Engagement.Purpose.RELATIONSHIP,
+}
 
 
 def _minutes(text: str) -> int:
@@ -118,12 +115,9 @@ def _minutes(text: str) -> int:
     return minutes
 
 
-@dataclass
-class EngagementItem:
-    engagement_id: int | None  # None: a new engagement
-    fields: dict[str, Any]  # what changes (everything, for a new one)
-    executives: list[int] | None  # lead first; None: as they are
-    contacts: list[int] | None  # None: as they are
+def _executive_emails(engagement: Engagement) -> str:
+    others = [email for email in text_list_values(engagement.executive_list) if email != engagement.lead_email]
+    return "; ".join([engagement.lead_email, *others] if engagement.lead_email else others)
 
 
 @import_kind
@@ -135,74 +129,83 @@ class EngagementImport(ImportKind):
         Column(
             "crm_id",
             "CRM id",
-            ("Activity ID", "Engagement ID", "Meeting ID", "Event ID", "Task ID", "Record ID", "ID", "External ID"),
-            format="the activity's id in the CRM; a file imported twice makes nothing the second time",
+            "Activity ID, Engagement ID, Meeting ID, Event ID, Task ID, Record ID, ID, External ID",
+            "the activity's id in the CRM; a file imported twice makes nothing the second time",
+            limit=64,
+            out=lambda e: e.crm_id,
         ),
         *ACCOUNT_REFERENCES,
         Column(
             "type",
             "Type",
-            ("Engagement Type", "Activity Type", "Meeting Type", "Event Type"),
+            "Engagement Type, Activity Type, Meeting Type, Event Type",
+            "the name of an engagement type in Groundwork (Administration → Engagement types)",
+            out=lambda e: e.type.name,
             required=True,
-            format="the name of an engagement type in Groundwork (Administration → Engagement types)",
         ),
         Column(
             "status",
             "Status",
-            ("Outcome", "Meeting Outcome", "Activity Status"),
-            format="Held (when empty), Not held, Cancelled or Declined",
+            "Outcome, Meeting Outcome, Activity Status",
+            "Held (when empty), Not held, Cancelled or Declined",
+            _read_status,
+            out=lambda e: e.status,
         ),
-        Column("purpose", "Purpose", (), format=", ".join(purpose.label for purpose in Engagement.Purpose)),
+        Column("purpose", "Purpose", "", ", ".join(Engagement.Purpose.labels), _read_purpose, out=lambda e: e.purpose),
         Column(
             "starts_at",
             "Starts at",
-            (
-                "Date",
-                "Start Date",
-                "Activity Date",
-                "Meeting Date",
-                "Event Date",
-                "Start",
-                "Start Date Time",
-                "Start Date/Time",
-                "Start Datetime",
-                "Date/Time",
-            ),
+            "Date, Start Date, Activity Date, Meeting Date, Event Date, Start, Start Date Time, Start Date/Time, "
+            "Start Datetime, Date/Time",
+            "a date, with or without a time; without an offset from UTC it is the lead executive's local time, "
+            "and without a time, noon",
+            out=lambda e: e.starts_at,
             required=True,
-            format="a date, with or without a time; without an offset from UTC it is the lead "
-            "executive's local time, and without a time, noon",
         ),
-        Column("time", "Time", ("Start Time", "Meeting Time"), format="14:30 or 2:30 PM, when the date has none"),
+        Column("time", "Time", "Start Time, Meeting Time", "14:30 or 2:30 PM, when the date has none", parse_time),
         Column(
             "duration_minutes",
             "Duration minutes",
-            ("Duration", "Duration (minutes)", "Duration In Minutes", "Minutes", "Length"),
-            format="minutes (90), or hours and minutes (1:30); when empty, the type's usual length",
+            "Duration, Duration (minutes), Duration In Minutes, Minutes, Length",
+            "minutes (90), or hours and minutes (1:30); when empty, the type's usual length",
+            _minutes,
+            out=lambda e: e.duration_minutes,
         ),
         Column(
             "executive_emails",
             "Executive emails",
-            (
-                "Executives",
-                "Executive",
-                "Executive Email",
-                "Attendees",
-                "Attendee Emails",
-                "Assigned To Email",
-                "Owner Email",
-            ),
+            "Executives, Executive, Executive Email, Attendees, Attendee Emails, Assigned To Email, Owner Email",
+            "the emails of the executives who took part, separated by semicolons; the first led it",
+            parse_emails,
+            out=_executive_emails,
             required=True,
-            format="the emails of the executives who took part, separated by semicolons; the first led it",
         ),
         Column(
             "contact_emails",
             "Contact emails",
-            ("Contacts", "Contact Email", "Customer Contacts", "Customer Attendees"),
-            format="the emails of the account's contacts who took part, separated by semicolons",
+            "Contacts, Contact Email, Customer Contacts, Customer Attendees",
+            "the emails of the account's contacts who took part, separated by semicolons",
+            parse_emails,
+            out=lambda e: "; ".join(text_list_values(e.contact_list)),
         ),
-        Column("objective", "Objective", ("Subject", "Meeting Name", "Activity Name"), format="text"),
-        Column("location", "Location", (), format="text"),
-        Column("notes", "Notes", ("Description", "Comments", "Meeting Notes", "Body"), format="text", multi_line=True),
+        Column(
+            "objective",
+            "Objective",
+            "Subject, Meeting Name, Activity Name",
+            "text",
+            limit=300,
+            out=lambda e: e.objective,
+        ),
+        Column("location", "Location", "", "text", limit=200, out=lambda e: e.location),
+        Column(
+            "notes",
+            "Notes",
+            "Description, Comments, Meeting Notes, Body",
+            "text",
+            limit=LONG_TEXT,
+            out=lambda e: e.notes,
+            multi_line=True,
+        ),
     )
     required_any = (("groundwork_id", "crm_id"), ACCOUNT_REFERENCE_KEYS)
     matching = (
@@ -211,80 +214,102 @@ class EngagementImport(ImportKind):
     )
     shown = ("CRM id", "Account", "Type", "Status", "Starts at", "Minutes", "Executives", "Contacts")
 
-    def plan(self, *, rows: list[Row], plan: ImportPlan, progress: Progress) -> None:
-        options = plan.options
-        accounts = AccountReferences(plan, rows)
-        types = {}
-        for engagement_type in EngagementType.objects.all():
-            types[normalized(engagement_type.slug)] = engagement_type
-            types[normalized(engagement_type.name)] = engagement_type
-        type_names = ", ".join(sorted({t.name for t in types.values()}))
-        parsed = []
-        for row in rows:
-            values = {
-                "groundwork_id": plan.value(row, "groundwork_id", read_groundwork_id),
-                "crm_id": plan.value(row, "crm_id"),
-                "status": plan.value(row, "status", _read_status),
-                "purpose": plan.value(row, "purpose", _read_purpose),
-                "moment": plan.value(row, "starts_at", lambda text: parse_moment(text, order=options.date_order)),
-                "time": plan.value(row, "time", parse_time),
-                "duration_minutes": plan.value(row, "duration_minutes", _minutes),
-                "executives": plan.value(row, "executive_emails", parse_emails),
-                "contacts": plan.value(row, "contact_emails", parse_emails),
-                "objective": plan.value(row, "objective"),
-                "location": plan.value(row, "location"),
-                "notes": plan.value(row, "notes"),
-            }
-            for key, limit in (("crm_id", 64), ("objective", 300), ("location", 200), ("notes", LONG_TEXT)):
-                if values[key] is not None and len(values[key]) > limit:
-                    plan.error(row, key, f"At most {limit} characters.")
-            if values["groundwork_id"] is None and values["crm_id"] is None and not plan.failed(row):
-                plan.error(row, "crm_id", "Give the activity's CRM id: it is how a second import finds it again.")
-            if row.get("type"):
-                engagement_type = types.get(normalized(row.get("type")))
-                if engagement_type is None:
-                    plan.error(
-                        row, "type", f"“{row.get('type')}” is not an engagement type: write one of {type_names}."
-                    )
-                values["type"] = engagement_type
-            else:
-                plan.error(row, "type", "Give the type of engagement.")
-            if values["moment"] is None and not plan.failed(row):
-                plan.error(row, "starts_at", "Give the date it took place.")
-            if not values["executives"] and not plan.failed(row):
-                plan.error(row, "executive_emails", "Give the email of each executive who took part.")
-            values["account_id"] = accounts.find(plan, row)
-            parsed.append((row, values))
-        good = [(row, values) for row, values in parsed if not plan.failed(row)]
-        people = people_by_email(email for _, values in good for email in values["executives"])
-        known = _KnownEngagements(
-            pks=[values["groundwork_id"] for _, values in good if values["groundwork_id"]],
-            crm_ids=[values["crm_id"] for _, values in good if values["crm_id"]],
+    def export_rows(self, **filters: Any) -> QuerySet[Engagement]:
+        """The engagements ``filters`` choose, as the engagements export writes them, who took part included:
+        one query."""
+        lead = EngagementExecutive.objects.filter(engagement=OuterRef("pk"), role=EngagementExecutive.Role.LEAD)
+        attending = EngagementExecutive.objects.filter(engagement=OuterRef("pk"))
+        met = Engagement.contacts.through.objects.filter(engagement_id=OuterRef("pk")).exclude(contact__email="")
+        return (
+            Engagement.objects.filter(**filters)
+            .select_related("account", "type")
+            .annotate(
+                lead_email=Subquery(lead.values("executive__user__email")[:1]),
+                executive_list=text_list(attending, group_by="engagement_id", field="executive__user__email"),
+                contact_list=text_list(met, group_by="engagement_id", field="contact__email"),
+            )
+            .order_by("starts_at", "pk")
         )
-        contacts = _account_contacts([values["account_id"] for _, values in good if values["contacts"]])
-        records = RecordsOfFile("engagement")
-        for row, values in parsed:
+
+    def plan(self, *, rows: list[tuple[Row, dict[str, Any]]], plan: ImportPlan, progress: Progress) -> None:
+        accounts = AccountReferences(rows)
+        types = {normalized(text): kind for kind in EngagementType.objects.all() for text in (kind.slug, kind.name)}
+        for row, values in rows:
+            self._check(plan, row, values, types, accounts)
+        good = [values for row, values in rows if not plan.failed(row)]
+        people = people_by_email(email for values in good for email in values["executive_emails"])
+        known = Known("engagement", _engagements_found(good))
+        contacts = _account_contacts([values["account_id"] for values in good if values["contact_emails"]])
+        for row, values in rows:
             progress.advance(1)
             if plan.failed(row):
                 continue
-            executives = []
-            for email in values["executives"]:
-                person = people.get(email)
+            executives = [people.get(email) for email in values["executive_emails"]]
+            for email, person in zip(values["executive_emails"], executives, strict=True):
                 if person is None or person.executive_id is None:
                     plan.error(row, "executive_emails", f"{email} is not an executive in Groundwork.")
-                else:
-                    executives.append(person)
-            contact_ids = []
-            for email in values["contacts"] or []:
-                contact_id = contacts.get((values["account_id"], email))
+            values["contact_ids"] = [
+                contacts.get((values["account_id"], email)) for email in values["contact_emails"] or []
+            ]
+            for email, contact_id in zip(values["contact_emails"] or [], values["contact_ids"], strict=True):
                 if contact_id is None:
                     plan.error(row, "contact_emails", f"{email} is not a contact of this account in Groundwork.")
-                contact_ids.append(contact_id)
             engagement = known.match(plan, row, values)
-            if plan.failed(row) or not records.claim(plan, row, engagement, values["crm_id"]):
-                continue
-            self._outcome(plan, row, values, engagement, executives, contact_ids, accounts)
+            if not plan.failed(row) and known.claim(plan, row, engagement, (values["crm_id"], "crm_id")):
+                self._outcome(plan, row, values, engagement, executives, accounts)
         _standing_impact(plan)
+
+    @staticmethod
+    def _check(
+        plan: ImportPlan,
+        row: Row,
+        values: dict[str, Any],
+        types: dict[str, EngagementType],
+        accounts: AccountReferences,
+    ) -> None:
+        values["moment"] = plan.value(row, "starts_at", lambda text: parse_moment(text, order=plan.options.date_order))
+        if values["groundwork_id"] is None and values["crm_id"] is None and not plan.failed(row):
+            plan.error(row, "crm_id", "Give the activity's CRM id: it is how a second import finds it again.")
+        if not row.get("type"):
+            plan.error(row, "type", "Give the type of engagement.")
+        elif (engagement_type := types.get(normalized(row.get("type")))) is None:
+            names = ", ".join(sorted({kind.name for kind in types.values()}))
+            plan.error(row, "type", f"“{row.get('type')}” is not an engagement type: write one of {names}.")
+        else:
+            values["type"] = engagement_type
+        if values["moment"] is None and not plan.failed(row):
+            plan.error(row, "starts_at", "Give the date it took place.")
+        if not values["executive_emails"] and not plan.failed(row):
+            plan.error(row, "executive_emails", "Give the email of each executive who took part.")
+        values["account_id"] = accounts.find(plan, row, values)
+
+    @staticmethod
+    def _when(values: dict[str, Any], engagement: dict[str, Any] | None, zone: dt.tzinfo) -> dt.datetime:
+        """When the row's engagement started: a day alone keeps the time Groundwork has for that day, else noon."""
+        day, time, offset = values["moment"]
+        time = values["time"] or time
+        if time is None and engagement is not None and engagement["starts_at"].astimezone(zone).date() == day:
+            return engagement["starts_at"].replace(microsecond=0)
+        return dt.datetime.combine(day, time or NOON, tzinfo=offset or zone).astimezone(dt.UTC).replace(microsecond=0)
+
+    @staticmethod
+    def _status(plan: ImportPlan, row: Row, values: dict[str, Any], current: str | None, starts_at: dt.datetime) -> str:
+        """What the row says happened; empty after an error."""
+        status = values["status"] or current or Status.COMPLETED
+        if current == Status.DEBRIEFED and status == Status.COMPLETED:
+            status = current  # held, and debriefed since: the file knows only the first
+        if status != current and current is not None and current not in OUTCOMES:
+            plan.error(
+                row,
+                "status",
+                f"This engagement is {Status(current).label.lower()} in Groundwork: change it there, where the "
+                "people taking part are told.",
+            )
+        elif status != current and status not in OUTCOMES:
+            plan.error(row, "status", "A file brings engagements that are over: Held, Not held, Cancelled or Declined.")
+        elif status == Status.COMPLETED and starts_at > plan.options.now:
+            plan.error(row, "starts_at", "A held engagement cannot be in the future: Groundwork imports past ones.")
+        return "" if plan.failed(row) else status
 
     def _outcome(
         self,
@@ -292,162 +317,71 @@ class EngagementImport(ImportKind):
         row: Row,
         values: dict[str, Any],
         engagement: dict[str, Any] | None,
-        executives: list[Any],
-        contact_ids: list[int],
+        executives: list[Person],
         accounts: AccountReferences,
     ) -> None:
         """Decide what ``row`` does to ``engagement`` (None: it makes a new one)."""
-        lead = executives[0]
-        zone = zoneinfo.ZoneInfo(lead.time_zone)
-        day, time, offset = values["moment"]
-        time = values["time"] or time
-        before_start = engagement["starts_at"].astimezone(zone) if engagement else None
-        if time is None and before_start is not None and before_start.date() == day:
-            starts_at = engagement["starts_at"]  # the file has the day only: the time stays
-        else:
-            starts_at = dt.datetime.combine(day, time or NOON, tzinfo=offset or zone).astimezone(dt.UTC)
-        starts_at = starts_at.replace(microsecond=0)
-        current = engagement["status"] if engagement else None
-        status = values["status"] or current or Engagement.Status.COMPLETED
-        if current == Engagement.Status.DEBRIEFED and status == Engagement.Status.COMPLETED:
-            status = current  # held, and debriefed since: the file knows only the first
-        if status != current and current is not None and current not in OUTCOMES:
-            plan.error(
-                row,
-                "status",
-                f"This engagement is {Engagement.Status(current).label.lower()} in Groundwork: change it there, "
-                "where the people taking part are told.",
-            )
+        zone = zoneinfo.ZoneInfo(executives[0].time_zone)
+        starts_at = self._when(values, engagement, zone)
+        status = self._status(plan, row, values, engagement and engagement["status"], starts_at)
+        if not status:
             return
-        if status != current and status not in OUTCOMES:
-            plan.error(row, "status", "A file brings engagements that are over: Held, Not held, Cancelled or Declined.")
-            return
-        if status == Engagement.Status.COMPLETED and starts_at > plan.options.now:
-            plan.error(row, "starts_at", "A held engagement cannot be in the future: Groundwork imports past ones.")
-            return
-        given = {
-            "crm_id": values["crm_id"],
-            "account_id": values["account_id"],
-            "type_id": values["type"].pk,
-            "status": status,
-            "purpose": values["purpose"],
-            "starts_at": starts_at,
-            "duration_minutes": values["duration_minutes"],
-            "objective": values["objective"],
-            "location": values["location"],
-            "notes": values["notes"],
-        }
+        given = {**values, "type_id": values["type"].pk, "status": status, "starts_at": starts_at}
         given = {key: value for key, value in given.items() if value is not None}
-        before = engagement or {
-            "crm_id": None,
-            "purpose": Engagement.Purpose.RELATIONSHIP,
-            "duration_minutes": None,
-            "objective": "",
-            "location": "",
-            "notes": "",
-            "ends_at": None,
-        }
-        if engagement is not None:
-            before = {**before, "starts_at": before["starts_at"].replace(microsecond=0)}
+        before = {**engagement, "starts_at": engagement["starts_at"].replace(microsecond=0)} if engagement else _NEW
         now = {**before, **given}
         length = now["duration_minutes"] or _length(before) or values["type"].default_duration_minutes
         now["ends_at"] = now["starts_at"] + dt.timedelta(minutes=length)
         if engagement is not None and all(now[key] == before[key] for key in ("starts_at", "duration_minutes")):
             now["ends_at"] = before["ends_at"]  # a file has no end: it moves only with the start or the length
-        fields = {key: now[key] for key in FIELDS if engagement is None or now[key] != before[key]}
+        fields = {key: now[key] for key in FIELDS if not engagement or now[key] != before[key]}
+        item = Item(engagement["pk"] if engagement else None, fields)
         if engagement is None:
-            fields["status_changed_at"] = now["ends_at"]  # held then, not when imported
-        else:
-            if "status" in fields:
-                fields["status_changed_at"] = plan.options.now
-            if fields:
-                fields["updated_at"] = plan.options.now
-        wanted = [person.executive_id for person in executives]
-        attendees = None
-        if engagement is None or (
-            set(wanted) != set(engagement["executives"])
-            or (engagement["lead"] is not None and engagement["lead"] != wanted[0])
+            item.fields["status_changed_at"] = now["ends_at"]  # held then, not when imported
+        elif item.fields:
+            item.fields |= {"status_changed_at": plan.options.now} if "status" in item.fields else {}
+            item.fields["updated_at"] = plan.options.now
+        wanted = list(dict.fromkeys(person.executive_id for person in executives))
+        if (
+            not engagement
+            or set(wanted) != set(engagement["executives"])
+            or engagement["lead"] not in (None, wanted[0])
         ):
-            attendees = list(dict.fromkeys(wanted))
-        people_contacts = None
-        if values["contacts"] is not None:
-            # Contacts without an email cannot be listed in a file: they stay.
-            kept = set(engagement["contacts_without_email"]) if engagement else set()
-            chosen = set(contact_ids) | kept
-            if engagement is None or chosen != set(engagement["contacts"]):
-                people_contacts = sorted(chosen)
-        elif engagement is None:
-            people_contacts = []
-        changed = fields or attendees is not None or people_contacts is not None
-        action = CREATE if engagement is None else (UPDATE if changed else UNCHANGED)
+            item.links["executives"] = wanted
+        # Contacts without an email cannot be listed in a file: they stay.
+        contacts = sorted({*values["contact_ids"], *(engagement["contacts_without_email"] if engagement else [])})
+        if values["contact_emails"] is not None and (not engagement or set(contacts) != set(engagement["contacts"])):
+            item.links["contacts"] = contacts
+        action = CREATE if engagement is None else UPDATE if item.fields or item.links else UNCHANGED
         if action != UNCHANGED:
-            counts = status in Engagement.HELD_STATUSES and values["type"].counts_toward_cadence
-            plan.state.setdefault("contacts", []).append(
-                (
-                    engagement["pk"] if engagement else None,
-                    list(engagement["executives"]) if engagement else [],
-                    (attendees if attendees is not None else engagement["executives"]) if counts else [],
-                    now["starts_at"],
-                )
-            )
-        plan.add(
-            row,
-            action,
-            EngagementItem(
-                engagement_id=engagement["pk"] if engagement else None,
-                fields=fields,
-                executives=attendees,
-                contacts=people_contacts,
-            ),
-            [
-                now["crm_id"],
-                accounts.names.get(now["account_id"], ""),
-                values["type"].name,
-                Engagement.Status(status).label,
-                f"{now['starts_at'].astimezone(zone):%-d %b %Y %H:%M} ({lead.time_zone})",
-                now["duration_minutes"],
-                "; ".join(person.email for person in executives),
-                "; ".join(values["contacts"] or []),
-            ],
-        )
+            held = status in Engagement.HELD_STATUSES and values["type"].counts_toward_cadence
+            before_executives = engagement["executives"] if engagement else []
+            after = item.links.get("executives", before_executives) if held else []
+            plan.state.setdefault("contacts", []).append((item.pk, before_executives, after, now["starts_at"]))
+        shown = [now["crm_id"], accounts.names.get(now["account_id"], ""), values["type"].name, Status(status).label]
+        shown += [f"{now['starts_at'].astimezone(zone):%-d %b %Y %H:%M} ({zone})", now["duration_minutes"]]
+        shown += ["; ".join(person.email for person in executives), "; ".join(values["contact_emails"] or [])]
+        plan.add(row, action, item, shown)
 
     def apply(self, *, plan: ImportPlan, job: ImportJob, progress: Progress) -> None:
-        created, updated = plan.of(CREATE), plan.of(UPDATE)
-        for batch in chunks(created, BATCH):
-            engagements = [Engagement(import_job=job, **outcome.item.fields) for outcome in batch]
-            Engagement.objects.bulk_create(engagements)
-            for outcome, engagement in zip(batch, engagements, strict=True):
-                outcome.item.engagement_id = engagement.pk
-            _people_write([outcome.item for outcome in batch], replace=False)
-            progress.advance(len(batch))
-        for batch in chunks(updated, BATCH):
-            bulk_update_fields(
-                Engagement, [(o.item.engagement_id, {**o.item.fields, "import_job_id": job.pk}) for o in batch]
-            )
-            _people_write([outcome.item for outcome in batch], replace=True)
-            progress.advance(len(batch))
-        if created or updated:
+        written = records_write(Engagement, plan, progress, import_job_id=job.pk)
+        attending = {o.item.pk: o.item.links["executives"] for o in written if "executives" in o.item.links}
+        for batch in chunks(attending):
+            EngagementExecutive.objects.filter(engagement_id__in=batch).delete()
+        Role = EngagementExecutive.Role
+        EngagementExecutive.objects.bulk_create(
+            [
+                EngagementExecutive(engagement_id=pk, executive_id=executive_id, role=Role.ATTENDEE if n else Role.LEAD)
+                for pk, executive_ids in attending.items()
+                for n, executive_id in enumerate(executive_ids)
+            ],
+            batch_size=BATCH,
+        )
+        meeting = {o.item.pk: o.item.links["contacts"] for o in written if "contacts" in o.item.links}
+        links_replace(Engagement.contacts.through, "engagement_id", "contact_id", meeting)
+        if written:
             # Every executive's and account's contacts and last contact, recounted at once.
             engagement_contacts_sync(engagement_ids=Engagement.objects.filter(import_job=job).values("pk"))
-
-    def export_columns(self) -> list[CsvColumn]:
-        return [
-            CsvColumn("groundwork_id", lambda e: e.pk),
-            CsvColumn("crm_id", lambda e: e.crm_id),
-            CsvColumn("account_groundwork_id", lambda e: e.account_id),
-            CsvColumn("account_crm_id", lambda e: e.account.crm_id),
-            CsvColumn("account_name", lambda e: e.account.name),
-            CsvColumn("type", lambda e: e.type.name),
-            CsvColumn("status", lambda e: e.status),
-            CsvColumn("purpose", lambda e: e.purpose),
-            CsvColumn("starts_at", lambda e: e.starts_at),
-            CsvColumn("duration_minutes", lambda e: e.duration_minutes),
-            CsvColumn("executive_emails", _executive_emails),
-            CsvColumn("contact_emails", lambda e: "; ".join(text_list_values(e.contact_list))),
-            CsvColumn("objective", lambda e: e.objective),
-            CsvColumn("location", lambda e: e.location),
-            CsvColumn("notes", lambda e: e.notes, multi_line=True),
-        ]
 
 
 def _standing_impact(plan: ImportPlan) -> None:
@@ -456,19 +390,14 @@ def _standing_impact(plan: ImportPlan) -> None:
     touched = plan.state.get("contacts", [])
     if not touched or plan.errors:
         return
-    executive_ids = {pk for _id, before, after, _at in touched for pk in [*before, *after]}
     last = last_contacts_if(
-        executive_ids=executive_ids,
+        executive_ids={pk for _id, before, after, _at in touched for pk in [*before, *after]},
         replaced_engagement_ids=[engagement_id for engagement_id, *_rest in touched if engagement_id],
         contacts=[(pk, starts_at) for _id, _before, after, starts_at in touched for pk in after],
     )
     impact = reminders_caused_by(last_contacts=last, now=plan.options.now)
-    plan.impact = {
-        **asdict(impact),
-        "into": [
-            [state.label.lower(), impact.into[state.value]] for state in ContactState if state.value in impact.into
-        ],
-    }
+    into = [[state.label.lower(), impact.into[state.value]] for state in ContactState if state.value in impact.into]
+    plan.impact = {**asdict(impact), "into": into}
 
 
 def _length(engagement: dict[str, Any]) -> int | None:
@@ -479,79 +408,24 @@ def _length(engagement: dict[str, Any]) -> int | None:
     return None
 
 
-def _executive_emails(engagement: Engagement) -> str:
-    others = [email for email in text_list_values(engagement.executive_list) if email != engagement.lead_email]
-    return "; ".join([engagement.lead_email, *others] if engagement.lead_email else others)
-
-
-def _people_write(items: list[EngagementItem], *, replace: bool) -> None:
-    """Who took part in each engagement of ``items``, as the file says."""
-    attending = [item for item in items if item.executives is not None]
-    meeting = [item for item in items if item.contacts is not None]
-    if replace:
-        EngagementExecutive.objects.filter(engagement_id__in=[item.engagement_id for item in attending]).delete()
-        Engagement.contacts.through.objects.filter(engagement_id__in=[item.engagement_id for item in meeting]).delete()
-    EngagementExecutive.objects.bulk_create(
-        [
-            EngagementExecutive(
-                engagement_id=item.engagement_id,
-                executive_id=executive_id,
-                role=EngagementExecutive.Role.LEAD if index == 0 else EngagementExecutive.Role.ATTENDEE,
-            )
-            for item in attending
-            for index, executive_id in enumerate(item.executives)
-        ],
-        batch_size=BATCH,
-    )
-    Engagement.contacts.through.objects.bulk_create(
-        [
-            Engagement.contacts.through(engagement_id=item.engagement_id, contact_id=contact_id)
-            for item in meeting
-            for contact_id in item.contacts
-        ],
-        batch_size=BATCH,
-    )
-
-
-class _KnownEngagements:
-    """The engagements a file's rows may update, with who took part."""
-
-    def __init__(self, *, pks: list[int], crm_ids: list[str]) -> None:
-        found: dict[int, dict[str, Any]] = {}
-        fields = ("pk", *FIELDS)
-        for batch in chunks(set(pks)):
-            found.update((e["pk"], e) for e in Engagement.objects.filter(pk__in=batch).values(*fields))
-        for batch in chunks(set(crm_ids)):
-            found.update((e["pk"], e) for e in Engagement.objects.filter(crm_id__in=batch).values(*fields))
-        for engagement in found.values():
-            engagement.update(lead=None, executives=[], contacts=[], contacts_without_email=[])
-        for batch in chunks(found):
-            attendances = EngagementExecutive.objects.filter(engagement_id__in=batch)
-            for engagement_id, executive_id, role in attendances.values_list("engagement_id", "executive_id", "role"):
-                found[engagement_id]["executives"].append(executive_id)
-                if role == EngagementExecutive.Role.LEAD:
-                    found[engagement_id]["lead"] = executive_id
-            links = Engagement.contacts.through.objects.filter(engagement_id__in=batch)
-            for engagement_id, contact_id, email in links.values_list("engagement_id", "contact_id", "contact__email"):
-                found[engagement_id]["contacts"].append(contact_id)
-                if not email:
-                    found[engagement_id]["contacts_without_email"].append(contact_id)
-        self.by_pk = found
-        self.by_crm_id = {e["crm_id"]: e for e in found.values() if e["crm_id"]}
-
-    def match(self, plan: ImportPlan, row: Row, values: dict[str, Any]) -> dict[str, Any] | None:
-        crm_id = values["crm_id"]
-        if values["groundwork_id"] is not None:
-            engagement = self.by_pk.get(values["groundwork_id"])
-            if engagement is None:
-                plan.error(row, "groundwork_id", f"No engagement has the Groundwork id {values['groundwork_id']}.")
-                return None
-            other = self.by_crm_id.get(crm_id) if crm_id else None
-            if other is not None and other["pk"] != engagement["pk"]:
-                plan.error(row, "crm_id", f"The CRM id {crm_id} belongs to another engagement.")
-                return None
-            return engagement
-        return self.by_crm_id.get(crm_id)
+def _engagements_found(rows: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
+    """The engagements ``rows`` name by Groundwork id or CRM id, with who took part."""
+    pks, crm_ids = [row["groundwork_id"] for row in rows], [row["crm_id"] for row in rows]
+    found = records_found(Engagement.objects, FIELDS, pk__in=filter(None, pks), crm_id__in=filter(None, crm_ids))
+    for engagement in found.values():
+        engagement.update(lead=None, executives=[], contacts=[], contacts_without_email=[])
+    for batch in chunks(found):
+        attendances = EngagementExecutive.objects.filter(engagement_id__in=batch)
+        for engagement_id, executive_id, role in attendances.values_list("engagement_id", "executive_id", "role"):
+            found[engagement_id]["executives"].append(executive_id)
+            if role == EngagementExecutive.Role.LEAD:
+                found[engagement_id]["lead"] = executive_id
+        links = Engagement.contacts.through.objects.filter(engagement_id__in=batch)
+        for engagement_id, contact_id, email in links.values_list("engagement_id", "contact_id", "contact__email"):
+            found[engagement_id]["contacts"].append(contact_id)
+            if not email:
+                found[engagement_id]["contacts_without_email"].append(contact_id)
+    return found
 
 
 def _account_contacts(account_ids: list[int]) -> dict[tuple[int, str], int]:
@@ -562,27 +436,3 @@ def _account_contacts(account_ids: list[int]) -> dict[tuple[int, str], int]:
         for pk, account_id, email in contacts.values_list("pk", "account_id", "email_lower").order_by("pk"):
             found.setdefault((account_id, email), pk)
     return found
-
-
-def engagements_export_rows(*, since: dt.datetime, until: dt.datetime) -> QuerySet[Engagement]:
-    """The engagements that start from ``since`` to before ``until``, as the
-    engagements export writes them, who took part included: one query."""
-    lead = EngagementExecutive.objects.filter(engagement=OuterRef("pk"), role=EngagementExecutive.Role.LEAD)
-    return (
-        Engagement.objects.filter(starts_at__gte=since, starts_at__lt=until)
-        .select_related("account", "type")
-        .annotate(
-            lead_email=Subquery(lead.values("executive__user__email")[:1]),
-            executive_list=text_list(
-                EngagementExecutive.objects.filter(engagement=OuterRef("pk")),
-                group_by="engagement_id",
-                field="executive__user__email",
-            ),
-            contact_list=text_list(
-                Engagement.contacts.through.objects.filter(engagement_id=OuterRef("pk")).exclude(contact__email=""),
-                group_by="engagement_id",
-                field="contact__email",
-            ),
-        )
-        .order_by("starts_at", "pk")
-    )

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from dataclasses import asdict
 
 from django.conf import settings
 from django.db import transaction
@@ -31,8 +32,7 @@ from engagement.imports.framework import (
     ImportRefused,
     Progress,
     RowError,
-    csv_file_read,
-    headers_match,
+    import_file_read,
     import_kind_get,
     import_plan,
 )
@@ -80,11 +80,7 @@ def import_job_create(*, kind: str, filename: str, data: bytes, date_order: str,
         )
     if date_order not in ImportJob.DateOrder.values:
         raise ImportRefused("Choose how the file writes its dates.")
-    import_kind_ = import_kind_get(kind)
-    csv_file = csv_file_read(data)
-    headers_match(import_kind_, csv_file.headers)
-    if not csv_file.records:
-        raise ImportRefused("The file has its headings but no rows under them.")
+    _kind, csv_file, _match = import_file_read(kind, data)
     job = ImportJob.objects.create(
         kind=kind,
         filename=filename[:255],
@@ -129,7 +125,7 @@ def import_job_check(*, job_id: int) -> str | None:
             "status": ImportJob.Status.INVALID if plan.errors else ImportJob.Status.READY,
             "row_count": plan.row_count,
             "error_count": len(plan.errors),
-            "errors": [error.as_dict() for error in plan.errors[:ERRORS_KEPT]],
+            "errors": [asdict(error) for error in plan.errors[:ERRORS_KEPT]],
             "preview": plan.preview(),
             "message": "" if not plan.errors else _errors_message(len(plan.errors)),
         }
@@ -226,7 +222,7 @@ def _import_failed(
 ) -> str | None:
     changes: dict[str, object] = {"status": ImportJob.Status.FAILED, "message": message, "finished_at": timezone.now()}
     if errors:
-        changes.update(errors=[error.as_dict() for error in errors], error_count=error_count)
+        changes.update(errors=[asdict(error) for error in errors], error_count=error_count)
     if mine.update(**changes) != 1:
         return None
     audit_change(

@@ -41,27 +41,21 @@ def normalized(text: str) -> str:
 
 # --- Dates and times ---------------------------------------------------------------
 
-_MONTHS = {
-    name: number
-    for number, names in enumerate(
-        [
-            ("jan", "january"),
-            ("feb", "february"),
-            ("mar", "march"),
-            ("apr", "april"),
-            ("may",),
-            ("jun", "june"),
-            ("jul", "july"),
-            ("aug", "august"),
-            ("sep", "sept", "september"),
-            ("oct", "october"),
-            ("nov", "november"),
-            ("dec", "december"),
-        ],
-        start=1,
-    )
-    for name in names
-}
+_MONTH_NAMES = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+]
+_MONTHS = {name: n for n, month in enumerate(_MONTH_NAMES, 1) for name in (month, month[:3])} | {"sept": 9}
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _NUMERIC_DATE = re.compile(r"(\d{1,4})([/.\-])(\d{1,2})\2(\d{1,4})")
 _DAY_MONTH_NAME = re.compile(r"(\d{1,2})(?:st|nd|rd|th)?[\s\-/.]+([a-z]+)\.?,?[\s\-/.]+(\d{2}|\d{4})")
@@ -97,15 +91,11 @@ def _kept(date: dt.date, text: str) -> dt.date:
 
 def _make_date(year: int, month: int, day: int, text: str, order: str, *, ordered: bool = True) -> dt.date:
     try:
-        date = dt.date(year, month, day)
+        return _kept(dt.date(year, month, day), text)
+    except CellError:
+        raise
     except ValueError:
         pass
-    else:
-        if not FIRST_DAY <= date <= LAST_DAY:
-            raise CellError(
-                f"“{text}” is not a date Groundwork keeps: give one between {FIRST_DAY.year} and {LAST_DAY.year}."
-            )
-        return date
     if ordered and month > 12 and day <= 12:
         other = "Month first" if order == DAY_FIRST else "Day first"
         written = "day/month/year" if order == DAY_FIRST else "month/day/year"

@@ -13,7 +13,7 @@ from django_htmx.http import HttpResponseClientRefresh
 
 from engagement.imports.exports import csv_response
 from engagement.imports.forms import EngagementExportForm, ImportUploadForm
-from engagement.imports.framework import EXPORT_ROWS, IMPORT_KINDS, ImportRefused, import_progress
+from engagement.imports.framework import IMPORT_KINDS, ImportRefused, import_progress
 from engagement.imports.models import ImportJob
 from engagement.imports.selectors import import_job_for_page, import_job_list
 from engagement.imports.services import import_job_create, import_job_start
@@ -131,5 +131,5 @@ def export_csv(request: HttpRequest, kind: str) -> HttpResponse:
     """Every row of ``kind`` as CSV, streamed in one query, with the headings
     its import reads: a file exported, edited and imported again updates the
     same rows."""
-    rows = EXPORT_ROWS[kind]().iterator(chunk_size=EXPORT_CHUNK)
+    rows = IMPORT_KINDS[kind].export_rows().iterator(chunk_size=EXPORT_CHUNK)
     return csv_response(filename=kind, columns=IMPORT_KINDS[kind].export_columns(), rows=rows)
