@@ -3,13 +3,17 @@
 Each lifecycle (an engagement's, a pairing's, an action's, a debrief's) is
 one table, beside its model, from the name of a step to the statuses it may
 be taken from, the status it leads to, and how the person is told of it
-("approved", "marked held"). The services take every step through
-``Lifecycle.claim``; the pages read the same table to offer only the steps
-the status allows.
+("approved", "marked held"), with the ways a record begins. The services take
+every step through ``Lifecycle.claim``; the pages read the same table to offer
+only the steps the status allows; history that is loaded rather than lived
+(the demo's two years) is walked through the same steps (``Lifecycle.walk``),
+so that no loaded record reaches a status no person could.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from django.db import models
@@ -25,10 +29,24 @@ class Step:
     doing: str
 
 
-class Lifecycle:
-    """The steps of one lifecycle, by name."""
+@dataclass(frozen=True)
+class Taken:
+    """One step taken, for history written in bulk: a beginning or a step of
+    a lifecycle, by whom, when, and what they said (the note the service
+    records with it)."""
 
-    def __init__(self, **steps: Step) -> None:
+    step: str
+    by_id: int | None
+    at: dt.datetime
+    note: str = ""
+
+
+class Lifecycle:
+    """The steps of one lifecycle, by name, and ``begins``: how a record
+    starts, before any step (the name of each beginning, and its status)."""
+
+    def __init__(self, *, begins: Mapping[str, str], **steps: Step) -> None:
+        self.begins = dict(begins)
         self.steps = steps
 
     def __getitem__(self, name: str) -> Step:
@@ -54,3 +72,23 @@ class Lifecycle:
             return False
         rows = type(instance)._default_manager.filter(pk=instance.pk, status=seen)
         return rows.update(status=self.steps[step].target, **changes) == 1
+
+    def walk(self, taken: Sequence[Taken], *, status: str = "") -> list[tuple[str, str, Taken]]:
+        """Each of ``taken`` as (from, to, step), from ``status`` (blank: a new
+        record, whose first step is a beginning). Raises ValueError on a step
+        the lifecycle does not allow from where the steps before it led."""
+        walked = []
+        for step in taken:
+            if not status and step.step in self.begins:
+                target = self.begins[step.step]
+            elif step.step in self.steps and self.allows(step.step, status):
+                target = self.steps[step.step].target
+            else:
+                raise ValueError(f"A record {status or 'not yet begun'} cannot be {step.step}.")
+            walked.append((status, target, step))
+            status = target
+        return walked
+
+    def reached(self, taken: Sequence[Taken], *, status: str = "") -> str:
+        """The status ``taken`` leads to from ``status``."""
+        return self.walk(taken, status=status)[-1][1]

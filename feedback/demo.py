@@ -6,7 +6,10 @@ The volume is bulk-created from phrase banks drawn with the demo's one seeded
 generator, so the same scale and seed give the same words. The demo logins'
 own debriefs, actions and answers go through the real services, as in
 ``visits.demo``, so their notifications and history are the ones the pages
-make.
+make. The bulk debriefs and actions are planned as the steps their authors
+and owners took (a draft, then submitted; created, then started or closed),
+walked through ``Debrief.STEPS`` and ``ActionItem.STEPS``, so that none
+reaches a status no person could.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from django.db.models import Exists, Min, OuterRef, QuerySet, Subquery
 
 from engagement.accounts.models import Contact
 from engagement.demo import BATCH, DEMO_ACCOUNT_MANAGER_EMAIL, DEMO_EXECUTIVE_EMAIL, DemoContext, demo_data
+from engagement.lifecycle import Taken
 from engagement.notifications.models import Notification
 from engagement.people.models import Executive, Function, User
 from feedback.models import ActionItem, Debrief, Survey, Theme
@@ -30,13 +34,14 @@ from feedback.services import (
     SURVEY_VALID_DAYS,
     action_create,
     action_status_set,
+    action_step_changes,
     debrief_draft_save,
     debrief_submit,
     survey_answer,
     surveys_send,
 )
-from visits.history import Taken, history_create, history_status
 from visits.models import Engagement, EngagementExecutive
+from visits.services import DEBRIEFED_NOTE, engagement_history_create
 
 # Debriefs started with the program's debrief practice, eighteen months ago,
 # and became a habit over the last year.
@@ -243,8 +248,8 @@ class _World:
 
 def _action_fate(
     rng: random.Random, world: _World, created_at: dt.datetime, due_on: dt.date
-) -> tuple[str, dt.datetime | None, dt.datetime]:
-    """An action's status as of today, when it was closed, and last changed:
+) -> tuple[str, dt.datetime]:
+    """The status an action has come to today, and when it came to it:
     long past due, closed; lately due, some still open (overdue); not yet
     due, mostly open or under way."""
     today = world.today_start.date()
@@ -259,11 +264,7 @@ def _action_fate(
     due_at = dt.datetime.combine(due_on, dt.time(17), tzinfo=dt.UTC)
     changed_at = min(created_at + (due_at - created_at) * rng.uniform(0.2, 1.2), latest)
     changed_at = max(changed_at, created_at)
-    if status in ActionItem.CLOSED_STATUSES:
-        return status, changed_at, changed_at
-    if status == status_of.IN_PROGRESS:
-        return status, None, changed_at
-    return status, None, created_at
+    return status, created_at if status == status_of.OPEN else changed_at
 
 
 def _seed_debriefs(ctx: DemoContext, world: _World, themes: dict[str, Theme]) -> tuple[int, int]:
@@ -307,15 +308,20 @@ def _seed_debriefs(ctx: DemoContext, world: _World, themes: dict[str, Theme]) ->
             follow_up = None
             if rng.random() < 0.4:
                 follow_up = world.local_date(at, author_id) + dt.timedelta(days=rng.choice((14, 21, 30, 45, 60, 90)))
+            # A draft begun as the author typed, then submitted.
+            steps = [
+                Taken("draft", author_id, at - dt.timedelta(minutes=rng.randint(6, 90))),
+                Taken("submit", author_id, at),
+            ]
             debriefs.append(
                 Debrief(
                     engagement_id=pk,
                     author_id=author_id,
-                    status=Debrief.Status.SUBMITTED,
+                    status=Debrief.STEPS.reached(steps),
                     follow_up_on=follow_up,
-                    created_at=at - dt.timedelta(minutes=rng.randint(6, 90)),
-                    updated_at=at,
-                    submitted_at=at,
+                    created_at=steps[0].at,
+                    updated_at=steps[-1].at,
+                    submitted_at=steps[-1].at,
                     **written.fields,
                 )
             )
@@ -344,9 +350,9 @@ def _mark_debriefed(world: _World, debriefs: list[Debrief]) -> None:
         if seen is None or debrief.submitted_at < seen.submitted_at:
             first[debrief.engagement_id] = debrief
     held = Engagement.Status.COMPLETED
-    history_create(
+    engagement_history_create(
         (
-            (engagement_id, [Taken("debriefed", debrief.author_id, debrief.submitted_at, "First debrief submitted")])
+            (engagement_id, [Taken("debriefed", debrief.author_id, debrief.submitted_at, DEBRIEFED_NOTE)])
             for engagement_id, debrief in first.items()
         ),
         status=held,
@@ -359,7 +365,7 @@ def _mark_debriefed(world: _World, debriefs: list[Debrief]) -> None:
     submitted = Debrief.objects.filter(engagement=OuterRef("pk"), submitted_at__isnull=False).order_by()
     first_at = submitted.values("engagement").annotate(first=Min("submitted_at")).values("first")
     world.window.filter(Exists(submitted), status=held).update(
-        status=history_status([Taken("debriefed", None, world.today_start)], status=held),
+        status=Engagement.STEPS.reached([Taken("debriefed", None, world.today_start)], status=held),
         status_changed_at=Subquery(first_at),
     )
 
@@ -383,12 +389,16 @@ def _action(
     """An action as it stands today, its note saying what was done or why not."""
     if due_on is None:
         due_on = world.local_date(created_at, owner_id) + dt.timedelta(days=rng.choice((7, 10, 14, 14, 21, 30)))
-    status, closed_at, updated_at = _action_fate(rng, world, created_at, due_on)
+    status, changed_at = _action_fate(rng, world, created_at, due_on)
     done, wont = notes
     note = {ActionItem.Status.DONE: done, ActionItem.Status.WONT_DO: wont}.get(status, "")
     if status == ActionItem.Status.IN_PROGRESS:
         note = rng.choice(WORDS["progress_notes"])
-    return ActionItem(
+    steps = [Taken("create", created_by_id, created_at)]
+    if status != ActionItem.Status.OPEN:
+        # Each step is named for the status it sets.
+        steps.append(Taken(status, owner_id, changed_at, note))
+    action = ActionItem(
         engagement_id=engagement_id,
         debrief_id=debrief_id,
         survey_id=survey_id,
@@ -398,12 +408,17 @@ def _action(
         function_id=function_id,
         created_by_id=created_by_id,
         due_on=due_on,
-        status=status,
-        status_note=note,
         created_at=created_at,
-        updated_at=updated_at,
-        closed_at=closed_at,
+        updated_at=created_at,
     )
+    # Each step as ``action_status_set`` takes it, on the action not yet saved.
+    walked = ActionItem.STEPS.walk(steps)
+    action.status = walked[0][1]
+    for _, reached, step in walked[1:]:
+        for name, value in action_step_changes(action, status=reached, note=step.note, now=step.at).items():
+            setattr(action, name, value)
+        action.status = reached
+    return action
 
 
 def _actions_from(ctx: DemoContext, world: _World, debriefs: list[Debrief], plans: list[Written]) -> list[ActionItem]:

@@ -57,7 +57,10 @@ class Debrief(models.Model):
         SUBMITTED = "submitted", "Submitted"
 
     # A debrief starts a draft, saved as its author types, until submitted.
-    STEPS = Lifecycle(submit=Step(sources=(Status.DRAFT,), target=Status.SUBMITTED, doing="submitted"))
+    STEPS = Lifecycle(
+        begins={"draft": Status.DRAFT},
+        submit=Step(sources=(Status.DRAFT,), target=Status.SUBMITTED, doing="submitted"),
+    )
 
     engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="debriefs")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="debriefs")
@@ -154,8 +157,10 @@ class ActionItem(models.Model):
     OPEN_STATUSES = (Status.OPEN, Status.IN_PROGRESS)
     CLOSED_STATUSES = (Status.DONE, Status.WONT_DO)
     # Each step is named for the status it sets, from any other; a closed
-    # action may be closed again, to change what its note says.
+    # action may be closed again, to change what its note says. An action
+    # starts open.
     STEPS = Lifecycle(
+        begins={"create": Status.OPEN},
         open=Step(sources=(Status.IN_PROGRESS, *CLOSED_STATUSES), target=Status.OPEN, doing="reopened"),
         in_progress=Step(sources=(Status.OPEN, *CLOSED_STATUSES), target=Status.IN_PROGRESS, doing="started"),
         done=Step(sources=(*OPEN_STATUSES, *CLOSED_STATUSES), target=Status.DONE, doing="marked done"),

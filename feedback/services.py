@@ -243,6 +243,18 @@ def action_followers(action: ActionItem) -> list[User]:
     return [user for user in people if user is not None and user.is_active]
 
 
+def action_step_changes(action: ActionItem, *, status: str, note: str, now: dt.datetime) -> dict[str, Any]:
+    """What the step to ``status`` changes on ``action`` beside its status:
+    closing keeps the note and the moment it was first closed, reopening
+    clears the closing and keeps the note unless a new one is given."""
+    closed = status in ActionItem.CLOSED_STATUSES
+    return {
+        "status_note": note[:1000] if closed or note else action.status_note,
+        "closed_at": (action.closed_at or now) if closed else None,
+        "updated_at": now,
+    }
+
+
 @transaction.atomic
 def action_status_set(
     *, action: ActionItem, by: User, status: str, note: str = "", now: dt.datetime | None = None
@@ -262,15 +274,10 @@ def action_status_set(
         raise ProgramError(
             f"It is already {current}." if status == action.status else f"It cannot be {step.doing}: it is {current}."
         )
-    closed = status in ActionItem.CLOSED_STATUSES
     # The UPDATE sends no signal to the audit trail: recorded below.
     before = audit_snapshot(action, ["status", "status_note"])
     changed = ActionItem.STEPS.claim(
-        action,
-        step=status,
-        status_note=note[:1000] if closed or note else action.status_note,
-        closed_at=(action.closed_at or now) if closed else None,
-        updated_at=now,
+        action, step=status, **action_step_changes(action, status=status, note=note, now=now)
     )
     if not changed:
         now_status = ActionItem.objects.filter(pk=action.pk).values_list("status", flat=True).first()

@@ -5,7 +5,9 @@ Pairings are drawn from the contacts the engagements left behind (read in one
 grouped query, never per pairing), so that a pairing's health follows from
 real sessions: most are healthy, a share are due or lapsed because the
 executive's last meeting with that account is that old. A few are paused or
-ended, with the reason. The demo executive sponsors one account in good
+ended, with the reason. Each is planned as the steps a person would take
+(proposed, accepted, paused or ended; or declined), and its status and
+reason follow from them, walked through ``Pairing.STEPS``. The demo executive sponsors one account in good
 health and one whose session is due, and has one proposal from the program
 admin waiting for their answer, made through the service as the page makes it.
 """
@@ -22,11 +24,12 @@ from django.db.models import Count, Max, Min, Q
 from engagement.accounts.models import Account, Contact
 from engagement.cadence.models import ExecutiveContact, Program
 from engagement.demo import BATCH, DEMO_ADMIN_EMAIL, DEMO_EXECUTIVE_EMAIL, DemoContext, demo_data
+from engagement.lifecycle import Taken
 from engagement.notifications.models import Notification
 from engagement.people.models import Executive, Skill, User
 from mentoring.models import MONTHLY, Pairing, PairingGoal
 from mentoring.selectors import PairingHealth, pairing_health
-from mentoring.services import pairing_propose
+from mentoring.services import declined_reason, pairing_propose
 
 # A sponsor is someone who already meets the account: at least twice in the
 # last year.
@@ -66,14 +69,20 @@ class _Candidate:
 
 @dataclass
 class _Plan:
+    """A pairing as the steps taken on it: a pairing keeps no record of who
+    took each (the audit trail does, for the services), so they name nobody;
+    each step sets the reason to what was said with it, as
+    ``mentoring.services`` does."""
+
     candidate: _Candidate
-    status: str
     cadence: int
     starts_on: dt.date
-    created_at: dt.datetime
-    status_changed_at: dt.datetime
+    steps: list[Taken]
     ends_on: dt.date | None = None
-    reason: str = ""
+
+    @property
+    def status(self) -> str:
+        return Pairing.STEPS.reached(self.steps)
 
 
 class _Picker:
@@ -220,8 +229,7 @@ def seed(ctx: DemoContext) -> None:
             candidate, cadence = taken
             plan = _active(ctx, candidate, cadence)
             paused_on = today - dt.timedelta(days=rng.randint(3, max(3, (today - plan.starts_on).days - 20)))
-            plan.status, plan.status_changed_at = Pairing.Status.PAUSED, _at(paused_on, rng)
-            plan.reason = rng.choice(WORDS["pause_reasons"])
+            plan.steps.append(Taken("pause", None, _at(paused_on, rng), rng.choice(WORDS["pause_reasons"])))
             plans.append(plan)
     for index in range(ctx.count(3)):
         taken = take(PairingHealth.LAPSED, holds=False)
@@ -234,7 +242,7 @@ def seed(ctx: DemoContext) -> None:
             candidate, cadence = taken
             asked = _at(today - dt.timedelta(days=rng.randint(1, 9)), rng)
             starts_on = today + dt.timedelta(days=rng.randint(7, 21))
-            plans.append(_Plan(candidate, Pairing.Status.PROPOSED, cadence, starts_on, asked, asked))
+            plans.append(_Plan(candidate, cadence, starts_on, [Taken("propose", None, asked)]))
 
     pairings, goals = _create(ctx, plans)
     proposal = _demo_proposal(ctx, demo_executive, own, picker) if demo_active < limit else None
@@ -252,7 +260,7 @@ def _active(ctx: DemoContext, candidate: _Candidate, cadence: int) -> _Plan:
     starts_on = ctx.today - dt.timedelta(days=rng.randint(max(START_DAYS[0], days), START_DAYS[1]))
     accepted = _at(starts_on, rng)
     asked = accepted - dt.timedelta(days=rng.randint(2, 12))
-    return _Plan(candidate, Pairing.Status.ACTIVE, cadence, starts_on, created_at=asked, status_changed_at=accepted)
+    return _Plan(candidate, cadence, starts_on, [Taken("propose", None, asked), Taken("accept", None, accepted)])
 
 
 def _ended(ctx: DemoContext, candidate: _Candidate, cadence: int, *, declined: bool) -> _Plan:
@@ -260,28 +268,20 @@ def _ended(ctx: DemoContext, candidate: _Candidate, cadence: int, *, declined: b
     if declined:
         asked_on = today - dt.timedelta(days=rng.randint(30, 300))
         answered_on = asked_on + dt.timedelta(days=rng.randint(1, 4))
-        return _Plan(
-            candidate,
-            Pairing.Status.ENDED,
-            cadence,
-            starts_on=asked_on + dt.timedelta(days=14),
-            created_at=_at(asked_on, rng),
-            status_changed_at=_at(answered_on, rng),
-            ends_on=answered_on,
-            reason=f"Declined: {rng.choice(WORDS['decline_reasons'])}",
-        )
+        asked, answered = _at(asked_on, rng), _at(answered_on, rng)
+        declined_with = declined_reason(rng.choice(WORDS["decline_reasons"]))
+        steps = [Taken("propose", None, asked), Taken("decline", None, answered, declined_with)]
+        return _Plan(candidate, cadence, asked_on + dt.timedelta(days=14), steps, ends_on=answered_on)
     starts_on = today - dt.timedelta(days=rng.randint(240, START_DAYS[1]))
     ends_on = min(starts_on + dt.timedelta(days=rng.randint(120, 365)), today - dt.timedelta(days=rng.randint(10, 60)))
-    return _Plan(
-        candidate,
-        Pairing.Status.ENDED,
-        cadence,
-        starts_on=starts_on,
-        created_at=_at(starts_on - dt.timedelta(days=7), rng),
-        status_changed_at=_at(ends_on, rng),
-        ends_on=ends_on,
-        reason=rng.choice(WORDS["end_reasons"]),
-    )
+    asked, ended = _at(starts_on - dt.timedelta(days=7), rng), _at(ends_on, rng)
+    steps = [
+        Taken("propose", None, asked),
+        # Accepted the morning it started.
+        Taken("accept", None, dt.datetime.combine(starts_on, dt.time(9), tzinfo=dt.UTC)),
+        Taken("end", None, ended, rng.choice(WORDS["end_reasons"])),
+    ]
+    return _Plan(candidate, cadence, starts_on, steps, ends_on=ends_on)
 
 
 def _demo_executive_pairings(ctx: DemoContext, picker: _Picker, own: list[_Candidate], room: int) -> list[_Plan]:
@@ -329,7 +329,7 @@ def _create(ctx: DemoContext, plans: list[_Plan]) -> tuple[list[Pairing], int]:
 
     pairings = []
     for plan in plans:
-        candidate = plan.candidate
+        candidate, status = plan.candidate, plan.status
         # The sponsor works with their peer at the account.
         level = levels.get(candidate.executive_id, 4)
         peer = min(contacts.get(candidate.account_id, []), key=lambda c: (abs(c[1] - level), -c[1]), default=None)
@@ -343,22 +343,22 @@ def _create(ctx: DemoContext, plans: list[_Plan]) -> tuple[list[Pairing], int]:
                     candidate,
                     executive_names[candidate.executive_id],
                     account_names[candidate.account_id],
-                    live=plan.status in Pairing.LIVE,
+                    live=status in Pairing.LIVE,
                 ),
                 session_cadence_days=plan.cadence,
                 starts_on=plan.starts_on,
                 ends_on=plan.ends_on,
-                status=plan.status,
-                status_reason=plan.reason,
-                status_changed_at=plan.status_changed_at,
+                status=status,
+                status_reason=plan.steps[-1].note,
+                status_changed_at=plan.steps[-1].at,
                 proposed_by_id=admin_id,
-                created_at=plan.created_at,
+                created_at=plan.steps[0].at,
             )
         )
     Pairing.objects.bulk_create(pairings, batch_size=BATCH)
     goals = []
     for pairing, plan in zip(pairings, plans, strict=True):
-        if plan.reason.startswith("Declined"):
+        if plan.steps[-1].step == "decline":
             stage = Pairing.Status.PROPOSED
         elif plan.status == Pairing.Status.ACTIVE:
             stage = "new" if (ctx.today - plan.starts_on).days < 90 else "established"

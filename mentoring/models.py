@@ -31,6 +31,7 @@ class Pairing(models.Model):
     LIVE = (Status.PROPOSED, Status.ACTIVE, Status.PAUSED)
     # Every change of status there is. A pairing starts proposed.
     STEPS = Lifecycle(
+        begins={"propose": Status.PROPOSED},
         accept=Step(sources=(Status.PROPOSED,), target=Status.ACTIVE, doing="accepted"),
         decline=Step(sources=(Status.PROPOSED,), target=Status.ENDED, doing="declined"),
         pause=Step(sources=(Status.ACTIVE,), target=Status.PAUSED, doing="paused"),

@@ -149,6 +149,11 @@ def pairing_accept(*, pairing: Pairing, by: User) -> None:
         notification_send(users=[pairing.proposed_by], message=f"{by} accepted to sponsor {pairing.account}.")
 
 
+def declined_reason(reason: str) -> str:
+    """What a declined pairing keeps as its reason: the executive's words."""
+    return f"Declined: {reason.strip()}"
+
+
 @transaction.atomic
 def pairing_decline(*, pairing: Pairing, by: User, reason: str) -> None:
     """The executive turns the proposal down, saying why."""
@@ -158,7 +163,7 @@ def pairing_decline(*, pairing: Pairing, by: User, reason: str) -> None:
         pairing=pairing,
         step="decline",
         by=by,
-        reason=f"Declined: {reason.strip()}",
+        reason=declined_reason(reason),
         ends_on=timezone.localdate(),
     )
     if pairing.proposed_by_id:

@@ -5,8 +5,8 @@ request to held, made through the services.
 
 Each engagement is planned as the steps a person would take (asked for,
 approved, scheduled, held; or logged as held), and its status and history
-follow from those steps through ``visits.history``, which reads them from
-``Engagement.STEPS``."""
+follow from those steps, walked through ``Engagement.STEPS``
+(``Lifecycle.walk``), with the notes the services write."""
 
 from __future__ import annotations
 
@@ -27,12 +27,12 @@ from engagement.demo import (
     DemoExecutive,
     demo_data,
 )
-from engagement.moments import moment_text
+from engagement.lifecycle import Taken
 from engagement.notifications.models import Notification
 from engagement.people.models import Executive, User
-from visits.history import Taken, history_create, history_status
 from visits.models import Engagement, EngagementExecutive, EngagementStatusChange, EngagementType
 from visits.services import (
+    LOGGED_NOTE,
     Plan,
     engagement_answer,
     engagement_approve,
@@ -40,8 +40,11 @@ from visits.services import (
     engagement_complete,
     engagement_contacts_sync,
     engagement_decline,
+    engagement_history_create,
     engagement_request,
     engagement_schedule,
+    held_note,
+    scheduled_note,
 )
 
 HISTORY_DAYS = 730
@@ -201,7 +204,7 @@ def _path(ctx: DemoContext, plan: _Planned, engagement: Engagement, decider_id: 
     today = dt.datetime.combine(ctx.today, dt.time.min, tzinfo=dt.UTC)
     if how == "logged":
         logged = max(ends_at, min(ends_at + dt.timedelta(hours=rng.uniform(0.2, 30)), today))
-        return [Taken("log", decider_id, logged, "Logged as held")]
+        return [Taken("log", decider_id, logged, LOGGED_NOTE)]
     asked_by = engagement.requested_by_id
     if how in OPEN:
         # Most were asked in the last few days or weeks; some have waited over
@@ -223,14 +226,14 @@ def _path(ctx: DemoContext, plan: _Planned, engagement: Engagement, decider_id: 
     if how == "approved":
         return taken
     if how != "cancelled" or rng.random() < 0.5:
-        taken.append(Taken("schedule", asked_by, between(0.35, 0.6), f"For {moment_text(starts_at)}"))
+        taken.append(Taken("schedule", asked_by, between(0.35, 0.6), scheduled_note(starts_at)))
     if how == "cancelled":
         return [*taken, Taken("cancel", asked_by, between(0.65, 0.95), rng.choice(WORDS["cancel_reasons"]))]
     marked = max(ends_at, min(ends_at + dt.timedelta(hours=rng.uniform(1, 48)), today))
     if how == "not_held":
         return [*taken, Taken("not_held", asked_by, marked, rng.choice(WORDS["not_held_reasons"]))]
     if how == "held":
-        return [*taken, Taken("complete", asked_by, marked, f"Held, {engagement.duration_minutes} minutes")]
+        return [*taken, Taken("complete", asked_by, marked, held_note(engagement.duration_minutes))]
     return taken  # scheduled, ahead
 
 
@@ -250,12 +253,12 @@ def seed(ctx: DemoContext) -> None:
         for plan in batch:
             engagement = _engagement(ctx, plan, types, user_of[plan.lead.pk], contact_level)
             path = _path(ctx, plan, engagement, user_of[plan.lead.pk])
-            engagement.status = history_status(path)
+            engagement.status = Engagement.STEPS.reached(path)
             engagement.created_at, engagement.status_changed_at = path[0].at, path[-1].at
             engagements.append(engagement)
             paths.append(path)
         Engagement.objects.bulk_create(engagements, batch_size=BATCH)
-        history_create(((e.pk, path) for e, path in zip(engagements, paths, strict=True)), batch_size=BATCH)
+        engagement_history_create(((e.pk, path) for e, path in zip(engagements, paths, strict=True)), batch_size=BATCH)
         _attach(ctx, engagements, batch)
         ctx.say(f"  {start + len(batch):,} of {len(planned):,} engagements")
     _seed_demo_logins(ctx, types)

@@ -66,6 +66,7 @@ class Engagement(models.Model):
     # From request to a held engagement: every change of status there is.
     # An engagement starts requested (asked for) or held (logged as held).
     STEPS = Lifecycle(
+        begins={"request": Status.REQUESTED, "log": Status.COMPLETED},
         approve=Step(sources=(Status.REQUESTED,), target=Status.APPROVED, doing="approved"),
         decline=Step(sources=(Status.REQUESTED,), target=Status.DECLINED, doing="declined"),
         ask=Step(sources=(Status.REQUESTED,), target=Status.QUESTION, doing="sent back with a question"),

@@ -6,7 +6,7 @@ import datetime as dt
 import secrets
 import uuid
 import zoneinfo
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +19,7 @@ from engagement.accounts.models import Account, Contact
 from engagement.audit.trail import audit_change, audit_diff, audit_names, audit_snapshot
 from engagement.cadence.ledger import ContactFact, executive_contacts_replace
 from engagement.errors import ProgramError
+from engagement.lifecycle import Taken
 from engagement.moments import moment_text, moments_in_zone
 from engagement.notifications.services import notification_send
 from engagement.people.models import Executive, User
@@ -100,6 +101,43 @@ def engagement_status_record(
     return EngagementStatusChange.objects.create(
         engagement=engagement, from_status=from_status, to_status=to_status, by=by, note=note
     )
+
+
+def engagement_history_create(
+    histories: Iterable[tuple[int, Sequence[Taken]]], *, status: str = "", batch_size: int = 5000
+) -> int:
+    """The history of each (engagement id, steps taken) in bulk, for history
+    that is loaded rather than lived: the rows the steps below record one at
+    a time, each step walked through ``Engagement.STEPS`` from ``status``
+    (blank: new engagements, whose first step is a beginning). Returns how
+    many rows."""
+    rows = [
+        EngagementStatusChange(
+            engagement_id=engagement_id,
+            from_status=from_status,
+            to_status=to_status,
+            by_id=step.by_id,
+            at=step.at,
+            note=step.note,
+        )
+        for engagement_id, taken in histories
+        for from_status, to_status, step in Engagement.STEPS.walk(taken, status=status)
+    ]
+    EngagementStatusChange.objects.bulk_create(rows, batch_size=batch_size)
+    return len(rows)
+
+
+# What an engagement's history says of a step, wherever the step is recorded.
+LOGGED_NOTE = "Logged as held"
+DEBRIEFED_NOTE = "First debrief submitted"
+
+
+def scheduled_note(starts_at: dt.datetime) -> str:
+    return f"For {moment_text(starts_at)}"
+
+
+def held_note(duration_minutes: int) -> str:
+    return f"Held, {duration_minutes} minutes"
 
 
 # --- From request to a held engagement ------------------------------------------
@@ -455,7 +493,7 @@ def engagement_schedule(*, engagement: Engagement, by: User, plan: Plan, now: dt
         engagement=engagement,
         step="schedule",
         by=by,
-        note=f"For {moment_text(plan.starts_at)}",
+        note=scheduled_note(plan.starts_at),
         now=now,
         audited=False,  # below, with who attends
         **_plan_changes(plan),
@@ -552,7 +590,7 @@ def engagement_complete(
         engagement=engagement,
         step="complete",
         by=by,
-        note=f"Held, {duration_minutes} minutes",
+        note=held_note(duration_minutes),
         now=now,
         duration_minutes=duration_minutes,
     )
@@ -571,7 +609,7 @@ def engagement_debriefed(*, engagement: Engagement, by: User, now: dt.datetime |
             engagement=engagement,
             step="debriefed",
             by=by,
-            note="First debrief submitted",
+            note=DEBRIEFED_NOTE,
             now=now,
         )
     except ProgramError:
@@ -689,7 +727,7 @@ def engagement_log_contact(
                 from_status="",
                 to_status=Engagement.Status.COMPLETED,
                 by=by or executive.user,
-                note="Logged as held",
+                note=LOGGED_NOTE,
             )
             engagement_contacts_sync(engagement_ids=[engagement.pk])
             _colleagues_credited(engagement=engagement, executive=executive, by=by or executive.user)

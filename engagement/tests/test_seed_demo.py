@@ -276,6 +276,8 @@ def test_demo_has_debriefs_in_the_customers_words_and_the_engagements_they_debri
     recent = Engagement.objects.filter(status=Engagement.Status.COMPLETED, starts_at__gte=NOW - dt.timedelta(days=60))
     assert 0 < recent.count() < debriefed.filter(starts_at__gte=NOW - dt.timedelta(days=60)).count()
     assert not Debrief.objects.filter(Q(submitted_at__gt=NOW) | Q(created_at__gt=NOW)).exists()
+    # Begun as a draft before it was submitted.
+    assert not submitted.filter(submitted_at__lt=F("created_at")).exists()
 
 
 @pytest.mark.django_db
@@ -293,6 +295,9 @@ def test_demo_actions_and_survey_answers_close_the_loop():
     assert open_actions.filter(due_on__lt=NOW.date()).exists()
     assert not open_actions.filter(due_on__lt=NOW.date() - dt.timedelta(days=30)).exists()
     assert not actions.filter(closed_at__gt=NOW).exists()
+    # Open again or never closed: no moment of closing, as the service leaves it.
+    assert not open_actions.filter(closed_at__isnull=False).exists()
+    assert not actions.filter(updated_at__lt=F("created_at")).exists()
 
     surveys = Survey.objects.all()
     assert surveys.exists()

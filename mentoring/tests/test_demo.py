@@ -52,6 +52,8 @@ def test_demo_pairings_are_mostly_healthy_some_behind_and_within_the_limit():
     # Paused and ended ones say why; ended ones since when.
     behind = pairings.filter(status__in=[Pairing.Status.PAUSED, Pairing.Status.ENDED])
     assert not behind.filter(status_reason="").exists()
+    # Accepting (or resuming) one says nothing: the reason is the last step's.
+    assert not active.exclude(status_reason="").exists()
     assert not pairings.filter(status=Pairing.Status.ENDED, ends_on__isnull=True).exists()
     assert not active.filter(starts_on__gt=today - dt.timedelta(days=30)).exists()
 
