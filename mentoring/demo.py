@@ -7,9 +7,10 @@ real sessions: most are healthy, a share are due or lapsed because the
 executive's last meeting with that account is that old. A few are paused or
 ended, with the reason. Each is planned as the steps a person would take
 (proposed, accepted, paused or ended; or declined), and its status and
-reason follow from them, walked through ``Pairing.STEPS``. The demo executive sponsors one account in good
-health and one whose session is due, and has one proposal from the program
-admin waiting for their answer, made through the service as the page makes it.
+reason follow from them, walked through ``Pairing.STEPS``. The demo
+executive sponsors one account in good health and one whose session is due,
+and has one proposal from the program admin waiting for their answer, made
+through the service as the page makes it.
 """
 
 from __future__ import annotations

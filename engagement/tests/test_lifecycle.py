@@ -8,6 +8,8 @@ import datetime as dt
 import pytest
 
 from engagement.lifecycle import Lifecycle, Step, Taken
+from feedback.models import ActionItem, Debrief
+from mentoring.models import Pairing
 
 AT = dt.datetime(2026, 3, 2, 9, tzinfo=dt.UTC)
 
@@ -54,3 +56,8 @@ def test_a_walk_may_start_from_a_status_the_record_already_has():
 def test_a_walk_refuses_a_step_the_lifecycle_does_not_allow_from_where_it_stands(names, status):
     with pytest.raises(ValueError):
         STEPS.walk(taken(*names), status=status)
+
+
+def test_each_record_that_begins_one_way_begins_as_its_model_makes_it():
+    for model in (Pairing, Debrief, ActionItem):
+        assert list(model.STEPS.begins.values()) == [model._meta.get_field("status").default]
