@@ -29,10 +29,11 @@ def notify(user, message: str, *, url: str = "", days_ago: int = 0, read: bool =
 
 
 def bell(html: str) -> str:
-    """The text of the notifications link in the main navigation."""
+    """The text of the notifications link in the main navigation's menu (the
+    bell on a wide screen)."""
     nav = re.search(r'<nav[^>]*aria-label="Main"[^>]*>(.*?)</nav>', html, re.S)
     assert nav, "the page has no main navigation"
-    link = re.search(rf'<a[^>]*href="{NOTIFICATIONS}"[^>]*>(.*?)</a>', nav.group(1), re.S)
+    link = re.search(rf'<a[^>]*nav-bell[^>]*href="{NOTIFICATIONS}"[^>]*>(.*?)</a>', nav.group(1), re.S)
     assert link, "the menu has no link to the notifications"
     return " ".join(re.sub(r"<[^>]+>", " ", link.group(1)).split())
 
@@ -109,6 +110,9 @@ def test_the_menu_bell_counts_the_unread_notifications(client):
     html = client.get(reverse("engagement:executive_home")).content.decode()
 
     assert bell(html) == "Notifications 3 unread"
+    # Beside the menu's button too, so that a phone shows it without opening the menu.
+    beside = rf'<a[^>]*d-xl-none[^>]*href="{NOTIFICATIONS}"[^>]*>.*?3<span class="visually-hidden"> unread notif'
+    assert re.search(beside, html, re.S)
 
 
 @pytest.mark.django_db

@@ -4,7 +4,7 @@
 // reader who cannot see the chart, loses nothing.
 (function () {
   "use strict";
-  if (typeof window.Chart === "undefined") return;
+  // Chart.js is fetched below, once the page has painted.
 
   // The contact states' colours, as their badges have them elsewhere.
   var STATE_COLOURS = {
@@ -98,10 +98,28 @@
     }
   };
 
-  document.querySelectorAll("canvas[data-trend-chart]").forEach(function (canvas) {
-    var source = document.getElementById(canvas.getAttribute("data-source"));
-    var build = CHARTS[canvas.getAttribute("data-trend-chart")];
-    if (!source || !build) return;
-    new window.Chart(canvas, build(JSON.parse(source.textContent)));
-  });
+  function drawAll() {
+    document.querySelectorAll("canvas[data-trend-chart]").forEach(function (canvas) {
+      var source = document.getElementById(canvas.getAttribute("data-source"));
+      var build = CHARTS[canvas.getAttribute("data-trend-chart")];
+      if (!source || !build) return;
+      new window.Chart(canvas, build(JSON.parse(source.textContent)));
+    });
+  }
+
+  // The page paints its text and tables first; Chart.js (200 kB) is fetched
+  // and run after the load event, in a frame of its own, so that it never
+  // holds up the first paint on a slow phone.
+  var library = document.currentScript && document.currentScript.getAttribute("data-chart-library");
+  function fetchLibrary() {
+    if (!document.querySelector("canvas[data-trend-chart]")) return;
+    if (window.Chart) { drawAll(); return; }
+    var script = document.createElement("script");
+    script.src = library;
+    script.addEventListener("load", drawAll);
+    document.head.appendChild(script);
+  }
+  function afterPaint() { window.requestAnimationFrame(function () { window.setTimeout(fetchLibrary, 0); }); }
+  if (document.readyState === "complete") afterPaint();
+  else window.addEventListener("load", afterPaint);
 })();

@@ -144,6 +144,10 @@ def test_an_account_manager_takes_a_request_to_a_held_engagement(
     assert path_of(page) == f"/engagements/{engagement.pk}/"
     checks.page(page, response)
     decision = page.get_by_role("region", name="Your decision")
+    # What was asked and why comes first: the executive reads it, then decides.
+    request = page.get_by_role("region", name="The request")
+    objective = request.get_by_text("Agree on the rollout plan for the north plant")
+    assert objective.bounding_box()["y"] < decision.bounding_box()["y"]
     decision.get_by_role("radio", name="Approve").check()
     field(page, "Note, reason or question").fill("Happy to: send me their org chart beforehand.")
     response = navigate(page, decision.get_by_role("button", name="Send", exact=True).click)
