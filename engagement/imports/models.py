@@ -8,8 +8,7 @@ from django.utils import timezone
 
 
 class ImportJob(models.Model):
-    """One CSV file uploaded for import: checked, previewed, then imported
-    whole or not at all by a background task."""
+    """One CSV file uploaded for import: checked, previewed, then imported whole or not at all by a background task."""
 
     class Kind(models.TextChoices):
         EXECUTIVES = "executives", "Executives"

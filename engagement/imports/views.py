@@ -1,6 +1,5 @@
-"""The import and export pages of program admins: upload a CSV file, see
-what importing it will do, import it whole, follow it, and download the
-program's data in the same columns."""
+"""The import and export pages of program admins: upload a CSV file, see what importing it will do, import it whole,
+follow it, and download the program's data in the same columns."""
 
 from __future__ import annotations
 
@@ -64,8 +63,7 @@ def _progress(job: ImportJob) -> dict[str, object]:
 @role_required(Role.PROGRAM_ADMIN)
 @require_GET
 def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """One import: its progress while it is under way, then its preview and
-    row errors, or what it did."""
+    """One import: its progress while it is under way, then its preview and row errors, or what it did."""
     job = import_job_for_page(pk=pk)
     errors = Paginator(job.errors, ERRORS_PER_PAGE).get_page(request.GET.get("page"))
     return render(
@@ -85,8 +83,8 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(Role.PROGRAM_ADMIN)
 @require_GET
 def import_progress_view(request: HttpRequest, pk: int) -> HttpResponse:
-    """The progress bar of an import under way, which the page asks for again
-    every two seconds; once the import is over, the whole page is loaded again."""
+    """The progress bar of an import under way, which the page asks for again every two seconds; once the import is
+    over, the whole page is loaded again."""
     job = import_job_for_page(pk=pk, with_details=False)
     if job.status not in UNDER_WAY and request.htmx:
         return HttpResponseClientRefresh()
@@ -116,8 +114,7 @@ def import_start(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(Role.PROGRAM_ADMIN)
 @require_GET
 def exports(request: HttpRequest) -> HttpResponse:
-    """Downloads of the program's executives, accounts, contacts and
-    engagements, in the columns their imports read."""
+    """Downloads of the program's executives, accounts, contacts and engagements, in the columns their imports read."""
     return render(
         request,
         "engagement/imports/exports.html",
@@ -128,8 +125,7 @@ def exports(request: HttpRequest) -> HttpResponse:
 @role_required(Role.PROGRAM_ADMIN)
 @require_GET
 def export_csv(request: HttpRequest, kind: str) -> HttpResponse:
-    """Every row of ``kind`` as CSV, streamed in one query, with the headings
-    its import reads: a file exported, edited and imported again updates the
-    same rows."""
+    """Every row of ``kind`` as CSV, streamed in one query, with the headings its import reads: a file exported,
+    edited and imported again updates the same rows."""
     rows = IMPORT_KINDS[kind].export_rows().iterator(chunk_size=EXPORT_CHUNK)
     return csv_response(filename=kind, columns=IMPORT_KINDS[kind].export_columns(), rows=rows)
