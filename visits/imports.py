@@ -58,11 +58,11 @@ from visits.models import Engagement, EngagementExecutive, EngagementType
 from visits.services import engagement_contacts_sync
 
 Status = Engagement.Status
-# A held engagement with a date but no time took place at noon in the lead
-# executive's time zone, as the quick log has it for an earlier day.
+# A held engagement with a date but no time took place at noon in the lead executive's time zone, as the quick log has
+# it for an earlier day.
 NOON = dt.time(12)
-# What a file may say happened; an engagement still open (requested,
-# scheduled) is changed in Groundwork itself, where its people are told.
+# What a file may say happened; an engagement still open (requested, scheduled) is changed in Groundwork itself, where
+# its people are told.
 OUTCOMES = (Status.COMPLETED, Status.NOT_HELD, Status.CANCELLED, Status.DECLINED)
 _HELD = {**dict.fromkeys(("Completed", "Done", "Occurred", "Took place"), Status.COMPLETED), "No show": Status.NOT_HELD}
 _read_status = choice_reader(
@@ -148,11 +148,10 @@ class EngagementImport(ImportKind):
             parse_emails,
             out=lambda e: "; ".join(text_list_values(e.contact_list)),
         ),
-        Column("objective, Objective, Subject, Meeting Name, Activity Name", "text", limit=300, out="objective"),
-        Column("location, Location", "text", limit=200, out="location"),
+        Column("objective, Objective, Subject, Meeting Name, Activity Name", limit=300, out="objective"),
+        Column("location, Location", limit=200, out="location"),
         Column(
             "notes, Notes, Description, Comments, Meeting Notes, Body",
-            "text",
             limit=LONG_TEXT,
             out="notes",
             multi_line=True,

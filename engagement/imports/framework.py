@@ -139,7 +139,7 @@ class Column:
     function; None: not exported). Notes (``multi_line``) keep their line breaks; every other cell is one line."""
 
     names: str
-    format: str = ""
+    format: str = "text"
     read: Callable[[str], Any] | None = None
     limit: int = 0
     out: Callable[[Any], Any] | str | None = None
@@ -749,12 +749,12 @@ def level_from_title(title: str) -> int | None:
 
 EMAIL_NAMES = "email, Email, Email Address, E-mail, E-mail Address, Work Email, Business Email, Primary Email, Email 1"
 EMAIL = Column(EMAIL_NAMES, "an email address", parse_email)
-NAME = Column("name, Name, Full Name, Display Name", "text", limit=150)
+NAME = Column("name, Name, Full Name, Display Name", limit=150)
 FIRST_LAST = (
     Column("first_name, First name, Given Name, First", "text, with Last name when there is no Name"),
     Column("last_name, Last name, Surname, Family Name, Last", "text, with First name"),
 )
-TITLE = Column("title, Title, Job Title, Position, Job Role", "text", limit=150, out="title")
+TITLE = Column("title, Title, Job Title, Position, Job Role", limit=150, out="title")
 ACTIVE = Column(
     "active, Active, Is Active, Enabled",
     "yes or no (also true/false, 1/0)",
@@ -993,7 +993,6 @@ class AccountImport(ImportKind):
         ),
         Column(
             "name, Name, Account Name, Company Name, Company, Organization, Organisation",
-            "text",
             limit=200,
             out="name",
             required=True,
@@ -1010,10 +1009,8 @@ class AccountImport(ImportKind):
             _read_tier,
             out=lambda a: a.get_tier_display(),
         ),
-        Column("industry, Industry, Sector", "text", limit=80, out="industry"),
-        Column(
-            "region, Region, Territory, Sales Territory, Sales Region, Country/Region", "text", limit=80, out="region"
-        ),
+        Column("industry, Industry, Sector", limit=80, out="industry"),
+        Column("region, Region, Territory, Sales Territory, Sales Region, Country/Region", limit=80, out="region"),
         Column(
             f"account_manager_email, Account manager email, {OWNER}",
             "a Groundwork user's email, or their full name",

@@ -23,8 +23,7 @@ from engagement.bounds import FIRST_DAY, LAST_DAY
 DAY_FIRST = "dmy"
 MONTH_FIRST = "mdy"
 
-# A separator between several values in one cell: Salesforce and HubSpot
-# write multi-select values with semicolons.
+# A separator between several values in one cell: Salesforce and HubSpot write multi-select values with semicolons.
 LIST_SEPARATOR = ";"
 
 
