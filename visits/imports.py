@@ -266,8 +266,9 @@ class EngagementImport(ImportKind):
         given = {key: value for key, value in given.items() if value is not None}
         before = {**engagement, "starts_at": engagement["starts_at"].replace(microsecond=0)} if engagement else _NEW
         now = {**before, **given}
-        length = now["duration_minutes"] or _length(before) or values["type"].default_duration_minutes
-        now["ends_at"] = now["starts_at"] + dt.timedelta(minutes=length)
+        span = before.get("ends_at") and int((before["ends_at"] - before["starts_at"]).total_seconds() // 60)
+        length = now["duration_minutes"] or before["duration_minutes"] or max(span or 0, 0)
+        now["ends_at"] = now["starts_at"] + dt.timedelta(minutes=length or values["type"].default_duration_minutes)
         if engagement is not None and all(now[key] == before[key] for key in ("starts_at", "duration_minutes")):
             now["ends_at"] = before["ends_at"]  # a file has no end: it moves only with the start or the length
         item = Item(
@@ -333,14 +334,6 @@ def _standing_impact(plan: ImportPlan) -> None:
     impact = reminders_caused_by(last_contacts=last, now=plan.options.now)
     into = [[state.label.lower(), impact.into[state.value]] for state in ContactState if state.value in impact.into]
     plan.impact = {**asdict(impact), "into": into}
-
-
-def _length(engagement: dict[str, Any]) -> int | None:
-    if engagement.get("duration_minutes"):
-        return engagement["duration_minutes"]
-    if engagement.get("ends_at") and engagement["ends_at"] > engagement["starts_at"]:
-        return int((engagement["ends_at"] - engagement["starts_at"]).total_seconds() // 60)
-    return None
 
 
 def _engagements_found(rows: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
