@@ -286,13 +286,10 @@ class ImportPlan:
             self.error(row, key, str(error) if isinstance(error, CellError) else f"“{text}” cannot be read here.")
             return None
 
-    def add(self, row: Row, action: str, item: Any, shown: list[Any]) -> None:
-        self.outcomes.append(Outcome(row.line, action, item, ["" if value is None else str(value) for value in shown]))
-
     def outcome(self, row: Row, new: bool, item: Item, shown: list[Any], *also: Any) -> None:
         """``row`` creates a record (``new``), else updates it if ``item`` (or anything in ``also``) changes it."""
-        changed = item.fields or item.links or any(also)
-        self.add(row, CREATE if new else UPDATE if changed else UNCHANGED, item, shown)
+        action = CREATE if new else UPDATE if item.fields or item.links or any(also) else UNCHANGED
+        self.outcomes.append(Outcome(row.line, action, item, ["" if value is None else str(value) for value in shown]))
 
     def of(self, action: str) -> list[Outcome]:
         return [outcome for outcome in self.outcomes if outcome.action == action]

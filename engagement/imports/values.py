@@ -21,7 +21,6 @@ from django.core.validators import validate_email
 from engagement.bounds import FIRST_DAY, LAST_DAY
 
 DAY_FIRST = "dmy"
-MONTH_FIRST = "mdy"
 
 # A separator between several values in one cell: Salesforce and HubSpot write multi-select values with semicolons.
 LIST_SEPARATOR = ";"
@@ -55,10 +54,6 @@ _TRAILING_TIME = re.compile(
     r"^(?P<date>.+?)(?:[\s,]+|(?<=\d)t)(?P<time>\d{1,2}(?::\d{2}){1,2}(?:\.\d+)?(?:\s*[ap]\.?\s*m\.?)?"
     r"|\d{1,2}\s*[ap]\.?\s*m\.?)(?:\s*(?P<zone>z|utc|gmt))?$"
 )
-
-
-def date_example(order: str) -> str:
-    return "14/03/2025" if order == DAY_FIRST else "03/14/2025"
 
 
 def _year(text: str) -> int:
@@ -102,15 +97,15 @@ def parse_date(text: str, *, order: str = DAY_FIRST) -> dt.date:
         first, _, second, third = match.groups()
         if len(first) == 4:
             return _make_date(int(first), int(second), int(third), cleaned, order, ordered=False)
-        if len(third) not in (2, 4) or len(first) > 2:
-            raise CellError(f"“{cleaned}” is not a date: write it as 2025-03-14 or {date_example(order)}.")
         day, month = (first, second) if order == DAY_FIRST else (second, first)
-        return _make_date(_year(third), int(month), int(day), cleaned, order)
+        if len(third) in (2, 4) and len(first) <= 2:
+            return _make_date(_year(third), int(month), int(day), cleaned, order)
     for pattern, day_at, month_at in ((_DAY_MONTH_NAME, 1, 2), (_MONTH_NAME_DAY, 2, 1)):
         if (match := pattern.fullmatch(lowered)) and match.group(month_at) in _MONTHS:
             month = _MONTHS[match.group(month_at)]
             return _make_date(_year(match.group(3)), month, int(match.group(day_at)), cleaned, order, ordered=False)
-    raise CellError(f"“{cleaned}” is not a date: write it as 2025-03-14 or {date_example(order)}.")
+    example = "14/03/2025" if order == DAY_FIRST else "03/14/2025"
+    raise CellError(f"“{cleaned}” is not a date: write it as 2025-03-14 or {example}.")
 
 
 def parse_time(text: str) -> dt.time:

@@ -32,32 +32,29 @@ def imports(request: HttpRequest) -> HttpResponse:
     form = ImportUploadForm(request.POST if posted else None, request.FILES if posted else None)
     if posted and form.is_valid():
         try:
-            job = import_job_create(
-                kind=form.cleaned_data["kind"],
-                filename=form.cleaned_data["file"].name,
-                data=form.file_data(),
-                date_order=form.cleaned_data["date_order"],
-                uploaded_by=request.user,
-            )
+            named = {key: form.cleaned_data[key] for key in ("kind", "date_order")}
+            filename, data = form.cleaned_data["file"].name, form.file_data()
+            job = import_job_create(**named, filename=filename, data=data, uploaded_by=request.user)
         except ImportRefused as error:
             form.add_error("file", str(error))
         else:
             return redirect("engagement:import_detail", pk=job.pk)
     page = Paginator(import_job_list(), JOBS_PER_PAGE).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "engagement/imports/imports.html",
-        {"form": form, "page": page, "kinds": list(IMPORT_KINDS.values())},
-    )
+    context = {"form": form, "page": page, "kinds": list(IMPORT_KINDS.values())}
+    return render(request, "engagement/imports/imports.html", context)
 
 
-def _progress(job: ImportJob) -> dict[str, object]:
-    """The stage and share done of a job under way, for its progress bar."""
+def _under_way(job: ImportJob) -> dict[str, object]:
+    """The job, whether it is under way, and the stage and share done of its progress bar."""
     progress = import_progress(job_id=job.pk) if job.status in UNDER_WAY else None
+    shown = {"job": job, "under_way": job.status in UNDER_WAY}
     if job.status == ImportJob.Status.QUEUED or progress is None:
-        return {"stage": job.status, "done": None, "total": job.row_count}
+        return {**shown, "progress": {"stage": job.status, "done": None, "total": job.row_count}}
     stage = "checking" if job.status == ImportJob.Status.CHECKING else progress["stage"]
-    return {"stage": stage, "done": progress["done"], "total": progress["total"] or job.row_count}
+    return {
+        **shown,
+        "progress": {"stage": stage, "done": progress["done"], "total": progress["total"] or job.row_count},
+    }
 
 
 @role_required(Role.PROGRAM_ADMIN)
@@ -66,18 +63,8 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One import: its progress while it is under way, then its preview and row errors, or what it did."""
     job = import_job_for_page(pk=pk)
     errors = Paginator(job.errors, ERRORS_PER_PAGE).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "engagement/imports/import_detail.html",
-        {
-            "job": job,
-            "kind": IMPORT_KINDS.get(job.kind),
-            "preview": job.preview,
-            "errors": errors,
-            "under_way": job.status in UNDER_WAY,
-            "progress": _progress(job),
-        },
-    )
+    context = {**_under_way(job), "kind": IMPORT_KINDS.get(job.kind), "preview": job.preview, "errors": errors}
+    return render(request, "engagement/imports/import_detail.html", context)
 
 
 @role_required(Role.PROGRAM_ADMIN)
@@ -88,11 +75,7 @@ def import_progress_view(request: HttpRequest, pk: int) -> HttpResponse:
     job = import_job_for_page(pk=pk, with_details=False)
     if job.status not in UNDER_WAY and request.htmx:
         return HttpResponseClientRefresh()
-    return render(
-        request,
-        "engagement/imports/includes/progress.html",
-        {"job": job, "under_way": job.status in UNDER_WAY, "progress": _progress(job)},
-    )
+    return render(request, "engagement/imports/includes/progress.html", _under_way(job))
 
 
 @role_required(Role.PROGRAM_ADMIN)
@@ -115,11 +98,8 @@ def import_start(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def exports(request: HttpRequest) -> HttpResponse:
     """Downloads of the program's executives, accounts, contacts and engagements, in the columns their imports read."""
-    return render(
-        request,
-        "engagement/imports/exports.html",
-        {"engagement_form": EngagementExportForm.from_query(request.GET), "kinds": IMPORT_KINDS},
-    )
+    context = {"engagement_form": EngagementExportForm.from_query(request.GET), "kinds": IMPORT_KINDS}
+    return render(request, "engagement/imports/exports.html", context)
 
 
 @role_required(Role.PROGRAM_ADMIN)
