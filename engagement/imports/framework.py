@@ -249,7 +249,6 @@ class Outcome:
 class ImportOptions:
     date_order: str = DAY_FIRST
     now: dt.datetime = field(default_factory=timezone.now)
-    filename: str = ""
 
 
 class ImportPlan:
@@ -531,14 +530,13 @@ class Person:
     email: str
     full_name: str
     time_zone: str
-    is_active: bool
     executive_id: int | None
 
 
 def people_by_email(emails: Iterable[str]) -> dict[str, Person]:
     """The users with ``emails`` (lowercase), matched whatever their case."""
     found: dict[str, Person] = {}
-    fields = ("pk", "email_lower", "full_name", "time_zone", "is_active", "executive")
+    fields = ("pk", "email_lower", "full_name", "time_zone", "executive")
     for batch in chunks(sorted(set(emails))):
         rows = User.objects.annotate(email_lower=Lower("email")).filter(email_lower__in=batch).values_list(*fields)
         found.update((row[1], Person(*row)) for row in rows)

@@ -74,7 +74,7 @@ def import_job_create(*, kind: str, filename: str, data: bytes, date_order: str,
 
 
 def _plan(job: ImportJob, progress: Progress) -> ImportPlan:
-    options = ImportOptions(date_order=job.date_order, now=timezone.now(), filename=job.filename)
+    options = ImportOptions(date_order=job.date_order, now=timezone.now())
     return import_plan(kind=job.kind, data=bytes(job.data), options=options, progress=progress)
 
 
