@@ -74,11 +74,8 @@ _read_status = choice_reader(
 _read_purpose = choice_reader(Engagement.Purpose, "a purpose", {"Escalation": Engagement.Purpose.ESCALATION})
 _TEXTS = ("objective", "location", "notes")
 FIELDS = ("crm_id", "account_id", "type_id", "status", "purpose", "starts_at", "ends_at", "duration_minutes", *_TEXTS)
-_NEW = {
-    **dict.fromkeys(("crm_id", "duration_minutes", "ends_at")),
-    **dict.fromkeys(_TEXTS, ""),
-    "purpose": Engagement.Purpose.RELATIONSHIP,
-}
+_NEW: dict[str, Any] = dict.fromkeys(("crm_id", "duration_minutes", "ends_at")) | dict.fromkeys(_TEXTS, "")
+_NEW["purpose"] = Engagement.Purpose.RELATIONSHIP
 STARTS_AT = "Date, Start Date, Activity Date, Meeting Date, Event Date, Start, Start Date Time, Start Date/Time"
 EXECUTIVES = "Executives, Executive, Executive Email, Attendees, Attendee Emails, Assigned To Email, Owner Email"
 

@@ -865,12 +865,8 @@ class ExecutiveImport(ImportKind):
         profile = person.executive_id if person else None
         plan.state["functions"].use([values["function"]] if values["function"] else [])
         plan.state["skills"].use(values["talents"])
-        before = current.get(profile or 0) or {
-            **_NEW_EXECUTIVE,
-            "name": person.full_name if person else "",
-            "time_zone": person.time_zone if person else "UTC",
-            "talents": [],
-        }
+        new = {"name": person.full_name, "time_zone": person.time_zone} if person else {"name": "", "time_zone": "UTC"}
+        before = current.get(profile or 0) or {**_NEW_EXECUTIVE, **new, "talents": []}
         given = {key: value for key, value in values.items() if value is not None and key in before}
         now = {**before, **given}
         user_fields = changes(before, given, ("name", "time_zone"), new=person is None)
@@ -963,13 +959,9 @@ def _read_account_kind(text: str) -> str:
 _read_tier = choice_reader(Account.Tier, "a tier", {f"Tier {tier.value}": tier.value for tier in Account.Tier})
 _read_status = choice_reader(Account.Status, "an account status", {"Former customer": Account.Status.CHURNED})
 ACCOUNT_FIELDS = ("name", "crm_id", "kind", "tier", "industry", "region", "account_manager_id", "status")
-_NEW_ACCOUNT = {
-    **dict.fromkeys(("crm_id", "account_manager_id", "need_names", "account_manager__email")),
-    **dict.fromkeys(("industry", "region"), ""),
-    "kind": Account.Kind.CUSTOMER,
-    "tier": Account.Tier.STANDARD,
-    "status": Account.Status.ACTIVE,
-}
+_NEW_ACCOUNT: dict[str, Any] = dict.fromkeys(("crm_id", "account_manager_id", "need_names", "account_manager__email"))
+_NEW_ACCOUNT |= {"industry": "", "region": "", "kind": Account.Kind.CUSTOMER, "tier": Account.Tier.STANDARD}
+_NEW_ACCOUNT["status"] = Account.Status.ACTIVE
 OWNER = "Account Manager, Account Owner, Account Owner Email, Owner, Owner Email, Company Owner, Company Owner Email"
 CRM_TYPES = "CRM types such as “Customer - Direct” or “Channel Partner / Reseller” are read by their words"
 
