@@ -1,5 +1,5 @@
-"""The engagements export: the program admin's CSV of past engagements, in
-the columns their import reads (``visits.imports``)."""
+"""The engagements export: the program admin's CSV of past engagements, in the columns their import reads
+(``visits.imports``)."""
 
 from __future__ import annotations
 
@@ -19,9 +19,8 @@ EXPORT_CHUNK = 2000
 @role_required(Role.PROGRAM_ADMIN)
 @require_GET
 def export_engagements(request: HttpRequest) -> HttpResponse:
-    """The engagements that started between two dates (the last twelve months
-    unless asked otherwise: there may be millions), streamed in one query.
-    Dates that do not fit are refused with the export page saying why."""
+    """The engagements that started between two dates (the last twelve months unless asked otherwise: there may be
+    millions), streamed in one query. Dates that do not fit are refused with the export page saying why."""
     form = EngagementExportForm.from_query(request.GET)
     if not form.is_valid():
         context = {"engagement_form": form, "kinds": IMPORT_KINDS, "refused": True}

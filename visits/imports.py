@@ -1,11 +1,10 @@
-"""CSV import and export of past engagements, as CRMs export their activities:
-a kind of file registered with ``engagement.imports`` (which cannot import this app).
+"""CSV import and export of past engagements, as CRMs export their activities: a kind of file registered with
+``engagement.imports`` (which cannot import this app).
 
-Engagements are matched by their Groundwork id, else their CRM id, so a file
-imported twice makes nothing the second time. Imported engagements count toward
-the cadence like any other: once written, the contacts of every executive and
-account they touch are recounted in a few set-based queries. They send no
-``engagement_held`` signal: a survey about last year's meeting would only puzzle.
+Engagements are matched by their Groundwork id, else their CRM id, so a file imported twice makes nothing the second
+time. Imported engagements count toward the cadence like any other: once written, the contacts of every executive and
+account they touch are recounted in a few set-based queries. They send no ``engagement_held`` signal: a survey about
+last year's meeting would only puzzle.
 """
 
 from __future__ import annotations
@@ -26,11 +25,7 @@ from engagement.imports.exports import text_list, text_list_values
 from engagement.imports.framework import (
     ACCOUNT_REFERENCE_KEYS,
     ACCOUNT_REFERENCES,
-    BATCH,
-    CREATE,
     GROUNDWORK_ID,
-    UNCHANGED,
-    UPDATE,
     AccountReferences,
     Column,
     ImportKind,
@@ -40,6 +35,7 @@ from engagement.imports.framework import (
     Person,
     Progress,
     Row,
+    bulk_create,
     chunks,
     import_kind,
     links_replace,
@@ -62,50 +58,26 @@ from visits.models import Engagement, EngagementExecutive, EngagementType
 from visits.services import engagement_contacts_sync
 
 Status = Engagement.Status
-# A held engagement with a date but no time took place at noon in the lead
-# executive's time zone, as the quick log has it for an earlier day.
+# A held engagement with a date but no time took place at noon in the lead executive's time zone, as the quick log has
+# it for an earlier day.
 NOON = dt.time(12)
-# What a file may say happened; an engagement still open (requested,
-# scheduled) is changed in Groundwork itself, where its people are told.
+# What a file may say happened; an engagement still open (requested, scheduled) is changed in Groundwork itself, where
+# its people are told.
 OUTCOMES = (Status.COMPLETED, Status.NOT_HELD, Status.CANCELLED, Status.DECLINED)
+_HELD = {**dict.fromkeys(("Completed", "Done", "Occurred", "Took place"), Status.COMPLETED), "No show": Status.NOT_HELD}
 _read_status = choice_reader(
-    {
-        **{status.label: status.value for status in Status},
-        **{status.value: status.value for status in Status},
-        **dict.fromkeys(("Completed", "Done", "Occurred", "Took place"), Status.COMPLETED),
-        **dict.fromkeys(("Canceled", "Rescheduled"), Status.CANCELLED),
-        "No show": Status.NOT_HELD,
-    },
-    what="a status of a past engagement",
-    accepted=["Held", "Not held", "Cancelled", "Declined"],
+    Status,
+    "a status of a past engagement",
+    {**_HELD, **dict.fromkeys(("Canceled", "Rescheduled"), Status.CANCELLED)},
+    ["Held", "Not held", "Cancelled", "Declined"],
 )
-_read_purpose = choice_reader(
-    {
-        **{purpose.label: purpose.value for purpose in Engagement.Purpose},
-        **{purpose.value: purpose.value for purpose in Engagement.Purpose},
-        "Escalation": Engagement.Purpose.ESCALATION,
-    },
-    what="a purpose",
-    accepted=[purpose.label for purpose in Engagement.Purpose],
-)
-FIELDS = (
-    "crm_id",
-    "account_id",
-    "type_id",
-    "status",
-    "purpose",
-    "starts_at",
-    "ends_at",
-    "duration_minutes",
-    "objective",
-    "location",
-    "notes",
-)
-_NEW = {
-    **dict.fromkeys(("crm_id", "duration_minutes", "ends_at")),
-    **dict.fromkeys(("objective", "location", "notes"), ""),
-    "purpose": Engagement.Purpose.RELATIONSHIP,
-}
+_read_purpose = choice_reader(Engagement.Purpose, "a purpose", {"Escalation": Engagement.Purpose.ESCALATION})
+_TEXTS = ("objective", "location", "notes")
+FIELDS = ("crm_id", "account_id", "type_id", "status", "purpose", "starts_at", "ends_at", "duration_minutes", *_TEXTS)
+_NEW: dict[str, Any] = dict.fromkeys(("crm_id", "duration_minutes", "ends_at")) | dict.fromkeys(_TEXTS, "")
+_NEW["purpose"] = Engagement.Purpose.RELATIONSHIP
+STARTS_AT = "Date, Start Date, Activity Date, Meeting Date, Event Date, Start, Start Date Time, Start Date/Time"
+EXECUTIVES = "Executives, Executive, Executive Email, Attendees, Attendee Emails, Assigned To Email, Owner Email"
 
 
 def _minutes(text: str) -> int:
@@ -127,83 +99,58 @@ class EngagementImport(ImportKind):
     columns = (
         GROUNDWORK_ID,
         Column(
-            "crm_id",
-            "CRM id",
-            "Activity ID, Engagement ID, Meeting ID, Event ID, Task ID, Record ID, ID, External ID",
+            "crm_id, CRM id, Activity ID, Engagement ID, Meeting ID, Event ID, Task ID, Record ID, ID, External ID",
             "the activity's id in the CRM; a file imported twice makes nothing the second time",
             limit=64,
-            out=lambda e: e.crm_id,
+            out="crm_id",
         ),
         *ACCOUNT_REFERENCES,
         Column(
-            "type",
-            "Type",
-            "Engagement Type, Activity Type, Meeting Type, Event Type",
+            "type, Type, Engagement Type, Activity Type, Meeting Type, Event Type",
             "the name of an engagement type in Groundwork (Administration → Engagement types)",
-            out=lambda e: e.type.name,
+            out="type.name",
             required=True,
         ),
         Column(
-            "status",
-            "Status",
-            "Outcome, Meeting Outcome, Activity Status",
+            "status, Status, Outcome, Meeting Outcome, Activity Status",
             "Held (when empty), Not held, Cancelled or Declined",
             _read_status,
-            out=lambda e: e.status,
+            out="status",
         ),
-        Column("purpose", "Purpose", "", ", ".join(Engagement.Purpose.labels), _read_purpose, out=lambda e: e.purpose),
+        Column("purpose, Purpose", ", ".join(Engagement.Purpose.labels), _read_purpose, out="purpose"),
         Column(
-            "starts_at",
-            "Starts at",
-            "Date, Start Date, Activity Date, Meeting Date, Event Date, Start, Start Date Time, Start Date/Time, "
-            "Start Datetime, Date/Time",
+            f"starts_at, Starts at, {STARTS_AT}, Start Datetime, Date/Time",
             "a date, with or without a time; without an offset from UTC it is the lead executive's local time, "
             "and without a time, noon",
-            out=lambda e: e.starts_at,
+            out="starts_at",
             required=True,
         ),
-        Column("time", "Time", "Start Time, Meeting Time", "14:30 or 2:30 PM, when the date has none", parse_time),
+        Column("time, Time, Start Time, Meeting Time", "14:30 or 2:30 PM, when the date has none", parse_time),
         Column(
-            "duration_minutes",
-            "Duration minutes",
-            "Duration, Duration (minutes), Duration In Minutes, Minutes, Length",
+            "duration_minutes, Duration minutes, Duration, Duration (minutes), Duration In Minutes, Minutes, Length",
             "minutes (90), or hours and minutes (1:30); when empty, the type's usual length",
             _minutes,
-            out=lambda e: e.duration_minutes,
+            out="duration_minutes",
         ),
         Column(
-            "executive_emails",
-            "Executive emails",
-            "Executives, Executive, Executive Email, Attendees, Attendee Emails, Assigned To Email, Owner Email",
+            f"executive_emails, Executive emails, {EXECUTIVES}",
             "the emails of the executives who took part, separated by semicolons; the first led it",
             parse_emails,
             out=_executive_emails,
             required=True,
         ),
         Column(
-            "contact_emails",
-            "Contact emails",
-            "Contacts, Contact Email, Customer Contacts, Customer Attendees",
+            "contact_emails, Contact emails, Contacts, Contact Email, Customer Contacts, Customer Attendees",
             "the emails of the account's contacts who took part, separated by semicolons",
             parse_emails,
             out=lambda e: "; ".join(text_list_values(e.contact_list)),
         ),
+        Column("objective, Objective, Subject, Meeting Name, Activity Name", limit=300, out="objective"),
+        Column("location, Location", limit=200, out="location"),
         Column(
-            "objective",
-            "Objective",
-            "Subject, Meeting Name, Activity Name",
-            "text",
-            limit=300,
-            out=lambda e: e.objective,
-        ),
-        Column("location", "Location", "", "text", limit=200, out=lambda e: e.location),
-        Column(
-            "notes",
-            "Notes",
-            "Description, Comments, Meeting Notes, Body",
-            "text",
+            "notes, Notes, Description, Comments, Meeting Notes, Body",
             limit=LONG_TEXT,
-            out=lambda e: e.notes,
+            out="notes",
             multi_line=True,
         ),
     )
@@ -215,8 +162,7 @@ class EngagementImport(ImportKind):
     shown = ("CRM id", "Account", "Type", "Status", "Starts at", "Minutes", "Executives", "Contacts")
 
     def export_rows(self, **filters: Any) -> QuerySet[Engagement]:
-        """The engagements ``filters`` choose, as the engagements export writes them, who took part included:
-        one query."""
+        """The engagements ``filters`` choose, who took part included: one query."""
         lead = EngagementExecutive.objects.filter(engagement=OuterRef("pk"), role=EngagementExecutive.Role.LEAD)
         attending = EngagementExecutive.objects.filter(engagement=OuterRef("pk"))
         met = Engagement.contacts.through.objects.filter(engagement_id=OuterRef("pk")).exclude(contact__email="")
@@ -235,7 +181,8 @@ class EngagementImport(ImportKind):
         accounts = AccountReferences(rows)
         types = {normalized(text): kind for kind in EngagementType.objects.all() for text in (kind.slug, kind.name)}
         for row, values in rows:
-            self._check(plan, row, values, types, accounts)
+            self._check(plan, row, values, types)
+            values["account_id"] = accounts.find(plan, row, values)
         good = [values for row, values in rows if not plan.failed(row)]
         people = people_by_email(email for values in good for email in values["executive_emails"])
         known = Known("engagement", _engagements_found(good))
@@ -248,9 +195,7 @@ class EngagementImport(ImportKind):
             for email, person in zip(values["executive_emails"], executives, strict=True):
                 if person is None or person.executive_id is None:
                     plan.error(row, "executive_emails", f"{email} is not an executive in Groundwork.")
-            values["contact_ids"] = [
-                contacts.get((values["account_id"], email)) for email in values["contact_emails"] or []
-            ]
+            values["contact_ids"] = [contacts.get((values["account_id"], e)) for e in values["contact_emails"] or []]
             for email, contact_id in zip(values["contact_emails"] or [], values["contact_ids"], strict=True):
                 if contact_id is None:
                     plan.error(row, "contact_emails", f"{email} is not a contact of this account in Groundwork.")
@@ -260,13 +205,7 @@ class EngagementImport(ImportKind):
         _standing_impact(plan)
 
     @staticmethod
-    def _check(
-        plan: ImportPlan,
-        row: Row,
-        values: dict[str, Any],
-        types: dict[str, EngagementType],
-        accounts: AccountReferences,
-    ) -> None:
+    def _check(plan: ImportPlan, row: Row, values: dict[str, Any], types: dict[str, EngagementType]) -> None:
         values["moment"] = plan.value(row, "starts_at", lambda text: parse_moment(text, order=plan.options.date_order))
         if values["groundwork_id"] is None and values["crm_id"] is None and not plan.failed(row):
             plan.error(row, "crm_id", "Give the activity's CRM id: it is how a second import finds it again.")
@@ -281,7 +220,6 @@ class EngagementImport(ImportKind):
             plan.error(row, "starts_at", "Give the date it took place.")
         if not values["executive_emails"] and not plan.failed(row):
             plan.error(row, "executive_emails", "Give the email of each executive who took part.")
-        values["account_id"] = accounts.find(plan, row, values)
 
     @staticmethod
     def _when(values: dict[str, Any], engagement: dict[str, Any] | None, zone: dt.tzinfo) -> dt.datetime:
@@ -299,12 +237,8 @@ class EngagementImport(ImportKind):
         if current == Status.DEBRIEFED and status == Status.COMPLETED:
             status = current  # held, and debriefed since: the file knows only the first
         if status != current and current is not None and current not in OUTCOMES:
-            plan.error(
-                row,
-                "status",
-                f"This engagement is {Status(current).label.lower()} in Groundwork: change it there, where the "
-                "people taking part are told.",
-            )
+            where = "change it there, where the people taking part are told."
+            plan.error(row, "status", f"This engagement is {Status(current).label.lower()} in Groundwork: {where}")
         elif status != current and status not in OUTCOMES:
             plan.error(row, "status", "A file brings engagements that are over: Held, Not held, Cancelled or Declined.")
         elif status == Status.COMPLETED and starts_at > plan.options.now:
@@ -323,19 +257,21 @@ class EngagementImport(ImportKind):
         """Decide what ``row`` does to ``engagement`` (None: it makes a new one)."""
         zone = zoneinfo.ZoneInfo(executives[0].time_zone)
         starts_at = self._when(values, engagement, zone)
-        status = self._status(plan, row, values, engagement and engagement["status"], starts_at)
-        if not status:
+        if not (status := self._status(plan, row, values, engagement and engagement["status"], starts_at)):
             return
         given = {**values, "type_id": values["type"].pk, "status": status, "starts_at": starts_at}
         given = {key: value for key, value in given.items() if value is not None}
         before = {**engagement, "starts_at": engagement["starts_at"].replace(microsecond=0)} if engagement else _NEW
         now = {**before, **given}
-        length = now["duration_minutes"] or _length(before) or values["type"].default_duration_minutes
-        now["ends_at"] = now["starts_at"] + dt.timedelta(minutes=length)
+        span = before.get("ends_at") and int((before["ends_at"] - before["starts_at"]).total_seconds() // 60)
+        length = now["duration_minutes"] or before["duration_minutes"] or max(span or 0, 0)
+        now["ends_at"] = now["starts_at"] + dt.timedelta(minutes=length or values["type"].default_duration_minutes)
         if engagement is not None and all(now[key] == before[key] for key in ("starts_at", "duration_minutes")):
             now["ends_at"] = before["ends_at"]  # a file has no end: it moves only with the start or the length
-        fields = {key: now[key] for key in FIELDS if not engagement or now[key] != before[key]}
-        item = Item(engagement["pk"] if engagement else None, fields)
+        item = Item(
+            engagement and engagement["pk"],
+            {key: now[key] for key in FIELDS if not engagement or now[key] != before[key]},
+        )
         if engagement is None:
             item.fields["status_changed_at"] = now["ends_at"]  # held then, not when imported
         elif item.fields:
@@ -352,8 +288,7 @@ class EngagementImport(ImportKind):
         contacts = sorted({*values["contact_ids"], *(engagement["contacts_without_email"] if engagement else [])})
         if values["contact_emails"] is not None and (not engagement or set(contacts) != set(engagement["contacts"])):
             item.links["contacts"] = contacts
-        action = CREATE if engagement is None else UPDATE if item.fields or item.links else UNCHANGED
-        if action != UNCHANGED:
+        if engagement is None or item.fields or item.links:
             held = status in Engagement.HELD_STATUSES and values["type"].counts_toward_cadence
             before_executives = engagement["executives"] if engagement else []
             after = item.links.get("executives", before_executives) if held else []
@@ -361,7 +296,7 @@ class EngagementImport(ImportKind):
         shown = [now["crm_id"], accounts.names.get(now["account_id"], ""), values["type"].name, Status(status).label]
         shown += [f"{now['starts_at'].astimezone(zone):%-d %b %Y %H:%M} ({zone})", now["duration_minutes"]]
         shown += ["; ".join(person.email for person in executives), "; ".join(values["contact_emails"] or [])]
-        plan.add(row, action, item, shown)
+        plan.outcome(row, engagement is None, item, shown)
 
     def apply(self, *, plan: ImportPlan, job: ImportJob, progress: Progress) -> None:
         written = records_write(Engagement, plan, progress, import_job_id=job.pk)
@@ -369,14 +304,12 @@ class EngagementImport(ImportKind):
         for batch in chunks(attending):
             EngagementExecutive.objects.filter(engagement_id__in=batch).delete()
         Role = EngagementExecutive.Role
-        EngagementExecutive.objects.bulk_create(
-            [
-                EngagementExecutive(engagement_id=pk, executive_id=executive_id, role=Role.ATTENDEE if n else Role.LEAD)
-                for pk, executive_ids in attending.items()
-                for n, executive_id in enumerate(executive_ids)
-            ],
-            batch_size=BATCH,
-        )
+        attendances = [
+            EngagementExecutive(engagement_id=pk, executive_id=executive_id, role=Role.ATTENDEE if n else Role.LEAD)
+            for pk, executive_ids in attending.items()
+            for n, executive_id in enumerate(executive_ids)
+        ]
+        bulk_create(EngagementExecutive, attendances)
         meeting = {o.item.pk: o.item.links["contacts"] for o in written if "contacts" in o.item.links}
         links_replace(Engagement.contacts.through, "engagement_id", "contact_id", meeting)
         if written:
@@ -385,8 +318,8 @@ class EngagementImport(ImportKind):
 
 
 def _standing_impact(plan: ImportPlan) -> None:
-    """Say on the preview what importing would do to where executives stand:
-    whose state changes, and the reminders and escalations that would follow."""
+    """Say on the preview what importing would do to where executives stand: whose state changes, and the reminders
+    and escalations that would follow."""
     touched = plan.state.get("contacts", [])
     if not touched or plan.errors:
         return
@@ -398,14 +331,6 @@ def _standing_impact(plan: ImportPlan) -> None:
     impact = reminders_caused_by(last_contacts=last, now=plan.options.now)
     into = [[state.label.lower(), impact.into[state.value]] for state in ContactState if state.value in impact.into]
     plan.impact = {**asdict(impact), "into": into}
-
-
-def _length(engagement: dict[str, Any]) -> int | None:
-    if engagement.get("duration_minutes"):
-        return engagement["duration_minutes"]
-    if engagement.get("ends_at") and engagement["ends_at"] > engagement["starts_at"]:
-        return int((engagement["ends_at"] - engagement["starts_at"]).total_seconds() // 60)
-    return None
 
 
 def _engagements_found(rows: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:

@@ -1,8 +1,7 @@
 """CSV downloads of the dashboards' tables.
 
-Each export streams its rows, so a table of thousands never sits in memory,
-and names its columns once (``CsvColumn``): docs/architecture.md's table of exports
-lists them, and they only ever grow at the end.
+Each export streams its rows, so a table of thousands never sits in memory, and names its columns once
+(``CsvColumn``): docs/architecture.md's table of exports lists them, and they only ever grow at the end.
 """
 
 from __future__ import annotations
@@ -25,10 +24,9 @@ _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 @dataclass(frozen=True)
 class CsvColumn:
-    """One column of an export: its header, how a row gives its value, and
-    whether its text may run over several lines (notes). A single-line
-    column never makes a cell of several lines, whatever a row holds: a
-    spreadsheet or a script reading the file line by line would split the row."""
+    """One column of an export: its header, how a row gives its value, and whether its text may run over several
+    lines (notes). A single-line column never makes a cell of several lines, whatever a row holds: a spreadsheet or a
+    script reading the file line by line would split the row."""
 
     header: str
     value: Callable[[Any], Any]
@@ -77,9 +75,8 @@ _LIST_SEPARATOR = "\x1f"
 
 
 class TextList(Aggregate):
-    """The values of a group joined in one text, in no particular order
-    (``text_list_values`` splits them again): GROUP_CONCAT in SQLite,
-    STRING_AGG in PostgreSQL."""
+    """The values of a group joined in one text, in no particular order (``text_list_values`` splits them again):
+    GROUP_CONCAT in SQLite, STRING_AGG in PostgreSQL."""
 
     function = "GROUP_CONCAT"
     output_field = TextField()
@@ -92,9 +89,8 @@ class TextList(Aggregate):
 
 
 def text_list(queryset: QuerySet, *, group_by: str, field: str) -> Subquery:
-    """For each outer row, every ``field`` of ``queryset`` (filtered on an
-    ``OuterRef``) in one text: a list of names in the same query as the rows,
-    however many rows an export streams."""
+    """For each outer row, every ``field`` of ``queryset`` (filtered on an ``OuterRef``) in one text: a list of names
+    in the same query as the rows, however many rows an export streams."""
     grouped = queryset.order_by().values(group_by).annotate(joined=TextList(field)).values("joined")
     return Subquery(grouped[:1], output_field=TextField())
 
@@ -105,8 +101,8 @@ def text_list_values(joined: str | None) -> list[str]:
 
 
 def cell_text(value: str) -> str:
-    """A cell's text as it was before ``csv_response`` kept a spreadsheet
-    from running it: an import reads back what an export wrote."""
+    """A cell's text as it was before ``csv_response`` kept a spreadsheet from running it: an import reads back what
+    an export wrote."""
     if value.startswith("'") and value[1:2] and value[1:].startswith(_FORMULA_STARTS):
         return value[1:]
     return value

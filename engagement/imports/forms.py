@@ -15,15 +15,13 @@ from engagement.imports.framework import IMPORT_KINDS
 from engagement.imports.models import ImportJob
 
 
-def _kinds() -> list[tuple[str, str]]:
-    # Read when the form is drawn: ``visits`` registers its kind once every app is loaded.
-    return [(kind, import_kind.label) for kind, import_kind in IMPORT_KINDS.items()]
-
-
 class ImportUploadForm(forms.Form):
     """A CSV file to import, what it holds, and how it writes dates."""
 
-    kind = forms.ChoiceField(label="What the file holds", choices=_kinds)
+    # Read when the form is drawn: ``visits`` registers its kind once every app is loaded.
+    kind = forms.ChoiceField(
+        label="What the file holds", choices=lambda: [(k, v.label) for k, v in IMPORT_KINDS.items()]
+    )
     file = forms.FileField(
         label="CSV file",
         help_text="UTF-8 text (“CSV UTF-8” in Excel), with a heading on its first line.",

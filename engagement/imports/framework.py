@@ -1,20 +1,11 @@
-"""CSV import of the program's data, as common CRMs export it.
+"""CSV import of the program's data, as common CRMs export it (docs/importing.md).
 
-A file is read (UTF-8, with or without a byte-order mark; comma, semicolon or
-tab between cells), its headings are matched to its kind's columns whatever
-their case and punctuation, and every row is checked against the database.
-``ImportPlan`` is what that check finds: per row, whether it creates, updates
-or leaves something unchanged, and every row error with its line and the
-file's own heading. The plan is made for the preview, and again inside the
-import's transaction, so that whatever changed in between never half-applies.
-
-Each kind of file is an ``ImportKind`` in ``IMPORT_KINDS``, declared by a table
-of columns (``Column``: the heading its export writes, the others it is known
-by, how a cell is read and how the export writes it): executives, accounts
-and contacts in ``engagement.imports.kinds``; ``visits.imports`` adds past
-engagements. The steps every kind shares are here: reading cells, matching
-rows to the records they update (``Known``), naming accounts and people, and
-writing in bulk.
+A file is read, its headings are matched to its kind's columns whatever their case and punctuation, and every row is
+checked against the database into an ``ImportPlan``: per row, whether it creates, updates or leaves something
+unchanged, and every row error with its line and the file's own heading. The plan is made for the preview, and again
+inside the import's transaction, so that whatever changed in between never half-applies. Each kind of file is an
+``ImportKind`` in ``IMPORT_KINDS``, declared by a table of ``Column``s: executives, accounts and contacts here, past
+engagements in ``visits.imports``.
 """
 
 from __future__ import annotations
@@ -25,6 +16,7 @@ import io
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from functools import reduce
 from typing import Any, ClassVar
 
 from allauth.account.models import EmailAddress
@@ -57,10 +49,8 @@ from engagement.people.models import EXECUTIVE_LEVELS, Executive, Function, Leve
 from engagement.people.roles import Role
 
 # Rows written per INSERT or UPDATE, and values per IN (...) list: well inside SQLite's limits.
-BATCH = 1000
-IN_CHUNK = 2000
-PREVIEW_ROWS = 10  # rows the preview shows
-ERRORS_KEPT = 1000  # row errors a job keeps
+BATCH, IN_CHUNK = 1000, 2000
+PREVIEW_ROWS, ERRORS_KEPT = 10, 1000  # rows the preview shows, row errors a job keeps
 CREATE, UPDATE, UNCHANGED = "create", "update", "unchanged"
 SAVE_AS_UTF8 = (
     "Save it as “CSV UTF-8 (Comma delimited)” (in Excel: File → Save As, then that file type; "
@@ -77,10 +67,8 @@ class ImportRefused(ProgramError):
 
 @dataclass(frozen=True)
 class CsvFile:
-    """A CSV file's headings and its records, each with the file line it starts on."""
-
     headers: list[str]
-    records: list[tuple[int, list[str]]]
+    records: list[tuple[int, list[str]]]  # each with the file line it starts on
     delimiter: str
 
 
@@ -106,8 +94,7 @@ def _text_of(data: bytes) -> str:
 
 
 def csv_file_read(data: bytes) -> CsvFile:
-    """Read ``data`` as a CSV file, refusing it as a whole (``ImportRefused``)
-    when it is empty, not UTF-8 text, or not CSV. Blank lines are skipped."""
+    """``data`` as a CSV file (blank lines skipped), or ``ImportRefused``: empty, not UTF-8 text, not CSV."""
     if not data.strip():
         raise ImportRefused("The file is empty.")
     text = _text_of(data)
@@ -139,27 +126,37 @@ def csv_file_read(data: bytes) -> CsvFile:
 # --- Columns and headings ------------------------------------------------------------------
 
 
+def attribute(path: str) -> Callable[[Any], Any]:
+    """A record's value at ``path`` (``manager.user.email``), None past an empty link."""
+    return lambda record: reduce(lambda value, name: value and getattr(value, name), path.split("."), record)
+
+
 @dataclass(frozen=True)
 class Column:
-    """One column of a kind of file: the heading exports write (``key``), the
-    name people read (``label``), the other headings it is known by (comma
-    separated), what its cells hold, how a cell is read (``read``, raising
-    ``ValueError``), at most how many characters it holds, and how the export
-    writes a record's cell (``out``; None: not exported)."""
+    """One column of a kind of file: ``names``, the heading its export writes (its key), the name people read, and
+    the others it is known by; what its cells hold; how a cell is read (raising ``ValueError``) and how many
+    characters it holds at most; and how the export writes a record's cell (``out``, an ``attribute`` path or a
+    function; None: not exported). Notes (``multi_line``) keep their line breaks; every other cell is one line."""
 
-    key: str
-    label: str
-    aliases: str = ""
-    format: str = ""
+    names: str
+    format: str = "text"
     read: Callable[[str], Any] | None = None
     limit: int = 0
-    out: Callable[[Any], Any] | None = None
+    out: Callable[[Any], Any] | str | None = None
     required: bool = False
-    multi_line: bool = False  # notes keep their line breaks; every other cell is one line
+    multi_line: bool = False
 
     @property
     def headings(self) -> tuple[str, ...]:
-        return (self.key, self.label, *filter(None, self.aliases.split(", ")))
+        return tuple(self.names.split(", "))
+
+    @property
+    def key(self) -> str:
+        return self.headings[0]
+
+    @property
+    def label(self) -> str:
+        return self.headings[1]
 
     @property
     def other_headings(self) -> list[str]:
@@ -170,16 +167,14 @@ class Column:
 
 @dataclass(frozen=True)
 class HeaderMatch:
-    """Which of the file's headings is read as which column."""
-
     headers: dict[str, str]  # column key -> the file's heading
     positions: dict[str, int]  # column key -> the cell's index in a record
     ignored: list[str]  # the file's headings left out, with why
 
 
 def headers_match(kind: ImportKind, headers: Sequence[str]) -> HeaderMatch:
-    """Match the file's ``headers`` to ``kind``'s columns (the heading nearer a
-    column's key wins), or refuse the file naming what it lacks and what would do."""
+    """Match the file's ``headers`` to ``kind``'s columns (the heading nearer a column's key wins), or refuse the
+    file naming what it lacks and what would do."""
     known: dict[str, tuple[str, int]] = {}
     for column in kind.columns:
         for rank, heading in enumerate(column.headings):
@@ -218,10 +213,8 @@ def headers_match(kind: ImportKind, headers: Sequence[str]) -> HeaderMatch:
 
 @dataclass
 class Row:
-    """One record of the file: its line and its cells by column key (stripped)."""
-
     line: int
-    values: dict[str, str]
+    values: dict[str, str]  # the cells' text by column key, stripped
 
     def get(self, key: str) -> str:
         return self.values.get(key, "")
@@ -229,17 +222,15 @@ class Row:
 
 @dataclass(frozen=True)
 class RowError:
-    """What is wrong with one cell (or a whole row, with no column)."""
-
     line: int
-    column: str
+    column: str  # empty: the whole row
     message: str
 
 
 @dataclass
 class Item:
-    """What importing one row writes: its record (``pk``; None: a new one), the
-    fields that change (all of them, for a new one), and its links that change."""
+    """What importing one row writes: its record (``pk``; None: a new one), the fields that change (all of them, for
+    a new one), and its links that change."""
 
     pk: int | None
     fields: dict[str, Any]
@@ -248,24 +239,20 @@ class Item:
 
 @dataclass
 class Outcome:
-    """What importing one row does, and the row as it will be imported (``shown``)."""
-
     line: int
     action: str
     item: Any
-    shown: list[str]
+    shown: list[str]  # the row as it will be imported
 
 
 @dataclass
 class ImportOptions:
     date_order: str = DAY_FIRST
     now: dt.datetime = field(default_factory=timezone.now)
-    filename: str = ""
 
 
 class ImportPlan:
-    """Everything checking a file finds: an outcome per good row, an error
-    per bad cell, and notes for the preview (new skills, say)."""
+    """Everything checking a file finds: an outcome per good row, an error per bad cell, and notes for the preview."""
 
     def __init__(self, *, kind: ImportKind, match: HeaderMatch, options: ImportOptions) -> None:
         self.kind, self.match, self.options = kind, match, options
@@ -298,7 +285,9 @@ class ImportPlan:
             self.error(row, key, str(error) if isinstance(error, CellError) else f"“{text}” cannot be read here.")
             return None
 
-    def add(self, row: Row, action: str, item: Any, shown: list[Any]) -> None:
+    def outcome(self, row: Row, new: bool, item: Item, shown: list[Any], *also: Any) -> None:
+        """``row`` creates a record (``new``), else updates it if ``item`` (or anything in ``also``) changes it."""
+        action = CREATE if new else UPDATE if item.fields or item.links or any(also) else UNCHANGED
         self.outcomes.append(Outcome(row.line, action, item, ["" if value is None else str(value) for value in shown]))
 
     def of(self, action: str) -> list[Outcome]:
@@ -321,9 +310,8 @@ class ImportPlan:
 
 
 def rows_read(plan: ImportPlan, csv_file: CsvFile) -> list[tuple[Row, dict[str, Any]]]:
-    """Each record as a ``Row`` and its cells read by their columns. A record
-    with more cells than headings is an error (a value holding the separator,
-    not in quotes); so is a cell over its column's limit."""
+    """Each record as a ``Row`` and its cells read by their columns. A record with more cells than headings is an
+    error (a value holding the separator, not in quotes); so is a cell over its column's limit."""
     columns, width = plan.kind.columns, len(csv_file.headers)
     rows = []
     for line, cells in csv_file.records:
@@ -354,8 +342,8 @@ def rows_read(plan: ImportPlan, csv_file: CsvFile) -> list[tuple[Row, dict[str, 
 
 
 class Progress:
-    """How far an import has got, in the cache that every process shares: the
-    import's transaction hides its rows from other connections until the end."""
+    """How far an import has got, in the cache that every process shares: the import's transaction hides its rows
+    from other connections until the end."""
 
     EVERY_SECONDS = 0.5
 
@@ -389,14 +377,13 @@ def import_progress(*, job_id: int) -> dict[str, Any] | None:
 
 
 class ImportKind:
-    """A kind of file: its columns, how its rows are checked (``plan``) and
-    written (``apply``), and the rows its export writes."""
+    """A kind of file: its columns, how its rows are checked (``plan``) and written (``apply``), and the rows its
+    export writes."""
 
     kind: ClassVar[str]
     label: ClassVar[str]  # plural, as in "Executives"
     columns: ClassVar[tuple[Column, ...]]
-    # At least one column of each group: "Name, or First name and Last name".
-    required_any: ClassVar[tuple[tuple[str, ...], ...]] = ()
+    required_any: ClassVar[tuple[tuple[str, ...], ...]] = ()  # at least one column of each group
     matching: ClassVar[str]  # how rows find what they update, for the upload page
     shown: ClassVar[tuple[str, ...]]  # the preview's columns
 
@@ -404,12 +391,15 @@ class ImportKind:
     def requirements(self) -> list[str]:
         """The columns a file must have, one alternative after another."""
         labels = {column.key: column.label for column in self.columns}
-        return [column.label for column in self.columns if column.required] + [
-            " or ".join(labels[key] for key in group) for group in self.required_any
-        ]
+        required = [" or ".join(labels[key] for key in group) for group in self.required_any]
+        return [column.label for column in self.columns if column.required] + required
 
     def export_columns(self) -> list[CsvColumn]:
-        return [CsvColumn(c.key, c.out, multi_line=c.multi_line) for c in self.columns if c.out is not None]
+        return [
+            CsvColumn(c.key, attribute(c.out) if isinstance(c.out, str) else c.out, multi_line=c.multi_line)
+            for c in self.columns
+            if c.out is not None
+        ]
 
     def export_rows(self) -> QuerySet:
         raise NotImplementedError
@@ -447,9 +437,7 @@ def import_file_read(kind: str, data: bytes) -> tuple[ImportKind, CsvFile, Heade
 
 
 def import_plan(*, kind: str, data: bytes, options: ImportOptions, progress: Progress | None = None) -> ImportPlan:
-    """Read ``data`` and check every row against the database, writing
-    nothing. Raises ``ImportRefused`` for a file that cannot be read as a
-    whole; row errors are in the plan."""
+    """Check every row of ``data`` against the database, writing nothing (``ImportRefused``: the whole file)."""
     import_kind_, csv_file, match = import_file_read(kind, data)
     plan = ImportPlan(kind=import_kind_, match=match, options=options)
     rows = rows_read(plan, csv_file)
@@ -469,8 +457,7 @@ def chunks(items: Iterable[Any], size: int = IN_CHUNK) -> Iterator[list[Any]]:
 
 
 def records_found(queryset: QuerySet, fields: Sequence[str], **lookups: Iterable[Any]) -> dict[int, dict[str, Any]]:
-    """The rows of ``queryset`` (as dicts of ``fields``) that any of ``lookups``
-    finds (``crm_id__in=[...]``), by primary key."""
+    """The rows of ``queryset`` (dicts of ``fields``) any of ``lookups`` finds (``crm_id__in=[...]``), by pk."""
     found: dict[int, dict[str, Any]] = {}
     for lookup, values in lookups.items():
         for batch in chunks(set(values)):
@@ -479,10 +466,9 @@ def records_found(queryset: QuerySet, fields: Sequence[str], **lookups: Iterable
 
 
 class Known:
-    """The records a file's rows may update (``records_found``), matched by
-    Groundwork id, else CRM id, else the kind's own ``fallback``; and which
-    line names each. Two lines naming one record, or one new record, are an
-    error on the second: which should win is the person's call."""
+    """The records a file's rows may update (``records_found``), matched by Groundwork id, else CRM id, else the
+    kind's own ``fallback``; and which line names each. Two lines naming one record, or one new record, are an error
+    on the second: which should win is the person's call."""
 
     def __init__(self, noun: str, found: dict[int, dict[str, Any]]) -> None:
         self.noun, self.by_pk = noun, found
@@ -507,8 +493,8 @@ class Known:
     def claim(
         self, plan: ImportPlan, row: Row, record: dict[str, Any] | None, new: tuple[str, str], message: str = ""
     ) -> bool:
-        """Note that ``row`` names ``record`` (None: a new one, keyed and blamed
-        on a column by ``new``); False, with the row's error, if a line did already."""
+        """Note that ``row`` names ``record`` (None: a new one, keyed and blamed on a column by ``new``); False, with
+        the row's error, if a line did already."""
         if record is not None:
             earlier = self.lines.setdefault(record["pk"], row.line)
             if earlier != row.line:
@@ -524,9 +510,8 @@ class Known:
 def changes(
     before: dict[str, Any], given: dict[str, Any], keys: Iterable[str], *, new: bool = False, fold: bool = False
 ) -> dict[str, Any]:
-    """The values of ``keys`` once ``given`` is written over ``before``: all
-    of them for a new record, else those that change. Lists of names compare
-    whatever their case, and so do names when ``fold``."""
+    """The values of ``keys`` once ``given`` is written over ``before``: all of them for a new record, else those
+    that change. Lists of names compare whatever their case, and so do names when ``fold``."""
 
     def folded(value: Any) -> Any:
         if isinstance(value, list):
@@ -545,14 +530,13 @@ class Person:
     email: str
     full_name: str
     time_zone: str
-    is_active: bool
     executive_id: int | None
 
 
 def people_by_email(emails: Iterable[str]) -> dict[str, Person]:
     """The users with ``emails`` (lowercase), matched whatever their case."""
     found: dict[str, Person] = {}
-    fields = ("pk", "email_lower", "full_name", "time_zone", "is_active", "executive")
+    fields = ("pk", "email_lower", "full_name", "time_zone", "executive")
     for batch in chunks(sorted(set(emails))):
         rows = User.objects.annotate(email_lower=Lower("email")).filter(email_lower__in=batch).values_list(*fields)
         found.update((row[1], Person(*row)) for row in rows)
@@ -560,7 +544,7 @@ def people_by_email(emails: Iterable[str]) -> dict[str, Person]:
 
 
 class PeopleReferences:
-    """Users a file names by email or by full name (account managers, owners)."""
+    """Users a file names by email or by full name (account managers)."""
 
     def __init__(self, texts: Iterable[str]) -> None:
         texts = set(texts)
@@ -600,18 +584,24 @@ def accounts_found(queryset: QuerySet, fields: Sequence[str], rows: Iterable[tup
     return records_found(queryset.annotate(name_lower=Lower("name")), fields, **lookups)
 
 
+def by_name(records: dict[int, dict[str, Any]]) -> dict[str, list[Any]]:
+    """``records`` by their name whatever its case, oldest first."""
+    named: dict[str, list[Any]] = {}
+    for pk in sorted(records):
+        named.setdefault(records[pk]["name"].casefold(), []).append(records[pk])
+    return named
+
+
 class AccountReferences:
-    """The accounts a file's rows belong to, named by Groundwork id, CRM id or
-    name (the first the row gives that Groundwork knows), looked up together."""
+    """The accounts a file's rows belong to, named by Groundwork id, CRM id or name (the first the row gives that
+    Groundwork knows), looked up together."""
 
     def __init__(self, rows: list[tuple[Row, dict[str, Any]]]) -> None:
         named = [tuple(values[key] for key in ACCOUNT_REFERENCE_KEYS) for _, values in rows]
         found = accounts_found(Account.objects, ("crm_id", "name"), named)
         self.names = {pk: account["name"] for pk, account in found.items()}
         self.by_crm_id = {account["crm_id"]: pk for pk, account in found.items() if account["crm_id"]}
-        self.by_name: dict[str, list[int]] = {}
-        for pk in sorted(found):
-            self.by_name.setdefault(found[pk]["name"].casefold(), []).append(pk)
+        self.by_name = by_name(found)
 
     def find(self, plan: ImportPlan, row: Row, values: dict[str, Any]) -> int | None:
         """The account of ``row``, or None (with the error recorded)."""
@@ -624,7 +614,7 @@ class AccountReferences:
             return self.by_crm_id[crm_id]
         named = self.by_name.get(name.casefold(), [])
         if len(named) == 1:
-            return named[0]
+            return named[0]["pk"]
         if named:
             plan.error(row, "account_name", f"{len(named)} accounts are called “{name}”: give the account's CRM id.")
         elif crm_id or name:
@@ -637,8 +627,8 @@ class AccountReferences:
 
 
 class Vocabulary:
-    """Names of a shared vocabulary (skills, functions) matched whatever their
-    case; names not there yet are created with the import."""
+    """Names of a shared vocabulary (skills, functions) matched whatever their case; names not there yet are created
+    with the import."""
 
     def __init__(self, model: type[Skill] | type[Function], noun: str) -> None:
         self.model, self.noun = model, noun
@@ -665,12 +655,17 @@ class Vocabulary:
 # --- Writing in bulk ----------------------------------------------------------------------
 
 
+def bulk_create(model: type[Model] | Any, records: list[Any], **options: Any) -> list[Any]:
+    return model.objects.bulk_create(records, batch_size=BATCH, **options)
+
+
 def links_replace(through: Any, owner: str, target: str, wanted: dict[int, Iterable[int]]) -> None:
     """Make the many-to-many links of each owner in ``wanted`` exactly those."""
     for batch in chunks(wanted):
         through.objects.filter(**{f"{owner}__in": batch}).delete()
-    links = [through(**{owner: pk, target: linked}) for pk, targets in wanted.items() for linked in targets]
-    through.objects.bulk_create(links, batch_size=BATCH)
+    bulk_create(
+        through, [through(**{owner: pk, target: linked}) for pk, targets in wanted.items() for linked in targets]
+    )
 
 
 def bulk_update_fields(model: type[Model], changes: Iterable[tuple[int | None, dict[str, Any]]]) -> None:
@@ -684,8 +679,8 @@ def bulk_update_fields(model: type[Model], changes: Iterable[tuple[int | None, d
 
 
 def records_write(model: type[Model], plan: ImportPlan, progress: Progress, **also: Any) -> list[Outcome]:
-    """Create the plan's new records and update its changed ones (with ``also``
-    on each); the outcomes written, their items' ``pk`` set."""
+    """Create the plan's new records and update its changed ones (with ``also`` on each); the outcomes written, their
+    items' ``pk`` set."""
     created, updated = plan.of(CREATE), plan.of(UPDATE)
     for batch in chunks(created, BATCH):
         records = model.objects.bulk_create([model(**also, **outcome.item.fields) for outcome in batch])
@@ -714,16 +709,11 @@ def yes_no(value: bool) -> str:
 
 # --- Executives -----------------------------------------------------------------------------
 
-_LEVEL_NAMES: dict[str, object] = {
-    **{level.label: level.value for level in Level},
-    **dict.fromkeys(("C-level", "CxO", "Chief"), Level.C_SUITE),
-    **dict.fromkeys(("Executive Vice President", "EVP", "Senior Vice President"), Level.SVP),
-    "Vice President": Level.VP,
-    **dict.fromkeys(("Head", "Senior Director"), Level.DIRECTOR),
-    "Senior Manager": Level.MANAGER,
-    "Individual contributor": Level.STAFF,
-}
-_read_level = choice_reader(_LEVEL_NAMES, what="a level", accepted=[level.label for level in Level])
+_LEVEL_NAMES: dict[str, object] = {"Vice President": Level.VP, "Senior Manager": Level.MANAGER, "Head": Level.DIRECTOR}
+_LEVEL_NAMES |= dict.fromkeys(("C-level", "CxO", "Chief"), Level.C_SUITE) | {"Individual contributor": Level.STAFF}
+_LEVEL_NAMES |= dict.fromkeys(("Executive Vice President", "EVP", "Senior Vice President"), Level.SVP)
+_LEVEL_NAMES["Senior Director"] = Level.DIRECTOR
+_read_level = choice_reader(Level, "a level", _LEVEL_NAMES)
 
 
 def _read_executive_level(text: str) -> int:
@@ -752,27 +742,21 @@ def level_from_title(title: str) -> int | None:
     return None
 
 
-EMAIL = Column(
-    "email",
-    "Email",
-    "Email Address, E-mail, E-mail Address, Work Email, Business Email, Primary Email, Email 1",
-    "an email address",
-    parse_email,
-)
-NAME = Column("name", "Name", "Full Name, Display Name", "text", limit=150)
+EMAIL_NAMES = "email, Email, Email Address, E-mail, E-mail Address, Work Email, Business Email, Primary Email, Email 1"
+EMAIL = Column(EMAIL_NAMES, "an email address", parse_email)
+NAME = Column("name, Name, Full Name, Display Name", limit=150)
 FIRST_LAST = (
-    Column("first_name", "First name", "Given Name, First", "text, with Last name when there is no Name"),
-    Column("last_name", "Last name", "Surname, Family Name, Last", "text, with First name"),
+    Column("first_name, First name, Given Name, First", "text, with Last name when there is no Name"),
+    Column("last_name, Last name, Surname, Family Name, Last", "text, with First name"),
 )
-TITLE = Column("title", "Title", "Job Title, Position, Job Role", "text", limit=150, out=lambda record: record.title)
+TITLE = Column("title, Title, Job Title, Position, Job Role", limit=150, out="title")
 ACTIVE = Column(
-    "active",
-    "Active",
-    "Is Active, Enabled",
+    "active, Active, Is Active, Enabled",
     "yes or no (also true/false, 1/0)",
     parse_yes_no,
-    out=lambda record: yes_no(record.active),
+    out=lambda r: yes_no(r.active),
 )
+NEW_NAMES = "skill names separated by semicolons; new ones are created"
 _NEW_EXECUTIVE = {"title": "Executive", "level": Level.VP, "active": True, "function": "", "manager_email": ""}
 
 
@@ -788,49 +772,39 @@ class ExecutiveImport(ImportKind):
     kind = ImportJob.Kind.EXECUTIVES
     label = "Executives"
     columns = (
-        replace(EMAIL, required=True, out=lambda e: e.user.email),
-        replace(NAME, out=lambda e: e.user.full_name),
+        replace(EMAIL, required=True, out="user.email"),
+        replace(NAME, out="user.full_name"),
         *FIRST_LAST,
         TITLE,
         Column(
-            "level",
-            "Level",
-            "Seniority, Executive Level",
+            "level, Level, Seniority, Executive Level",
             "Director, VP, SVP or C-suite",
             _read_executive_level,
             out=lambda e: e.get_level_display(),
         ),
         Column(
-            "function",
-            "Function",
-            "Department, Division, Business Unit",
+            "function, Function, Department, Division, Business Unit",
             "a name; new ones are created",
             limit=80,
-            out=lambda e: e.function.name if e.function else "",
+            out="function.name",
         ),
         Column(
-            "manager_email",
-            "Manager email",
-            "Manager, Manager E-mail, Reports To, Reports To Email, Supervisor Email",
+            "manager_email, Manager email, Manager, Manager E-mail, Reports To, Reports To Email, Supervisor Email",
             "the email of another executive, in Groundwork or in this file",
             parse_email,
-            out=lambda e: e.manager.user.email if e.manager else "",
+            out="manager.user.email",
         ),
         Column(
-            "talents",
-            "Talents",
-            "Skills, Expertise, Strengths",
-            "skill names separated by semicolons; new ones are created",
+            "talents, Talents, Skills, Expertise, Strengths",
+            NEW_NAMES,
             parse_names,
             out=lambda e: names_text(text_list_values(e.talent_names)),
         ),
         Column(
-            "time_zone",
-            "Time zone",
-            "Timezone, TZ, Time Zone Sid Key",
+            "time_zone, Time zone, Timezone, TZ, Time Zone Sid Key",
             "e.g. Europe/London",
             parse_time_zone,
-            out=lambda e: e.user.time_zone,
+            out="user.time_zone",
         ),
         ACTIVE,
     )
@@ -841,7 +815,6 @@ class ExecutiveImport(ImportKind):
     shown = ("Email", "Name", "Title", "Level", "Function", "Manager", "Talents", "Time zone", "Active")
 
     def export_rows(self) -> QuerySet[Executive]:
-        """Every executive, as the executives export writes them: one query."""
         talents = Executive.talents.through.objects.filter(executive_id=OuterRef("pk"))
         return (
             Executive.objects.select_related("user", "function", "manager__user")
@@ -889,16 +862,11 @@ class ExecutiveImport(ImportKind):
     def _outcome(
         plan: ImportPlan, row: Row, values: dict[str, Any], person: Person | None, current: dict[int, dict[str, Any]]
     ) -> None:
-        """What ``row`` changes, and the executive as they will be."""
         profile = person.executive_id if person else None
         plan.state["functions"].use([values["function"]] if values["function"] else [])
         plan.state["skills"].use(values["talents"])
-        before = current.get(profile or 0) or {
-            **_NEW_EXECUTIVE,
-            "name": person.full_name if person else "",
-            "time_zone": person.time_zone if person else "UTC",
-            "talents": [],
-        }
+        new = {"name": person.full_name, "time_zone": person.time_zone} if person else {"name": "", "time_zone": "UTC"}
+        before = current.get(profile or 0) or {**_NEW_EXECUTIVE, **new, "talents": []}
         given = {key: value for key, value in values.items() if value is not None and key in before}
         now = {**before, **given}
         user_fields = changes(before, given, ("name", "time_zone"), new=person is None)
@@ -910,10 +878,9 @@ class ExecutiveImport(ImportKind):
             user_id=person.user_id if person else None,
             user_fields={"full_name" if key == "name" else key: value for key, value in user_fields.items()},
         )
-        changed = item.fields or item.links or item.user_fields
-        shown = [now[key] for key in ("name", "title")] + [Level(now["level"]).label, now["function"]]
+        shown = [values["email"], now["name"], now["title"], Level(now["level"]).label, now["function"]]
         shown += [now["manager_email"], names_text(now["talents"]), now["time_zone"], yes_no(now["active"])]
-        plan.add(row, CREATE if profile is None else UPDATE if changed else UNCHANGED, item, [values["email"], *shown])
+        plan.outcome(row, profile is None, item, shown, item.user_fields)
 
     def _current(self, executive_ids: list[int]) -> dict[int, dict[str, Any]]:
         """The imported fields of existing executives, as the file would write them."""
@@ -929,53 +896,41 @@ class ExecutiveImport(ImportKind):
 
     def apply(self, *, plan: ImportPlan, job: ImportJob, progress: Progress) -> None:
         created, updated = plan.of(CREATE), plan.of(UPDATE)
+        items = [outcome.item for outcome in (*created, *updated)]
+        logged_in = [item for item in items if item.user_id is not None]  # whose name or time zone the file corrects
         function_ids = plan.state["functions"].ensure()
-        for item in (outcome.item for outcome in (*created, *updated) if "function" in outcome.item.links):
+        for item in (item for item in items if "function" in item.links):
             item.fields["function_id"] = function_ids[item.links["function"].casefold()]
         # New logins: no password until they set one (nobody is emailed).
         logins = [o.item for o in created if o.item.user_id is None]
-        new_users = User.objects.bulk_create(
-            [User(email=item.email, password=make_password(None), **item.user_fields) for item in logins], BATCH
-        )
-        EmailAddress.objects.bulk_create(
-            [EmailAddress(user=user, email=user.email, primary=True, verified=False) for user in new_users],
-            batch_size=BATCH,
-        )
-        new_ids = {user.email: user.pk for user in new_users}
-        for outcome in created:
-            outcome.item.user_id = outcome.item.user_id or new_ids[outcome.item.email]
-        group = Group.objects.get(name=Role.EXECUTIVE.value)
-        User.groups.through.objects.bulk_create(
-            [User.groups.through(user_id=o.item.user_id, group_id=group.pk) for o in created],
-            batch_size=BATCH,
-            ignore_conflicts=True,
+        users = bulk_create(User, [User(email=i.email, password=make_password(None), **i.user_fields) for i in logins])
+        bulk_create(EmailAddress, [EmailAddress(user=u, email=u.email, primary=True, verified=False) for u in users])
+        for item, user in zip(logins, users, strict=True):
+            item.user_id = user.pk
+        group, through = Group.objects.get(name=Role.EXECUTIVE.value), User.groups.through
+        bulk_create(
+            through, [through(user_id=o.item.user_id, group_id=group.pk) for o in created], ignore_conflicts=True
         )
         today = timezone.localdate()
-        executives = Executive.objects.bulk_create(
-            [Executive(user_id=o.item.user_id, joined_on=today, **o.item.fields) for o in created], batch_size=BATCH
+        executives = bulk_create(
+            Executive, [Executive(user_id=o.item.user_id, joined_on=today, **o.item.fields) for o in created]
         )
         for outcome, executive in zip(created, executives, strict=True):
             outcome.item.pk = executive.pk
-        programs = list(Program.objects.filter(active=True).values_list("pk", flat=True))
-        Executive.programs.through.objects.bulk_create(
-            [Executive.programs.through(executive_id=e.pk, program_id=pk) for e in executives for pk in programs],
-            batch_size=BATCH,
+        programs, joins = (
+            list(Program.objects.filter(active=True).values_list("pk", flat=True)),
+            Executive.programs.through,
         )
-        progress.advance(len(created))
-        # Logins that were there already, whose name or time zone the file corrects.
-        existing = [o.item for o in (*created, *updated) if o.item not in logins]
-        bulk_update_fields(User, [(item.user_id, item.user_fields) for item in existing])
+        bulk_create(joins, [joins(executive_id=e.pk, program_id=pk) for e in executives for pk in programs])
+        bulk_update_fields(User, [(item.user_id, item.user_fields) for item in logged_in])
         bulk_update_fields(Executive, [(o.item.pk, o.item.fields) for o in updated])
-        progress.advance(len(updated))
+        progress.advance(len(items))
         skills_link([*created, *updated], plan.state["skills"], Executive.talents.through, "executive_id", "talents")
         # Managers last: a manager may come later in the file than their reports.
-        managed = [o.item for o in (*created, *updated) if "manager_email" in o.item.links]
+        managed = [item for item in items if "manager_email" in item.links]
         managers = people_by_email(item.links["manager_email"] for item in managed)
-        Executive.objects.bulk_update(
-            [Executive(pk=i.pk, manager_id=managers[i.links["manager_email"]].executive_id) for i in managed],
-            ["manager"],
-            batch_size=BATCH,
-        )
+        managed = [Executive(pk=i.pk, manager_id=managers[i.links["manager_email"]].executive_id) for i in managed]
+        Executive.objects.bulk_update(managed, ["manager"], batch_size=BATCH)
         # bulk_create sends no signals: each new executive's cadence is copied here.
         executive_cadences_refresh(executive_ids=[executive.pk for executive in executives])
         if moved := [o.item.pk for o in updated if "time_zone" in o.item.user_fields]:
@@ -985,12 +940,10 @@ class ExecutiveImport(ImportKind):
 # --- Accounts and contacts ------------------------------------------------------------------
 
 GROUNDWORK_ID = Column(
-    "groundwork_id",
-    "Groundwork id",
-    "Groundwork ID",
+    "groundwork_id, Groundwork id, Groundwork ID",
     "the row's id in Groundwork, as exports write it; leave it empty for rows from elsewhere",
     read_groundwork_id,
-    out=lambda record: record.pk,
+    out="pk",
 )
 
 
@@ -1003,32 +956,14 @@ def _read_account_kind(text: str) -> str:
     raise CellError(f"“{text}” is neither a customer nor a partner: write customer or partner.")
 
 
-_read_tier = choice_reader(
-    {
-        **{tier.label: tier.value for tier in Account.Tier},
-        **{str(tier.value): tier.value for tier in Account.Tier},
-        **{f"Tier {tier.value}": tier.value for tier in Account.Tier},
-    },
-    what="a tier",
-    accepted=[tier.label for tier in Account.Tier],
-)
-_read_status = choice_reader(
-    {
-        **{status.label: status.value for status in Account.Status},
-        **{status.value: status.value for status in Account.Status},
-        "Former customer": Account.Status.CHURNED,
-    },
-    what="an account status",
-    accepted=[status.label for status in Account.Status],
-)
+_read_tier = choice_reader(Account.Tier, "a tier", {f"Tier {tier.value}": tier.value for tier in Account.Tier})
+_read_status = choice_reader(Account.Status, "an account status", {"Former customer": Account.Status.CHURNED})
 ACCOUNT_FIELDS = ("name", "crm_id", "kind", "tier", "industry", "region", "account_manager_id", "status")
-_NEW_ACCOUNT = {
-    **dict.fromkeys(("crm_id", "account_manager_id", "need_names", "account_manager__email")),
-    **dict.fromkeys(("industry", "region"), ""),
-    "kind": Account.Kind.CUSTOMER,
-    "tier": Account.Tier.STANDARD,
-    "status": Account.Status.ACTIVE,
-}
+_NEW_ACCOUNT: dict[str, Any] = dict.fromkeys(("crm_id", "account_manager_id", "need_names", "account_manager__email"))
+_NEW_ACCOUNT |= {"industry": "", "region": "", "kind": Account.Kind.CUSTOMER, "tier": Account.Tier.STANDARD}
+_NEW_ACCOUNT["status"] = Account.Status.ACTIVE
+OWNER = "Account Manager, Account Owner, Account Owner Email, Owner, Owner Email, Company Owner, Company Owner Email"
+CRM_TYPES = "CRM types such as “Customer - Direct” or “Channel Partner / Reseller” are read by their words"
 
 
 @import_kind
@@ -1038,69 +973,40 @@ class AccountImport(ImportKind):
     columns = (
         GROUNDWORK_ID,
         Column(
-            "crm_id",
-            "CRM id",
-            "Account ID, Record ID, Company ID, ID, External ID, (Do Not Modify) Account",
+            "crm_id, CRM id, Account ID, Record ID, Company ID, ID, External ID, (Do Not Modify) Account",
             "the account's id in the CRM",
             limit=64,
-            out=lambda a: a.crm_id,
+            out="crm_id",
         ),
         Column(
-            "name",
-            "Name",
-            "Account Name, Company Name, Company, Organization, Organisation",
-            "text",
+            "name, Name, Account Name, Company Name, Company, Organization, Organisation",
             limit=200,
-            out=lambda a: a.name,
+            out="name",
             required=True,
         ),
         Column(
-            "kind",
-            "Kind",
-            "Type, Account Type, Company Type, Relationship",
-            "customer or partner; CRM types such as “Customer - Direct” or “Channel Partner / Reseller” are "
-            "read by their words",
+            "kind, Kind, Type, Account Type, Company Type, Relationship",
+            f"customer or partner; {CRM_TYPES}",
             _read_account_kind,
-            out=lambda a: a.kind,
+            out="kind",
         ),
         Column(
-            "tier",
-            "Tier",
-            "Account Tier, Customer Tier",
+            "tier, Tier, Account Tier, Customer Tier",
             "Strategic, Key, Growth or Standard (or 1 to 4)",
             _read_tier,
             out=lambda a: a.get_tier_display(),
         ),
-        Column("industry", "Industry", "Sector", "text", limit=80, out=lambda a: a.industry),
+        Column("industry, Industry, Sector", limit=80, out="industry"),
+        Column("region, Region, Territory, Sales Territory, Sales Region, Country/Region", limit=80, out="region"),
         Column(
-            "region",
-            "Region",
-            "Territory, Sales Territory, Sales Region, Country/Region",
-            "text",
-            limit=80,
-            out=lambda a: a.region,
-        ),
-        Column(
-            "account_manager_email",
-            "Account manager email",
-            "Account Manager, Account Owner, Account Owner Email, Owner, Owner Email, Company Owner, "
-            "Company Owner Email",
+            f"account_manager_email, Account manager email, {OWNER}",
             "a Groundwork user's email, or their full name",
-            out=lambda a: a.account_manager.email if a.account_manager else "",
+            out="account_manager.email",
         ),
+        Column("status, Status, Account Status", "Active, Prospect, At risk or Churned", _read_status, out="status"),
         Column(
-            "status",
-            "Status",
-            "Account Status",
-            "Active, Prospect, At risk or Churned",
-            _read_status,
-            out=lambda a: a.status,
-        ),
-        Column(
-            "needs",
-            "Needs",
-            "Skills Needed, Interests",
-            "skill names separated by semicolons; new ones are created",
+            "needs, Needs, Skills Needed, Interests",
+            NEW_NAMES,
             parse_names,
             out=lambda a: names_text(text_list_values(a.need_names)),
         ),
@@ -1113,7 +1019,6 @@ class AccountImport(ImportKind):
     shown = ("CRM id", "Name", "Kind", "Tier", "Industry", "Region", "Account manager", "Status", "Needs")
 
     def export_rows(self) -> QuerySet[Account]:
-        """Every account, as the accounts export writes them: one query."""
         needs = Account.needs.through.objects.filter(account_id=OuterRef("pk"))
         return (
             Account.objects.select_related("account_manager")
@@ -1129,15 +1034,13 @@ class AccountImport(ImportKind):
         fields = (*ACCOUNT_FIELDS, "need_names", "account_manager__email")
         named_by = [(values["groundwork_id"], values["crm_id"], values["name"]) for values in good]
         known = Known("account", accounts_found(self.export_rows(), fields, named_by))
-        by_name: dict[str, list[dict[str, Any]]] = {}
-        for pk in sorted(known.by_pk):
-            by_name.setdefault(known.by_pk[pk]["name"].casefold(), []).append(known.by_pk[pk])
+        by_lower_name = by_name(known.by_pk)
 
         def named(plan: ImportPlan, row: Row, values: dict[str, Any]) -> dict[str, Any] | None:
-            """The account of the row's name: without a CRM id, the only one; with one, the first not taken
-            that has none."""
+            """The account of the row's name: without a CRM id, the only one; with one, the first not taken that has
+            none."""
             crm_id, name = values["crm_id"], values["name"]
-            found = [a for a in by_name.get(name.casefold(), []) if not crm_id or not a["crm_id"]]
+            found = [a for a in by_lower_name.get(name.casefold(), []) if not crm_id or not a["crm_id"]]
             found = [a for a in found if a["pk"] not in known.lines] if crm_id else found
             if len(found) > 1 and not crm_id:
                 plan.error(
@@ -1152,17 +1055,15 @@ class AccountImport(ImportKind):
         for row, values in rows:
             progress.advance(1)
             if values["account_manager_email"]:
-                values["account_manager_id"], values["account_manager_email"] = managers.find(
-                    plan, row, "account_manager_email"
-                )
+                manager = managers.find(plan, row, "account_manager_email")
+                values["account_manager_id"], values["account_manager_email"] = manager
             account = None if plan.failed(row) else known.match(plan, row, values, named)
             new = (
                 values["crm_id"] or f"name:{(values['name'] or '').casefold()}",
                 "crm_id" if values["crm_id"] else "name",
             )
-            if not plan.failed(row) and known.claim(
-                plan, row, account, new, "Line {} makes the same new account: give each account its own CRM id."
-            ):
+            message = "Line {} makes the same new account: give each account its own CRM id."
+            if not plan.failed(row) and known.claim(plan, row, account, new, message):
                 skills.use(values["needs"])
                 self._outcome(plan, row, values, account)
 
@@ -1173,11 +1074,10 @@ class AccountImport(ImportKind):
         now = {**before, **given}
         item = Item(account["pk"] if account else None, changes(before, given, ACCOUNT_FIELDS, new=account is None))
         item.links = changes(before, given, ("needs",))
-        action = CREATE if account is None else UPDATE if item.fields or item.links else UNCHANGED
         kind, tier, status = Account.Kind(now["kind"]), Account.Tier(now["tier"]), Account.Status(now["status"])
         shown = [now["crm_id"], now["name"], kind.label, tier.label, now["industry"], now["region"]]
         shown += [values["account_manager_email"] or before["account_manager__email"], status.label]
-        plan.add(row, action, item, [*shown, names_text(now["needs"])])
+        plan.outcome(row, account is None, item, [*shown, names_text(now["needs"])])
 
     def apply(self, *, plan: ImportPlan, job: ImportJob, progress: Progress) -> None:
         written = records_write(Account, plan, progress)
@@ -1186,30 +1086,26 @@ class AccountImport(ImportKind):
 
 ACCOUNT_REFERENCES = (
     Column(
-        "account_groundwork_id",
-        "Account Groundwork id",
-        "",
+        "account_groundwork_id, Account Groundwork id",
         "the account's id in Groundwork, as exports write it",
         read_groundwork_id,
-        out=lambda record: record.account_id,
+        out="account_id",
     ),
     Column(
-        "account_crm_id",
-        "Account CRM id",
-        "Account ID, Company ID, Associated Company ID, Parent Account ID",
+        "account_crm_id, Account CRM id, Account ID, Company ID, Associated Company ID, Parent Account ID",
         "the account's id in the CRM",
-        out=lambda record: record.account.crm_id,
+        out="account.crm_id",
     ),
     Column(
-        "account_name",
-        "Account name",
-        "Account, Company Name, Company, Associated Company, Organization, Organisation, Related To",
+        "account_name, Account name, Account, Company Name, Company, Associated Company, Organization, Organisation, "
+        "Related To",
         "the account's name, when the file has no id for it",
-        out=lambda record: record.account.name,
+        out="account.name",
     ),
 )
 ACCOUNT_REFERENCE_KEYS = tuple(column.key for column in ACCOUNT_REFERENCES)
 CONTACT_FIELDS = ("account_id", "crm_id", "name", "title", "level", "email", "active")
+LEVEL_FORMAT = "Staff, Manager, Director, VP, SVP or C-suite; when empty for a new contact, guessed from the title"
 
 
 @import_kind
@@ -1219,26 +1115,17 @@ class ContactImport(ImportKind):
     columns = (
         GROUNDWORK_ID,
         Column(
-            "crm_id",
-            "CRM id",
-            "Contact ID, Record ID, ID, External ID, (Do Not Modify) Contact",
+            "crm_id, CRM id, Contact ID, Record ID, ID, External ID, (Do Not Modify) Contact",
             "the contact's id in the CRM",
             limit=64,
-            out=lambda c: c.crm_id,
+            out="crm_id",
         ),
         *ACCOUNT_REFERENCES,
-        replace(NAME, out=lambda c: c.name),
+        replace(NAME, out="name"),
         *FIRST_LAST,
         TITLE,
-        Column(
-            "level",
-            "Level",
-            "Seniority",
-            "Staff, Manager, Director, VP, SVP or C-suite; when empty for a new contact, guessed from the title",
-            _read_level,
-            out=lambda c: c.get_level_display(),
-        ),
-        replace(EMAIL, out=lambda c: c.email),
+        Column("level, Level, Seniority", LEVEL_FORMAT, _read_level, out=lambda c: c.get_level_display()),
+        replace(EMAIL, out="email"),
         ACTIVE,
     )
     required_any = (("name", "first_name", "last_name"), ACCOUNT_REFERENCE_KEYS)
@@ -1250,7 +1137,6 @@ class ContactImport(ImportKind):
     shown = ("CRM id", "Account", "Name", "Title", "Level", "Email", "Active")
 
     def export_rows(self) -> QuerySet[Contact]:
-        """Every contact with their account, as the contacts export writes them: one query."""
         return Contact.objects.select_related("account").order_by("account__name", "account_id", "name", "pk")
 
     def plan(self, *, rows: list[tuple[Row, dict[str, Any]]], plan: ImportPlan, progress: Progress) -> None:
@@ -1258,14 +1144,12 @@ class ContactImport(ImportKind):
         for row, values in rows:
             values["account_id"] = accounts.find(plan, row, values)
         good = [values for row, values in rows if not plan.failed(row)]
+        lookups = {"pk__in": [values["groundwork_id"] for values in good if values["groundwork_id"]]}
+        lookups |= {"crm_id__in": [values["crm_id"] for values in good if values["crm_id"]]}
         known = Known(
             "contact",
             records_found(
-                Contact.objects,
-                CONTACT_FIELDS,
-                pk__in=[values["groundwork_id"] for values in good if values["groundwork_id"]],
-                crm_id__in=[values["crm_id"] for values in good if values["crm_id"]],
-                account_id__in=[values["account_id"] for values in good],
+                Contact.objects, CONTACT_FIELDS, **lookups, account_id__in=[values["account_id"] for values in good]
             ),
         )
         # Within each account, by email and by name; a contact with a CRM id of its own is another person of the CRM.
@@ -1284,12 +1168,9 @@ class ContactImport(ImportKind):
             progress.advance(1)
             contact = None if plan.failed(row) else known.match(plan, row, values, by_email_or_name)
             if contact is not None and contact["account_id"] != values["account_id"]:
-                plan.error(
-                    row,
-                    "account_name" if "account_name" in plan.match.positions else "account_crm_id",
-                    f"{contact['name']} belongs to another account in Groundwork, and a contact never moves: add "
-                    "them to this account as a new contact, with a CRM id of their own.",
-                )
+                column = "account_name" if "account_name" in plan.match.positions else "account_crm_id"
+                message = f"{contact['name']} belongs to another account in Groundwork, and a contact never moves: add"
+                plan.error(row, column, f"{message} them to this account as a new contact, with a CRM id of their own.")
             if plan.failed(row) or not known.claim(plan, row, contact, (values["crm_id"], "crm_id")):
                 continue
             if contact is None and not values["name"]:
@@ -1300,11 +1181,11 @@ class ContactImport(ImportKind):
             before = contact or {"crm_id": None, "title": "", "email": "", "active": True}
             given = {key: value for key, value in values.items() if value is not None}
             now = {**before, **given}
-            fields = changes(before, given, CONTACT_FIELDS, new=contact is None)
-            action = CREATE if contact is None else UPDATE if fields else UNCHANGED
+            item = Item(contact["pk"] if contact else None, changes(before, given, CONTACT_FIELDS, new=contact is None))
             shown = [now["crm_id"], accounts.names.get(now["account_id"], ""), now["name"], now["title"]]
-            shown += [Level(now["level"]).label, now["email"], yes_no(now["active"])]
-            plan.add(row, action, Item(contact["pk"] if contact else None, fields), shown)
+            plan.outcome(
+                row, contact is None, item, [*shown, Level(now["level"]).label, now["email"], yes_no(now["active"])]
+            )
 
     def apply(self, *, plan: ImportPlan, job: ImportJob, progress: Progress) -> None:
         records_write(Contact, plan, progress)

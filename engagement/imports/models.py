@@ -8,8 +8,7 @@ from django.utils import timezone
 
 
 class ImportJob(models.Model):
-    """One CSV file uploaded for import: checked, previewed, then imported
-    whole or not at all by a background task."""
+    """One CSV file uploaded for import: checked, previewed, then imported whole or not at all by a background task."""
 
     class Kind(models.TextChoices):
         EXECUTIVES = "executives", "Executives"
@@ -27,8 +26,8 @@ class ImportJob(models.Model):
         FAILED = "failed", "Failed"
 
     class DateOrder(models.TextChoices):
-        # 03/04/2025 is 3 April in most of the world and 4 March in the
-        # United States: the file cannot say which, so whoever uploads it does.
+        # 03/04/2025 is 3 April in most of the world and 4 March in the United States: the file cannot say which, so
+        # whoever uploads it does.
         DAY_FIRST = "dmy", "Day first (14/03/2025)"
         MONTH_FIRST = "mdy", "Month first (03/14/2025)"
 
@@ -44,8 +43,8 @@ class ImportJob(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="import_jobs"
     )
     filename = models.CharField(max_length=255)
-    # The file as uploaded, in the database: the worker that imports it may
-    # run on another machine than the web process that received it.
+    # The file as uploaded, in the database: the worker that imports it may run on another machine than the web process
+    # that received it.
     data = models.BinaryField(editable=False)
     row_count = models.PositiveIntegerField(default=0)
     error_count = models.PositiveIntegerField(default=0)

@@ -9,8 +9,8 @@ from engagement.imports.models import ImportJob
 
 
 def import_job_list() -> QuerySet[ImportJob]:
-    """Past and current imports, newest first, with who uploaded each; the
-    files, their errors and previews are left in the database."""
+    """Past and current imports, newest first, with who uploaded each; the files, their errors and previews are left
+    in the database."""
     return ImportJob.objects.select_related("uploaded_by").defer("data", "errors", "preview")
 
 

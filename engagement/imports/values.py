@@ -1,9 +1,8 @@
-"""How a cell of an imported CSV file is read: dates and times as CRMs and
-spreadsheets write them, durations, yes and no, lists of emails and of names.
+"""How a cell of an imported CSV file is read: dates and times as CRMs and spreadsheets write them, durations, yes
+and no, lists of emails and of names.
 
-Each reader takes the cell's text (never empty: an empty cell is left to the
-kind of row) and returns the value, or raises ``CellError`` with a message
-that says what was wrong and how to write it instead.
+Each reader takes the cell's text (never empty: an empty cell is left to the kind of row) and returns the value, or
+raises ``CellError`` with a message that says what was wrong and how to write it instead.
 """
 
 from __future__ import annotations
@@ -12,8 +11,9 @@ import datetime as dt
 import re
 import unicodedata
 import zoneinfo
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import cache
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -21,10 +21,8 @@ from django.core.validators import validate_email
 from engagement.bounds import FIRST_DAY, LAST_DAY
 
 DAY_FIRST = "dmy"
-MONTH_FIRST = "mdy"
 
-# A separator between several values in one cell: Salesforce and HubSpot
-# write multi-select values with semicolons.
+# A separator between several values in one cell: Salesforce and HubSpot write multi-select values with semicolons.
 LIST_SEPARATOR = ";"
 
 
@@ -33,28 +31,16 @@ class CellError(ValueError):
 
 
 def normalized(text: str) -> str:
-    """``text`` with case, accents, spaces and punctuation taken away:
-    "E-mail", "E-Mail " and "e_mail" are all "email"."""
+    """``text`` with case, accents, spaces and punctuation taken away: "E-mail", "E-Mail " and "e_mail" are all
+    "email"."""
     decomposed = unicodedata.normalize("NFKD", text).casefold()
     return re.sub(r"[^0-9a-z]", "", decomposed)
 
 
 # --- Dates and times ---------------------------------------------------------------
 
-_MONTH_NAMES = [
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-]
+_FIRST_HALF = ("january", "february", "march", "april", "may", "june")
+_MONTH_NAMES = (*_FIRST_HALF, "july", "august", "september", "october", "november", "december")
 _MONTHS = {name: n for n, month in enumerate(_MONTH_NAMES, 1) for name in (month, month[:3])} | {"sept": 9}
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _NUMERIC_DATE = re.compile(r"(\d{1,4})([/.\-])(\d{1,2})\2(\d{1,4})")
@@ -68,10 +54,6 @@ _TRAILING_TIME = re.compile(
     r"^(?P<date>.+?)(?:[\s,]+|(?<=\d)t)(?P<time>\d{1,2}(?::\d{2}){1,2}(?:\.\d+)?(?:\s*[ap]\.?\s*m\.?)?"
     r"|\d{1,2}\s*[ap]\.?\s*m\.?)(?:\s*(?P<zone>z|utc|gmt))?$"
 )
-
-
-def date_example(order: str) -> str:
-    return "14/03/2025" if order == DAY_FIRST else "03/14/2025"
 
 
 def _year(text: str) -> int:
@@ -107,24 +89,23 @@ def _make_date(year: int, month: int, day: int, text: str, order: str, *, ordere
 
 
 def parse_date(text: str, *, order: str = DAY_FIRST) -> dt.date:
-    """A date: ISO 8601 (2025-03-14), numbers with slashes, dashes or dots in
-    ``order`` (14/03/2025 or 03/14/2025; 2025/03/14 always year first), or
-    with the month's name (14 Mar 2025, March 14, 2025)."""
+    """A date: ISO 8601 (2025-03-14), numbers with slashes, dashes or dots in ``order`` (14/03/2025 or 03/14/2025;
+    2025/03/14 always year first), or with the month's name (14 Mar 2025, March 14, 2025)."""
     cleaned = text.strip()
     lowered = cleaned.casefold()
     if match := _NUMERIC_DATE.fullmatch(lowered):
         first, _, second, third = match.groups()
         if len(first) == 4:
             return _make_date(int(first), int(second), int(third), cleaned, order, ordered=False)
-        if len(third) not in (2, 4) or len(first) > 2:
-            raise CellError(f"“{cleaned}” is not a date: write it as 2025-03-14 or {date_example(order)}.")
         day, month = (first, second) if order == DAY_FIRST else (second, first)
-        return _make_date(_year(third), int(month), int(day), cleaned, order)
+        if len(third) in (2, 4) and len(first) <= 2:
+            return _make_date(_year(third), int(month), int(day), cleaned, order)
     for pattern, day_at, month_at in ((_DAY_MONTH_NAME, 1, 2), (_MONTH_NAME_DAY, 2, 1)):
         if (match := pattern.fullmatch(lowered)) and match.group(month_at) in _MONTHS:
             month = _MONTHS[match.group(month_at)]
             return _make_date(_year(match.group(3)), month, int(match.group(day_at)), cleaned, order, ordered=False)
-    raise CellError(f"“{cleaned}” is not a date: write it as 2025-03-14 or {date_example(order)}.")
+    example = "14/03/2025" if order == DAY_FIRST else "03/14/2025"
+    raise CellError(f"“{cleaned}” is not a date: write it as 2025-03-14 or {example}.")
 
 
 def parse_time(text: str) -> dt.time:
@@ -146,9 +127,8 @@ def parse_time(text: str) -> dt.time:
 
 
 def parse_moment(text: str, *, order: str = DAY_FIRST) -> tuple[dt.date, dt.time | None, dt.tzinfo | None]:
-    """A date with or without a time of day, and the offset from UTC when the
-    cell gives one (ISO 8601 with ``Z`` or ``+01:00``, or a trailing UTC).
-    Without a time the second value is None; without an offset the third."""
+    """A date with or without a time of day, and the offset from UTC when the cell gives one (ISO 8601 with ``Z`` or
+    ``+01:00``, or a trailing UTC). Without a time the second value is None; without an offset the third."""
     cleaned = text.strip()
     if _ISO_DATE.fullmatch(cleaned):
         return parse_date(cleaned, order=order), None, None
@@ -171,17 +151,12 @@ def parse_moment(text: str, *, order: str = DAY_FIRST) -> tuple[dt.date, dt.time
 
 # --- Numbers, yes and no, lists -------------------------------------------------------
 
+_HOURS = r"\s*(?:h|hr|hrs|hour|hours)"
 _DURATION_PATTERNS = [
     (re.compile(r"(\d+)\s*(?:m|min|mins|minute|minutes)?"), lambda m: int(m.group(1))),
     (re.compile(r"(\d+):(\d{2})(?::00)?"), lambda m: int(m.group(1)) * 60 + int(m.group(2))),
-    (
-        re.compile(r"(\d+(?:[.,]\d+)?)\s*(?:h|hr|hrs|hour|hours)"),
-        lambda m: round(float(m.group(1).replace(",", ".")) * 60),
-    ),
-    (
-        re.compile(r"(\d+)\s*(?:h|hr|hrs|hour|hours)\s*(\d+)\s*(?:m|min|mins|minutes)?"),
-        lambda m: int(m.group(1)) * 60 + int(m.group(2)),
-    ),
+    (re.compile(rf"(\d+(?:[.,]\d+)?){_HOURS}"), lambda m: round(float(m.group(1).replace(",", ".")) * 60)),
+    (re.compile(rf"(\d+){_HOURS}\s*(\d+)\s*(?:m|min|mins|minutes)?"), lambda m: int(m.group(1)) * 60 + int(m.group(2))),
 ]
 
 
@@ -219,8 +194,7 @@ def parse_email(text: str) -> str:
 
 
 def parse_emails(text: str) -> list[str]:
-    """Several email addresses, separated by semicolons, commas or spaces; in
-    order, each once."""
+    """Several email addresses, separated by semicolons, commas or spaces; in order, each once."""
     emails: list[str] = []
     for part in re.split(r"[;,\s]+", text.strip()):
         if part:
@@ -240,15 +214,17 @@ def parse_names(text: str) -> list[str]:
     return list(names.values())
 
 
-def choice_reader(choices: dict[str, object], *, what: str, accepted: Iterable[str]) -> object:
-    """A reader of one of ``choices`` (spelled any way ``normalized`` makes
-    alike), refusing anything else with the list of ``accepted`` values."""
-    table = {normalized(name): value for name, value in choices.items()}
-    listed = ", ".join(accepted)
+def choice_reader(
+    choices: Any, what: str, also: dict[str, object] | None = None, accepted: Iterable[str] = ()
+) -> Callable[[str], Any]:
+    """A reader of one of ``choices`` (an enumeration, by label or value) or of ``also``, spelled any way
+    ``normalized`` makes alike, refusing anything else with the list of ``accepted`` values (else the labels)."""
+    names = {**{str(choice.value): choice.value for choice in choices}, **{c.label: c.value for c in choices}}
+    table = {normalized(name): value for name, value in {**names, **(also or {})}.items()}
+    listed = ", ".join(accepted or choices.labels)
 
-    def read(text: str) -> object:
-        key = normalized(text)
-        if key in table:
+    def read(text: str) -> Any:
+        if (key := normalized(text)) in table:
             return table[key]
         raise CellError(f"“{text.strip()}” is not {what}: write one of {listed}.")
 

@@ -1,6 +1,5 @@
-"""The import and export pages of program admins: upload a CSV file, see
-what importing it will do, import it whole, follow it, and download the
-program's data in the same columns."""
+"""The import and export pages of program admins: upload a CSV file, see what importing it will do, import it whole,
+follow it, and download the program's data in the same columns."""
 
 from __future__ import annotations
 
@@ -33,68 +32,50 @@ def imports(request: HttpRequest) -> HttpResponse:
     form = ImportUploadForm(request.POST if posted else None, request.FILES if posted else None)
     if posted and form.is_valid():
         try:
-            job = import_job_create(
-                kind=form.cleaned_data["kind"],
-                filename=form.cleaned_data["file"].name,
-                data=form.file_data(),
-                date_order=form.cleaned_data["date_order"],
-                uploaded_by=request.user,
-            )
+            named = {key: form.cleaned_data[key] for key in ("kind", "date_order")}
+            filename, data = form.cleaned_data["file"].name, form.file_data()
+            job = import_job_create(**named, filename=filename, data=data, uploaded_by=request.user)
         except ImportRefused as error:
             form.add_error("file", str(error))
         else:
             return redirect("engagement:import_detail", pk=job.pk)
     page = Paginator(import_job_list(), JOBS_PER_PAGE).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "engagement/imports/imports.html",
-        {"form": form, "page": page, "kinds": list(IMPORT_KINDS.values())},
-    )
+    context = {"form": form, "page": page, "kinds": list(IMPORT_KINDS.values())}
+    return render(request, "engagement/imports/imports.html", context)
 
 
-def _progress(job: ImportJob) -> dict[str, object]:
-    """The stage and share done of a job under way, for its progress bar."""
+def _under_way(job: ImportJob) -> dict[str, object]:
+    """The job, whether it is under way, and the stage and share done of its progress bar."""
     progress = import_progress(job_id=job.pk) if job.status in UNDER_WAY else None
+    shown = {"job": job, "under_way": job.status in UNDER_WAY}
     if job.status == ImportJob.Status.QUEUED or progress is None:
-        return {"stage": job.status, "done": None, "total": job.row_count}
+        return {**shown, "progress": {"stage": job.status, "done": None, "total": job.row_count}}
     stage = "checking" if job.status == ImportJob.Status.CHECKING else progress["stage"]
-    return {"stage": stage, "done": progress["done"], "total": progress["total"] or job.row_count}
+    return {
+        **shown,
+        "progress": {"stage": stage, "done": progress["done"], "total": progress["total"] or job.row_count},
+    }
 
 
 @role_required(Role.PROGRAM_ADMIN)
 @require_GET
 def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """One import: its progress while it is under way, then its preview and
-    row errors, or what it did."""
+    """One import: its progress while it is under way, then its preview and row errors, or what it did."""
     job = import_job_for_page(pk=pk)
     errors = Paginator(job.errors, ERRORS_PER_PAGE).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "engagement/imports/import_detail.html",
-        {
-            "job": job,
-            "kind": IMPORT_KINDS.get(job.kind),
-            "preview": job.preview,
-            "errors": errors,
-            "under_way": job.status in UNDER_WAY,
-            "progress": _progress(job),
-        },
-    )
+    context = {**_under_way(job), "kind": IMPORT_KINDS.get(job.kind), "preview": job.preview, "errors": errors}
+    return render(request, "engagement/imports/import_detail.html", context)
 
 
 @role_required(Role.PROGRAM_ADMIN)
 @require_GET
 def import_progress_view(request: HttpRequest, pk: int) -> HttpResponse:
-    """The progress bar of an import under way, which the page asks for again
-    every two seconds; once the import is over, the whole page is loaded again."""
+    """The progress bar of an import under way, which the page asks for again every two seconds; once the import is
+    over, the whole page is loaded again."""
     job = import_job_for_page(pk=pk, with_details=False)
     if job.status not in UNDER_WAY and request.htmx:
         return HttpResponseClientRefresh()
-    return render(
-        request,
-        "engagement/imports/includes/progress.html",
-        {"job": job, "under_way": job.status in UNDER_WAY, "progress": _progress(job)},
-    )
+    return render(request, "engagement/imports/includes/progress.html", _under_way(job))
 
 
 @role_required(Role.PROGRAM_ADMIN)
@@ -116,20 +97,15 @@ def import_start(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(Role.PROGRAM_ADMIN)
 @require_GET
 def exports(request: HttpRequest) -> HttpResponse:
-    """Downloads of the program's executives, accounts, contacts and
-    engagements, in the columns their imports read."""
-    return render(
-        request,
-        "engagement/imports/exports.html",
-        {"engagement_form": EngagementExportForm.from_query(request.GET), "kinds": IMPORT_KINDS},
-    )
+    """Downloads of the program's executives, accounts, contacts and engagements, in the columns their imports read."""
+    context = {"engagement_form": EngagementExportForm.from_query(request.GET), "kinds": IMPORT_KINDS}
+    return render(request, "engagement/imports/exports.html", context)
 
 
 @role_required(Role.PROGRAM_ADMIN)
 @require_GET
 def export_csv(request: HttpRequest, kind: str) -> HttpResponse:
-    """Every row of ``kind`` as CSV, streamed in one query, with the headings
-    its import reads: a file exported, edited and imported again updates the
-    same rows."""
+    """Every row of ``kind`` as CSV, streamed in one query, with the headings its import reads: a file exported,
+    edited and imported again updates the same rows."""
     rows = IMPORT_KINDS[kind].export_rows().iterator(chunk_size=EXPORT_CHUNK)
     return csv_response(filename=kind, columns=IMPORT_KINDS[kind].export_columns(), rows=rows)
