@@ -81,3 +81,8 @@ class Contact(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.account})"
+
+    @property
+    def at_the_top(self) -> bool:
+        """C-suite: no executive level is above theirs."""
+        return self.level == Level.C_SUITE

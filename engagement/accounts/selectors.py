@@ -16,7 +16,7 @@ from engagement.accounts.models import Account
 from engagement.cadence.models import ExecutiveContact
 from engagement.cadence.selectors import executives_met_count
 from engagement.dates import twelve_months_before
-from engagement.people.models import Executive, User
+from engagement.people.models import Executive, Level, User
 
 
 def account_list_for_manager(*, user: User, today: dt.date | None = None) -> QuerySet[Account]:
@@ -43,6 +43,7 @@ class ExecutiveSuggestion:
     matching_talents: tuple[str, ...]
     load: int
     recent_contacts: int  # with this account in the last twelve months
+    fits_level: bool = False  # at a level ``fitting_levels`` names for the contact
 
     @property
     def reasons(self) -> list[str]:
@@ -52,6 +53,16 @@ class ExecutiveSuggestion:
         if self.recent_contacts:
             reasons.append(met_reason(self.recent_contacts))
         return reasons
+
+
+def fitting_levels(contact_level: int | None) -> list[int]:
+    """The executive levels that suit a working-level contact: one or two
+    above theirs, as far as the company goes; for a contact at the top
+    (C-suite), the executives at the top too. None without a contact."""
+    if not contact_level:
+        return []
+    above = [level for level in (contact_level + 1, contact_level + 2) if level <= Level.C_SUITE]
+    return above or [Level.C_SUITE]
 
 
 def fit_reasons(*, levels_above: int | None, matching_talents: Iterable[str]) -> list[str]:
@@ -90,9 +101,9 @@ def executive_suggestions(
     limit: int = 5,
     today: dt.date | None = None,
 ) -> list[ExecutiveSuggestion]:
-    """The active executives best suited to meet ``account``: one or two levels
-    above its working-level contact first, then by how many of their talents
-    the account needs, then the least loaded (``load`` counts an executive's
+    """The active executives best suited to meet ``account``: at a level
+    that suits its working-level contact first (``fitting_levels``), then by
+    how many of their talents the account needs, then the least loaded (``load`` counts an executive's
     open commitments, given by the caller as an expression over
     ``OuterRef("pk")``), then those who know the account. Three queries."""
     today = today or timezone.localdate()
@@ -107,7 +118,7 @@ def executive_suggestions(
         ),
         0,
     )
-    fits = [contact_level + 1, contact_level + 2] if contact_level else []
+    fits = fitting_levels(contact_level)
     # Without a working contact every level fits alike. (A constant in ORDER BY
     # would read as a column position on PostgreSQL, so it is left out.)
     level_fit = models.Case(models.When(level__in=fits, then=1), default=0, output_field=models.IntegerField())
@@ -154,6 +165,7 @@ def executive_suggestions(
             matching_talents=tuple(matched[executive.pk]),
             load=executive.load,
             recent_contacts=executive.recent_contacts,
+            fits_level=executive.level in fits,
         )
         for executive in ranked
     ]
