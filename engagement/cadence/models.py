@@ -45,6 +45,18 @@ class Program(models.Model):
         help_text="Once an engagement is held, email each customer contact who attended the feedback survey, "
         "without waiting for the account manager.",
     )
+    company_name = models.CharField(
+        max_length=120,
+        blank=True,
+        help_text="Your company as its customers know it: the survey and its email carry this name, "
+        "not Groundwork's. Blank: the program's name.",
+    )
+    survey_from_email = models.EmailField(
+        "survey sender address",
+        blank=True,
+        help_text="The address the customer survey comes from, under the company's name. "
+        "Blank: the site's own sender address.",
+    )
     active = models.BooleanField(default=True)
 
     class Meta:
