@@ -6,9 +6,11 @@ import datetime as dt
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from email.utils import formataddr, parseaddr
 from typing import Any
 
 from auditlog.context import disable_auditlog
+from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -339,6 +341,35 @@ def survey_link(*, token: str, now: dt.datetime | None = None) -> SurveyLink:
     return SurveyLink("open", survey)
 
 
+@dataclass(frozen=True)
+class SurveyCompany:
+    """Who a customer's survey comes from: the company's name (never
+    Groundwork's) and the email's From: line under it."""
+
+    name: str
+    from_email: str
+
+
+def survey_company(*, engagement: Engagement | None = None) -> SurveyCompany:
+    """The company a survey speaks for: the program of the first executive
+    who attended ``engagement`` (by the program's id), else the first active
+    program; its company name, else its own name. The sender's address is the
+    program's survey address, else the site's."""
+    programs = Program.objects.filter(active=True).order_by("pk")
+    program = None
+    if engagement is not None:
+        program = programs.filter(executives__attendances__engagement=engagement).first()
+    program = program or programs.first()
+    name = (program.company_name or program.name) if program else "Our company"
+    address = (program.survey_from_email if program else "") or parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
+    return SurveyCompany(name=name, from_email=formataddr((name, address)))
+
+
+def survey_executives_met(*, engagement: Engagement) -> list[str]:
+    """The names of the executives the customer met, as the survey says them."""
+    return [user.get_full_name() for user in engagement_executive_users(engagement=engagement)]
+
+
 def program_sends_surveys(*, engagement: Engagement) -> bool:
     """Whether surveys go out on their own once ``engagement`` is held: when a
     program of an executive who attended says so (for executives in no
@@ -424,13 +455,21 @@ def survey_deliver(*, survey_id: int, now: dt.datetime | None = None) -> None:
     survey.sent_at, survey.expires_at = now, now + dt.timedelta(days=SURVEY_VALID_DAYS)
     # The customer's own time zone is not known: the day is the one the
     # executive who led the meeting logged it on, where they met.
-    lead = engagement_executive_users(engagement=survey.engagement)[:1]
+    executives = engagement_executive_users(engagement=survey.engagement)
+    company = survey_company(engagement=survey.engagement)
     message = templated_email(
         "feedback/email/survey",
-        {"survey": survey, "url": survey_url(survey=survey), "valid_days": SURVEY_VALID_DAYS},
+        {
+            "survey": survey,
+            "url": survey_url(survey=survey),
+            "valid_days": SURVEY_VALID_DAYS,
+            "company": company,
+            "executives": [user.get_full_name() for user in executives],
+        },
         to=survey.contact.email,
-        time_zone=lead[0].time_zone if lead else None,
+        time_zone=executives[0].time_zone if executives else None,
     )
+    message.from_email = company.from_email
     manager = survey.engagement.account.account_manager
     if manager is not None:
         message.reply_to = [manager.email]

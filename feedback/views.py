@@ -31,11 +31,14 @@ from feedback.selectors import (
     survey_answers,
 )
 from feedback.services import (
+    SurveyLink,
     action_create,
     action_status_set,
     debrief_draft_save,
     debrief_submit,
     survey_answer,
+    survey_company,
+    survey_executives_met,
     survey_link,
     surveys_send,
 )
@@ -252,21 +255,28 @@ def survey_view(request: HttpRequest, token: str) -> HttpResponse:
     """The customer's survey, opened by the signed link in their email: no
     login. A link altered, expired or already used gets a page that says so."""
     if rate_limited(request, scope="survey", **SURVEY_RATE):
-        return render(request, "feedback/survey_busy.html", status=429)
+        return render(request, "feedback/survey_busy.html", {"company": survey_company()}, status=429)
     link = survey_link(token=token)
     if link.state != "open":
         status = {"invalid": 404, "expired": 410, "answered": 410}[link.state]
-        return render(request, "feedback/survey_closed.html", {"link": link}, status=status)
+        return _survey_closed(request, link, status)
     survey = link.survey
+    context = {"survey": survey, "company": survey_company(engagement=survey.engagement)}
     form = SurveyForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             survey_answer(survey=survey, **form.cleaned_data)
         except ProgramError:
             # Answered in another tab a moment ago, or expired meanwhile.
-            return render(request, "feedback/survey_closed.html", {"link": survey_link(token=token)}, status=410)
-        return render(request, "feedback/survey_thanks.html", {"survey": survey})
-    return render(request, "feedback/survey.html", {"survey": survey, "form": form})
+            return _survey_closed(request, survey_link(token=token), 410)
+        return render(request, "feedback/survey_thanks.html", context)
+    executives = survey_executives_met(engagement=survey.engagement)
+    return render(request, "feedback/survey.html", {**context, "form": form, "executives": executives})
+
+
+def _survey_closed(request: HttpRequest, link: SurveyLink, status: int) -> HttpResponse:
+    company = survey_company(engagement=link.survey.engagement if link.survey else None)
+    return render(request, "feedback/survey_closed.html", {"link": link, "company": company}, status=status)
 
 
 @role_required(Role.PROGRAM_ADMIN)

@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Iterable
 
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from engagement.accounts.models import Account, Contact
@@ -91,9 +92,15 @@ def pairing_propose(
     notification_send(
         users=[executive.user],
         message=f"{by} proposes that you sponsor {account}. Accept or decline it.",
+        url=_link(pairing),
         exclude=by,
     )
     return pairing
+
+
+def _link(pairing: Pairing) -> str:
+    """Where a notification about ``pairing`` leads: its page, to act on it."""
+    return reverse("mentoring:pairing_detail", kwargs={"pk": pairing.pk})
 
 
 def _change_status(
@@ -146,7 +153,9 @@ def pairing_accept(*, pairing: Pairing, by: User) -> None:
     starts_on = max(pairing.starts_on, timezone.localdate())
     _change_status(pairing=pairing, step="accept", by=by, starts_on=starts_on)
     if pairing.proposed_by_id:
-        notification_send(users=[pairing.proposed_by], message=f"{by} accepted to sponsor {pairing.account}.")
+        notification_send(
+            users=[pairing.proposed_by], message=f"{by} accepted to sponsor {pairing.account}.", url=_link(pairing)
+        )
 
 
 def declined_reason(reason: str) -> str:
@@ -168,7 +177,9 @@ def pairing_decline(*, pairing: Pairing, by: User, reason: str) -> None:
     )
     if pairing.proposed_by_id:
         notification_send(
-            users=[pairing.proposed_by], message=f"{by} declined to sponsor {pairing.account}: {reason.strip()}"
+            users=[pairing.proposed_by],
+            message=f"{by} declined to sponsor {pairing.account}: {reason.strip()}",
+            url=_link(pairing),
         )
 
 

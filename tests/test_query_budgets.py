@@ -64,8 +64,9 @@ from visits.tests.factories import EngagementFactory, EngagementTypeFactory
 # is the same page in another state: a tab, a search, a held engagement.
 BUDGETS = {
     # With the months of contacts (one query) and where the executive stands
-    # among all the others (four: the time zones in use, the counts, two medians).
-    "engagement:executive_home": 18,
+    # among all the others (four: the time zones in use, the counts, two medians),
+    # and the accounts going quiet (two: the executive's program, the accounts).
+    "engagement:executive_home": 20,
     # With the names of the executives who met the page's accounts (one query).
     "engagement:account_manager_home": 10,
     "engagement:program_home": 10,
@@ -120,7 +121,8 @@ BUDGETS = {
     "feedback:debrief_search": 8,
     "feedback:debrief_search (words and theme)": 9,
     "feedback:survey_answers": 7,
-    "feedback:survey": 1,
+    # The survey, the company it speaks for and the executives the customer met.
+    "feedback:survey": 3,
     "mentoring:pairings": 7,
     "mentoring:my_sponsorships": 7,
     # With whether the viewer may open its account's page (one query).
@@ -722,7 +724,7 @@ def engagement_page_url(page: str, data: ProgramData) -> str | None:
         viewer = data.viewer(Role.EXECUTIVE)
         for n in range(3):
             notification_send(users=[viewer], message=f"Request {n} for your time", url=reverse("home"))
-        notification_send(users=[viewer], message="Your contact is due soon")
+        notification_send(users=[viewer], message="Your contact is due soon", url="/")
         notifications_mark_read(user=viewer, notification_ids=[viewer.notifications.order_by("pk")[0].pk])
         # And a reminder's, whose words are checked against where they stand now.
         reminder = overdue_reminder_sent(executive=viewer.executive, at=timezone.now())

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 
@@ -44,6 +46,20 @@ class Account(models.Model):
     needs = models.ManyToManyField("Skill", blank=True, related_name="accounts")
     crm_id = models.CharField("CRM id", max_length=64, null=True, blank=True, unique=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    ideal_contact_days = models.PositiveSmallIntegerField(
+        "ideal days between an executive's contacts",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(7)],
+        help_text="Blank: the program's.",
+    )
+    max_contact_days = models.PositiveSmallIntegerField(
+        "most days between an executive's contacts",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(7)],
+        help_text="Blank: the program's.",
+    )
     # Kept by engagement.cadence.ledger.account_last_contact_refresh, from
     # ExecutiveContact, so that coverage and key-person risk read the
     # accounts alone: worked out from two million contacts they took over a
@@ -64,6 +80,10 @@ class Account(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        if self.ideal_contact_days and self.max_contact_days and self.max_contact_days < self.ideal_contact_days:
+            raise ValidationError({"max_contact_days": "The most days cannot be fewer than the ideal days."})
+
 
 class Contact(models.Model):
     """A person at an account whom executives meet."""
@@ -81,3 +101,8 @@ class Contact(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.account})"
+
+    @property
+    def at_the_top(self) -> bool:
+        """C-suite: no executive level is above theirs."""
+        return self.level == Level.C_SUITE

@@ -8,15 +8,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import models
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from engagement.accounts.access import EXECUTIVE_ACCOUNT_SOURCES, MET_WITHIN_DAYS
 from engagement.accounts.models import Account
-from engagement.cadence.models import ExecutiveContact
+from engagement.cadence.models import ExecutiveContact, Program
 from engagement.cadence.selectors import executives_met_count
 from engagement.dates import twelve_months_before
-from engagement.people.models import Executive, User
+from engagement.people.models import Executive, Level, User
 
 
 def account_list_for_manager(*, user: User, today: dt.date | None = None) -> QuerySet[Account]:
@@ -43,6 +44,7 @@ class ExecutiveSuggestion:
     matching_talents: tuple[str, ...]
     load: int
     recent_contacts: int  # with this account in the last twelve months
+    fits_level: bool = False  # at a level ``fitting_levels`` names for the contact
 
     @property
     def reasons(self) -> list[str]:
@@ -52,6 +54,16 @@ class ExecutiveSuggestion:
         if self.recent_contacts:
             reasons.append(met_reason(self.recent_contacts))
         return reasons
+
+
+def fitting_levels(contact_level: int | None) -> list[int]:
+    """The executive levels that suit a working-level contact: one or two
+    above theirs, as far as the company goes; for a contact at the top
+    (C-suite), the executives at the top too. None without a contact."""
+    if not contact_level:
+        return []
+    above = [level for level in (contact_level + 1, contact_level + 2) if level <= Level.C_SUITE]
+    return above or [Level.C_SUITE]
 
 
 def fit_reasons(*, levels_above: int | None, matching_talents: Iterable[str]) -> list[str]:
@@ -90,9 +102,9 @@ def executive_suggestions(
     limit: int = 5,
     today: dt.date | None = None,
 ) -> list[ExecutiveSuggestion]:
-    """The active executives best suited to meet ``account``: one or two levels
-    above its working-level contact first, then by how many of their talents
-    the account needs, then the least loaded (``load`` counts an executive's
+    """The active executives best suited to meet ``account``: at a level
+    that suits its working-level contact first (``fitting_levels``), then by
+    how many of their talents the account needs, then the least loaded (``load`` counts an executive's
     open commitments, given by the caller as an expression over
     ``OuterRef("pk")``), then those who know the account. Three queries."""
     today = today or timezone.localdate()
@@ -107,7 +119,7 @@ def executive_suggestions(
         ),
         0,
     )
-    fits = [contact_level + 1, contact_level + 2] if contact_level else []
+    fits = fitting_levels(contact_level)
     # Without a working contact every level fits alike. (A constant in ORDER BY
     # would read as a column position on PostgreSQL, so it is left out.)
     level_fit = models.Case(models.When(level__in=fits, then=1), default=0, output_field=models.IntegerField())
@@ -154,6 +166,7 @@ def executive_suggestions(
             matching_talents=tuple(matched[executive.pk]),
             load=executive.load,
             recent_contacts=executive.recent_contacts,
+            fits_level=executive.level in fits,
         )
         for executive in ranked
     ]
@@ -181,3 +194,63 @@ def account_suggestions_for_executive(*, executive: Executive, limit: int = 3) -
     suits = models.Exists(Account.needs.through.objects.filter(account_id=OuterRef("pk"), skill_id__in=talents))
     accounts = accounts.annotate(suits_executive=suits)
     return list(accounts.filter(suits_executive=True)[:limit]) or list(accounts[:limit])
+
+
+@dataclass(frozen=True)
+class QuietAccount:
+    """An account an executive sponsors or has met, and how long since they
+    last met it against its ideal and maximum periods."""
+
+    account: Account
+    last_met_on: dt.date | None  # by this executive; None: never
+    days: int | None
+    ideal_days: int
+    max_days: int
+
+    @property
+    def state(self) -> str:
+        """``past_max`` (red), ``past_ideal`` (yellow) or ``within``."""
+        if self.days is None or self.days > self.max_days:
+            return "past_max"
+        return "past_ideal" if self.days > self.ideal_days else "within"
+
+    @property
+    def urgency(self) -> float:
+        """How far along its maximum period: never met first."""
+        return float("inf") if self.days is None else self.days / self.max_days
+
+
+def accounts_going_quiet(*, executive: Executive, today: dt.date) -> list[QuietAccount]:
+    """The accounts ``executive`` sponsors (or is asked to) or met in the
+    last two years, churned ones left out, the most overdue first: never met,
+    then the furthest along their maximum period. Each account's periods are
+    its own, else those of the executive's program (the first active one they
+    are in, else the program's first). Three queries."""
+    program = (
+        Program.objects.filter(active=True, executives=executive).order_by("pk").first()
+        or Program.objects.filter(active=True).order_by("pk").first()
+    )
+    ideal = program.account_ideal_days if program else 90
+    most = program.account_max_days if program else 180
+    theirs = ExecutiveContact.objects.filter(executive=executive)
+    last_met = theirs.filter(account=OuterRef("pk")).order_by().values("account").annotate(last=Max("contact_on"))
+    visible = Q(pk__in=theirs.filter(contact_on__gte=today - dt.timedelta(days=MET_WITHIN_DAYS)).values("account_id"))
+    for source in EXECUTIVE_ACCOUNT_SOURCES:
+        visible |= Q(pk__in=source(executive.user))
+    accounts = (
+        Account.objects.filter(visible)
+        .exclude(status=Account.Status.CHURNED)
+        .annotate(last_met_on=Subquery(last_met.values("last")[:1]))
+        .order_by("name", "pk")
+    )
+    rows = [
+        QuietAccount(
+            account=account,
+            last_met_on=account.last_met_on,
+            days=(today - account.last_met_on).days if account.last_met_on else None,
+            ideal_days=account.ideal_contact_days or ideal,
+            max_days=account.max_contact_days or most,
+        )
+        for account in accounts
+    ]
+    return sorted(rows, key=lambda row: -row.urgency)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 
@@ -45,6 +46,31 @@ class Program(models.Model):
         help_text="Once an engagement is held, email each customer contact who attended the feedback survey, "
         "without waiting for the account manager.",
     )
+    account_ideal_days = models.PositiveSmallIntegerField(
+        "ideal days between an executive's contacts with an account",
+        default=90,
+        validators=[MinValueValidator(7)],
+        help_text="An account an executive sponsors or has met shows yellow on their home past this; "
+        "an account may set its own.",
+    )
+    account_max_days = models.PositiveSmallIntegerField(
+        "most days between an executive's contacts with an account",
+        default=180,
+        validators=[MinValueValidator(7)],
+        help_text="Past this it shows red; an account may set its own.",
+    )
+    company_name = models.CharField(
+        max_length=120,
+        blank=True,
+        help_text="Your company as its customers know it: the survey and its email carry this name, "
+        "not Groundwork's. Blank: the program's name.",
+    )
+    survey_from_email = models.EmailField(
+        "survey sender address",
+        blank=True,
+        help_text="The address the customer survey comes from, under the company's name. "
+        "Blank: the site's own sender address.",
+    )
     active = models.BooleanField(default=True)
 
     class Meta:
@@ -52,6 +78,10 @@ class Program(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        if self.account_max_days < self.account_ideal_days:
+            raise ValidationError({"account_max_days": "The most days cannot be fewer than the ideal days."})
 
 
 class ExecutiveContact(models.Model):

@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from engagement.accounts.selectors import account_list_for_manager
+from engagement.accounts.selectors import account_list_for_manager, accounts_going_quiet
 from engagement.cadence.selectors import executive_contact_status, executive_recent_contacts
 from engagement.dashboards.coverage import (
     MANAGER_ACCOUNTS_CSV_COLUMNS,
@@ -72,6 +72,7 @@ def executive_home(request: HttpRequest, executive: Executive) -> HttpResponse:
             "history": executive_contact_history(executive_id=executive.pk, today=status.today),
             "rank": executive_rank(executive_id=executive.pk, exposure_minutes=status.exposure_minutes),
             "recent_contacts": executive_recent_contacts(executive=executive),
+            "quiet_accounts": accounts_going_quiet(executive=executive, today=status.today),
             "panels": HOME_PANELS[Role.EXECUTIVE].panels(request, executive=executive),
         },
     )

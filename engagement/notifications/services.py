@@ -18,13 +18,14 @@ def notification_send(
     *,
     users: Iterable[User | None],
     message: str,
-    url: str = "",
+    url: str,
     action: tuple[str, str] | None = None,
     exclude: User | None = None,
     now: dt.datetime | None = None,
 ) -> int:
     """Tell each of ``users`` (once each, skipping ``exclude``, who acted) in
-    the app. ``url`` is the path the message leads to; ``action`` (a label and
+    the app. ``url`` is the path the message leads to, where to act on it (every
+    notification leads somewhere); ``action`` (a label and
     a path) is one thing the reader may do from it at once, by a POST.
     Returns how many were told."""
     recipients = {user.pk for user in users if user is not None and (exclude is None or user.pk != exclude.pk)}

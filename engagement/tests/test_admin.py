@@ -119,7 +119,7 @@ def test_program_admin_opens_and_searches_each_engagement_changelist(program_adm
     executive.programs.add(ProgramFactory())
     contact = ContactFactory(account=AccountFactory(account_manager=UserFactory()))
     contact_record(executive=executive, account=contact.account, occurred_at=dt.datetime(2025, 6, 1, tzinfo=dt.UTC))
-    notification_send(users=[executive.user], message="Your contact is due soon")
+    notification_send(users=[executive.user], message="Your contact is due soon", url="/")
     reminders_record(dues=[Due(executive.user.pk, "due_soon", "executive:1:2025-06-01", "Window closes soon")])
     ImportJob.objects.create(kind=ImportJob.Kind.ACCOUNTS, filename="accounts.csv", data=b"Name\r\nAcme\r\n")
     api_key(executive.user)

@@ -211,7 +211,9 @@ def test_reading_the_page_marks_nothing_read(client):
 def test_notification_send_skips_who_acted_and_tells_each_person_once():
     actor, first, second = UserFactory(), UserFactory(), UserFactory()
 
-    told = notification_send(users=[first, actor, second, first], message="Engagement scheduled", exclude=actor)
+    told = notification_send(
+        users=[first, actor, second, first], message="Engagement scheduled", url="/", exclude=actor
+    )
 
     assert told == 2
     assert sorted(Notification.objects.values_list("user_id", flat=True)) == sorted([first.pk, second.pk])

@@ -9,6 +9,7 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils import timezone
 
+from engagement.cadence.models import Program
 from engagement.notifications.models import Notification
 from engagement.people.models import Level
 from engagement.people.roles import Role
@@ -16,6 +17,7 @@ from engagement.tests.factories import AccountFactory, ContactFactory, Executive
 from feedback.models import ActionItem, Debrief, Survey
 from feedback.services import action_create, survey_token
 from visits.models import Engagement
+from visits.services import engagement_executive_users
 from visits.tests.factories import EngagementFactory
 
 
@@ -309,6 +311,24 @@ def test_a_customer_answers_once_and_the_executive_reads_their_words_at_home(cli
     assert "You have already answered" in again.content.decode()
     assert "Bring the product team next time." in home
     assert "Ana Buyer" in home
+
+
+@pytest.mark.django_db
+def test_the_survey_speaks_for_the_company_and_names_the_executives_met(client, held):
+    Program.objects.update(company_name="Acme Industrial")
+    survey = sent_survey(held)
+    url = reverse("feedback:survey", kwargs={"token": survey_token(survey=survey)})
+    names = " and ".join(user.get_full_name() for user in engagement_executive_users(engagement=held))
+
+    form = client.get(url).content.decode()
+    thanks = client.post(url, {"value": "4", "recommend": "9"}).content.decode()
+    closed = client.get(url).content.decode()
+    altered = client.get(url[:-3] + "xx/").content.decode()
+
+    assert f"you met {names}." in form
+    for page in (form, thanks, closed, altered):
+        assert "<title>" in page and "· Acme Industrial</title>" in page
+        assert "Groundwork" not in page  # not in the title, the header, the footer, nor a menu
 
 
 @pytest.mark.django_db

@@ -117,8 +117,42 @@ def test_the_survey_email_names_the_day_of_the_meeting_where_it_took_place(accou
     survey_deliver(survey_id=survey.pk)
 
     [message] = mail.outbox
-    assert "Thank you for meeting us on 6 December 2026." in message.body
+    assert "on 6 December 2026." in message.body
     assert "6 Dec" in message.subject
+
+
+@pytest.mark.django_db
+def test_the_survey_email_comes_from_the_company_and_names_the_executives_met(account, lead, colleague, ana):
+    Program.objects.update(company_name="Acme & Sons", survey_from_email="customers@acme.example")
+    engagement = HeldEngagementFactory(account=account, executives=[lead, colleague], contacts=[ana])
+    survey = SurveyFactory(engagement=engagement, contact=ana, sent_at=None)
+
+    assert survey_claim(survey_id=survey.pk)
+    survey_deliver(survey_id=survey.pk)
+
+    [message] = mail.outbox
+    assert message.from_email == "Acme & Sons <customers@acme.example>"
+    assert message.subject.startswith("Acme & Sons: how did our meeting on")
+    assert "Thank you for meeting Jordan Ellis and Alex Moreau of Acme & Sons on" in message.body
+    assert "Acme &amp; Sons" in message.alternatives[0].content
+    assert "Groundwork" not in message.subject + message.body
+
+
+@pytest.mark.django_db
+def test_without_a_company_name_or_sender_the_survey_uses_the_programs_name_and_the_sites_address(
+    account, lead, ana, settings
+):
+    settings.DEFAULT_FROM_EMAIL = "Groundwork <program@company.example>"
+    Program.objects.update(name="Customer Closeness", company_name="", survey_from_email="")
+    engagement = HeldEngagementFactory(account=account, executives=[lead], contacts=[ana])
+    survey = SurveyFactory(engagement=engagement, contact=ana, sent_at=None)
+
+    assert survey_claim(survey_id=survey.pk)
+    survey_deliver(survey_id=survey.pk)
+
+    [message] = mail.outbox
+    assert message.from_email == "Customer Closeness <program@company.example>"
+    assert "Thank you for meeting Jordan Ellis of Customer Closeness on" in message.body
 
 
 @pytest.mark.django_db
@@ -167,7 +201,8 @@ def test_the_email_goes_out_after_the_commit_with_a_signed_link_valid_30_days(
         assert signing.loads(token, salt=SURVEY_SALT) == survey.pk
         assert survey_link(token=token).survey == survey
         assert message.reply_to == [account_manager.email]
-        assert message.subject.startswith("How did our meeting on")
+        # From the company the contact met, under its name.
+        assert re.match(r"^[^:]+: how did our meeting on", message.subject)
         assert survey.sent_at is not None
         assert survey.expires_at - survey.sent_at == dt.timedelta(days=30)
 

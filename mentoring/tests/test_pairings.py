@@ -8,6 +8,7 @@ import threading
 
 import pytest
 from django.db import connection, connections
+from django.urls import reverse
 from django.utils import timezone
 
 from engagement.accounts.models import Account
@@ -63,9 +64,10 @@ def test_a_proposal_with_its_goals_reaches_the_executive(admin):
         "Open the board-level conversation",
         "Renew the service contract",
     ]
-    assert Notification.objects.get(user=executive.user).message == (
-        "Morgan Admin proposes that you sponsor Northwind. Accept or decline it."
-    )
+    told = Notification.objects.get(user=executive.user)
+    assert told.message == "Morgan Admin proposes that you sponsor Northwind. Accept or decline it."
+    # It leads to the proposal, where the executive accepts or declines it.
+    assert told.url == reverse("mentoring:pairing_detail", kwargs={"pk": pairing.pk})
 
 
 def test_a_second_live_pairing_of_the_same_executive_and_account_is_refused(admin):

@@ -214,6 +214,14 @@ def test_a_debrief_routes_an_issue_and_the_customers_own_words_reach_the_executi
         assert path_of(phone) == path, "the customer was sent to sign in"
         expect_heading(phone, "How did our meeting go?")
         checks.page(phone, response)
+        # The company's page, not Groundwork's; 0 to 10 on one line, each box 44 px tall.
+        expect(phone.locator("header")).not_to_contain_text("Groundwork")
+        scale = phone.get_by_role("group", name=re.compile("How likely are you to recommend us")).locator(".form-check")
+        boxes = [box for box in (check.bounding_box() for check in scale.all()) if box is not None]
+        assert len(boxes) == 11
+        assert len({round(box["y"]) for box in boxes}) == 1, "the scale wraps onto a second line"
+        assert min(box["height"] for box in boxes) >= 44
+        assert max(box["x"] + box["width"] for box in boxes) <= PHONE.width
         phone.get_by_role("group", name=re.compile("How valuable was the meeting")).get_by_role(
             "radio", name="2", exact=True
         ).check()

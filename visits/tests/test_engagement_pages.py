@@ -64,6 +64,41 @@ def test_the_request_form_suggests_executives_one_or_two_levels_above_the_contac
 
 
 @pytest.mark.django_db
+def test_for_a_c_suite_contact_the_form_suggests_the_top_of_the_company_and_says_so(client, account, account_manager):
+    chief = ContactFactory(account=account, name="Cora Chief", level=Level.C_SUITE)
+    # Alphabetically first, and at no fitting level: she comes after.
+    ExecutiveFactory(user=UserFactory(full_name="Ava Vee"), level=Level.VP)
+    ExecutiveFactory(user=UserFactory(full_name="Ceo Peer"), level=Level.C_SUITE)
+    client.force_login(account_manager)
+
+    page = client.get(
+        reverse("visits:request_executives"), {"account": account.pk, "working_contact": chief.pk}
+    ).content.decode()
+
+    assert page.index("Ceo Peer") < page.index("Ava Vee")
+    assert "executives at the top of the company, as Cora Chief is C-suite" in page
+    assert "No active executive is at that level" not in page
+
+
+@pytest.mark.django_db
+def test_when_no_executive_is_at_the_fitting_level_the_form_says_so(client, account, account_manager):
+    svp = ContactFactory(account=account, name="Sol Svp", level=Level.SVP)
+    busy = ExecutiveFactory(user=UserFactory(full_name="Busy Vee"), level=Level.VP)
+    EngagementFactory(account=account, executives=[busy], starts_at=in_days(3), status=Engagement.Status.SCHEDULED)
+    ExecutiveFactory(user=UserFactory(full_name="Free Vee"), level=Level.VP)
+    client.force_login(account_manager)
+
+    page = client.get(
+        reverse("visits:request_executives"), {"account": account.pk, "working_contact": svp.pk}
+    ).content.decode()
+
+    assert "one or two levels above Sol Svp (SVP)" in page
+    assert "No active executive is at that level: these are ranked by talents, then by who is least busy." in page
+    # Least busy first, as the words say.
+    assert page.index("Free Vee") < page.index("Busy Vee")
+
+
+@pytest.mark.django_db
 def test_a_request_is_sent_from_the_form_and_opens_on_its_page(client, account, account_manager, executive):
     client.force_login(account_manager)
 
