@@ -294,6 +294,7 @@ def _engagement(
         location="Customer site" if plan.type_slug in {"on-site-visit", "ride-along"} else "",
         duration_minutes=max(15, round(minutes * rng.uniform(0.5, 1.4) / 15) * 15) if held else None,
         notes=rng.choice(WORDS["notes"]) if held else "",
+        logged=plan.how == "logged",
     )
 
 

@@ -144,6 +144,12 @@ class Engagement(models.Model):
         unique=True,
         help_text="The activity's id in the CRM it came from.",
     )
+    logged = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text="Logged after it happened (Log a contact, or the API), not requested: it has no request, "
+        "and only its day is known.",
+    )
     # The import that made it or last changed it: the engagements whose
     # contacts that import must recount, however many (no list of ids).
     import_job = models.ForeignKey(

@@ -708,6 +708,7 @@ def engagement_log_contact(
                 ends_at=starts_at + length,
                 duration_minutes=duration_minutes,
                 notes=note.strip(),
+                logged=True,
                 requested_by=executive.user,
                 submission_key=submission_key,
                 submission_digest=submission_digest if submission_key else "",

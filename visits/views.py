@@ -375,7 +375,9 @@ def _detail_context(request: HttpRequest, engagement: Engagement) -> dict[str, A
         "can_record_outcome": rights.complete and "complete" in steps and ended,
         "waiting_too_long": status == Engagement.Status.REQUESTED
         and engagement.status_changed_at < request_waiting_cutoff(now=now),
-        "in_calendar": status in Engagement.CALENDAR_STATUSES,
+        # An invite for what is still to come: not for a contact logged after
+        # it happened, nor for a meeting that is over.
+        "in_calendar": status in Engagement.CALENDAR_STATUSES and not engagement.logged and not ended,
         "decision_form": DecisionForm(),
         "answer_form": AnswerForm(),
         "outcome_form": OutcomeForm(initial={"duration_minutes": engagement.planned_minutes}),

@@ -21,7 +21,7 @@ from engagement.tests.factories import AccountFactory, ContactFactory, Executive
 from visits.models import Engagement, EngagementStatusChange
 from visits.selectors import account_search
 from visits.services import engagement_log_contact
-from visits.tests.factories import EngagementTypeFactory
+from visits.tests.factories import EngagementFactory, EngagementTypeFactory
 
 LOG_URL = reverse("visits:log_contact")
 
@@ -77,6 +77,55 @@ def test_a_logged_contact_is_a_held_engagement_that_counts_at_once(client, execu
     assert str(status.exposure_hours) == "1.5"
     home = client.get(reverse("engagement:executive_home"))
     assert "Logged: 1½ hours with Northwind Traders" in home.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_logged_contacts_page_shows_what_was_logged_and_nothing_else(client, executive, visit_type):
+    account = AccountFactory(name="Northwind Traders")
+    on = local_today("America/Los_Angeles") - dt.timedelta(days=3)
+    engagement, _ = engagement_log_contact(
+        executive=executive,
+        account=account,
+        engagement_type=visit_type,
+        on=on,
+        duration_minutes=45,
+        note="Walked the dock",
+    )
+    client.force_login(executive.user)
+
+    page = client.get(reverse("visits:engagement_detail", kwargs={"pk": engagement.pk})).content.decode()
+
+    assert engagement.logged
+    assert f"{on:%A} {on.day} {on:%B %Y} · 45 minutes · logged" in page
+    assert f"{on:%A} {on.day} {on:%B %Y}, 12:00" not in page  # no start time made up for it
+    for absent in (
+        "The request",
+        "Objective",
+        "Value proposition",
+        "Add to my calendar",
+        "Preparation brief",
+        "Meeting link",
+        "Place",
+    ):
+        assert absent not in page, absent
+    assert "Walked the dock" in page
+
+
+@pytest.mark.django_db
+def test_only_a_meeting_still_to_come_offers_an_invite_for_the_calendar(client, executive, visit_type):
+    ahead = EngagementFactory(
+        executives=[executive], starts_at=timezone.now() + dt.timedelta(days=2), status=Engagement.Status.SCHEDULED
+    )
+    over = EngagementFactory(
+        executives=[executive], starts_at=timezone.now() - dt.timedelta(days=2), status=Engagement.Status.COMPLETED
+    )
+    client.force_login(executive.user)
+
+    def page(engagement):
+        return client.get(reverse("visits:engagement_detail", kwargs={"pk": engagement.pk})).content.decode()
+
+    assert "Add to my calendar (.ics)" in page(ahead)
+    assert "Add to my calendar (.ics)" not in page(over)
 
 
 @pytest.mark.django_db
