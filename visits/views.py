@@ -50,6 +50,7 @@ from visits.selectors import (
     engagement_history,
     engagement_list,
     executive_open_load,
+    executive_recent_accounts,
     executive_search,
     proposed_time,
     request_waiting_cutoff,
@@ -154,7 +155,10 @@ def log_contact(request: HttpRequest, executive: Executive) -> HttpResponse:
     colleagues = _colleague_context(
         executive=executive, query=data.get("colleague_query", ""), chosen_ids=data.getlist("colleagues")
     )
-    return render(request, "visits/log_contact.html", {"form": form, **context, **colleagues})
+    recent = executive_recent_accounts(executive=executive, today=today)
+    return render(
+        request, "visits/log_contact.html", {"form": form, **context, **colleagues, "recent_accounts": recent}
+    )
 
 
 @role_required(Role.EXECUTIVE)

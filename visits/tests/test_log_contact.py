@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 import zoneinfo
 
@@ -126,6 +127,24 @@ def test_only_a_meeting_still_to_come_offers_an_invite_for_the_calendar(client, 
 
     assert "Add to my calendar (.ics)" in page(ahead)
     assert "Add to my calendar (.ics)" not in page(over)
+
+
+@pytest.mark.django_db
+def test_the_log_form_offers_the_accounts_of_the_last_90_days_as_one_tap_choices(client, executive):
+    recent, earlier, long_ago = (
+        AccountFactory(name="Recent"),
+        AccountFactory(name="Earlier"),
+        AccountFactory(name="Long ago"),
+    )
+    for account, days in ((recent, 3), (earlier, 40), (long_ago, 120)):
+        contact_record(executive=executive, account=account, occurred_at=timezone.now() - dt.timedelta(days=days))
+    client.force_login(executive.user)
+
+    page = client.get(LOG_URL).content.decode()
+
+    chips = re.findall(r'class="btn-check" name="account" id="recent-account-\d+" value="(\d+)"', page)
+    assert chips == [str(recent.pk), str(earlier.pk)]
+    assert page.index("Your accounts of the last 90 days") < page.index("Search accounts")
 
 
 @pytest.mark.django_db
