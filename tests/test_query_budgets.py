@@ -88,7 +88,8 @@ BUDGETS = {
     "engagement:notifications": 15,
     "engagement:notification_settings": 4,
     "engagement:invitation_accept": 1,
-    "visits:log_contact": 6,
+    # With the executive's accounts of the last 90 days, as one-tap choices (one query).
+    "visits:log_contact": 7,
     "visits:my_engagements": 8,
     "visits:account_choices": 6,
     "visits:contact_choices": 5,
