@@ -191,6 +191,17 @@ def control_character(text: str, *, allowed: str = "") -> str | None:
     )
 
 
+# The most of a search box's text that is looked for.
+SEARCH_LENGTH = 100
+
+
+def search_words(text: str) -> str:
+    """What a search box sent, as the words to look for: one line, without
+    control characters (PostgreSQL cannot compare a NUL), at most
+    ``SEARCH_LENGTH`` characters. A search never refuses what was typed."""
+    return " ".join("".join(char for char in text if unicodedata.category(char) != "Cc").split())[:SEARCH_LENGTH]
+
+
 def control_message(char: str) -> str:
     if char == "\x00":
         return "Remove the null character: text cannot hold one."

@@ -12,6 +12,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from engagement.accounts.models import Account, Contact
+from engagement.bounds import search_words
 from engagement.cadence.models import ExecutiveContact
 from engagement.dates import WORKDAY_END, WORKDAY_START, in_working_hours, working_days_before
 from engagement.people.models import Executive, User
@@ -25,7 +26,7 @@ ACCOUNT_SEARCH_LIMIT = 8
 def account_search(*, query: str, limit: int = ACCOUNT_SEARCH_LIMIT) -> list[Account]:
     """Accounts whose name (or CRM id) matches ``query``, names that start with
     it first. Empty for a query under two characters."""
-    query = " ".join(query.split())
+    query = search_words(query)
     if len(query) < 2:
         return []
     matches = (
@@ -71,7 +72,7 @@ def executive_search(
     *, query: str, exclude: Executive | None = None, limit: int = ACCOUNT_SEARCH_LIMIT
 ) -> QuerySet[Executive]:
     """Active executives (other than ``exclude``) whose name matches ``query``."""
-    query = " ".join(query.split())
+    query = search_words(query)
     if len(query) < 2:
         return Executive.objects.none()
     found = Executive.objects.filter(active=True, user__full_name__icontains=query)
@@ -225,7 +226,7 @@ def accounts_for_request(*, user: User, query: str = "") -> QuerySet[Account]:
     accounts = (Account.objects.all() if Role.PROGRAM_ADMIN in user_roles(user) else accounts_served_by(user)).exclude(
         status=Account.Status.CHURNED
     )
-    query = " ".join(query.split())
+    query = search_words(query)
     if query:
         accounts = accounts.filter(Q(name__icontains=query) | Q(crm_id__iexact=query))
     return accounts.only("pk", "name", "kind", "tier", "region").order_by("name", "pk")

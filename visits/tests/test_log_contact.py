@@ -20,7 +20,7 @@ from engagement.notifications.models import Notification
 from engagement.people.roles import Role
 from engagement.tests.factories import AccountFactory, ContactFactory, ExecutiveFactory, UserFactory, contact_record
 from visits.models import Engagement, EngagementStatusChange
-from visits.selectors import account_search
+from visits.selectors import account_search, executive_search
 from visits.services import engagement_log_contact
 from visits.tests.factories import EngagementFactory, EngagementTypeFactory
 
@@ -288,6 +288,20 @@ def test_searching_without_javascript_shows_accounts_and_keeps_the_form(client, 
     assert "Northwind Traders" in page
     assert "Search for the account" not in page  # a search is not a failed save
     assert 'value="They want faster delivery to the north plant"' in page
+
+
+@pytest.mark.django_db
+def test_a_search_with_a_control_character_looks_for_the_words_around_it(client, executive):
+    AccountFactory(name="Northwind Traders")
+    ExecutiveFactory(user=UserFactory(full_name="Owen Overdue"))
+    client.force_login(executive.user)
+
+    # PostgreSQL refuses a NUL in a query: the search looks for the words around it.
+    response = client.get(LOG_URL, {"account_query": "north\x00wind", "colleague_query": "ow\x00en"})
+
+    assert response.status_code == 200
+    assert account_search(query="North\x00") == list(Account.objects.filter(name="Northwind Traders"))
+    assert [e.user.full_name for e in executive_search(query="\x00Owen")] == ["Owen Overdue"]
 
 
 @pytest.mark.django_db
