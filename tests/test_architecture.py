@@ -12,7 +12,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 ARCHITECTURE = ROOT / "docs" / "architecture.md"
 APPS = ("engagement", "visits", "feedback", "mentoring")
-# Which of the other apps each app may import (DESIGN's direction).
+# Which of the other apps each app may import (docs/architecture.md's direction).
 APPS_MAY_IMPORT = {
     "engagement": set(),
     "visits": {"engagement"},

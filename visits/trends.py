@@ -201,8 +201,8 @@ def weekly_states(*, period: TrendPeriod) -> list[WeekStates]:
     their cadence of today. One query.
 
     At a week end an executive's state follows from the days since their last
-    contact on or before it, or since they joined without one (DESIGN.md,
-    "Contact status, exactly"). Asked of every executive at every week end,
+    contact on or before it, or since they joined without one
+    (``engagement.cadence.rule``). Asked of every executive at every week end,
     as the dashboard's ``contact_state_expression`` over a subquery each,
     that is 52 index look-ups per executive: 2.4 s with 4,000 executives and
     2,000,000 contacts, and PostgreSQL's JIT spends 8 s more compiling the

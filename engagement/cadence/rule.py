@@ -1,4 +1,4 @@
-"""The contact-status rule (DESIGN: contact status, exactly): states, cadence, episode;
+"""The contact-status rule, stated once: states, cadence, episode;
 in Python and, made from the same definitions, in SQL."""
 
 from __future__ import annotations

@@ -3,7 +3,7 @@ the database.
 
 ``executive_contact_statuses`` tells where a handful of executives stand, one
 by one in Python. A dashboard counts, filters and sorts thousands, so here the
-same rule (DESIGN.md, "Contact status, exactly"), made from its one
+same rule (``engagement.cadence.rule``), made from its one
 definition (``cadence.rule.contact_state_expression``), is read in SQL over
 each executive's copy of their cadence (``Executive.cadence_days`` and
 siblings) and their last contact. "Today" is each executive's own calendar

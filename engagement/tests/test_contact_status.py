@@ -1,4 +1,4 @@
-"""Where an executive stands against the cadence (DESIGN.md, "Contact status, exactly")."""
+"""Where an executive stands against the cadence (the rule of ``engagement.cadence.rule``)."""
 
 from __future__ import annotations
 

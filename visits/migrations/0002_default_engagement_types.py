@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.db import migrations
 
-# The engagement types of DESIGN.md; program admins edit them afterwards.
+# The program's first engagement types; program admins edit them afterwards.
 DEFAULT_TYPES = [
     ("on-site-visit", "On-site visit", "Meeting the customer at their premises.", True, 120),
     ("virtual-meeting", "Virtual meeting", "A video call with the customer.", True, 60),
