@@ -128,6 +128,7 @@ ACCESS: dict[str, Access] = {
     "engagement:import_detail": PROGRAM_ADMINS,
     "engagement:import_progress": PROGRAM_ADMINS,
     "engagement:import_start": PROGRAM_ADMINS,
+    "engagement:import_recheck": PROGRAM_ADMINS,
     "engagement:exports": PROGRAM_ADMINS,
     "engagement:export_executives": PROGRAM_ADMINS,
     "engagement:export_accounts": PROGRAM_ADMINS,
@@ -279,6 +280,7 @@ ALLOWED_STATUS: dict[str, dict[str, int]] = {
     "engagement:import_detail": {"GET": 200, "POST": 405},
     "engagement:import_progress": {"GET": 200, "POST": 405},
     "engagement:import_start": {"GET": 405, "POST": 302},  # queued: back to the import's page
+    "engagement:import_recheck": {"GET": 405, "POST": 302},  # back to the import's page, with a message
     "engagement:exports": {"GET": 200, "POST": 405},
     "engagement:export_executives": {"GET": 200, "POST": 405},
     "engagement:export_accounts": {"GET": 200, "POST": 405},
@@ -819,7 +821,12 @@ URL_KWARGS: dict[str, Callable[[World], dict[str, Any]]] = {
     "visits:calendar_feed_ics": lambda world: {"token": "made-up-token"},
     **{
         name: lambda world: {"pk": world.objects["engagement.importjob"]}
-        for name in ("engagement:import_detail", "engagement:import_progress", "engagement:import_start")
+        for name in (
+            "engagement:import_detail",
+            "engagement:import_progress",
+            "engagement:import_start",
+            "engagement:import_recheck",
+        )
     },
     **{
         name: lambda world: {"pk": world.objects["visits.engagement_held"]}

@@ -276,6 +276,7 @@ NOT_BUDGETED = {
     "feedback:action_create": "POST only: adds it, then back to the debrief (measured there)",
     "feedback:surveys_send": "POST only: queues the emails, then back to the engagement (measured there)",
     "engagement:import_start": "POST only: queues the import, then back to its page (measured there)",
+    "engagement:import_recheck": "POST only: checks the file again, then back to its page (measured there)",
     "engagement:export_executives": "streams one query (engagement/tests/test_imports.py)",
     "engagement:export_accounts": "streams one query (engagement/tests/test_imports.py)",
     "engagement:export_contacts": "streams one query (engagement/tests/test_imports.py)",

@@ -281,7 +281,7 @@ class EngagementImport(ImportKind):
         accounts: AccountReferences,
     ) -> None:
         """Decide what ``row`` does to ``engagement`` (None: it makes a new one)."""
-        zone = zoneinfo.ZoneInfo(executives[0].time_zone)
+        zone = zoneinfo.ZoneInfo(plan.options.time_zone or executives[0].time_zone)
         starts_at = self._when(values, engagement, zone)
         if not (status := self._status(plan, row, values, engagement and engagement["status"], starts_at)):
             return

@@ -248,6 +248,7 @@ class Outcome:
 @dataclass
 class ImportOptions:
     date_order: str = DAY_FIRST
+    time_zone: str = ""  # where times without an offset are read; empty: each lead executive's own zone
     now: dt.datetime = field(default_factory=timezone.now)
 
 
