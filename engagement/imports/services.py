@@ -84,8 +84,8 @@ def import_job_recheck(*, job: ImportJob, date_order: str, time_zone: str) -> bo
     again: only while it waits to be imported or has errors to fix. Returns whether it is being checked again."""
     if date_order not in ImportJob.DateOrder.values:
         raise ImportRefused("Choose how the file writes its dates.")
-    again = {"status": Status.CHECKING, "date_order": date_order, "time_zone": time_zone, "message": ""}
-    again |= {"errors": [], "error_count": 0, "preview": {}}
+    again: dict[str, object] = {"status": Status.CHECKING, "date_order": date_order, "time_zone": time_zone}
+    again |= {"message": "", "errors": [], "error_count": 0, "preview": {}}
     if not ImportJob.objects.filter(pk=job.pk, status__in=(Status.READY, Status.INVALID)).update(**again):
         return False
     _check_soon(job_id=job.pk, size=ImportJob.objects.filter(pk=job.pk).values_list(Length("data"), flat=True)[0])
