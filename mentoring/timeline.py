@@ -37,7 +37,7 @@ def pairing_entries(reader: User, ids: Sequence[int]) -> dict[int, TimelineEntry
     opens = _pairings_open_to(reader, set(ids))
     entries = {}
     for pairing in pairings:
-        summary = f"Sponsorship proposed, {pairing.get_status_display().lower()}"
+        summary = f"Sponsorship proposed, now {pairing.get_status_display().lower()}"
         if pairing.status_reason:
             summary += f": {pairing.status_reason}"
         entries[pairing.pk] = TimelineEntry(
@@ -76,10 +76,10 @@ def session_entries(reader: User, ids: Sequence[int]) -> dict[int, TimelineEntry
         .select_related("executive__user")
         .annotate(pairing_id=Subquery(_pairings_of_contact().order_by("-starts_on", "-pk").values("pk")[:1]))
     )
-    opens = _pairings_open_to(reader, {session.pairing_id for session in sessions})  # type: ignore[attr-defined]
+    opens = _pairings_open_to(reader, {session.pairing_id for session in sessions})
     entries = {}
     for session in sessions:
-        pairing_id = session.pairing_id  # type: ignore[attr-defined]  # annotated above
+        pairing_id = session.pairing_id
         entries[session.pk] = TimelineEntry(
             kind="sessions",
             at=session.occurred_at,

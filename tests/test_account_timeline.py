@@ -120,6 +120,7 @@ def test_every_kind_of_entry_comes_newest_first_with_what_it_says(story, manager
     assert action.told == "Told Dana the quote goes out on Friday."
     assert action.url == reverse("feedback:action_detail", args=[story["action"].pk])
     assert pairing.who == "Avery Sponsor"
+    assert pairing.summary == "Sponsorship proposed, now active"
     assert pairing.details == ("Goal: Renew the contract (in progress)",)
     assert pairing.url == reverse("mentoring:pairing_detail", args=[story["pairing"].pk])
     assert session.at == story["session"].occurred_at

@@ -70,7 +70,7 @@ def test_the_account_team_and_the_sponsor_read_the_accounts_story(
     expect_heading(page, "Northwind Traders: timeline")
     story = page.get_by_role("list", name="Timeline, newest first").locator(":scope > li")
     expect(story).to_have_count(5)
-    expect(story.first).to_contain_text("Sponsorship proposed, active")
+    expect(story.first).to_contain_text("Sponsorship proposed, now active")
     expect(story.first).to_contain_text("Goal: Meet the COO (open)")
     expect(story.nth(1)).to_contain_text("The customer was told: Sent it; Priya shares it with each plant.")
     expect(story.nth(2)).to_contain_text("Bring the plant managers.")
@@ -82,6 +82,11 @@ def test_the_account_team_and_the_sponsor_read_the_accounts_story(
     expect(story).to_have_count(1)
     expect(story.first).to_contain_text("Our plants hear about changes last.")
     expect(page.get_by_role("checkbox", name="Debriefs")).to_be_checked()
+    checks.page(page, response)
+    # A kind the page does not know is said, and everything is shown.
+    response = open_page(page, f"/accounts/{northwind.pk}/timeline/?kind=gossip")
+    expect(page.get_by_role("group", name="Show")).to_contain_text("There is no kind of entry called “gossip”")
+    expect(story).to_have_count(5)
     checks.page(page, response)
     sign_out(page, viewport, "Sam Rivera")
 
