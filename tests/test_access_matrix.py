@@ -118,6 +118,8 @@ ACCESS: dict[str, Access] = {
     # An account's page: its account team's, and to read, the executives who
     # sponsor it or met it lately (engagement.accounts.access.account_visibility).
     "visits:account_engagements": EVERY_ROLE,
+    # Its timeline: whoever may open the account's page, by the same rule.
+    "visits:account_timeline": EVERY_ROLE,
     "visits:trends": PROGRAM_ADMINS,
     "visits:trends_weekly_csv": PROGRAM_ADMINS,
     "visits:trends_states_csv": PROGRAM_ADMINS,
@@ -270,6 +272,7 @@ ALLOWED_STATUS: dict[str, dict[str, int]] = {
     # The world's held engagement, which the executive visitor attended: off it, to their page.
     "visits:engagement_not_there": {"GET": 405, "POST": 302},
     "visits:account_engagements": {"GET": 200, "POST": 405},
+    "visits:account_timeline": {"GET": 200, "POST": 405},
     "visits:trends": {"GET": 200, "POST": 405},
     "visits:trends_weekly_csv": {"GET": 200, "POST": 405},
     "visits:trends_states_csv": {"GET": 200, "POST": 405},
@@ -818,6 +821,7 @@ URL_KWARGS: dict[str, Callable[[World], dict[str, Any]]] = {
         )
     },
     "visits:account_engagements": lambda world: {"pk": world.objects["engagement.account"]},
+    "visits:account_timeline": lambda world: {"pk": world.objects["engagement.account"]},
     "visits:calendar_feed_ics": lambda world: {"token": "made-up-token"},
     **{
         name: lambda world: {"pk": world.objects["engagement.importjob"]}
@@ -1135,6 +1139,22 @@ OWNED_OBJECTS: list[OwnedObject] = [
     ),
     OwnedObject(
         "visits:account_engagements",
+        Role.EXECUTIVE,
+        lambda owner: {"pk": Engagement.objects.get(pk=held_by(owner)["pk"]).account_id},
+    ),
+    OwnedObject(
+        "visits:account_timeline",
+        Role.ACCOUNT_MANAGER,
+        lambda owner: {"pk": AccountFactory(account_manager=owner).pk},
+    ),
+    # The timeline opens as the account's page does: sponsored or met lately.
+    OwnedObject(
+        "visits:account_timeline",
+        Role.EXECUTIVE,
+        lambda owner: {"pk": PairingFactory(executive=owner.executive, status=Pairing.Status.ACTIVE).account_id},
+    ),
+    OwnedObject(
+        "visits:account_timeline",
         Role.EXECUTIVE,
         lambda owner: {"pk": Engagement.objects.get(pk=held_by(owner)["pk"]).account_id},
     ),
