@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
-from engagement.accounts.models import Account, Contact
+from engagement.accounts.models import Account, AccountDomain, Contact
 from engagement.api.models import ApiToken
 from engagement.cadence.models import ExecutiveContact, Program
 from engagement.delivery.models import OutgoingEmail, UnsentTask
@@ -138,6 +138,13 @@ class ContactInline(admin.TabularInline):
         return super().get_queryset(request).select_related("account")
 
 
+class AccountDomainInline(admin.TabularInline):
+    model = AccountDomain
+    extra = 1
+    verbose_name = "domain"
+    verbose_name_plural = "Domains (a calendar's attendee at one of these is the account's)"
+
+
 @admin.register(Account)
 class AccountAdmin(admin.ModelAdmin):
     list_display = ["name", "kind", "tier", "industry", "region", "account_manager", "status"]
@@ -146,7 +153,7 @@ class AccountAdmin(admin.ModelAdmin):
     search_fields = ["name", "crm_id"]
     autocomplete_fields = ["account_manager", "account_team"]
     filter_horizontal = ["needs"]
-    inlines = [ContactInline]
+    inlines = [AccountDomainInline, ContactInline]
     list_per_page = 50
 
 

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from engagement.accounts.models import Account, Contact
+from engagement.accounts.models import Account, AccountDomain, Contact
 from engagement.api.models import ApiToken
 from engagement.cadence.models import ExecutiveContact, Program
 from engagement.delivery.models import OutgoingEmail, UnsentTask
@@ -15,6 +15,7 @@ from engagement.reminders.models import Reminder
 
 __all__ = [
     "Account",
+    "AccountDomain",
     "ApiToken",
     "Contact",
     "Executive",
