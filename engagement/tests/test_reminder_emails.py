@@ -17,7 +17,7 @@ from django.urls import reverse
 from engagement.accounts.models import Account
 from engagement.accounts.selectors import account_suggestions_for_executive
 from engagement.moments import moments_in_zone
-from engagement.notifications.models import Notification
+from engagement.notifications.models import Notification, NotificationKind
 from engagement.notifications.services import user_reminder_digest_set
 from engagement.people.models import Executive, User
 from engagement.people.roles import Role
@@ -50,6 +50,8 @@ NEW_YORK = zoneinfo.ZoneInfo("America/New_York")
 WEDNESDAY = dt.datetime(2025, 6, 11, 14, 0, tzinfo=NEW_YORK)
 MONDAY_9AM = dt.datetime(2025, 6, 16, 9, 0, tzinfo=NEW_YORK)
 SETTINGS_URL = reverse("engagement:notification_settings")
+# Each kind of notification by email at once, as the settings page posts it.
+AT_ONCE = dict.fromkeys(NotificationKind.values, "at_once")
 
 
 def executive_last_seen(days_ago: int, *, now: dt.datetime = NOW, **kwargs: object) -> Executive:
@@ -372,14 +374,14 @@ def test_choosing_the_weekly_digest_is_saved_and_choosing_single_emails_sends_wh
     dana.user.save(update_fields=["reminder_digest"])
     client.force_login(dana.user)
 
-    response = client.post(SETTINGS_URL, {"delivery": "weekly"}, follow=True)
+    response = client.post(SETTINGS_URL, {"delivery": "weekly", **AT_ONCE}, follow=True)
 
     assert response.redirect_chain == [(SETTINGS_URL, 302)]
     assert "your reminders now come in one email on Monday mornings" in response.content.decode()
     assert User.objects.get(pk=dana.user_id).reminder_digest is True
     assert re.search(r'<input[^>]*value="weekly"[^>]*checked', response.content.decode())
 
-    client.post(SETTINGS_URL, {"delivery": "single"})
+    client.post(SETTINGS_URL, {"delivery": "single", **AT_ONCE})
 
     assert User.objects.get(pk=dana.user_id).reminder_digest is False
     waiting = Reminder.objects.get(recipient=dana.user, kind=Reminder.Kind.DUE_SOON)
@@ -406,7 +408,7 @@ def test_a_choice_that_is_not_offered_is_refused(client):
     user = UserFactory()
     client.force_login(user)
 
-    response = client.post(SETTINGS_URL, {"delivery": "daily"})
+    response = client.post(SETTINGS_URL, {"delivery": "daily", **AT_ONCE})
 
     assert response.status_code == 200
     assert "Select a valid choice" in response.content.decode()
