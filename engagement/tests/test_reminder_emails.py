@@ -17,7 +17,7 @@ from django.urls import reverse
 from engagement.accounts.models import Account
 from engagement.accounts.selectors import account_suggestions_for_executive
 from engagement.moments import moments_in_zone
-from engagement.notifications.models import Notification, NotificationKind
+from engagement.notifications.models import DigestItem, Notification, NotificationKind
 from engagement.notifications.services import user_reminder_digest_set
 from engagement.people.models import Executive, User
 from engagement.people.roles import Role
@@ -305,6 +305,39 @@ def test_a_digest_users_reminders_go_out_together_on_monday_morning_and_escalati
     assert reminder_digest_deliver(recipient_id=dana.user_id, now=MONDAY_9AM + dt.timedelta(minutes=1)) == 0
     assert dana.user_id not in reminders_digest_ready(now=MONDAY_9AM + dt.timedelta(hours=1))
     assert report.user_id not in reminders_digest_ready(now=MONDAY_9AM)
+
+
+@pytest.mark.django_db
+def test_a_digest_lists_the_notifications_kept_for_it_after_the_reminders_in_one_email():
+    dana = digest_person(36)  # still due soon on Monday
+    request = request_waiting_for(dana)
+    scan(WEDNESDAY)
+    cancelled = Notification.objects.create(
+        user=dana.user,
+        message="Cancelled: Executive briefing with Northwind Traders. Their reorganisation",
+        url=f"/engagements/{request.pk}/",
+        created_at=WEDNESDAY + dt.timedelta(days=1),
+    )
+    DigestItem.objects.create(
+        notification=cancelled, recipient=dana.user, kind=NotificationKind.CANCELLED, due_at=MONDAY_9AM
+    )
+
+    assert reminder_digest_deliver(recipient_id=dana.user_id, now=MONDAY_9AM) == 3
+
+    [digest] = mail.outbox
+    html = html_of(digest)
+    assert digest.subject == "[Groundwork] Your digest for the week: 3"
+    assert "<h1>Your digest for the week of 16 June 2025</h1>" in html
+    assert "2 reminders have gathered since the last digest" in html
+    assert "Your reminders for the week of 16 June 2025: 2 have gathered since the last digest." in digest.body
+    for part in (digest.body, html):
+        assert "(Thu 12 Jun, 14:00): Cancelled: Executive briefing with Northwind Traders." in part
+        assert part.count("Northwind Traders. Their reorganisation") == 1
+    assert f'<a href="{SITE}/engagements/{request.pk}/">Open the engagement</a>' in html
+    assert DigestItem.objects.get().status == DigestItem.Status.SENT
+    # The notification was in the app already: the digest adds no second one.
+    assert Notification.objects.filter(user=dana.user, message__startswith="Cancelled").count() == 1
+    assert reminder_digest_deliver(recipient_id=dana.user_id, now=MONDAY_9AM + dt.timedelta(minutes=1)) == 0
 
 
 @pytest.mark.django_db
