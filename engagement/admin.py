@@ -18,7 +18,7 @@ from engagement.cadence.models import ExecutiveContact, Program
 from engagement.delivery.models import OutgoingEmail, UnsentTask
 from engagement.imports.models import ImportJob
 from engagement.moments import moments_in_zone
-from engagement.notifications.models import Notification
+from engagement.notifications.models import DigestItem, Notification
 from engagement.people.models import Executive, Function, Invitation, Skill, User
 from engagement.people.roles import Role
 from engagement.people.services import executive_time_zone_change, user_email_address_sync, user_set_roles
@@ -312,8 +312,8 @@ class InvitationAdmin(RecordAdmin):
 
 @admin.register(OutgoingEmail)
 class OutgoingEmailAdmin(RecordAdmin):
-    """Read-only: the emails of the sign-in pages and whether the mail server
-    took them. Their bodies stay out of the page: until it is sent, one may
+    """Read-only: the emails of the sign-in pages and the notifications sent
+    at once, and whether the mail server took them. Their bodies stay out of the page: until it is sent, one may
     hold someone's password reset link."""
 
     list_display = ["created_at", "subject", "to", "status", "sent_at", "attempts", "last_error"]
@@ -321,6 +321,18 @@ class OutgoingEmailAdmin(RecordAdmin):
     search_fields = ["subject", "last_error"]
     exclude = ["body", "html"]
     readonly_fields = [field.name for field in OutgoingEmail._meta.fields if field.name not in {"body", "html"}]
+
+
+@admin.register(DigestItem)
+class DigestItemAdmin(RecordAdmin):
+    """Read-only: notifications kept for their readers' weekly digest, and
+    whether it went."""
+
+    list_display = ["created_at", "kind", "recipient", "due_at", "status", "sent_at", "attempts", "last_error"]
+    list_filter = ["status", "kind", "due_at"]
+    list_select_related = ["recipient"]
+    search_fields = ["recipient__email", "recipient__full_name", "last_error"]
+    readonly_fields = [field.name for field in DigestItem._meta.fields]
 
 
 @admin.register(UnsentTask)

@@ -46,7 +46,7 @@ from engagement.api.tokens import api_token_create
 from engagement.cadence.models import ExecutiveContact
 from engagement.delivery.models import OutgoingEmail, UnsentTask
 from engagement.imports.services import import_job_create
-from engagement.notifications.models import Notification
+from engagement.notifications.models import DigestItem, Notification, NotificationKind
 from engagement.people.invitations import invitation_token
 from engagement.people.models import Executive, Invitation, Level, User
 from engagement.people.roles import Role
@@ -440,15 +440,20 @@ ADMIN_MODEL_STATUS_EXCEPTIONS: dict[str, dict[str, dict[str, int]]] = {
     },
     "engagement.executive": {"delete": {"GET": 200, "POST": 403}},
     # Invitations are sent and sent again from the invite page; the emails of the
-    # sign-in pages and the tasks kept while the broker was down are the
-    # program's own: all read here, never edited.
+    # sign-in pages, the notifications kept for a digest and the tasks kept
+    # while the broker was down are the program's own: all read here, never edited.
     **{
         model: {
             "add": {"GET": 403, "POST": 403},
             "change": {"GET": 200, "POST": 403},
             "delete": {"GET": 403, "POST": 403},
         }
-        for model in ("engagement.invitation", "engagement.outgoingemail", "engagement.unsenttask")
+        for model in (
+            "engagement.invitation",
+            "engagement.outgoingemail",
+            "engagement.unsenttask",
+            "engagement.digestitem",
+        )
     },
     # Import jobs are uploaded and imported from the import pages: read here, never edited.
     "engagement.importjob": {
@@ -737,6 +742,15 @@ def build_world() -> World:
         ).pk,
         "engagement.outgoingemail": OutgoingEmail.objects.create(
             to=[subject.user.email], subject="[Groundwork] Password reset", status=OutgoingEmail.Status.SENT
+        ).pk,
+        "engagement.digestitem": DigestItem.objects.create(
+            # A notification of its own: the world's other one is deleted from the admin.
+            notification=Notification.objects.create(
+                user=users[Role.ACCOUNT_MANAGER], message="Cancelled: a visit", url="/engagements/"
+            ),
+            recipient=users[Role.ACCOUNT_MANAGER],
+            kind=NotificationKind.CANCELLED,
+            due_at=now,
         ).pk,
         "engagement.unsenttask": UnsentTask.objects.create(name="feedback.tasks.send_survey", args=[survey.pk]).pk,
     }

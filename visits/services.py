@@ -21,6 +21,7 @@ from engagement.cadence.ledger import ContactFact, executive_contacts_replace
 from engagement.errors import ProgramError
 from engagement.lifecycle import Taken
 from engagement.moments import moment_text, moments_in_zone
+from engagement.notifications.models import NotificationKind
 from engagement.notifications.services import notification_send
 from engagement.people.models import Executive, User
 from visits.models import CalendarFeed, Engagement, EngagementExecutive, EngagementStatusChange, EngagementType
@@ -310,6 +311,7 @@ def engagement_request(
         users=[executive.user],
         message=f"{_actor(requested_by)} asks for your time with {account}: {objective}",
         url=_link(engagement),
+        kind=NotificationKind.NEW_REQUEST,
         now=now,
     )
     return engagement
@@ -505,6 +507,7 @@ def engagement_schedule(*, engagement: Engagement, by: User, plan: Plan, now: dt
         message=f"Scheduled: {engagement.type} with {engagement.account}, {moment_text(plan.starts_at)}.",
         url=_link(engagement),
         exclude=by,
+        kind=NotificationKind.SCHEDULE_CHANGED,
         now=now,
     )
     return engagement
@@ -541,6 +544,7 @@ def engagement_reschedule(
         ),
         url=_link(engagement),
         exclude=by,
+        kind=NotificationKind.SCHEDULE_CHANGED,
         now=now,
     )
     return engagement
@@ -565,6 +569,7 @@ def engagement_cancel(*, engagement: Engagement, by: User, reason: str, now: dt.
         message=f"Cancelled: {engagement.type} with {engagement.account}. {reason}",
         url=_link(engagement),
         exclude=by,
+        kind=NotificationKind.CANCELLED,
         now=now,
     )
     return engagement
