@@ -23,11 +23,13 @@ from allauth.account.models import EmailAddress
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.db.models import Model, OuterRef, QuerySet
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from engagement.accounts.models import Account, Contact
+from engagement.accounts.domains import domains_read
+from engagement.accounts.models import Account, AccountDomain, Contact
 from engagement.bounds import check_text
 from engagement.cadence.ledger import executive_cadences_refresh, executive_contacts_redate
 from engagement.cadence.models import Program
@@ -981,11 +983,40 @@ def _read_account_kind(text: str) -> str:
 _read_tier = choice_reader(Account.Tier, "a tier", {f"Tier {tier.value}": tier.value for tier in Account.Tier})
 _read_status = choice_reader(Account.Status, "an account status", {"Former customer": Account.Status.CHURNED})
 ACCOUNT_FIELDS = ("name", "crm_id", "kind", "tier", "industry", "region", "account_manager_id", "status")
-_NEW_ACCOUNT: dict[str, Any] = dict.fromkeys(("crm_id", "account_manager_id", "need_names", "account_manager__email"))
+_NEW_ACCOUNT: dict[str, Any] = dict.fromkeys(
+    ("crm_id", "account_manager_id", "need_names", "domain_names", "account_manager__email")
+)
 _NEW_ACCOUNT |= {"industry": "", "region": "", "kind": Account.Kind.CUSTOMER, "tier": Account.Tier.STANDARD}
 _NEW_ACCOUNT["status"] = Account.Status.ACTIVE
 OWNER = "Account Manager, Account Owner, Account Owner Email, Owner, Owner Email, Company Owner, Company Owner Email"
 CRM_TYPES = "CRM types such as “Customer - Direct” or “Channel Partner / Reseller” are read by their words"
+
+
+def _read_domains(text: str) -> list[str]:
+    try:
+        return domains_read(text)
+    except ValidationError as error:
+        raise CellError(error.messages[0]) from None
+
+
+class DomainClaims:
+    """The accounts that hold the domains a file names: a domain is one account's, in Groundwork and in the file."""
+
+    def __init__(self, named: Iterable[list[str] | None]) -> None:
+        wanted = {domain for domains in named for domain in domains or []}
+        self.holders = records_found(
+            AccountDomain.objects, ("domain", "account_id", "account__name"), domain__in=wanted
+        )
+        self.by_domain = {record["domain"]: record for record in self.holders.values()}
+        self.lines: dict[str, int] = {}
+
+    def claim(self, plan: ImportPlan, row: Row, domains: list[str] | None, account: dict[str, Any] | None) -> None:
+        for domain in domains or []:
+            holder = self.by_domain.get(domain)
+            if holder is not None and (account is None or holder["account_id"] != account["pk"]):
+                plan.error(row, "domains", f"{domain} is a domain of {holder['account__name']} already.")
+            elif (earlier := self.lines.setdefault(domain, row.line)) != row.line:
+                plan.error(row, "domains", f"Line {earlier} gives {domain} to another account.")
 
 
 @import_kind
@@ -1032,19 +1063,29 @@ class AccountImport(ImportKind):
             parse_names,
             out=lambda a: names_text(text_list_values(a.need_names)),
         ),
+        Column(
+            "domains, Domains, Domain, Company Domain Name, Website, Web Site, Email Domain",
+            "internet domains separated by semicolons, such as acme.com (a website's address will do)",
+            _read_domains,
+            out=lambda a: names_text(text_list_values(a.domain_names)),
+        ),
     )
     matching = (
         "By Groundwork id, else by CRM id, else by name (whatever its case): a row with a CRM id Groundwork does "
         "not know takes over the account of the same name that has no CRM id yet; without any id, a name shared "
         "by several accounts is refused. Anything else is a new account."
     )
-    shown = ("CRM id", "Name", "Kind", "Tier", "Industry", "Region", "Account manager", "Status", "Needs")
+    shown = ("CRM id", "Name", "Kind", "Tier", "Industry", "Region", "Account manager", "Status", "Needs", "Domains")
 
     def export_rows(self) -> QuerySet[Account]:
         needs = Account.needs.through.objects.filter(account_id=OuterRef("pk"))
+        domains = AccountDomain.objects.filter(account_id=OuterRef("pk"))
         return (
             Account.objects.select_related("account_manager")
-            .annotate(need_names=text_list(needs, group_by="account_id", field="skill__name"))
+            .annotate(
+                need_names=text_list(needs, group_by="account_id", field="skill__name"),
+                domain_names=text_list(domains, group_by="account_id", field="domain"),
+            )
             .order_by("name", "pk")
         )
 
@@ -1053,7 +1094,7 @@ class AccountImport(ImportKind):
             if values["name"] is None and values["groundwork_id"] is None and not plan.failed(row):
                 plan.error(row, "name", "Give the account's name.")
         good = [values for row, values in rows if not plan.failed(row)]
-        fields = (*ACCOUNT_FIELDS, "need_names", "account_manager__email")
+        fields = (*ACCOUNT_FIELDS, "need_names", "domain_names", "account_manager__email")
         named_by = [(values["groundwork_id"], values["crm_id"], values["name"]) for values in good]
         known = Known("account", accounts_found(self.export_rows(), fields, named_by))
         by_lower_name = by_name(known.by_pk)
@@ -1074,6 +1115,7 @@ class AccountImport(ImportKind):
             values["account_manager_email"] for _, values in rows if values["account_manager_email"]
         )
         plan.state["skills"] = skills = Vocabulary(Skill, "skills")
+        domains = DomainClaims(values["domains"] for _, values in rows)
         for row, values in rows:
             progress.advance(1)
             if values["account_manager_email"]:
@@ -1086,24 +1128,29 @@ class AccountImport(ImportKind):
             )
             message = "Line {} makes the same new account: give each account its own CRM id."
             if not plan.failed(row) and known.claim(plan, row, account, new, message):
+                domains.claim(plan, row, values["domains"], account)
+            if not plan.failed(row):
                 skills.use(values["needs"])
                 self._outcome(plan, row, values, account)
 
     @staticmethod
     def _outcome(plan: ImportPlan, row: Row, values: dict[str, Any], account: dict[str, Any] | None) -> None:
         before = {**(account or _NEW_ACCOUNT), "needs": text_list_values((account or _NEW_ACCOUNT)["need_names"])}
+        before["domains"] = text_list_values(before["domain_names"])
         given = {key: value for key, value in values.items() if value is not None}
         now = {**before, **given}
         item = Item(account["pk"] if account else None, changes(before, given, ACCOUNT_FIELDS, new=account is None))
-        item.links = changes(before, given, ("needs",))
+        item.links = changes(before, given, ("needs", "domains"))
         kind, tier, status = Account.Kind(now["kind"]), Account.Tier(now["tier"]), Account.Status(now["status"])
         shown = [now["crm_id"], now["name"], kind.label, tier.label, now["industry"], now["region"]]
         shown += [values["account_manager_email"] or before["account_manager__email"], status.label]
-        plan.outcome(row, account is None, item, [*shown, names_text(now["needs"])])
+        plan.outcome(row, account is None, item, [*shown, names_text(now["needs"]), names_text(now["domains"])])
 
     def apply(self, *, plan: ImportPlan, job: ImportJob, progress: Progress) -> None:
         written = records_write(Account, plan, progress)
         skills_link(written, plan.state["skills"], Account.needs.through, "account_id", "needs")
+        domains = {o.item.pk: o.item.links["domains"] for o in written if "domains" in o.item.links}
+        links_replace(AccountDomain, "account_id", "domain", domains)
 
 
 ACCOUNT_REFERENCES = (

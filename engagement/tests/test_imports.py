@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from engagement.accounts.models import Account, Contact
+from engagement.accounts.models import Account, AccountDomain, Contact
 from engagement.imports.framework import IMPORT_KINDS, Progress
 from engagement.imports.models import ImportJob
 from engagement.imports.services import CHECK_IN_REQUEST_BYTES, import_job_run, import_job_start
@@ -382,6 +382,46 @@ def test_an_account_manager_nobody_is_called_is_a_row_error(admin_client):
     assert last_job().errors[0]["message"] == "No one in Groundwork is called “Nobody Known”: give their email."
 
 
+def test_account_domains_import_from_a_website_or_a_list_and_one_domain_is_one_accounts(
+    admin_client, django_capture_on_commit_callbacks
+):
+    globex = AccountFactory(name="Globex", crm_id="001B", tier=Account.Tier.STANDARD)
+    AccountDomain.objects.create(account=globex, domain="globex.com")
+    data = csv_bytes(
+        [
+            ["Account ID", "Account Name", "Website", "Tier"],
+            ["001A", "Acme Corp", "https://www.Acme.com/about; acme.co.uk", "Key"],
+            ["001B", "Globex", "globex.com", "Key"],
+        ]
+    )
+
+    job = import_file(admin_client, django_capture_on_commit_callbacks, ACCOUNTS, data)
+
+    acme = Account.objects.get(crm_id="001A")
+    assert sorted(acme.domains.values_list("domain", flat=True)) == ["acme.co.uk", "acme.com"]
+    assert job.summary == {"created": 1, "updated": 1, "unchanged": 0}  # Globex: its tier only
+    assert list(globex.domains.values_list("domain", flat=True)) == ["globex.com"]
+
+    taken = csv_bytes(
+        [
+            ["Account ID", "Account Name", "Domains"],
+            ["001C", "Initech", "acme.com"],
+            ["001D", "Umbrella", "umbrella.example; UMBRELLA.example"],
+            ["001E", "Umbrella EU", "umbrella.example"],
+            ["001F", "Hooli", "gmail.com"],
+            ["001G", "Vandelay", "not a domain"],
+        ]
+    )
+    upload(admin_client, ACCOUNTS, taken)
+
+    assert [(error["line"], error["message"]) for error in last_job().errors] == [
+        (2, "acme.com is a domain of Acme Corp already."),
+        (4, "Line 3 gives umbrella.example to another account."),
+        (5, "gmail.com is where anyone has an address, not one company's domain."),
+        (6, "“not” is not an internet domain: write it as acme.com."),
+    ]
+
+
 # --- Contacts --------------------------------------------------------------------------------
 
 
@@ -636,6 +676,8 @@ def some_program_data(count: int) -> None:
         executive.talents.add(*skills)
         account = AccountFactory(account_manager=UserFactory())
         account.needs.add(*skills)
+        AccountDomain.objects.create(account=account, domain=f"account-{account.pk}.example")
+        AccountDomain.objects.create(account=account, domain=f"eu.account-{account.pk}.example")
         ContactFactory(account=account)
         ContactFactory(account=account, name=f'=HYPERLINK("x") {n}')
 
