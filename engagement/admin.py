@@ -157,6 +157,14 @@ class AccountAdmin(admin.ModelAdmin):
     list_per_page = 50
 
 
+@admin.register(AccountDomain)
+class AccountDomainAdmin(admin.ModelAdmin):
+    list_display = ["domain", "account"]
+    list_select_related = ["account"]
+    search_fields = ["domain", "account__name"]
+    autocomplete_fields = ["account"]
+
+
 @admin.register(Contact)
 class ContactAdmin(admin.ModelAdmin):
     list_display = ["name", "title", "level", "account", "email", "active"]

@@ -21,7 +21,7 @@ from allauth.account.models import EmailAddress
 from django.contrib.auth.hashers import make_password
 from faker import Faker
 
-from engagement.accounts.models import Account, Contact
+from engagement.accounts.models import Account, AccountDomain, Contact
 from engagement.cadence.ledger import executive_cadences_refresh
 from engagement.cadence.models import Program
 from engagement.people.models import Executive, Function, Level, Skill, User
@@ -127,6 +127,13 @@ def person_name(faker: Faker) -> str:
     return f"{faker.first_name()} {faker.last_name()}"
 
 
+def domain_label(name: str, number: int) -> str:
+    """A company's name as the first label of its own demo domain: its words joined by hyphens, numbered so that
+    no two companies share one."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    return f"{'-'.join(re.findall(r'[a-z0-9]+', ascii_name))[:50] or 'company'}-{number}"
+
+
 def email_local_part(name: str) -> str:
     """``name`` as an email address's local part: its words in ASCII letters,
     joined by dots (never two in a row, none at either end)."""
@@ -158,7 +165,7 @@ def seed(ctx: DemoContext) -> None:
     skills = [skills_by_name[name] for name in WORDS["skills"]]
     functions = [functions_by_name[name] for name in WORDS["functions"]]
     program = Program.objects.filter(active=True).order_by("pk").first() or Program.objects.create(
-        name="Executive customer engagement"
+        name="Executive customer engagement", company_domains="groundwork.example"
     )
     password = make_password(DEMO_PASSWORD)  # hashed once: hashing is slow by design
     taken = set(User.objects.values_list("email", flat=True))
@@ -383,6 +390,10 @@ def _seed_accounts(ctx: DemoContext, n_accounts: int, skills: list[Skill], manag
         batch_size=BATCH,
         ignore_conflicts=True,
     )
+    domains = {account.pk: f"{domain_label(account.name, account.pk)}.example" for account in accounts}
+    AccountDomain.objects.bulk_create(
+        [AccountDomain(account_id=pk, domain=domain) for pk, domain in domains.items()], batch_size=BATCH
+    )
     contacts = []
     for account in accounts:
         for _ in range(rng.randint(2, 4)):
@@ -394,7 +405,7 @@ def _seed_accounts(ctx: DemoContext, n_accounts: int, skills: list[Skill], manag
                     name=name,
                     title=rng.choice(WORDS["contact_titles"][str(int(level))]),
                     level=level,
-                    email=f"{email_local_part(name)}.{account.pk}@customer.example",
+                    email=f"{email_local_part(name)}@{domains[account.pk]}",
                 )
             )
     Contact.objects.bulk_create(contacts, batch_size=BATCH)

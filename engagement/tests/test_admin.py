@@ -12,6 +12,7 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils import timezone
 
+from engagement.accounts.models import AccountDomain
 from engagement.cadence.models import ExecutiveContact
 from engagement.delivery.models import OutgoingEmail, UnsentTask
 from engagement.imports.models import ImportJob
@@ -120,6 +121,7 @@ def test_program_admin_opens_and_searches_each_engagement_changelist(program_adm
     executive.talents.add(SkillFactory())
     executive.programs.add(ProgramFactory())
     contact = ContactFactory(account=AccountFactory(account_manager=UserFactory()))
+    AccountDomain.objects.create(account=contact.account, domain="acme.example")
     contact_record(executive=executive, account=contact.account, occurred_at=dt.datetime(2025, 6, 1, tzinfo=dt.UTC))
     notification_send(users=[executive.user], message="Your contact is due soon", url="/")
     DigestItem.objects.create(
