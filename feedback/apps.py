@@ -9,6 +9,7 @@ class FeedbackConfig(AppConfig):
 
     def ready(self) -> None:
         # Surveys after a held engagement; reminders of debriefs and actions;
-        # the panels this app adds to home pages and the engagement page;
+        # the panels and needs this app adds to home pages, its panel on the
+        # engagement page;
         # debriefs, actions and themes in the audit trail.
-        from feedback import audit, panels, receivers, reminders  # noqa: F401
+        from feedback import audit, needs, panels, receivers, reminders  # noqa: F401
