@@ -73,7 +73,7 @@ def _draft_by(user: User) -> Exists:
     return Exists(Debrief.objects.filter(engagement=OuterRef("pk"), author=user, status=Debrief.Status.DRAFT))
 
 
-def debriefs_to_write(*, user: User, now: dt.datetime | None = None, limit: int = HOME_LIMIT) -> list[Engagement]:
+def debriefs_to_write_all(*, user: User, now: dt.datetime | None = None) -> QuerySet[Engagement]:
     """Held engagements ``user`` attended as an executive, of the last 60
     days, with nobody's debrief yet or ``user``'s own still a draft; oldest
     first, as the oldest fades first. Each has ``has_draft``."""
@@ -81,20 +81,25 @@ def debriefs_to_write(*, user: User, now: dt.datetime | None = None, limit: int 
     # From the executive's own attendances (hundreds), not from every
     # engagement of the period (a hundred thousand at scale).
     attended = EngagementExecutive.objects.filter(executive__user=user, executive__active=True).values("engagement_id")
-    return list(
+    return (
         Engagement.objects.filter(pk__in=attended, status__in=Engagement.HELD_STATUSES, starts_at__gte=since)
         .annotate(has_draft=_draft_by(user), written=_debrief_written_by(user))
         .filter(Q(status=Engagement.Status.COMPLETED) | Q(has_draft=True), written=False)
         .select_related("account", "type")
-        .order_by("starts_at", "pk")[:limit]
+        .order_by("starts_at", "pk")
     )
 
 
-def account_debriefs_due(*, user: User, now: dt.datetime | None = None, limit: int = HOME_LIMIT) -> list[Engagement]:
+def debriefs_to_write(*, user: User, now: dt.datetime | None = None, limit: int = HOME_LIMIT) -> list[Engagement]:
+    """The first ``limit`` of ``debriefs_to_write_all``."""
+    return list(debriefs_to_write_all(user=user, now=now)[:limit])
+
+
+def account_debriefs_due_all(*, user: User, now: dt.datetime | None = None) -> QuerySet[Engagement]:
     """Held engagements of the accounts ``user`` serves, of the last 60 days,
     that nobody has debriefed yet; oldest first."""
     since = (now or timezone.now()) - DEBRIEF_LOOKBACK
-    return list(
+    return (
         Engagement.objects.filter(
             account__in=accounts_served_by(user).values("pk"),
             status=Engagement.Status.COMPLETED,
@@ -102,8 +107,13 @@ def account_debriefs_due(*, user: User, now: dt.datetime | None = None, limit: i
         )
         .annotate(has_draft=_draft_by(user))
         .select_related("account", "type")
-        .order_by("starts_at", "pk")[:limit]
+        .order_by("starts_at", "pk")
     )
+
+
+def account_debriefs_due(*, user: User, now: dt.datetime | None = None, limit: int = HOME_LIMIT) -> list[Engagement]:
+    """The first ``limit`` of ``account_debriefs_due_all``."""
+    return list(account_debriefs_due_all(user=user, now=now)[:limit])
 
 
 def account_debriefs_recent(*, user: User, limit: int = HOME_LIMIT) -> list[Debrief]:

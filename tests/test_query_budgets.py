@@ -65,10 +65,15 @@ from visits.tests.factories import EngagementFactory, EngagementTypeFactory
 BUDGETS = {
     # With the months of contacts (one query) and where the executive stands
     # among all the others (four: the time zones in use, the counts, two medians),
-    # and the accounts going quiet (two: the executive's program, the accounts).
-    "engagement:executive_home": 20,
-    # With the names of the executives who met the page's accounts (one query).
-    "engagement:account_manager_home": 10,
+    # and the accounts going quiet (two: the executive's program, the accounts);
+    # and what needs them now, one query a kind, each listed or counted (six:
+    # requests to answer, meetings within 48 hours, debriefs to write, actions
+    # late and due this week, sponsorships proposed).
+    "engagement:executive_home": 26,
+    # With the names of the executives who met the page's accounts (one query),
+    # and what needs them now, one query a kind (five: requests to schedule,
+    # questions, debriefs waiting, late actions, accounts going quiet).
+    "engagement:account_manager_home": 15,
     "engagement:program_home": 10,
     "engagement:executives": 10,
     "engagement:executives (filtered and sorted)": 10,
@@ -360,11 +365,45 @@ def grow_with_factories(data: ProgramData, executives: int) -> None:
         feedback_with_services(data, executive, engagements)
         with zeal_ignore():
             pairings_with_services(data, executive, account)
+    # Two of each kind of need on the homes: listed one by one.
+    accounts = list(Account.objects.filter(account_manager=data.account_manager).order_by("pk")[:2])
+    engagements_waiting(data, accounts)
     # The measured executive's own engagements: a draft, and a customer's answer.
     own = list(Engagement.objects.filter(executives=data.executive).select_related("account").order_by("pk"))
     with zeal_ignore():
         debrief_draft_save(engagement=own[0], author=data.executive.user, fields={"heard": CUSTOMER_WORDS})
         answered_survey(own[1])
+
+
+def engagements_waiting(data: ProgramData, accounts: list[Account]) -> None:
+    """At each of ``accounts``, what the homes list as needs: a request
+    waiting for the measured executive's answer, one approved and one with a
+    question for the account manager, and a meeting tomorrow the measured
+    executive leads, each for five days in its status."""
+    now = timezone.now()
+    planned = [
+        (Engagement.Status.REQUESTED, now + dt.timedelta(days=20)),
+        (Engagement.Status.APPROVED, now + dt.timedelta(days=20)),
+        (Engagement.Status.QUESTION, now + dt.timedelta(days=20)),
+        (Engagement.Status.SCHEDULED, now + dt.timedelta(days=1)),
+    ]
+    engagements = Engagement.objects.bulk_create(
+        Engagement(
+            account=account,
+            type=data.kind,
+            status=status,
+            starts_at=starts_at,
+            ends_at=starts_at + dt.timedelta(hours=1),
+            duration_minutes=60,
+            status_changed_at=now - dt.timedelta(days=5),
+        )
+        for account in accounts
+        for status, starts_at in planned
+    )
+    EngagementExecutive.objects.bulk_create(
+        EngagementExecutive(engagement=engagement, executive=data.executive, role=EngagementExecutive.Role.LEAD)
+        for engagement in engagements
+    )
 
 
 def pairings_with_services(data: ProgramData, executive: Executive, account: Account) -> None:
@@ -471,6 +510,7 @@ def grow_in_bulk(data: ProgramData, executives: int) -> None:
     engagement_contacts_sync(engagement_ids=[engagement.pk for engagement in engagements])
     feedback_in_bulk(data, batch, new, accounts, engagements)
     pairings_in_bulk(data, new, accounts)
+    engagements_waiting(data, accounts)
     invitations_in_bulk(data, users)
 
 
@@ -553,9 +593,11 @@ def feedback_in_bulk(
     actions = []
     for engagement, executive, debrief, survey in zip(firsts, executives, debriefs, surveys, strict=True):
         made = {"engagement": engagement, "created_by": executive.user, "due_on": due, "debrief": debrief}
+        late = made | {"due_on": timezone.localdate() - dt.timedelta(days=3)}
         actions += [
-            ActionItem(title="Explain the slip", owner=data.executive.user, function=data.function, **made),
-            ActionItem(title="Send the new plan", owner=data.account_manager, **made),
+            # Late: the homes list them as needs.
+            ActionItem(title="Explain the slip", owner=data.executive.user, function=data.function, **late),
+            ActionItem(title="Send the new plan", owner=data.account_manager, **late),
             ActionItem(
                 title="Call the plant",
                 owner=data.executive.user,

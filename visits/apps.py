@@ -12,5 +12,6 @@ class VisitsConfig(AppConfig):
         # start, requests waiting for an answer; the program dashboard shows
         # its figures; the audit trail records its engagements and types;
         # past engagements are one of the program's kinds of CSV import; its
-        # engagements are on each account's timeline.
-        from visits import audit, imports, panels, reminders, timeline  # noqa: F401
+        # engagements are on each account's timeline; the homes list the
+        # requests and meetings waiting for each person.
+        from visits import audit, imports, needs, panels, reminders, timeline  # noqa: F401

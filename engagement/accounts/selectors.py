@@ -254,3 +254,35 @@ def accounts_going_quiet(*, executive: Executive, today: dt.date) -> list[QuietA
         for account in accounts
     ]
     return sorted(rows, key=lambda row: -row.urgency)
+
+
+def manager_accounts_going_quiet(*, user: User, today: dt.date) -> list[QuietAccount]:
+    """The accounts ``user`` manages or serves on whose last executive contact
+    is past its ideal period (or that no executive has met), churned ones
+    left out, the most overdue first. Each account's periods are its own,
+    else those of the program's first active program. One query."""
+    first_program = Program.objects.filter(active=True).order_by("pk")
+    program_ideal = Subquery(first_program.values("account_ideal_days")[:1])
+    program_most = Subquery(first_program.values("account_max_days")[:1])
+    on_team = Account.account_team.through.objects.filter(user=user).values("account_id")
+    accounts = (
+        Account.objects.filter(Q(account_manager=user) | Q(pk__in=on_team))
+        .exclude(status=Account.Status.CHURNED)
+        .annotate(
+            ideal=Coalesce("ideal_contact_days", program_ideal, models.Value(90)),
+            most=Coalesce("max_contact_days", program_most, models.Value(180)),
+        )
+        .only("pk", "name", "last_contact_on", "ideal_contact_days", "max_contact_days")
+        .order_by("name", "pk")
+    )
+    rows = [
+        QuietAccount(
+            account=account,
+            last_met_on=account.last_contact_on,
+            days=(today - account.last_contact_on).days if account.last_contact_on else None,
+            ideal_days=account.ideal,
+            max_days=account.most,
+        )
+        for account in accounts
+    ]
+    return sorted((row for row in rows if row.state != "within"), key=lambda row: -row.urgency)

@@ -19,6 +19,7 @@ from engagement.dashboards.coverage import (
     coverage_csv_columns,
 )
 from engagement.dashboards.filters import CoverageFilter, ExecutiveTableFilter
+from engagement.dashboards.needs import needs_for
 from engagement.dashboards.panels import COVERAGE_PANELS, HOME_PANELS, PROGRAM_DASHBOARD_PANELS
 from engagement.dashboards.standing import (
     executive_contact_history,
@@ -57,8 +58,10 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_GET
 @executive_view
 def executive_home(request: HttpRequest, executive: Executive) -> HttpResponse:
-    """The executive's contact page: the countdown to the close of their
-    window, their contacts month by month, and where they stand in the program."""
+    """The executive's home: where they stand in their cadence, then what
+    waits for them now (requests, meetings, debriefs, actions, proposals),
+    then the countdown to the close of their window, their contacts month by
+    month, and where they stand in the program."""
     status = executive_contact_status(executive=executive)
     return render(
         request,
@@ -66,6 +69,7 @@ def executive_home(request: HttpRequest, executive: Executive) -> HttpResponse:
         {
             "executive": executive,
             "status": status,
+            "needs": needs_for(Role.EXECUTIVE, user=request.user, now=timezone.now()),
             "countdown": window_countdown(
                 closes_on=status.due_on, today=status.today, length=status.cadence.cadence_days
             ),
@@ -81,13 +85,21 @@ def executive_home(request: HttpRequest, executive: Executive) -> HttpResponse:
 @role_required(Role.ACCOUNT_MANAGER)
 @require_GET
 def account_manager_home(request: HttpRequest) -> HttpResponse:
+    """The account manager's home: what waits for them now (requests to
+    schedule, questions, debriefs, late actions, accounts going quiet), then
+    their accounts."""
     today = timezone.localdate()
     accounts = account_list_for_manager(user=request.user, today=today)
     page = Paginator(accounts, PAGE_SIZE).get_page(request.GET.get("page"))
     met = account_executives_met(account_ids=[account.pk for account in page], since=twelve_months_before(today))
     rows = [AccountExecutives(account, tuple(met[account.pk])) for account in page]
     panels = HOME_PANELS[Role.ACCOUNT_MANAGER].panels(request)
-    return render(request, "engagement/account_manager_home.html", {"page": page, "rows": rows, "panels": panels})
+    needs = needs_for(Role.ACCOUNT_MANAGER, user=request.user, now=timezone.now())
+    return render(
+        request,
+        "engagement/account_manager_home.html",
+        {"page": page, "rows": rows, "panels": panels, "needs": needs},
+    )
 
 
 @role_required(Role.PROGRAM_ADMIN)
