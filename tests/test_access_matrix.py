@@ -42,6 +42,7 @@ from django_celery_beat.models import (
 )
 
 from config import moved as moved_urls
+from engagement.accounts.models import AccountDomain
 from engagement.api.tokens import api_token_create
 from engagement.cadence.models import ExecutiveContact
 from engagement.delivery.models import OutgoingEmail, UnsentTask
@@ -702,6 +703,7 @@ def build_world() -> World:
         "engagement.executive": subject.pk,
         "engagement.account": account.pk,
         "engagement.contact": contacts[0].pk,
+        "engagement.accountdomain": AccountDomain.objects.create(account=account, domain="world.example").pk,
         "engagement.executivecontact": ExecutiveContact.objects.filter(executive=subject).first().pk,
         "visits.engagementtype": engagement.type_id,
         "visits.engagement": engagement.pk,
