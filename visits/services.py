@@ -983,8 +983,9 @@ def engagement_logged_delete(*, engagement_pk: int, by: User, now: dt.datetime |
     # deletion itself is recorded by the audit trail's receiver, by ``by``.
     audit_change(instance=engagement, changes={"executives": (_names_of(executives, names), None)}, actor=by)
     audit_actor_set(by)
-    told = {user.pk for user in colleagues} | {engagement.requested_by_id, engagement.account.account_manager_id}
-    told.discard(None)
+    told = {user.pk for user in colleagues} | {
+        pk for pk in (engagement.requested_by_id, engagement.account.account_manager_id) if pk is not None
+    }
     link = _link(engagement)
     engagement.delete()
     engagement_contacts_sync(engagement_ids=[engagement_pk])

@@ -6,10 +6,13 @@ owes a debrief only when its author says they will add one."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import uuid
+from typing import Any
 
 import pytest
 from auditlog.models import LogEntry
+from django.db import connection, connections, transaction
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -31,6 +34,7 @@ from visits.services import LoggedContact, engagement_log_contact
 from visits.services import engagement_logged_delete as engagement_logged_delete_service
 from visits.services import engagement_logged_update as engagement_logged_update_service
 from visits.tests.factories import EngagementFactory, EngagementTypeFactory
+from visits.tests.test_api import waiting_on_a_lock
 
 ZONE = "America/Los_Angeles"
 
@@ -461,3 +465,39 @@ def test_the_api_logs_a_contact_owing_a_debrief_only_when_asked(author, visit_ty
 
     assert Engagement.objects.get(pk=quiet.json()["id"]).debrief_wanted is False
     assert Engagement.objects.get(pk=wanted.json()["id"]).debrief_wanted is True
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_deletes_at_the_same_moment_delete_it_once_and_tell_colleagues_once(author, colleague, visit_type):
+    if connection.vendor == "sqlite":
+        pytest.skip("SQLite's in-memory test database is one connection: the race runs on PostgreSQL in CI")
+    engagement = logged(author, visit_type, colleagues=[colleague])
+    first_deleted, first_may_commit = threading.Event(), threading.Event()
+    results: dict[str, Any] = {}
+
+    def delete(name: str, *, hold: bool = False) -> None:
+        try:
+            with transaction.atomic():
+                results[name] = engagement_logged_delete(engagement_pk=engagement.pk, by=author.user)
+                if hold:
+                    # Deleted, not yet committed: the other waits on its row.
+                    first_deleted.set()
+                    first_may_commit.wait(timeout=30)
+        finally:
+            connections.close_all()
+
+    first = threading.Thread(target=delete, args=("first",), kwargs={"hold": True})
+    second = threading.Thread(target=delete, args=("second",))
+    first.start()
+    assert first_deleted.wait(timeout=30)
+    second.start()
+    waiting_on_a_lock(timeout=30)
+    first_may_commit.set()
+    first.join(timeout=30)
+    second.join(timeout=30)
+
+    assert results["first"] is not None
+    assert results["second"] is None
+    assert not Engagement.objects.filter(pk=engagement.pk).exists()
+    assert Notification.objects.filter(user=colleague.user, message__contains="deleted").count() == 1
+    assert executive_contact_status(executive=colleague).last_contact_on is None
