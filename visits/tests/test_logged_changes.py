@@ -312,6 +312,8 @@ def test_the_logged_message_carries_an_undo_that_removes_it(client, author, visi
     assert after.redirect_chain[-1][0] == reverse("visits:log_contact")
     assert "Removed: the Site walk with Northwind Traders" in after.content.decode()
     assert not Engagement.objects.exists()
+    deletion = LogEntry.objects.get(object_pk=str(engagement.pk), action=LogEntry.Action.DELETE)
+    assert deletion.actor == author.user
     again = client.post(undo)
     assert again.status_code == 404
 
