@@ -12,13 +12,13 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
-from engagement.accounts.models import Account, Contact
+from engagement.accounts.models import Account, AccountDomain, Contact
 from engagement.api.models import ApiToken
 from engagement.cadence.models import ExecutiveContact, Program
 from engagement.delivery.models import OutgoingEmail, UnsentTask
 from engagement.imports.models import ImportJob
 from engagement.moments import moments_in_zone
-from engagement.notifications.models import Notification
+from engagement.notifications.models import DigestItem, Notification
 from engagement.people.models import Executive, Function, Invitation, Skill, User
 from engagement.people.roles import Role
 from engagement.people.services import executive_time_zone_change, user_email_address_sync, user_set_roles
@@ -138,6 +138,13 @@ class ContactInline(admin.TabularInline):
         return super().get_queryset(request).select_related("account")
 
 
+class AccountDomainInline(admin.TabularInline):
+    model = AccountDomain
+    extra = 1
+    verbose_name = "domain"
+    verbose_name_plural = "Domains (a calendar's attendee at one of these is the account's)"
+
+
 @admin.register(Account)
 class AccountAdmin(admin.ModelAdmin):
     list_display = ["name", "kind", "tier", "industry", "region", "account_manager", "status"]
@@ -146,7 +153,7 @@ class AccountAdmin(admin.ModelAdmin):
     search_fields = ["name", "crm_id"]
     autocomplete_fields = ["account_manager", "account_team"]
     filter_horizontal = ["needs"]
-    inlines = [ContactInline]
+    inlines = [AccountDomainInline, ContactInline]
     list_per_page = 50
 
 
@@ -305,8 +312,8 @@ class InvitationAdmin(RecordAdmin):
 
 @admin.register(OutgoingEmail)
 class OutgoingEmailAdmin(RecordAdmin):
-    """Read-only: the emails of the sign-in pages and whether the mail server
-    took them. Their bodies stay out of the page: until it is sent, one may
+    """Read-only: the emails of the sign-in pages and the notifications sent
+    at once, and whether the mail server took them. Their bodies stay out of the page: until it is sent, one may
     hold someone's password reset link."""
 
     list_display = ["created_at", "subject", "to", "status", "sent_at", "attempts", "last_error"]
@@ -314,6 +321,18 @@ class OutgoingEmailAdmin(RecordAdmin):
     search_fields = ["subject", "last_error"]
     exclude = ["body", "html"]
     readonly_fields = [field.name for field in OutgoingEmail._meta.fields if field.name not in {"body", "html"}]
+
+
+@admin.register(DigestItem)
+class DigestItemAdmin(RecordAdmin):
+    """Read-only: notifications kept for their readers' weekly digest, and
+    whether it went."""
+
+    list_display = ["created_at", "kind", "recipient", "due_at", "status", "sent_at", "attempts", "last_error"]
+    list_filter = ["status", "kind", "due_at"]
+    list_select_related = ["recipient"]
+    search_fields = ["recipient__email", "recipient__full_name", "last_error"]
+    readonly_fields = [field.name for field in DigestItem._meta.fields]
 
 
 @admin.register(UnsentTask)

@@ -4,19 +4,21 @@
 
 from __future__ import annotations
 
-from engagement.accounts.models import Account, Contact
+from engagement.accounts.models import Account, AccountDomain, Contact
 from engagement.api.models import ApiToken
 from engagement.cadence.models import ExecutiveContact, Program
 from engagement.delivery.models import OutgoingEmail, UnsentTask
 from engagement.imports.models import ImportJob
-from engagement.notifications.models import Notification
+from engagement.notifications.models import DigestItem, Notification
 from engagement.people.models import Executive, Function, Invitation, Level, Skill, User, UserManager, time_zone_choices
 from engagement.reminders.models import Reminder
 
 __all__ = [
     "Account",
+    "AccountDomain",
     "ApiToken",
     "Contact",
+    "DigestItem",
     "Executive",
     "ExecutiveContact",
     "Function",

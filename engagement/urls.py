@@ -28,6 +28,7 @@ urlpatterns = [
     path("program/imports/<int:pk>/", imports.import_detail, name="import_detail"),
     path("program/imports/<int:pk>/progress/", imports.import_progress_view, name="import_progress"),
     path("program/imports/<int:pk>/import/", imports.import_start, name="import_start"),
+    path("program/imports/<int:pk>/read-again/", imports.import_recheck, name="import_recheck"),
     path("program/exports/", imports.exports, name="exports"),
     path("program/exports/executives.csv", imports.export_csv, {"kind": "executives"}, name="export_executives"),
     path("program/exports/accounts.csv", imports.export_csv, {"kind": "accounts"}, name="export_accounts"),

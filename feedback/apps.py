@@ -10,5 +10,6 @@ class FeedbackConfig(AppConfig):
     def ready(self) -> None:
         # Surveys after a held engagement; reminders of debriefs and actions;
         # the panels this app adds to home pages and the engagement page;
-        # debriefs, actions and themes in the audit trail.
-        from feedback import audit, panels, receivers, reminders  # noqa: F401
+        # debriefs, actions and themes in the audit trail; its entries on each
+        # account's timeline.
+        from feedback import audit, panels, receivers, reminders, timeline  # noqa: F401

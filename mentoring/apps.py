@@ -10,5 +10,5 @@ class MentoringConfig(AppConfig):
     def ready(self) -> None:
         # Reminders of sessions due, the pairings panel of the program dashboard,
         # pairings and their goals in the audit trail, and the accounts their
-        # executives may open.
-        from mentoring import access, audit, panels, reminders  # noqa: F401
+        # executives may open; sponsorships and sessions on each account's timeline.
+        from mentoring import access, audit, panels, reminders, timeline  # noqa: F401

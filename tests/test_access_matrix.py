@@ -46,7 +46,7 @@ from engagement.api.tokens import api_token_create
 from engagement.cadence.models import ExecutiveContact
 from engagement.delivery.models import OutgoingEmail, UnsentTask
 from engagement.imports.services import import_job_create
-from engagement.notifications.models import Notification
+from engagement.notifications.models import DigestItem, Notification, NotificationKind
 from engagement.people.invitations import invitation_token
 from engagement.people.models import Executive, Invitation, Level, User
 from engagement.people.roles import Role
@@ -122,6 +122,8 @@ ACCESS: dict[str, Access] = {
     # An account's page: its account team's, and to read, the executives who
     # sponsor it or met it lately (engagement.accounts.access.account_visibility).
     "visits:account_engagements": EVERY_ROLE,
+    # Its timeline: whoever may open the account's page, by the same rule.
+    "visits:account_timeline": EVERY_ROLE,
     "visits:trends": PROGRAM_ADMINS,
     "visits:trends_weekly_csv": PROGRAM_ADMINS,
     "visits:trends_states_csv": PROGRAM_ADMINS,
@@ -132,6 +134,7 @@ ACCESS: dict[str, Access] = {
     "engagement:import_detail": PROGRAM_ADMINS,
     "engagement:import_progress": PROGRAM_ADMINS,
     "engagement:import_start": PROGRAM_ADMINS,
+    "engagement:import_recheck": PROGRAM_ADMINS,
     "engagement:exports": PROGRAM_ADMINS,
     "engagement:export_executives": PROGRAM_ADMINS,
     "engagement:export_accounts": PROGRAM_ADMINS,
@@ -277,6 +280,7 @@ ALLOWED_STATUS: dict[str, dict[str, int]] = {
     "visits:logged_contact_edit": {"GET": 200, "POST": 200},
     "visits:logged_contact_delete": {"GET": 200, "POST": 302},
     "visits:account_engagements": {"GET": 200, "POST": 405},
+    "visits:account_timeline": {"GET": 200, "POST": 405},
     "visits:trends": {"GET": 200, "POST": 405},
     "visits:trends_weekly_csv": {"GET": 200, "POST": 405},
     "visits:trends_states_csv": {"GET": 200, "POST": 405},
@@ -287,6 +291,7 @@ ALLOWED_STATUS: dict[str, dict[str, int]] = {
     "engagement:import_detail": {"GET": 200, "POST": 405},
     "engagement:import_progress": {"GET": 200, "POST": 405},
     "engagement:import_start": {"GET": 405, "POST": 302},  # queued: back to the import's page
+    "engagement:import_recheck": {"GET": 405, "POST": 302},  # back to the import's page, with a message
     "engagement:exports": {"GET": 200, "POST": 405},
     "engagement:export_executives": {"GET": 200, "POST": 405},
     "engagement:export_accounts": {"GET": 200, "POST": 405},
@@ -443,15 +448,20 @@ ADMIN_MODEL_STATUS_EXCEPTIONS: dict[str, dict[str, dict[str, int]]] = {
     },
     "engagement.executive": {"delete": {"GET": 200, "POST": 403}},
     # Invitations are sent and sent again from the invite page; the emails of the
-    # sign-in pages and the tasks kept while the broker was down are the
-    # program's own: all read here, never edited.
+    # sign-in pages, the notifications kept for a digest and the tasks kept
+    # while the broker was down are the program's own: all read here, never edited.
     **{
         model: {
             "add": {"GET": 403, "POST": 403},
             "change": {"GET": 200, "POST": 403},
             "delete": {"GET": 403, "POST": 403},
         }
-        for model in ("engagement.invitation", "engagement.outgoingemail", "engagement.unsenttask")
+        for model in (
+            "engagement.invitation",
+            "engagement.outgoingemail",
+            "engagement.unsenttask",
+            "engagement.digestitem",
+        )
     },
     # Import jobs are uploaded and imported from the import pages: read here, never edited.
     "engagement.importjob": {
@@ -749,6 +759,15 @@ def build_world() -> World:
         "engagement.outgoingemail": OutgoingEmail.objects.create(
             to=[subject.user.email], subject="[Groundwork] Password reset", status=OutgoingEmail.Status.SENT
         ).pk,
+        "engagement.digestitem": DigestItem.objects.create(
+            # A notification of its own: the world's other one is deleted from the admin.
+            notification=Notification.objects.create(
+                user=users[Role.ACCOUNT_MANAGER], message="Cancelled: a visit", url="/engagements/"
+            ),
+            recipient=users[Role.ACCOUNT_MANAGER],
+            kind=NotificationKind.CANCELLED,
+            due_at=now,
+        ).pk,
         "engagement.unsenttask": UnsentTask.objects.create(name="feedback.tasks.send_survey", args=[survey.pk]).pk,
     }
     sessions = {}
@@ -836,10 +855,16 @@ URL_KWARGS: dict[str, Callable[[World], dict[str, Any]]] = {
         name: lambda world: {"pk": world.objects["visits.engagement_logged"]}
         for name in ("visits:logged_contact_edit", "visits:logged_contact_delete")
     },
+    "visits:account_timeline": lambda world: {"pk": world.objects["engagement.account"]},
     "visits:calendar_feed_ics": lambda world: {"token": "made-up-token"},
     **{
         name: lambda world: {"pk": world.objects["engagement.importjob"]}
-        for name in ("engagement:import_detail", "engagement:import_progress", "engagement:import_start")
+        for name in (
+            "engagement:import_detail",
+            "engagement:import_progress",
+            "engagement:import_start",
+            "engagement:import_recheck",
+        )
     },
     **{
         name: lambda world: {"pk": world.objects["visits.engagement_held"]}
@@ -1162,6 +1187,22 @@ OWNED_OBJECTS: list[OwnedObject] = [
     ),
     OwnedObject(
         "visits:account_engagements",
+        Role.EXECUTIVE,
+        lambda owner: {"pk": Engagement.objects.get(pk=held_by(owner)["pk"]).account_id},
+    ),
+    OwnedObject(
+        "visits:account_timeline",
+        Role.ACCOUNT_MANAGER,
+        lambda owner: {"pk": AccountFactory(account_manager=owner).pk},
+    ),
+    # The timeline opens as the account's page does: sponsored or met lately.
+    OwnedObject(
+        "visits:account_timeline",
+        Role.EXECUTIVE,
+        lambda owner: {"pk": PairingFactory(executive=owner.executive, status=Pairing.Status.ACTIVE).account_id},
+    ),
+    OwnedObject(
+        "visits:account_timeline",
         Role.EXECUTIVE,
         lambda owner: {"pk": Engagement.objects.get(pk=held_by(owner)["pk"]).account_id},
     ),

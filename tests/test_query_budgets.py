@@ -115,6 +115,12 @@ BUDGETS = {
     "visits:account_engagements": 15,
     # An account the executive sponsors, read by them: the same page.
     "visits:account_engagements (sponsor)": 15,
+    # The count and the keys of a page of every kind of entry (one UNION
+    # each), then each kind drawn by id: engagements 3, debriefs 2, survey
+    # answers 2, actions 2, sponsorships 3, sessions 2.
+    "visits:account_timeline": 21,
+    # An account the executive is asked to sponsor, read by them: the same page.
+    "visits:account_timeline (sponsor)": 21,
     # Weekly contacts, the states at each week end, held engagements by type
     # (and the types' names), the function filter, and a page of the heatmap
     # (count, executives, their months).
@@ -209,6 +215,8 @@ VIEWERS: dict[str, Role | None] = {
     "visits:logged_contact_delete": Role.EXECUTIVE,
     "visits:account_engagements": Role.ACCOUNT_MANAGER,
     "visits:account_engagements (sponsor)": Role.EXECUTIVE,
+    "visits:account_timeline": Role.ACCOUNT_MANAGER,
+    "visits:account_timeline (sponsor)": Role.EXECUTIVE,
     "visits:trends": Role.PROGRAM_ADMIN,
     # A calendar application, which does not sign in.
     "visits:calendar_feed_ics": None,
@@ -286,6 +294,7 @@ NOT_BUDGETED = {
     "feedback:action_create": "POST only: adds it, then back to the debrief (measured there)",
     "feedback:surveys_send": "POST only: queues the emails, then back to the engagement (measured there)",
     "engagement:import_start": "POST only: queues the import, then back to its page (measured there)",
+    "engagement:import_recheck": "POST only: checks the file again, then back to its page (measured there)",
     "engagement:export_executives": "streams one query (engagement/tests/test_imports.py)",
     "engagement:export_accounts": "streams one query (engagement/tests/test_imports.py)",
     "engagement:export_contacts": "streams one query (engagement/tests/test_imports.py)",
@@ -813,6 +822,15 @@ def visits_page_url(page: str, data: ProgramData) -> str | None:
             executive=data.executive, account=account, status=Pairing.Status.ACTIVE, proposed_by=data.program_admin
         )
         return reverse(url_name(page), kwargs={"pk": account.pk})
+    if url_name(page) == "visits:account_timeline":
+        # The first account's story: its engagements, debrief, survey answer,
+        # actions, sponsorships (one accepted, one asked of the measured
+        # executive, who reads it) and the sponsor's sessions, their pairing
+        # dated back before the engagements; the data grows around it.
+        Pairing.objects.filter(account=first_account, status=Pairing.Status.ACTIVE).update(
+            starts_on=timezone.localdate() - dt.timedelta(days=90)
+        )
+        return reverse(url_name(page), kwargs={"pk": first_account.pk})
     return None
 
 

@@ -11,5 +11,6 @@ class VisitsConfig(AppConfig):
         # The reminder engine asks this app what is due: meetings about to
         # start, requests waiting for an answer; the program dashboard shows
         # its figures; the audit trail records its engagements and types;
-        # past engagements are one of the program's kinds of CSV import.
-        from visits import audit, imports, panels, reminders  # noqa: F401
+        # past engagements are one of the program's kinds of CSV import; its
+        # engagements are on each account's timeline.
+        from visits import audit, imports, panels, reminders, timeline  # noqa: F401

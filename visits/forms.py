@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from engagement.accounts.models import Account, Contact
+from engagement.accounts.timeline import timeline_kind_choices
 from engagement.bounds import (
     DayField,
     LineField,
@@ -298,3 +299,20 @@ class OutcomeForm(forms.Form):
         if cleaned.get("outcome") == "not_held" and not cleaned.get("reason"):
             self.add_error("reason", "Choose why it did not take place.")
         return cleaned
+
+
+class TimelineFilterForm(forms.Form):
+    """Which kinds of entry an account's timeline shows: every kind when none
+    is ticked."""
+
+    kind = forms.MultipleChoiceField(
+        label="Show",
+        choices=timeline_kind_choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": "There is no kind of entry called “%(value)s”; every kind is shown."},
+    )
+
+    def kinds(self) -> list[str]:
+        """The kinds ticked, or none (every kind) when the form is not valid."""
+        return self.cleaned_data["kind"] if self.is_valid() else []

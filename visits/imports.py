@@ -32,6 +32,7 @@ from engagement.imports.framework import (
     ImportPlan,
     Item,
     Known,
+    PeopleReferences,
     Person,
     Progress,
     Row,
@@ -39,7 +40,6 @@ from engagement.imports.framework import (
     chunks,
     import_kind,
     links_replace,
-    people_by_email,
     records_found,
     records_write,
 )
@@ -51,6 +51,7 @@ from engagement.imports.values import (
     parse_emails,
     parse_minutes,
     parse_moment,
+    parse_people,
     parse_time,
 )
 from engagement.reminders.contact import reminders_caused_by
@@ -76,8 +77,19 @@ _TEXTS = ("objective", "location", "notes")
 FIELDS = ("crm_id", "account_id", "type_id", "status", "purpose", "starts_at", "ends_at", "duration_minutes", *_TEXTS)
 _NEW: dict[str, Any] = dict.fromkeys(("crm_id", "duration_minutes", "ends_at")) | dict.fromkeys(_TEXTS, "")
 _NEW["purpose"] = Engagement.Purpose.RELATIONSHIP
-STARTS_AT = "Date, Start Date, Activity Date, Meeting Date, Event Date, Start, Start Date Time, Start Date/Time"
-EXECUTIVES = "Executives, Executive, Executive Email, Attendees, Attendee Emails, Assigned To Email, Owner Email"
+# Headings as CRMs export them: Salesforce (Data Loader's field names, whatever their case, and report columns),
+# HubSpot (its interface's labels and its internal property names) and Gainsight's Timeline; docs/importing.md lists
+# them. Where a file has several, the one earlier in a list wins: a start with its time before a date alone.
+STARTS_AT = (
+    "Start Date Time, Start Date/Time, Start Datetime, ActivityDateTime, Meeting start time, hs_meeting_start_time, "
+    "hs_timestamp, Date/Time, Date, Start Date, Activity Date, Meeting Date, Event Date, Start"
+)
+ENDS_AT = "ends_at, Ends at, End Date Time, End Date/Time, End Datetime, Meeting end time, hs_meeting_end_time, End"
+EXECUTIVES = (
+    "Executives, Executive, Executive Email, Attendees, Attendee Emails, Assigned To Email, Owner Email, Owner.Email, "
+    "User Email, Assigned, Assigned To, Activity assigned to, hubspot_owner_id, Owner, Owner Name, OwnerName, "
+    "Author, Created by, Internal Attendees"
+)
 
 
 def _minutes(text: str) -> int:
@@ -99,56 +111,65 @@ class EngagementImport(ImportKind):
     columns = (
         GROUNDWORK_ID,
         Column(
-            "crm_id, CRM id, Activity ID, Engagement ID, Meeting ID, Event ID, Task ID, Record ID, ID, External ID",
+            "crm_id, CRM id, Activity ID, Engagement ID, Meeting ID, Event ID, Task ID, Record ID, ID, External ID, "
+            "hs_object_id, Gsid",
             "the activity's id in the CRM; a file imported twice makes nothing the second time",
             limit=64,
             out="crm_id",
         ),
         *ACCOUNT_REFERENCES,
         Column(
-            "type, Type, Engagement Type, Activity Type, Meeting Type, Event Type",
+            "type, Type, Engagement Type, Activity Type, Meeting Type, Event Type, Call and meeting type, "
+            "hs_activity_type, ActivityTypeName",
             "the name of an engagement type in Groundwork (Administration → Engagement types)",
             out="type.name",
             required=True,
         ),
         Column(
-            "status, Status, Outcome, Meeting Outcome, Activity Status",
-            "Held (when empty), Not held, Cancelled or Declined",
+            "status, Status, Outcome, Meeting Outcome, Activity Status, hs_meeting_outcome",
+            "Held (when empty), Not held, Cancelled or Declined; Scheduled, for a meeting before the import, is read "
+            "as held",
             _read_status,
             out="status",
         ),
         Column("purpose, Purpose", ", ".join(Engagement.Purpose.labels), _read_purpose, out="purpose"),
         Column(
-            f"starts_at, Starts at, {STARTS_AT}, Start Datetime, Date/Time",
+            f"starts_at, Starts at, {STARTS_AT}",
             "a date, with or without a time; without an offset from UTC it is the lead executive's local time, "
             "and without a time, noon",
             out="starts_at",
             required=True,
         ),
         Column("time, Time, Start Time, Meeting Time", "14:30 or 2:30 PM, when the date has none", parse_time),
+        Column(ENDS_AT, "when it ended, with a time: gives its length when the file has none"),
         Column(
-            "duration_minutes, Duration minutes, Duration, Duration (minutes), Duration In Minutes, Minutes, Length",
-            "minutes (90), or hours and minutes (1:30); when empty, the type's usual length",
+            "duration_minutes, Duration minutes, Duration, Duration (minutes), Duration In Minutes, "
+            "Duration (in Mins), Minutes, Length",
+            "minutes (90), or hours and minutes (1:30); when empty, from the end, else the type's usual length",
             _minutes,
             out="duration_minutes",
         ),
         Column(
             f"executive_emails, Executive emails, {EXECUTIVES}",
-            "the emails of the executives who took part, separated by semicolons; the first led it",
-            parse_emails,
+            "the executives who took part, by email or full name, separated by semicolons; the first led it",
+            parse_people,
             out=_executive_emails,
             required=True,
         ),
         Column(
-            "contact_emails, Contact emails, Contacts, Contact Email, Customer Contacts, Customer Attendees",
+            "contact_emails, Contact emails, Contacts, Contact Email, Customer Contacts, Customer Attendees, "
+            "Who.Email, Associated Contacts, External Attendees",
             "the emails of the account's contacts who took part, separated by semicolons",
             parse_emails,
             out=lambda e: "; ".join(text_list_values(e.contact_list)),
         ),
-        Column("objective, Objective, Subject, Meeting Name, Activity Name", limit=300, out="objective"),
-        Column("location, Location", limit=200, out="location"),
         Column(
-            "notes, Notes, Description, Comments, Meeting Notes, Body",
+            "objective, Objective, Subject, Meeting Name, Activity Name, hs_meeting_title", limit=300, out="objective"
+        ),
+        Column("location, Location, Meeting location, hs_meeting_location", limit=200, out="location"),
+        Column(
+            "notes, Notes, Description, Full Comments, Comments, Meeting Notes, Meeting description, hs_meeting_body, "
+            "Body, Internal meeting notes, hs_internal_meeting_notes",
             limit=LONG_TEXT,
             out="notes",
             multi_line=True,
@@ -184,17 +205,14 @@ class EngagementImport(ImportKind):
             self._check(plan, row, values, types)
             values["account_id"] = accounts.find(plan, row, values)
         good = [values for row, values in rows if not plan.failed(row)]
-        people = people_by_email(email for values in good for email in values["executive_emails"])
+        people = PeopleReferences(text for values in good for text in values["executive_emails"])
         known = Known("engagement", _engagements_found(good))
         contacts = _account_contacts([values["account_id"] for values in good if values["contact_emails"]])
         for row, values in rows:
             progress.advance(1)
             if plan.failed(row):
                 continue
-            executives = [people.get(email) for email in values["executive_emails"]]
-            for email, person in zip(values["executive_emails"], executives, strict=True):
-                if person is None or person.executive_id is None:
-                    plan.error(row, "executive_emails", f"{email} is not an executive in Groundwork.")
+            executives = [_executive(plan, row, people, text) for text in values["executive_emails"]]
             values["contact_ids"] = [contacts.get((values["account_id"], e)) for e in values["contact_emails"] or []]
             for email, contact_id in zip(values["contact_emails"] or [], values["contact_ids"], strict=True):
                 if contact_id is None:
@@ -202,11 +220,15 @@ class EngagementImport(ImportKind):
             engagement = known.match(plan, row, values)
             if not plan.failed(row) and known.claim(plan, row, engagement, (values["crm_id"], "crm_id")):
                 self._outcome(plan, row, values, engagement, executives, accounts)
+        if read_as_held := plan.state.get("read_as_held"):
+            meetings = f"{read_as_held} meeting{'s' if read_as_held != 1 else ''}"
+            plan.notes.append(f"{meetings} the file still calls Scheduled took place before today: read as held.")
         _standing_impact(plan)
 
     @staticmethod
     def _check(plan: ImportPlan, row: Row, values: dict[str, Any], types: dict[str, EngagementType]) -> None:
         values["moment"] = plan.value(row, "starts_at", lambda text: parse_moment(text, order=plan.options.date_order))
+        values["end"] = plan.value(row, "ends_at", lambda text: parse_moment(text, order=plan.options.date_order))
         if values["groundwork_id"] is None and values["crm_id"] is None and not plan.failed(row):
             plan.error(row, "crm_id", "Give the activity's CRM id: it is how a second import finds it again.")
         if not row.get("type"):
@@ -234,6 +256,10 @@ class EngagementImport(ImportKind):
     def _status(plan: ImportPlan, row: Row, values: dict[str, Any], current: str | None, starts_at: dt.datetime) -> str:
         """What the row says happened; empty after an error."""
         status = values["status"] or current or Status.COMPLETED
+        if status == Status.SCHEDULED and current not in Engagement.OPEN_STATUSES and starts_at <= plan.options.now:
+            # HubSpot leaves a meeting Scheduled unless someone records its outcome.
+            status = Status.COMPLETED
+            plan.state["read_as_held"] = plan.state.get("read_as_held", 0) + 1
         if current == Status.DEBRIEFED and status == Status.COMPLETED:
             status = current  # held, and debriefed since: the file knows only the first
         if status != current and current is not None and current not in OUTCOMES:
@@ -255,10 +281,15 @@ class EngagementImport(ImportKind):
         accounts: AccountReferences,
     ) -> None:
         """Decide what ``row`` does to ``engagement`` (None: it makes a new one)."""
-        zone = zoneinfo.ZoneInfo(executives[0].time_zone)
+        zone = zoneinfo.ZoneInfo(plan.options.time_zone or executives[0].time_zone)
         starts_at = self._when(values, engagement, zone)
         if not (status := self._status(plan, row, values, engagement and engagement["status"], starts_at)):
             return
+        if values["duration_minutes"] is None and values["end"] and (ends := _end(values["end"], zone)) is not None:
+            values["duration_minutes"] = int((ends - starts_at).total_seconds() // 60)
+            if not 0 < values["duration_minutes"] <= 24 * 60:
+                plan.error(row, "ends_at", "It ends before it starts, or more than a day later: check both.")
+                return
         given = {**values, "type_id": values["type"].pk, "status": status, "starts_at": starts_at}
         given = {key: value for key, value in given.items() if value is not None}
         before = {**engagement, "starts_at": engagement["starts_at"].replace(microsecond=0)} if engagement else _NEW
@@ -315,6 +346,20 @@ class EngagementImport(ImportKind):
         if written:
             # Every executive's and account's contacts and last contact, recounted at once.
             engagement_contacts_sync(engagement_ids=Engagement.objects.filter(import_job=job).values("pk"))
+
+
+def _executive(plan: ImportPlan, row: Row, people: PeopleReferences, text: str) -> Person | None:
+    """The executive ``text`` names, by email or full name; None, with the row's error, for anyone else."""
+    person = people.by_email.get(text) if "@" in text else people.person(plan, row, "executive_emails", text)
+    if (person is None and "@" in text) or (person is not None and person.executive_id is None):
+        plan.error(row, "executive_emails", f"{text} is not an executive in Groundwork.")
+    return person
+
+
+def _end(moment: tuple[dt.date, dt.time | None, dt.tzinfo | None], zone: dt.tzinfo) -> dt.datetime | None:
+    """When a meeting ended, from a cell that gives a time (a day alone says nothing of its length)."""
+    day, time, offset = moment
+    return None if time is None else dt.datetime.combine(day, time, tzinfo=offset or zone)
 
 
 def _standing_impact(plan: ImportPlan) -> None:

@@ -22,6 +22,7 @@ from engagement.dates import local_date
 from engagement.errors import ProgramError
 from engagement.lifecycle import Taken
 from engagement.moments import moment_text, moments_in_zone
+from engagement.notifications.models import NotificationKind
 from engagement.notifications.services import notification_send, notifications_withdraw_leading_to
 from engagement.people.models import Executive, User
 from engagement.reminders.standing import reminders_withdraw_about
@@ -312,6 +313,7 @@ def engagement_request(
         users=[executive.user],
         message=f"{_actor(requested_by)} asks for your time with {account}: {objective}",
         url=_link(engagement),
+        kind=NotificationKind.NEW_REQUEST,
         now=now,
     )
     return engagement
@@ -507,6 +509,7 @@ def engagement_schedule(*, engagement: Engagement, by: User, plan: Plan, now: dt
         message=f"Scheduled: {engagement.type} with {engagement.account}, {moment_text(plan.starts_at)}.",
         url=_link(engagement),
         exclude=by,
+        kind=NotificationKind.SCHEDULE_CHANGED,
         now=now,
     )
     return engagement
@@ -543,6 +546,7 @@ def engagement_reschedule(
         ),
         url=_link(engagement),
         exclude=by,
+        kind=NotificationKind.SCHEDULE_CHANGED,
         now=now,
     )
     return engagement
@@ -567,6 +571,7 @@ def engagement_cancel(*, engagement: Engagement, by: User, reason: str, now: dt.
         message=f"Cancelled: {engagement.type} with {engagement.account}. {reason}",
         url=_link(engagement),
         exclude=by,
+        kind=NotificationKind.CANCELLED,
         now=now,
     )
     return engagement

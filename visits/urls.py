@@ -25,6 +25,7 @@ urlpatterns = [
     path("engagements/<int:pk>/delete/", views.logged_contact_delete, name="logged_contact_delete"),
     path("engagements/<int:pk>/not-there/", views.engagement_not_there_view, name="engagement_not_there"),
     path("accounts/<int:pk>/", views.account_engagements, name="account_engagements"),
+    path("accounts/<int:pk>/timeline/", views.account_timeline, name="account_timeline"),
     path("engagements/<int:pk>/invite.ics", calendar_views.engagement_invite, name="engagement_invite"),
     path("calendar/", calendar_views.calendar_feed, name="calendar_feed"),
     path("calendar/<str:token>.ics", calendar_views.calendar_feed_ics, name="calendar_feed_ics"),

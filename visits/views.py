@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from engagement.accounts.access import account_rights, get_account_for_user
 from engagement.accounts.models import Account, Contact
 from engagement.accounts.selectors import executive_suggestions
+from engagement.accounts.timeline import AccountTimeline
 from engagement.bounds import row_id
 from engagement.dashboards.panels import ACCOUNT_PANELS
 from engagement.dates import local_date, local_today
@@ -40,6 +41,7 @@ from visits.forms import (
     OutcomeForm,
     ReasonForm,
     ScheduleForm,
+    TimelineFilterForm,
 )
 from visits.models import Engagement, EngagementExecutive
 from visits.panels import ENGAGEMENT_PANELS
@@ -725,4 +727,23 @@ def account_engagements(request: HttpRequest, account: Account) -> HttpResponse:
             "panels": ACCOUNT_PANELS.panels(request, account=account),
             "rights": account_rights(request.user, account),
         },
+    )
+
+
+# Entries on a page of an account's timeline.
+TIMELINE_PER_PAGE = 25
+
+
+@role_required(*EVERY_ROLE)
+@account_view("GET", "HEAD")
+def account_timeline(request: HttpRequest, account: Account) -> HttpResponse:
+    """An account's whole story, newest first, from every app that keeps a
+    part of it: whoever may open the account's page reads it."""
+    filters = TimelineFilterForm(request.GET)
+    timeline = AccountTimeline(account=account, reader=request.user, kinds=filters.kinds())
+    page, query = page_of(request, timeline, TIMELINE_PER_PAGE)
+    return render(
+        request,
+        "visits/account_timeline.html",
+        {"account": account, "page": page, "filters": filters, "filtered": bool(filters.kinds()), "query": query},
     )

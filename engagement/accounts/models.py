@@ -8,6 +8,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 
+from engagement.accounts.domains import domain_read
 from engagement.people.models import Level
 
 
@@ -83,6 +84,27 @@ class Account(models.Model):
     def clean(self) -> None:
         if self.ideal_contact_days and self.max_contact_days and self.max_contact_days < self.ideal_contact_days:
             raise ValidationError({"max_contact_days": "The most days cannot be fewer than the ideal days."})
+
+
+class AccountDomain(models.Model):
+    """An internet domain whose addresses are the account's people: a calendar's attendee there is the account's."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="domains")
+    domain = models.CharField(
+        max_length=253, unique=True, help_text="Such as acme.com; a website's address will do (www. is left out)."
+    )
+
+    class Meta:
+        ordering = ["domain"]
+
+    def __str__(self) -> str:
+        return self.domain
+
+    def clean(self) -> None:
+        try:
+            self.domain = domain_read(self.domain)
+        except ValidationError as error:
+            raise ValidationError({"domain": error.messages}) from None
 
 
 class Contact(models.Model):

@@ -664,7 +664,7 @@ def audit_register_core() -> None:
     """Register the core's models: people, program settings, accounts and
     contacts. Called from ``EngagementConfig.ready``."""
     # Local: the models are ready only once the app registry is.
-    from engagement.accounts.models import Account, Contact
+    from engagement.accounts.models import Account, AccountDomain, Contact
     from engagement.api.models import ApiToken
     from engagement.cadence.models import Program
     from engagement.imports.models import ImportJob
@@ -705,6 +705,13 @@ def audit_register_core() -> None:
         kind="accounts",
         label=Concat(F("name"), Value(" ("), F("account__name"), Value(")"), output_field=models.TextField()),
         url_name="admin:engagement_contact_change",
+    )
+    audit_register(
+        AccountDomain,
+        kind="accounts",
+        label=Concat(F("domain"), Value(" ("), F("account__name"), Value(")"), output_field=models.TextField()),
+        url_name="admin:engagement_account_change",
+        url_field="account_id",
     )
     # Named in the changes of people's roles and permissions, never audited themselves.
     audit_describe(Group, label=F("name"))

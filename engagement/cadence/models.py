@@ -8,6 +8,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 
+from engagement.accounts.domains import company_domains_valid
+
 
 class Program(models.Model):
     """An engagement program: the cadence and targets its executives are held to."""
@@ -70,6 +72,13 @@ class Program(models.Model):
         blank=True,
         help_text="The address the customer survey comes from, under the company's name. "
         "Blank: the site's own sender address.",
+    )
+    company_domains = models.TextField(
+        "the company's own domains",
+        blank=True,
+        validators=[company_domains_valid],
+        help_text="Your company's internet domains, separated by commas (such as example.com, example.co.uk): "
+        "a meeting with only these addresses is not a customer meeting, whatever an account lists.",
     )
     active = models.BooleanField(default=True)
 

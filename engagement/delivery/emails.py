@@ -70,17 +70,27 @@ def mail_error_words(error: BaseException) -> str:
 def email_queue(*, message: EmailMultiAlternatives) -> OutgoingEmail:
     """Keep ``message`` and send it from a task after the commit, which tries
     again while the mail server fails: the page that asked never waits on it."""
-    html = next((content for content, mimetype in message.alternatives if mimetype == "text/html"), "")
-    email = OutgoingEmail.objects.create(
-        to=list(message.to),
-        from_email=message.from_email,
-        subject=message.subject[:300],
-        body=message.body,
-        html=html,
-    )
+    return emails_queue(messages=[message])[0]
 
-    task_enqueue(task="engagement.tasks.send_email", args=(email.pk,))
-    return email
+
+def emails_queue(*, messages: list[EmailMultiAlternatives]) -> list[OutgoingEmail]:
+    """Keep each of ``messages`` (in one INSERT), and send each from its own
+    task after the commit, as ``email_queue``."""
+    emails = OutgoingEmail.objects.bulk_create(
+        [
+            OutgoingEmail(
+                to=list(message.to),
+                from_email=message.from_email,
+                subject=message.subject[:300],
+                body=message.body,
+                html=next((content for content, mimetype in message.alternatives if mimetype == "text/html"), ""),
+            )
+            for message in messages
+        ]
+    )
+    for email in emails:
+        task_enqueue(task="engagement.tasks.send_email", args=(email.pk,))
+    return emails
 
 
 def _sendable(now: dt.datetime) -> Q:

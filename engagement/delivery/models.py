@@ -29,9 +29,10 @@ class MailDelivery(models.Model):
 
 
 class OutgoingEmail(MailDelivery):
-    """An email of the sign-in pages (a password reset link), kept until the
-    mail server takes it. Its body is emptied once it is sent or given up, so
-    that no working link stays in the database."""
+    """An email of the sign-in pages (a password reset link) or a
+    notification its reader chose to get at once, kept until the mail server
+    takes it. Its body is emptied once it is sent or given up, so that no
+    working link stays in the database."""
 
     to = models.JSONField(default=list)
     from_email = models.CharField(max_length=254)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import available_timezones
 
 from django import forms
 from django.conf import settings
@@ -49,6 +50,26 @@ class ImportUploadForm(forms.Form):
 
     def file_data(self) -> bytes:
         return b"".join(self.cleaned_data["file"].chunks())
+
+
+def time_zone_choices() -> list[tuple[str, str]]:
+    return [("", "Each lead executive's own time zone"), *((name, name) for name in sorted(available_timezones()))]
+
+
+class ImportReadForm(forms.Form):
+    """How a file already uploaded is read again: the order of its dates, and where its times were written."""
+
+    date_order = forms.ChoiceField(
+        label="Dates written with slashes, dashes or dots",
+        choices=ImportJob.DateOrder.choices,
+        widget=forms.RadioSelect,
+    )
+    time_zone = forms.ChoiceField(
+        label="Times without an offset from UTC were written in",
+        choices=time_zone_choices,
+        required=False,
+        help_text="A CRM exports times in the time zone of whoever exported them.",
+    )
 
 
 class EngagementExportForm(forms.Form):

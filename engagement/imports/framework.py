@@ -248,6 +248,7 @@ class Outcome:
 @dataclass
 class ImportOptions:
     date_order: str = DAY_FIRST
+    time_zone: str = ""  # where times without an offset are read; empty: each lead executive's own zone
     now: dt.datetime = field(default_factory=timezone.now)
 
 
@@ -533,42 +534,49 @@ class Person:
     executive_id: int | None
 
 
+PERSON_FIELDS = ("pk", "email_lower", "full_name", "time_zone", "executive")
+
+
 def people_by_email(emails: Iterable[str]) -> dict[str, Person]:
     """The users with ``emails`` (lowercase), matched whatever their case."""
     found: dict[str, Person] = {}
-    fields = ("pk", "email_lower", "full_name", "time_zone", "executive")
     for batch in chunks(sorted(set(emails))):
-        rows = User.objects.annotate(email_lower=Lower("email")).filter(email_lower__in=batch).values_list(*fields)
-        found.update((row[1], Person(*row)) for row in rows)
+        rows = User.objects.annotate(email_lower=Lower("email")).filter(email_lower__in=batch)
+        found.update((row[1], Person(*row)) for row in rows.values_list(*PERSON_FIELDS))
     return found
 
 
 class PeopleReferences:
-    """Users a file names by email or by full name (account managers)."""
+    """Users a file names by email or by full name (an owner, as CRMs export one)."""
 
     def __init__(self, texts: Iterable[str]) -> None:
         texts = set(texts)
         self.by_email = people_by_email(text.lower() for text in texts if "@" in text)
-        self.by_name: dict[str, list[int]] = {}
+        self.by_name: dict[str, list[Person]] = {}
         names = {text.casefold() for text in texts if text and "@" not in text}
-        active = User.objects.annotate(name_lower=Lower("full_name")).filter(is_active=True)
+        active = User.objects.annotate(email_lower=Lower("email"), name_lower=Lower("full_name")).filter(is_active=True)
         for batch in chunks(sorted(names)):
-            for pk, name in active.filter(name_lower__in=batch).values_list("pk", "name_lower"):
-                self.by_name.setdefault(name, []).append(pk)
+            for *person, name in active.filter(name_lower__in=batch).values_list(*PERSON_FIELDS, "name_lower"):
+                self.by_name.setdefault(name, []).append(Person(*person))
 
-    def find(self, plan: ImportPlan, row: Row, key: str) -> tuple[int | None, str]:
-        """The user named in the cell ``key``, and their email; None after an error."""
-        text = row.get(key)
+    def person(self, plan: ImportPlan, row: Row, key: str, text: str) -> Person | None:
+        """The one user ``text`` (in the cell ``key``) names; None after an error."""
         person = self.by_email.get(text.lower())
-        found = [person.user_id] if person else self.by_name.get(text.casefold(), [])
+        found = [person] if person else self.by_name.get(text.casefold(), [])
         if len(found) == 1:
-            return found[0], person.email if person else text
+            return found[0]
         if "@" in text:
             plan.error(row, key, f"No one in Groundwork has the email {text}.")
         else:
             many = f"{len(found)} people in Groundwork are" if found else "No one in Groundwork is"
             plan.error(row, key, f"{many} called “{text}”: give their email.")
-        return None, ""
+        return None
+
+    def find(self, plan: ImportPlan, row: Row, key: str) -> tuple[int | None, str]:
+        """The user named in the cell ``key``, and their email (or the name the cell gives); None after an error."""
+        text = row.get(key)
+        person = self.person(plan, row, key, text)
+        return (person.user_id, person.email if "@" in text else text) if person else (None, "")
 
 
 def read_groundwork_id(text: str) -> int:
@@ -592,12 +600,21 @@ def by_name(records: dict[int, dict[str, Any]]) -> dict[str, list[Any]]:
     return named
 
 
+def crm_ids(text: str | None) -> list[str]:
+    """The CRM ids in a cell: HubSpot lists a meeting's companies as several, separated by semicolons."""
+    return [part.strip() for part in (text or "").split(LIST_SEPARATOR) if part.strip()]
+
+
 class AccountReferences:
     """The accounts a file's rows belong to, named by Groundwork id, CRM id or name (the first the row gives that
     Groundwork knows), looked up together."""
 
     def __init__(self, rows: list[tuple[Row, dict[str, Any]]]) -> None:
-        named = [tuple(values[key] for key in ACCOUNT_REFERENCE_KEYS) for _, values in rows]
+        named = [
+            (values["account_groundwork_id"], crm_id, values["account_name"])
+            for _, values in rows
+            for crm_id in crm_ids(values["account_crm_id"]) or [None]
+        ]
         found = accounts_found(Account.objects, ("crm_id", "name"), named)
         self.names = {pk: account["name"] for pk, account in found.items()}
         self.by_crm_id = {account["crm_id"]: pk for pk, account in found.items() if account["crm_id"]}
@@ -610,8 +627,13 @@ class AccountReferences:
             if pk is not None and pk not in self.names:
                 plan.error(row, "account_groundwork_id", f"No account has the Groundwork id {pk}.")
             return pk if pk in self.names else None
-        if crm_id in self.by_crm_id:
-            return self.by_crm_id[crm_id]
+        known = list(dict.fromkeys(self.by_crm_id[i] for i in crm_ids(crm_id) if i in self.by_crm_id))
+        if len(known) == 1:
+            return known[0]
+        if known:
+            names = ", ".join(self.names[pk] for pk in known)
+            plan.error(row, "account_crm_id", f"This row names {len(known)} accounts ({names}): keep one.")
+            return None
         named = self.by_name.get(name.casefold(), [])
         if len(named) == 1:
             return named[0]["pk"]
@@ -1092,13 +1114,14 @@ ACCOUNT_REFERENCES = (
         out="account_id",
     ),
     Column(
-        "account_crm_id, Account CRM id, Account ID, Company ID, Associated Company ID, Parent Account ID",
+        "account_crm_id, Account CRM id, Account ID, Company ID, Associated Company ID, Associated Company IDs, "
+        "Parent Account ID",
         "the account's id in the CRM",
         out="account.crm_id",
     ),
     Column(
-        "account_name, Account name, Account, Company Name, Company, Associated Company, Organization, Organisation, "
-        "Related To",
+        "account_name, Account name, Account, Company Name, Company, Associated Company, Associated Companies, "
+        "Company / Account, Organization, Organisation, Related To, Context Name",
         "the account's name, when the file has no id for it",
         out="account.name",
     ),

@@ -7,6 +7,11 @@ from django.db import models
 from django.utils import timezone
 
 
+def site_time_zone() -> str:
+    """Where a CRM's times are read unless the person importing says otherwise: the site's time zone."""
+    return settings.TIME_ZONE
+
+
 class ImportJob(models.Model):
     """One CSV file uploaded for import: checked, previewed, then imported whole or not at all by a background task."""
 
@@ -38,6 +43,13 @@ class ImportJob(models.Model):
         choices=DateOrder.choices,
         default=DateOrder.DAY_FIRST,
         help_text="How dates written with slashes, dashes or dots are read; ISO dates (2025-03-14) always read alike.",
+    )
+    # CRMs export times in the exporting person's zone, without saying which.
+    time_zone = models.CharField(
+        max_length=64,
+        blank=True,
+        default=site_time_zone,
+        help_text="Where times without an offset from UTC are read; empty: in each lead executive's own zone.",
     )
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="import_jobs"

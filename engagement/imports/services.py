@@ -15,6 +15,7 @@ from dataclasses import asdict
 
 from django.db import transaction
 from django.db.models import Q, QuerySet
+from django.db.models.functions import Length
 from django.utils import timezone
 
 from engagement.audit.trail import audit_change
@@ -66,15 +67,33 @@ def import_job_create(*, kind: str, filename: str, data: bytes, date_order: str,
     _kind, csv_file, _match = import_file_read(kind, data)
     fields = {"kind": kind, "filename": filename[:255], "data": data, "date_order": date_order}
     job = ImportJob.objects.create(**fields, uploaded_by=uploaded_by, row_count=len(csv_file.records))
-    if len(data) <= CHECK_IN_REQUEST_BYTES:
-        import_job_check(job_id=job.pk)
-    else:
-        task_enqueue(task="engagement.tasks.check_import", args=(job.pk,))
+    _check_soon(job_id=job.pk, size=len(data))
     return job
 
 
+def _check_soon(*, job_id: int, size: int) -> None:
+    """Check a job's file while its uploader waits when it is small, else by a task after the commit."""
+    if size <= CHECK_IN_REQUEST_BYTES:
+        import_job_check(job_id=job_id)
+    else:
+        task_enqueue(task="engagement.tasks.check_import", args=(job_id,))
+
+
+def import_job_recheck(*, job: ImportJob, date_order: str, time_zone: str) -> bool:
+    """Check a file again, read another way (the order of its dates, the zone of its times), instead of uploading it
+    again: only while it waits to be imported or has errors to fix. Returns whether it is being checked again."""
+    if date_order not in ImportJob.DateOrder.values:
+        raise ImportRefused("Choose how the file writes its dates.")
+    again: dict[str, object] = {"status": Status.CHECKING, "date_order": date_order, "time_zone": time_zone}
+    again |= {"message": "", "errors": [], "error_count": 0, "preview": {}}
+    if not ImportJob.objects.filter(pk=job.pk, status__in=(Status.READY, Status.INVALID)).update(**again):
+        return False
+    _check_soon(job_id=job.pk, size=ImportJob.objects.filter(pk=job.pk).values_list(Length("data"), flat=True)[0])
+    return True
+
+
 def _plan(job: ImportJob, progress: Progress) -> ImportPlan:
-    options = ImportOptions(date_order=job.date_order, now=timezone.now())
+    options = ImportOptions(date_order=job.date_order, time_zone=job.time_zone, now=timezone.now())
     return import_plan(kind=job.kind, data=bytes(job.data), options=options, progress=progress)
 
 

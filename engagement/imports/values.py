@@ -193,15 +193,32 @@ def parse_email(text: str) -> str:
     return email
 
 
+# An address with the person's name, as calendars and CRMs write attendees: "Lee Chan <lee@acme.example>" or
+# "Lee Chan (lee@acme.example)".
+_NAMED_ADDRESS = re.compile(r"[^<>()]*[<(]\s*([^<>()\s]+@[^<>()\s]+)\s*[>)]")
+
+
 def parse_emails(text: str) -> list[str]:
-    """Several email addresses, separated by semicolons, commas or spaces; in order, each once."""
+    """Several email addresses, separated by semicolons, commas or spaces, each alone or with the person's name; in
+    order, each once."""
     emails: list[str] = []
-    for part in re.split(r"[;,\s]+", text.strip()):
-        if part:
-            email = parse_email(part)
-            if email not in emails:
+    for part in re.split(r"[;,]+", text.strip()):
+        named = _NAMED_ADDRESS.fullmatch(part.strip())
+        for word in [named.group(1)] if named else part.split():
+            if (email := parse_email(word)) not in emails:
                 emails.append(email)
     return emails
+
+
+def parse_people(text: str) -> list[str]:
+    """People named by email (as ``parse_emails`` reads them) or by full name, separated by semicolons; in order,
+    each once whatever its case."""
+    people: dict[str, str] = {}
+    for part in text.split(LIST_SEPARATOR):
+        name = " ".join(part.split())
+        for person in parse_emails(name) if "@" in name else [name] if name else []:
+            people.setdefault(person.casefold(), person)
+    return list(people.values())
 
 
 def parse_names(text: str) -> list[str]:

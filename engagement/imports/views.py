@@ -11,11 +11,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRefresh
 
 from engagement.imports.exports import csv_response
-from engagement.imports.forms import EngagementExportForm, ImportUploadForm
+from engagement.imports.forms import EngagementExportForm, ImportReadForm, ImportUploadForm
 from engagement.imports.framework import IMPORT_KINDS, ImportRefused, import_progress
 from engagement.imports.models import ImportJob
 from engagement.imports.selectors import import_job_for_page, import_job_list
-from engagement.imports.services import import_job_create, import_job_start
+from engagement.imports.services import import_job_create, import_job_recheck, import_job_start
 from engagement.people.roles import Role, role_required
 
 JOBS_PER_PAGE = 25
@@ -64,7 +64,23 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     job = import_job_for_page(pk=pk)
     errors = Paginator(job.errors, ERRORS_PER_PAGE).get_page(request.GET.get("page"))
     context = {**_under_way(job), "kind": IMPORT_KINDS.get(job.kind), "preview": job.preview, "errors": errors}
+    context["read_form"] = ImportReadForm(initial={"date_order": job.date_order, "time_zone": job.time_zone})
     return render(request, "engagement/imports/import_detail.html", context)
+
+
+@role_required(Role.PROGRAM_ADMIN)
+@require_POST
+def import_recheck(request: HttpRequest, pk: int) -> HttpResponse:
+    """Check the same file again, its dates or times read another way."""
+    job = import_job_for_page(pk=pk, with_details=False)
+    form = ImportReadForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose how the file writes its dates, and a time zone from the list.")
+    elif import_job_recheck(job=job, **form.cleaned_data):
+        messages.success(request, "The file was checked again, read as you chose.")
+    else:
+        messages.info(request, "This file is being imported or was imported: upload it again to read it another way.")
+    return redirect("engagement:import_detail", pk=job.pk)
 
 
 @role_required(Role.PROGRAM_ADMIN)

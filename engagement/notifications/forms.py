@@ -1,4 +1,4 @@
-"""How a person gets reminders."""
+"""How a person gets reminders and notifications by email."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ from typing import Any
 
 from django import forms
 
+from engagement.notifications.models import EmailWhen, NotificationKind
+from engagement.notifications.services import notification_email_choices
 from engagement.people.models import User
 
 
@@ -33,3 +35,22 @@ class ReminderDeliveryForm(forms.Form):
     @property
     def digest(self) -> bool:
         return self.cleaned_data["delivery"] == self.WEEKLY
+
+
+class NotificationEmailsForm(forms.Form):
+    """When each kind of notification also comes by email: at once, in the
+    weekly digest, or not at all. A field per kind of ``NotificationKind``,
+    named as the kind, so that a new kind shows here without editing it."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for kind, label in NotificationKind.choices:
+            self.fields[kind] = forms.ChoiceField(label=label, choices=EmailWhen.choices, widget=forms.RadioSelect)
+
+    @classmethod
+    def for_user(cls, user: User, data: Any = None) -> NotificationEmailsForm:
+        return cls(data, initial=notification_email_choices(user=user))
+
+    def kinds(self) -> list[forms.BoundField]:
+        """The field of each kind, in the order of ``NotificationKind``."""
+        return [self[kind] for kind in NotificationKind.values]

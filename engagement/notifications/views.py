@@ -10,9 +10,13 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from engagement.bounds import row_id
-from engagement.notifications.forms import ReminderDeliveryForm
+from engagement.notifications.forms import NotificationEmailsForm, ReminderDeliveryForm
 from engagement.notifications.selectors import notification_list
-from engagement.notifications.services import notifications_mark_read, user_reminder_digest_set
+from engagement.notifications.services import (
+    notifications_mark_read,
+    user_notification_emails_set,
+    user_reminder_digest_set,
+)
 from engagement.reminders.standing import notifications_standing
 
 NOTIFICATIONS_PAGE_SIZE = 25
@@ -55,13 +59,18 @@ def notifications_read(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def notification_settings(request: HttpRequest) -> HttpResponse:
-    """Let the signed-in person choose an email per reminder or a weekly digest."""
-    form = ReminderDeliveryForm.for_user(request.user, request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
+    """Let the signed-in person choose an email per reminder or a weekly
+    digest, and for each kind of notification whether it also comes by email
+    at once, in that digest, or not."""
+    data = request.POST if request.method == "POST" else None
+    form = ReminderDeliveryForm.for_user(request.user, data)
+    kinds_form = NotificationEmailsForm.for_user(request.user, data)
+    if request.method == "POST" and form.is_valid() and kinds_form.is_valid():
         user_reminder_digest_set(user=request.user, digest=form.digest)
+        user_notification_emails_set(user=request.user, choices=kinds_form.cleaned_data)
         if form.digest:
             messages.success(request, "Saved: your reminders now come in one email on Monday mornings.")
         else:
             messages.success(request, "Saved: each reminder now comes in an email of its own.")
         return redirect("engagement:notification_settings")
-    return render(request, "engagement/notification_settings.html", {"form": form})
+    return render(request, "engagement/notification_settings.html", {"form": form, "kinds_form": kinds_form})

@@ -71,6 +71,12 @@ class User(AbstractBaseUser, PermissionsMixin):
         default=False,
         help_text="Gather reminders into one email a week (escalations still come at once).",
     )
+    notification_emails = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="When each kind of notification also comes by email, by kind "
+        "(engagement.notifications.models.NotificationKind); a kind not chosen takes its default.",
+    )
     date_joined = models.DateTimeField(default=timezone.now)
 
     objects = UserManager()

@@ -1,16 +1,17 @@
 """Sending reminders: each claimed once, checked again, emailed with its
-in-app notification, or gathered into a weekly digest."""
+in-app notification, or gathered into a weekly digest, with the
+notifications their readers chose to get in it."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from urllib.parse import quote, urlencode
 
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -18,8 +19,9 @@ from engagement.accounts.models import Account
 from engagement.accounts.selectors import account_suggestions_for_executive
 from engagement.delivery.emails import templated_email
 from engagement.delivery.links import absolute_url
+from engagement.delivery.models import MailDelivery
 from engagement.moments import moments_in_zone
-from engagement.notifications.models import Notification
+from engagement.notifications.models import KIND_EMAILS, DigestItem, Notification
 from engagement.people.models import Executive, User
 from engagement.people.roles import Role, has_role
 from engagement.reminders.models import Reminder
@@ -211,22 +213,29 @@ def _digest_claimable(*, now: dt.datetime) -> Q:
     return Q(channel=Reminder.Channel.DIGEST, due_at__lte=now) & _claimable(now=now)
 
 
+def _items_claimable(*, now: dt.datetime) -> Q:
+    """Notifications a digest sender may take: waiting, or claimed by a sender that died."""
+    waiting = Q(status__in=[MailDelivery.Status.PENDING, MailDelivery.Status.RETRYING])
+    stale = Q(status=MailDelivery.Status.SENDING, claimed_at__lt=now - STALE_CLAIM)
+    return Q(due_at__lte=now) & (waiting | stale)
+
+
 def reminders_digest_ready(*, now: dt.datetime | None = None) -> list[int]:
-    """The recipients with a weekly digest to send: pending digest reminders
-    whose Monday morning has come, or whose sender died while sending (a stale
-    claim). One query."""
+    """The recipients with a weekly digest to send: pending digest reminders,
+    or notifications kept for their digest, whose Monday morning has come, or
+    whose sender died while sending (a stale claim). Two queries."""
     now = now or timezone.now()
-    return list(
-        Reminder.objects.filter(_digest_claimable(now=now))
-        .order_by("recipient_id")
-        .values_list("recipient_id", flat=True)
-        .distinct()
-    )
+    reminded = Reminder.objects.filter(_digest_claimable(now=now)).values_list("recipient_id", flat=True)
+    told = DigestItem.objects.filter(_items_claimable(now=now)).values_list("recipient_id", flat=True)
+    return sorted(set(reminded) | set(told))
 
 
-def reminder_digest_message(*, recipient: User, reminders: list[Reminder], now: dt.datetime) -> EmailMultiAlternatives:
-    """The one email of a weekly digest, listing ``reminders``, in plain text
-    and HTML, with absolute links, moments in the recipient's time zone."""
+def reminder_digest_message(
+    *, recipient: User, reminders: list[Reminder], now: dt.datetime, items: Sequence[DigestItem] = ()
+) -> EmailMultiAlternatives:
+    """The one email of a weekly digest, listing ``reminders``, then the
+    notifications of ``items``, in plain text and HTML, with absolute links,
+    moments in the recipient's time zone."""
     links = _links()
     own = next((r.executive for r in reminders if r.kind in CONTACT_KINDS and r.executive is not None), None)
     context = {
@@ -239,6 +248,17 @@ def reminder_digest_message(*, recipient: User, reminders: list[Reminder], now: 
             }
             for reminder in reminders
         ],
+        "notes": [
+            {
+                "kind": item.get_kind_display(),
+                "at": item.notification.created_at,
+                "message": moments_in_zone(item.notification.message, recipient.time_zone),
+                "action": KIND_EMAILS[item.kind].action,
+                "url": absolute_url(item.notification.url) if item.notification.url else links["home_url"],
+            }
+            for item in items
+        ],
+        "count": len(reminders) + len(items),
         "week_of": now.astimezone(recipient.tzinfo).date(),
         **links,
         "suggestions": suggested_accounts(executive=own) if own else [],
@@ -246,25 +266,9 @@ def reminder_digest_message(*, recipient: User, reminders: list[Reminder], now: 
     return templated_email("engagement/email/digest", context, to=recipient.email, time_zone=recipient.time_zone)
 
 
-def reminder_digest_deliver(*, recipient_id: int, now: dt.datetime | None = None, as_of: dt.date | None = None) -> int:
-    """Send ``recipient_id`` their weekly digest: claim all their due digest
-    reminders with one conditional UPDATE (of two senders, each reminder goes
-    to one), withdraw those that no longer hold (``reminders_standing``),
-    send one email listing the rest as they stand, then mark exactly those
-    sent, each with its in-app notification. Returns how many went out. A
-    mail error propagates with the reminders still claimed at ``now``, for
-    the caller to hand to ``reminder_digest_failed``."""
-    moment = ScanMoment(now=now or timezone.now(), as_of=as_of)
-    now = moment.now
-    claimed = Reminder.objects.filter(_digest_claimable(now=now), recipient_id=recipient_id).update(
-        status=Reminder.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1
-    )
-    if not claimed:
-        return 0
-    # ``claimed_at`` tells this claim's rows from any other sender's.
-    mine = Reminder.objects.filter(
-        recipient_id=recipient_id, channel=Reminder.Channel.DIGEST, status=Reminder.Status.SENDING, claimed_at=now
-    )
+def _digest_reminders_standing(*, mine: QuerySet[Reminder], moment: ScanMoment) -> list[Reminder]:
+    """The reminders of this digest's claim (``mine``) that still hold, with
+    their reason and link as they stand; the others are withdrawn, with why."""
     claimed_rows = list(mine.select_related("recipient", "executive__user").order_by("created_at", "pk"))
     standing = reminders_standing(reminders=claimed_rows, moment=moment)
     reminders, reasons = [], {}
@@ -275,37 +279,84 @@ def reminder_digest_deliver(*, recipient_id: int, now: dt.datetime | None = None
             continue
         reminder.reason, reminder.url = due.reason[:300], due.url
         reminders.append(reminder)
-    _withdraw(reasons=reasons, statuses=[Reminder.Status.SENDING], now=now)
+    _withdraw(reasons=reasons, statuses=[Reminder.Status.SENDING], now=moment.now)
+    return reminders
+
+
+def _digest_reminders_sent(*, mine: QuerySet[Reminder], reminders: list[Reminder], now: dt.datetime) -> int:
+    """Mark the digest's ``reminders`` sent, each with its in-app notification."""
     if not reminders:
         return 0
-    recipient = reminders[0].recipient
-    reminder_digest_message(recipient=recipient, reminders=reminders, now=now).send()
     ids = [reminder.pk for reminder in reminders]
-    with transaction.atomic():
-        mine.filter(pk__in=ids).update(
-            status=Reminder.Status.SENT,
-            sent_at=now,
-            last_error="",
-            reason=_by_pk({r.pk: r.reason for r in reminders}),
-            url=_by_pk({r.pk: r.url for r in reminders}),
-        )
-        # Re-read rather than trust the count: a sender that took a stale
-        # claim over would have changed ``claimed_at`` and owns those rows now.
-        sent = set(
-            Reminder.objects.filter(pk__in=ids, status=Reminder.Status.SENT, claimed_at=now).values_list(
-                "pk", flat=True
-            )
-        )
-        _notify_sent(recipient=recipient, reminders=[r for r in reminders if r.pk in sent], now=now)
+    mine.filter(pk__in=ids).update(
+        status=Reminder.Status.SENT,
+        sent_at=now,
+        last_error="",
+        reason=_by_pk({r.pk: r.reason for r in reminders}),
+        url=_by_pk({r.pk: r.url for r in reminders}),
+    )
+    # Re-read rather than trust the count: a sender that took a stale
+    # claim over would have changed ``claimed_at`` and owns those rows now.
+    sent = set(
+        Reminder.objects.filter(pk__in=ids, status=Reminder.Status.SENT, claimed_at=now).values_list("pk", flat=True)
+    )
+    _notify_sent(recipient=reminders[0].recipient, reminders=[r for r in reminders if r.pk in sent], now=now)
     return len(sent)
 
 
+def reminder_digest_deliver(*, recipient_id: int, now: dt.datetime | None = None, as_of: dt.date | None = None) -> int:
+    """Send ``recipient_id`` their weekly digest: claim all their due digest
+    reminders, and the notifications kept for it, with one conditional
+    UPDATE each (of two senders, each goes to one), withdraw the reminders
+    that no longer hold (``reminders_standing``), send one email listing the
+    rest as they stand and the notifications, then mark exactly those sent,
+    each reminder with its in-app notification. Returns how many went out. A
+    mail error propagates with them still claimed at ``now``, for the caller
+    to hand to ``reminder_digest_failed``."""
+    moment = ScanMoment(now=now or timezone.now(), as_of=as_of)
+    now = moment.now
+    claimed = Reminder.objects.filter(_digest_claimable(now=now), recipient_id=recipient_id).update(
+        status=Reminder.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1
+    )
+    claimed_items = DigestItem.objects.filter(_items_claimable(now=now), recipient_id=recipient_id).update(
+        status=MailDelivery.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1
+    )
+    if not claimed and not claimed_items:
+        return 0
+    # ``claimed_at`` tells this claim's rows from any other sender's.
+    mine = Reminder.objects.filter(
+        recipient_id=recipient_id, channel=Reminder.Channel.DIGEST, status=Reminder.Status.SENDING, claimed_at=now
+    )
+    reminders = _digest_reminders_standing(mine=mine, moment=moment) if claimed else []
+    my_items = DigestItem.objects.filter(recipient_id=recipient_id, status=MailDelivery.Status.SENDING, claimed_at=now)
+    items = (
+        list(my_items.select_related("notification", "recipient").order_by("notification__created_at", "pk"))
+        if claimed_items
+        else []
+    )
+    if not reminders and not items:
+        return 0
+    recipient = reminders[0].recipient if reminders else items[0].recipient
+    reminder_digest_message(recipient=recipient, reminders=reminders, items=items, now=now).send()
+    with transaction.atomic():
+        sent = _digest_reminders_sent(mine=mine, reminders=reminders, now=now)
+        sent += my_items.filter(pk__in=[item.pk for item in items]).update(
+            status=MailDelivery.Status.SENT, sent_at=now, last_error=""
+        )
+    return sent
+
+
 def reminder_digest_failed(*, recipient_id: int, claimed_at: dt.datetime, error: str, final: bool) -> int:
-    """Note a failed try of a digest, for every reminder that try claimed (at
-    ``claimed_at``): back to pending for the next try, or failed for good."""
-    return Reminder.objects.filter(
+    """Note a failed try of a digest, for every reminder and notification
+    that try claimed (at ``claimed_at``): back to waiting for the next try,
+    or failed for good."""
+    reminders = Reminder.objects.filter(
         recipient_id=recipient_id,
         channel=Reminder.Channel.DIGEST,
         status=Reminder.Status.SENDING,
         claimed_at=claimed_at,
     ).update(status=Reminder.Status.FAILED if final else Reminder.Status.PENDING, last_error=error[:300])
+    items = DigestItem.objects.filter(
+        recipient_id=recipient_id, status=MailDelivery.Status.SENDING, claimed_at=claimed_at
+    ).update(status=MailDelivery.Status.FAILED if final else MailDelivery.Status.RETRYING, last_error=error[:300])
+    return reminders + items

@@ -10,10 +10,12 @@ from allauth.account.models import EmailAddress
 from django.apps import apps
 from django.contrib import admin
 from django.urls import reverse
+from django.utils import timezone
 
 from engagement.cadence.models import ExecutiveContact
 from engagement.delivery.models import OutgoingEmail, UnsentTask
 from engagement.imports.models import ImportJob
+from engagement.notifications.models import DigestItem, NotificationKind
 from engagement.notifications.services import notification_send
 from engagement.people.models import Executive, Invitation, User
 from engagement.people.roles import Role
@@ -120,6 +122,13 @@ def test_program_admin_opens_and_searches_each_engagement_changelist(program_adm
     contact = ContactFactory(account=AccountFactory(account_manager=UserFactory()))
     contact_record(executive=executive, account=contact.account, occurred_at=dt.datetime(2025, 6, 1, tzinfo=dt.UTC))
     notification_send(users=[executive.user], message="Your contact is due soon", url="/")
+    DigestItem.objects.create(
+        notification=executive.user.notifications.get(),
+        recipient=executive.user,
+        kind=NotificationKind.CANCELLED,
+        due_at=timezone.now(),
+        last_error="x",
+    )
     reminders_record(dues=[Due(executive.user.pk, "due_soon", "executive:1:2025-06-01", "Window closes soon")])
     ImportJob.objects.create(kind=ImportJob.Kind.ACCOUNTS, filename="accounts.csv", data=b"Name\r\nAcme\r\n")
     api_key(executive.user)

@@ -17,7 +17,7 @@ from django.urls import reverse
 from engagement.accounts.models import Account
 from engagement.accounts.selectors import account_suggestions_for_executive
 from engagement.moments import moments_in_zone
-from engagement.notifications.models import Notification
+from engagement.notifications.models import DigestItem, Notification, NotificationKind
 from engagement.notifications.services import user_reminder_digest_set
 from engagement.people.models import Executive, User
 from engagement.people.roles import Role
@@ -50,6 +50,8 @@ NEW_YORK = zoneinfo.ZoneInfo("America/New_York")
 WEDNESDAY = dt.datetime(2025, 6, 11, 14, 0, tzinfo=NEW_YORK)
 MONDAY_9AM = dt.datetime(2025, 6, 16, 9, 0, tzinfo=NEW_YORK)
 SETTINGS_URL = reverse("engagement:notification_settings")
+# Each kind of notification by email at once, as the settings page posts it.
+AT_ONCE = dict.fromkeys(NotificationKind.values, "at_once")
 
 
 def executive_last_seen(days_ago: int, *, now: dt.datetime = NOW, **kwargs: object) -> Executive:
@@ -306,6 +308,39 @@ def test_a_digest_users_reminders_go_out_together_on_monday_morning_and_escalati
 
 
 @pytest.mark.django_db
+def test_a_digest_lists_the_notifications_kept_for_it_after_the_reminders_in_one_email():
+    dana = digest_person(36)  # still due soon on Monday
+    request = request_waiting_for(dana)
+    scan(WEDNESDAY)
+    cancelled = Notification.objects.create(
+        user=dana.user,
+        message="Cancelled: Executive briefing with Northwind Traders. Their reorganisation",
+        url=f"/engagements/{request.pk}/",
+        created_at=WEDNESDAY + dt.timedelta(days=1),
+    )
+    DigestItem.objects.create(
+        notification=cancelled, recipient=dana.user, kind=NotificationKind.CANCELLED, due_at=MONDAY_9AM
+    )
+
+    assert reminder_digest_deliver(recipient_id=dana.user_id, now=MONDAY_9AM) == 3
+
+    [digest] = mail.outbox
+    html = html_of(digest)
+    assert digest.subject == "[Groundwork] Your digest for the week: 3"
+    assert "<h1>Your digest for the week of 16 June 2025</h1>" in html
+    assert "2 reminders have gathered since the last digest" in html
+    assert "Your reminders for the week of 16 June 2025: 2 have gathered since the last digest." in digest.body
+    for part in (digest.body, html):
+        assert "(Thu 12 Jun, 14:00): Cancelled: Executive briefing with Northwind Traders." in part
+        assert part.count("Northwind Traders. Their reorganisation") == 1
+    assert f'<a href="{SITE}/engagements/{request.pk}/">Open the engagement</a>' in html
+    assert DigestItem.objects.get().status == DigestItem.Status.SENT
+    # The notification was in the app already: the digest adds no second one.
+    assert Notification.objects.filter(user=dana.user, message__startswith="Cancelled").count() == 1
+    assert reminder_digest_deliver(recipient_id=dana.user_id, now=MONDAY_9AM + dt.timedelta(minutes=1)) == 0
+
+
+@pytest.mark.django_db
 def test_a_digest_mail_failure_leaves_the_reminders_pending_with_the_error(monkeypatch):
     dana = digest_person(36)  # still due soon on the Tuesday after
     request_waiting_for(dana)
@@ -372,14 +407,14 @@ def test_choosing_the_weekly_digest_is_saved_and_choosing_single_emails_sends_wh
     dana.user.save(update_fields=["reminder_digest"])
     client.force_login(dana.user)
 
-    response = client.post(SETTINGS_URL, {"delivery": "weekly"}, follow=True)
+    response = client.post(SETTINGS_URL, {"delivery": "weekly", **AT_ONCE}, follow=True)
 
     assert response.redirect_chain == [(SETTINGS_URL, 302)]
     assert "your reminders now come in one email on Monday mornings" in response.content.decode()
     assert User.objects.get(pk=dana.user_id).reminder_digest is True
     assert re.search(r'<input[^>]*value="weekly"[^>]*checked', response.content.decode())
 
-    client.post(SETTINGS_URL, {"delivery": "single"})
+    client.post(SETTINGS_URL, {"delivery": "single", **AT_ONCE})
 
     assert User.objects.get(pk=dana.user_id).reminder_digest is False
     waiting = Reminder.objects.get(recipient=dana.user, kind=Reminder.Kind.DUE_SOON)
@@ -406,7 +441,7 @@ def test_a_choice_that_is_not_offered_is_refused(client):
     user = UserFactory()
     client.force_login(user)
 
-    response = client.post(SETTINGS_URL, {"delivery": "daily"})
+    response = client.post(SETTINGS_URL, {"delivery": "daily", **AT_ONCE})
 
     assert response.status_code == 200
     assert "Select a valid choice" in response.content.decode()

@@ -98,13 +98,28 @@
     }
   };
 
+  function draw(canvas) {
+    var source = document.getElementById(canvas.getAttribute("data-source"));
+    var build = CHARTS[canvas.getAttribute("data-trend-chart")];
+    if (source && build) new window.Chart(canvas, build(JSON.parse(source.textContent)));
+  }
+
+  // Each chart is drawn in a task of its own when it comes near the screen,
+  // so that no single long task keeps a phone from answering a tap.
   function drawAll() {
-    document.querySelectorAll("canvas[data-trend-chart]").forEach(function (canvas) {
-      var source = document.getElementById(canvas.getAttribute("data-source"));
-      var build = CHARTS[canvas.getAttribute("data-trend-chart")];
-      if (!source || !build) return;
-      new window.Chart(canvas, build(JSON.parse(source.textContent)));
-    });
+    var canvases = document.querySelectorAll("canvas[data-trend-chart]");
+    if (!("IntersectionObserver" in window)) {
+      canvases.forEach(function (canvas) { window.setTimeout(function () { draw(canvas); }, 0); });
+      return;
+    }
+    var observer = new IntersectionObserver(function (entries) {
+      entries.forEach(function (entry) {
+        if (!entry.isIntersecting) return;
+        observer.unobserve(entry.target);
+        window.setTimeout(function () { draw(entry.target); }, 0);
+      });
+    }, { rootMargin: "200px 0px" });
+    canvases.forEach(function (canvas) { observer.observe(canvas); });
   }
 
   // The page paints its text and tables first; Chart.js (200 kB) is fetched

@@ -16,10 +16,17 @@ from tests.browser.browsing import Viewport, expect_heading, field, navigate, op
 from tests.browser.checks import PageChecks
 from tests.browser.program import People
 
-CHARTS_DRAWN = """() => {
-    const canvases = [...document.querySelectorAll("canvas[data-trend-chart]")];
-    return canvases.length === 3 && canvases.every((canvas) => window.Chart && window.Chart.getChart(canvas));
-}"""
+CHART_DRAWN = "(canvas) => Boolean(window.Chart && window.Chart.getChart(canvas))"
+
+
+def wait_for_charts(page: Page) -> None:
+    """Each of the three charts is drawn once it comes near the screen."""
+    canvases = page.locator("canvas[data-trend-chart]")
+    expect(canvases).to_have_count(3)
+    for canvas in canvases.all():
+        canvas.scroll_into_view_if_needed()
+        page.wait_for_function(CHART_DRAWN, arg=canvas.element_handle())
+    page.evaluate("window.scrollTo(0, 0)")
 
 
 def test_a_program_admin_reads_a_year_of_contact_in_charts_and_numbers(
@@ -32,7 +39,7 @@ def test_a_program_admin_reads_a_year_of_contact_in_charts_and_numbers(
     response = open_page(page, "/engagements/trends/")
 
     expect_heading(page, "Trends")
-    page.wait_for_function(CHARTS_DRAWN)
+    wait_for_charts(page)
     checks.page(page, response)
 
     for summary in page.get_by_text("Show the numbers").all():
@@ -54,7 +61,7 @@ def test_a_program_admin_reads_a_year_of_contact_in_charts_and_numbers(
     heatmap = page.get_by_role("table", name="Customer contacts per executive and month")
     expect(heatmap.get_by_role("row")).to_have_count(2)  # the months and Jordan
     expect(heatmap.get_by_role("rowheader")).to_contain_text("Jordan Ellis")
-    page.wait_for_function(CHARTS_DRAWN)
+    wait_for_charts(page)
     checks.page(page, response)
 
     with page.expect_download() as download:

@@ -83,8 +83,9 @@ def test_past_engagements_from_a_crm_count_toward_each_executives_cadence(
 
     assert job.summary == {"created": 2, "updated": 0, "unchanged": 0}
     tour = Engagement.objects.get(crm_id="00T1")
-    # 10:00 in New York, the lead executive's time zone.
-    assert tour.starts_at == dt.datetime.combine(days_ago(10), dt.time(10), tzinfo=people["jordan"].user.tzinfo)
+    # 10:00 where the site is: a CRM exports in its user's time zone, which the file does not say.
+    site = timezone.get_default_timezone()
+    assert tour.starts_at == dt.datetime.combine(days_ago(10), dt.time(10), tzinfo=site)
     assert (tour.status, tour.duration_minutes, tour.type, tour.account) == (
         Engagement.Status.COMPLETED, 90, people["type"], people["account"]
     )  # fmt: skip
@@ -96,7 +97,7 @@ def test_past_engagements_from_a_crm_count_toward_each_executives_cadence(
     assert lead.executive == people["jordan"]
     second = Engagement.objects.get(crm_id="00T2")
     assert second.duration_minutes == 75
-    assert second.starts_at.astimezone(people["kim"].user.tzinfo).time() == dt.time(12)  # a date alone: noon
+    assert second.starts_at.astimezone(site).time() == dt.time(12)  # a date alone: noon
     # Contact facts and last contact dates, as if each had been logged.
     assert ExecutiveContact.objects.filter(executive=people["kim"]).count() == 2
     people["jordan"].refresh_from_db()
@@ -105,6 +106,36 @@ def test_past_engagements_from_a_crm_count_toward_each_executives_cadence(
     assert people["kim"].last_contact_on == days_ago(10)
     account = Account.objects.get(pk=people["account"].pk)
     assert (account.last_contact_on, account.contacts_12m) == (days_ago(10), 3)
+
+
+def test_the_preview_reads_the_file_again_in_another_time_zone_or_date_order(
+    admin_client, django_capture_on_commit_callbacks, people
+):
+    upload(admin_client, ENGAGEMENTS, activities(people, first_date="03/04/2025"))
+    job = last_job()
+    assert job.time_zone == timezone.get_default_timezone_name()
+    page = admin_client.get(reverse("engagement:import_detail", kwargs={"pk": job.pk})).content.decode()
+    assert "Times without an offset are read in " + job.time_zone in page
+
+    response = admin_client.post(
+        reverse("engagement:import_recheck", kwargs={"pk": job.pk}), {"date_order": "mdy", "time_zone": ""}, follow=True
+    )
+
+    job.refresh_from_db()
+    assert (job.status, job.date_order, job.time_zone) == (ImportJob.Status.READY, "mdy", "")
+    assert "The file was checked again, read as you chose." in response.content.decode()
+    # 10:00 in New York, the lead executive's own time zone, on 4 March.
+    assert job.preview["rows"][0][6] == "4 Mar 2025 10:00 (America/New_York)"
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(reverse("engagement:import_start", kwargs={"pk": job.pk}))
+    tour = Engagement.objects.get(crm_id="00T1")
+    assert tour.starts_at == dt.datetime(2025, 3, 4, 10, tzinfo=people["jordan"].user.tzinfo)
+
+    again = admin_client.post(
+        reverse("engagement:import_recheck", kwargs={"pk": job.pk}), {"date_order": "dmy", "time_zone": "Mars/Base"}
+    )
+    job.refresh_from_db()
+    assert again.status_code == 302 and job.date_order == "mdy"  # a zone not in the list changes nothing
 
 
 def test_importing_the_same_activities_twice_creates_nothing(admin_client, django_capture_on_commit_callbacks, people):
@@ -425,3 +456,176 @@ def test_the_preview_says_who_changes_state_and_the_reminders_and_escalations_th
     impact = " ".join(page.split('id="import-impact">', 1)[1].split("</p>", 1)[0].split())
     assert impact.startswith("It moves 2 executives to another state: 1 on track, 1 escalated.")
     assert "The next reminder scan would then send 1 contact reminder and 1 escalation." in impact
+
+
+def crm_people() -> dict:
+    """Jordan leads in New York; a second Jordan makes that first name alone ambiguous."""
+    people = {
+        "jordan": ExecutiveFactory(user__email="jordan@groundwork.example", user__full_name="Jordan Ellis",
+                                   user__time_zone="America/New_York"),
+        "kim": ExecutiveFactory(user__email="kim@groundwork.example", user__full_name="Kim Park"),
+        "am": UserFactory(email="sam@groundwork.example", full_name="Sam Rivera", roles=[Role.ACCOUNT_MANAGER]),
+        "account": AccountFactory(name="Acme Corp", crm_id="0015g00000AcmeAAA"),
+        "other": AccountFactory(name="Globex", crm_id="9001"),
+        "type": EngagementTypeFactory(name="Customer visit", slug="customer-visit", default_duration_minutes=60),
+    }  # fmt: skip
+    people["lee"] = ContactFactory(account=people["account"], email="lee@acme.example")
+    ExecutiveFactory(user__email="jordan.b@groundwork.example", user__full_name="Jordan Brooks")
+    return people
+
+
+def test_a_salesforce_data_loader_event_export_imports_as_written(admin_client, django_capture_on_commit_callbacks):
+    people = crm_people()
+    start = (timezone.now() - dt.timedelta(days=8)).replace(hour=15, minute=0, second=0, microsecond=0)
+    data = csv_bytes(
+        [
+            ["ID", "ACCOUNTID", "WHOID", "SUBJECT", "LOCATION", "ISALLDAYEVENT", "ACTIVITYDATETIME", "ACTIVITYDATE",
+             "DURATIONINMINUTES", "STARTDATETIME", "ENDDATETIME", "DESCRIPTION", "OWNERID", "OWNER.EMAIL", "WHO.EMAIL",
+             "TYPE"],
+            ["00U5g00000Ev1AAA", "0015g00000AcmeAAA", "0035g00000LeeAAA", "Quarterly review", "Acme HQ", "false",
+             f"{start:%Y-%m-%dT%H:%M:%S}.000Z", f"{start:%Y-%m-%d}", "45", f"{start:%Y-%m-%dT%H:%M:%S}.000Z",
+             f"{start + dt.timedelta(minutes=45):%Y-%m-%dT%H:%M:%S}.000Z", "Renewal risk\nin two lines",
+             "0055g00000OwnAAA", "Jordan@Groundwork.example", "lee@acme.example", "Customer visit"],
+        ]
+    )  # fmt: skip
+
+    job = import_file(admin_client, django_capture_on_commit_callbacks, ENGAGEMENTS, data)
+
+    assert job.summary == {"created": 1, "updated": 0, "unchanged": 0}
+    visit = Engagement.objects.get(crm_id="00U5g00000Ev1AAA")
+    assert (visit.account, visit.type, visit.status) == (people["account"], people["type"], Engagement.Status.COMPLETED)
+    assert (visit.starts_at, visit.duration_minutes) == (start, 45)
+    assert (visit.objective, visit.location, visit.notes) == (
+        "Quarterly review",
+        "Acme HQ",
+        "Renewal risk\nin two lines",
+    )
+    assert list(visit.executives.all()) == [people["jordan"]]
+    assert list(visit.contacts.all()) == [people["lee"]]
+
+
+def test_a_salesforce_activities_report_names_its_owner_and_keeps_its_full_comments(
+    admin_client, django_capture_on_commit_callbacks
+):
+    people = crm_people()
+    data = csv_bytes(
+        [
+            ["Activity ID", "Assigned", "Subject", "Date", "Company / Account", "Activity Type", "Full Comments"],
+            ["00T1", "Jordan Ellis", "Site visit", days_ago(5).strftime("%d/%m/%Y"), "Acme Corp", "Customer visit",
+             "Asked for a roadmap session"],
+            ["00T2", "kim park", "Follow-up", days_ago(4).strftime("%d/%m/%Y"), "Acme Corp", "Customer visit", ""],
+        ]
+    )  # fmt: skip
+
+    job = import_file(admin_client, django_capture_on_commit_callbacks, ENGAGEMENTS, data)
+
+    assert job.summary["created"] == 2
+    first = Engagement.objects.get(crm_id="00T1")
+    assert first.notes == "Asked for a roadmap session"
+    assert list(first.executives.all()) == [people["jordan"]]
+    assert list(Engagement.objects.get(crm_id="00T2").executives.all()) == [people["kim"]]
+
+
+def test_an_owner_named_ambiguously_or_unknown_or_not_an_executive_is_a_row_error(admin_client):
+    crm_people()
+    data = csv_bytes(
+        [
+            ["Activity ID", "Assigned", "Date", "Account Name", "Activity Type"],
+            ["00T1", "Jordan", "2025-01-10", "Acme Corp", "Customer visit"],
+            ["00T2", "Robin Nobody", "2025-01-10", "Acme Corp", "Customer visit"],
+            ["00T3", "Sam Rivera", "2025-01-10", "Acme Corp", "Customer visit"],
+        ]
+    )
+    ExecutiveFactory(user__email="jordan.c@groundwork.example", user__full_name="Jordan")
+    ExecutiveFactory(user__email="jordan.d@groundwork.example", user__full_name="jordan")
+
+    upload(admin_client, ENGAGEMENTS, data)
+
+    assert last_job().errors == [
+        {"line": 2, "column": "Assigned", "message": "2 people in Groundwork are called “Jordan”: give their email."},
+        {
+            "line": 3,
+            "column": "Assigned",
+            "message": "No one in Groundwork is called “Robin Nobody”: give their email.",
+        },
+        {"line": 4, "column": "Assigned", "message": "Sam Rivera is not an executive in Groundwork."},
+    ]
+    assert Engagement.objects.count() == 0
+
+
+def test_a_hubspot_meetings_export_imports_under_its_labels(admin_client, django_capture_on_commit_callbacks):
+    people = crm_people()
+    start = (timezone.now() - dt.timedelta(days=3)).astimezone(timezone.get_default_timezone())
+    start = start.replace(second=0, microsecond=0)
+    data = csv_bytes(
+        [
+            ["Record ID", "Activity date", "Meeting name", "Meeting description", "Meeting outcome",
+             "Call and meeting type", "Activity assigned to", "Meeting start time", "Meeting end time",
+             "Associated Company IDs", "Associated Companies", "Associated Contacts"],
+            ["81234567", f"{start:%Y-%m-%d %H:%M}", "Kick-off", "Agreed next steps", "Scheduled",
+             "customer visit", "Jordan Ellis", f"{start:%Y-%m-%d %H:%M}",
+             f"{start + dt.timedelta(minutes=50):%Y-%m-%d %H:%M}", "77777;0015g00000AcmeAAA", "Acme Corp",
+             "Lee Chan (lee@acme.example)"],
+        ]
+    )  # fmt: skip
+
+    upload(admin_client, ENGAGEMENTS, data)
+    preview = last_job().preview
+    job = import_file(admin_client, django_capture_on_commit_callbacks, ENGAGEMENTS, data)
+
+    assert "1 meeting the file still calls Scheduled took place before today: read as held." in preview["notes"]
+    assert job.summary["created"] == 1
+    kick_off = Engagement.objects.get(crm_id="81234567")
+    assert (kick_off.account, kick_off.status) == (people["account"], Engagement.Status.COMPLETED)
+    # Its length from its end.
+    assert (kick_off.starts_at, kick_off.duration_minutes) == (start, 50)
+    assert (kick_off.objective, kick_off.notes) == ("Kick-off", "Agreed next steps")
+    assert list(kick_off.executives.all()) == [people["jordan"]]
+    assert list(kick_off.contacts.all()) == [people["lee"]]
+
+
+def test_a_hubspot_export_under_internal_names_imports_and_two_known_companies_are_an_error(admin_client):
+    crm_people()
+    data = csv_bytes(
+        [
+            ["hs_object_id", "hs_timestamp", "hs_meeting_title", "hs_meeting_body", "hs_meeting_outcome",
+             "hs_activity_type", "hubspot_owner_id", "hs_meeting_end_time", "Associated Company IDs"],
+            ["1", "2025-01-10 09:00", "Review", "", "Completed", "Customer visit", "Kim Park", "2025-01-10 10:30",
+             "0015g00000AcmeAAA"],
+            ["2", "2025-01-11 09:00", "Review", "", "Completed", "Customer visit", "Kim Park", "2025-01-11 08:00",
+             "0015g00000AcmeAAA"],
+            ["3", "2025-01-12 09:00", "Review", "", "Completed", "Customer visit", "Kim Park", "",
+             "9001;0015g00000AcmeAAA"],
+        ]
+    )  # fmt: skip
+
+    upload(admin_client, ENGAGEMENTS, data)
+
+    job = last_job()
+    assert job.errors == [
+        {"line": 3, "column": "hs_meeting_end_time",
+         "message": "It ends before it starts, or more than a day later: check both."},
+        {"line": 4, "column": "Associated Company IDs",
+         "message": "This row names 2 accounts (Globex, Acme Corp): keep one."},
+    ]  # fmt: skip
+
+
+def test_a_gainsight_timeline_export_imports_as_written(admin_client, django_capture_on_commit_callbacks):
+    people = crm_people()
+    data = csv_bytes(
+        [
+            ["Gsid", "Company Id", "Company Name", "Activity Date", "Activity Type", "Subject", "Notes",
+             "Duration (in Mins)", "User Email", "External Attendees", "Created Date"],
+            ["1I00ABC", "1P02XYZ", "Acme Corp", days_ago(6).strftime("%m/%d/%Y"), "Customer visit", "Health check",
+             "They are expanding", "30", "kim@groundwork.example", "Lee Chan <lee@acme.example>",
+             days_ago(6).isoformat()],
+        ]
+    )  # fmt: skip
+
+    job = import_file(admin_client, django_capture_on_commit_callbacks, ENGAGEMENTS, data, date_order="mdy")
+
+    assert job.summary["created"] == 1
+    check = Engagement.objects.get(crm_id="1I00ABC")
+    assert (check.account, check.duration_minutes, check.notes) == (people["account"], 30, "They are expanding")
+    assert check.starts_at.astimezone(people["kim"].user.tzinfo).date() == days_ago(6)
+    assert list(check.contacts.all()) == [people["lee"]]
