@@ -24,12 +24,14 @@ DEBRIEF_REMINDED_FOR = dt.timedelta(days=30)
 @reminder_source
 def debrief_due_reminders(moment: ScanMoment) -> Iterator[Due]:
     """Everyone who took part in an engagement held two days ago or more that
-    nobody has debriefed yet: the executives who attended and have not
+    owes a debrief and nobody has debriefed yet: the executives who attended and have not
     submitted theirs, and the account manager. Once per person and
     engagement. Three queries."""
     held = moment.within(
         Engagement.objects.filter(
             status=Engagement.Status.COMPLETED,
+            # A contact logged without "I'll add a debrief" owes none.
+            debrief_wanted=True,
             status_changed_at__lte=moment.now - DEBRIEF_DUE_AFTER,
             status_changed_at__gt=moment.now - DEBRIEF_REMINDED_FOR,
         ),

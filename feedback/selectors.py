@@ -75,7 +75,8 @@ def _draft_by(user: User) -> Exists:
 
 def debriefs_to_write_all(*, user: User, now: dt.datetime | None = None) -> QuerySet[Engagement]:
     """Held engagements ``user`` attended as an executive, of the last 60
-    days, with nobody's debrief yet or ``user``'s own still a draft; oldest
+    days, that owe a debrief and have nobody's yet, or with ``user``'s own
+    still a draft; oldest
     first, as the oldest fades first. Each has ``has_draft``."""
     since = (now or timezone.now()) - DEBRIEF_LOOKBACK
     # From the executive's own attendances (hundreds), not from every
@@ -84,7 +85,9 @@ def debriefs_to_write_all(*, user: User, now: dt.datetime | None = None) -> Quer
     return (
         Engagement.objects.filter(pk__in=attended, status__in=Engagement.HELD_STATUSES, starts_at__gte=since)
         .annotate(has_draft=_draft_by(user), written=_debrief_written_by(user))
-        .filter(Q(status=Engagement.Status.COMPLETED) | Q(has_draft=True), written=False)
+        # Owed, or begun by ``user``: a contact logged without "I'll add a
+        # debrief" is listed only once they start one.
+        .filter(Q(status=Engagement.Status.COMPLETED, debrief_wanted=True) | Q(has_draft=True), written=False)
         .select_related("account", "type")
         .order_by("starts_at", "pk")
     )
@@ -97,12 +100,13 @@ def debriefs_to_write(*, user: User, now: dt.datetime | None = None, limit: int 
 
 def account_debriefs_due_all(*, user: User, now: dt.datetime | None = None) -> QuerySet[Engagement]:
     """Held engagements of the accounts ``user`` serves, of the last 60 days,
-    that nobody has debriefed yet; oldest first."""
+    that owe a debrief nobody has written yet; oldest first."""
     since = (now or timezone.now()) - DEBRIEF_LOOKBACK
     return (
         Engagement.objects.filter(
             account__in=accounts_served_by(user).values("pk"),
             status=Engagement.Status.COMPLETED,
+            debrief_wanted=True,
             starts_at__gte=since,
         )
         .annotate(has_draft=_draft_by(user))

@@ -66,6 +66,7 @@ from feedback.services import survey_token
 from mentoring.models import Pairing, PairingGoal
 from mentoring.tests.factories import PairingFactory
 from visits.models import CalendarFeed, Engagement
+from visits.services import engagement_log_contact
 from visits.tests.factories import EngagementFactory, EngagementTypeFactory
 
 # --- Who may use what ------------------------------------------------------------
@@ -116,6 +117,9 @@ ACCESS: dict[str, Access] = {
     "visits:engagement_cancel": AM_OR_ADMIN,
     "visits:engagement_outcome": EVERY_ROLE,
     "visits:engagement_not_there": EXECUTIVES,
+    # Whoever logged a contact: others are told it is not theirs to change (visits.services).
+    "visits:logged_contact_edit": EXECUTIVES,
+    "visits:logged_contact_delete": EXECUTIVES,
     # An account's page: its account team's, and to read, the executives who
     # sponsor it or met it lately (engagement.accounts.access.account_visibility).
     "visits:account_engagements": EVERY_ROLE,
@@ -272,6 +276,10 @@ ALLOWED_STATUS: dict[str, dict[str, int]] = {
     "visits:engagement_outcome": {"GET": 405, "POST": 200},
     # The world's held engagement, which the executive visitor attended: off it, to their page.
     "visits:engagement_not_there": {"GET": 405, "POST": 302},
+    # The world's logged contact, which the executive visitor logged: the form,
+    # with what is missing; asked first, then deleted and off to their list.
+    "visits:logged_contact_edit": {"GET": 200, "POST": 200},
+    "visits:logged_contact_delete": {"GET": 200, "POST": 302},
     "visits:account_engagements": {"GET": 200, "POST": 405},
     "visits:account_timeline": {"GET": 200, "POST": 405},
     "visits:trends": {"GET": 200, "POST": 405},
@@ -725,6 +733,14 @@ def build_world() -> World:
             uploaded_by=users[Role.PROGRAM_ADMIN],
         ).pk,
         "visits.engagement_held": held.pk,
+        # Logged yesterday by the executive visitor, who may change or delete it.
+        "visits.engagement_logged": engagement_log_contact(
+            executive=users[Role.EXECUTIVE].executive,
+            account=account,
+            engagement_type=engagement.type,
+            on=timezone.localdate() - dt.timedelta(days=1),
+            duration_minutes=60,
+        )[0].pk,
         "feedback.theme": theme.pk,
         "feedback.debrief": debrief.pk,
         "feedback.actionitem": action.pk,
@@ -837,6 +853,10 @@ URL_KWARGS: dict[str, Callable[[World], dict[str, Any]]] = {
         )
     },
     "visits:account_engagements": lambda world: {"pk": world.objects["engagement.account"]},
+    **{
+        name: lambda world: {"pk": world.objects["visits.engagement_logged"]}
+        for name in ("visits:logged_contact_edit", "visits:logged_contact_delete")
+    },
     "visits:account_timeline": lambda world: {"pk": world.objects["engagement.account"]},
     "visits:calendar_feed_ics": lambda world: {"token": "made-up-token"},
     **{
@@ -1129,7 +1149,21 @@ def goal_of(pairing: Pairing) -> dict[str, Any]:
     return {"pk": pairing.pk, "goal_pk": PairingGoal.objects.create(pairing=pairing, text="Meet the CFO").pk}
 
 
+def logged_by(owner: User) -> dict[str, Any]:
+    """A contact the executive ``owner`` logged yesterday."""
+    engagement, _ = engagement_log_contact(
+        executive=owner.executive,
+        account=AccountFactory(),
+        engagement_type=EngagementTypeFactory(),
+        on=timezone.localdate() - dt.timedelta(days=1),
+        duration_minutes=60,
+    )
+    return {"pk": engagement.pk}
+
+
 OWNED_OBJECTS: list[OwnedObject] = [
+    OwnedObject("visits:logged_contact_edit", Role.EXECUTIVE, logged_by),
+    OwnedObject("visits:logged_contact_delete", Role.EXECUTIVE, logged_by),
     OwnedObject("visits:engagement_invite", Role.EXECUTIVE, led_by),
     OwnedObject("visits:engagement_detail", Role.EXECUTIVE, led_by),
     OwnedObject("visits:engagement_decide", Role.EXECUTIVE, lambda owner: led_by(owner, Engagement.Status.REQUESTED)),

@@ -56,7 +56,12 @@ from feedback.services import (
 from mentoring.models import Pairing, PairingGoal
 from mentoring.services import pairing_accept, pairing_pause, pairing_propose
 from visits.models import Engagement, EngagementExecutive, EngagementType
-from visits.services import calendar_feed_token, engagement_approve, engagement_contacts_sync
+from visits.services import (
+    calendar_feed_token,
+    engagement_approve,
+    engagement_contacts_sync,
+    engagement_log_contact,
+)
 from visits.tests.factories import EngagementFactory, EngagementTypeFactory
 
 # Queries per page, sign-in included (session, user, roles). Change a number
@@ -108,6 +113,9 @@ BUDGETS = {
     "visits:engagement_detail": 15,
     "visits:engagement_schedule": 17,
     "visits:engagement_cancel": 6,
+    # The log form again, as the contact is: its people and colleagues ticked.
+    "visits:logged_contact_edit": 12,
+    "visits:logged_contact_delete": 5,
     # With its sponsors (one query).
     "visits:account_engagements": 15,
     # An account the executive sponsors, read by them: the same page.
@@ -208,6 +216,8 @@ VIEWERS: dict[str, Role | None] = {
     "visits:engagement_detail": Role.ACCOUNT_MANAGER,
     "visits:engagement_schedule": Role.ACCOUNT_MANAGER,
     "visits:engagement_cancel": Role.ACCOUNT_MANAGER,
+    "visits:logged_contact_edit": Role.EXECUTIVE,
+    "visits:logged_contact_delete": Role.EXECUTIVE,
     "visits:account_engagements": Role.ACCOUNT_MANAGER,
     "visits:account_engagements (sponsor)": Role.EXECUTIVE,
     "visits:account_timeline": Role.ACCOUNT_MANAGER,
@@ -830,6 +840,20 @@ def visits_page_url(page: str, data: ProgramData) -> str | None:
         engagement.contacts.add(ContactFactory(account=first_account), ContactFactory(account=first_account))
         engagement.staff.add(data.account_manager)
         engagement_approve(engagement=engagement, by=data.executive.user, note="Glad to")
+        return reverse(page, kwargs={"pk": engagement.pk})
+    if page in {"visits:logged_contact_edit", "visits:logged_contact_delete"}:
+        # Logged yesterday by the measured executive, with two of the
+        # account's people and a colleague; the data grows around it.
+        colleague = Executive.objects.exclude(pk=data.executive.pk).order_by("pk").first()
+        engagement, _ = engagement_log_contact(
+            executive=data.executive,
+            account=first_account,
+            engagement_type=data.kind,
+            on=timezone.localdate() - dt.timedelta(days=1),
+            duration_minutes=60,
+            contacts=[ContactFactory(account=first_account), ContactFactory(account=first_account)],
+            colleagues=[colleague],
+        )
         return reverse(page, kwargs={"pk": engagement.pk})
     if page == "visits:account_engagements":
         return reverse(page, kwargs={"pk": first_account.pk})

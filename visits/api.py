@@ -26,6 +26,7 @@ from engagement.api.base import (
     ProgramViewSet,
 )
 from engagement.api.policy import NewestFirstCursorPagination
+from engagement.dates import local_date
 from engagement.errors import ProgramError
 from engagement.people.access import get_executive_for_user
 from engagement.people.models import Executive
@@ -35,7 +36,13 @@ from visits.filters import EngagementApiFilter
 from visits.forms import DURATIONS
 from visits.models import Engagement, EngagementExecutive, EngagementType
 from visits.selectors import engagement_list
-from visits.services import engagement_log_contact
+from visits.services import (
+    LoggedContact,
+    engagement_log_contact,
+    engagement_logged_delete,
+    engagement_logged_update,
+    logged_contact_refusal,
+)
 
 # --- Serializers -------------------------------------------------------------------
 
@@ -120,12 +127,56 @@ class HeldContactSerializer(serializers.Serializer):
         default=None,
         help_text="The activity's id in the CRM: sent again, it returns the engagement it made.",
     )
+    debrief_wanted = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Whether the executive will add a debrief: only then are they reminded to write one.",
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         account, contacts = attrs["account"], attrs.get("contacts", [])
         if any(contact.account_id != account.pk for contact in contacts):
             raise serializers.ValidationError({"contacts": ["Choose people from the account you met."]})
         return attrs
+
+
+class LoggedContactChangeSerializer(serializers.Serializer):
+    """What may be corrected in a logged contact: any of the quick log's
+    fields, each left out kept as it is."""
+
+    account = JsonId(queryset=Account.objects.all(), required=False)
+    type = JsonId(queryset=EngagementType.objects.filter(active=True), required=False)
+    on = serializers.DateField(
+        input_formats=["iso-8601"], required=False, help_text="The day it took place, in the executive's time zone."
+    )
+    duration_minutes = JsonWholeNumberChoice(choices=[minutes for minutes, _ in DURATIONS], required=False)
+    contacts = JsonId(queryset=Contact.objects.all(), many=True, required=False)
+    colleagues = JsonId(
+        queryset=Executive.objects.filter(active=True),
+        many=True,
+        required=False,
+        help_text="Every other executive who was there: those left out no longer count it.",
+    )
+    note = JsonLine(max_length=200, required=False, allow_blank=True)
+    debrief_wanted = serializers.BooleanField(required=False)
+
+
+def logged_contact_fix(engagement: Engagement, data: dict[str, Any]) -> LoggedContact:
+    """``engagement`` as ``data`` (a LoggedContactChangeSerializer's) corrects it."""
+    attendances = list(engagement.attendances.select_related("executive__user"))
+    lead = next(a.executive for a in attendances if a.role == EngagementExecutive.Role.LEAD)
+    return LoggedContact(
+        account=data.get("account", engagement.account),
+        engagement_type=data.get("type", engagement.type),
+        on=data.get("on", local_date(engagement.starts_at, lead.time_zone)),
+        duration_minutes=data.get("duration_minutes", engagement.duration_minutes or engagement.planned_minutes),
+        contacts=tuple(data.get("contacts", engagement.contacts.all())),
+        colleagues=tuple(
+            data.get("colleagues", [a.executive for a in attendances if a.role != EngagementExecutive.Role.LEAD])
+        ),
+        note=data.get("note", engagement.notes),
+        debrief_wanted=data.get("debrief_wanted", engagement.debrief_wanted),
+    )
 
 
 IDEMPOTENCY_KEY = OpenApiParameter(
@@ -166,6 +217,9 @@ def held_contact_digest(*, executive: Executive, data: dict[str, Any]) -> str:
         "note": data["note"],
         "crm_id": data["crm_id"],
     }
+    # Only when asked for: a retry sent before it could be asked for has the same digest.
+    if data.get("debrief_wanted"):
+        asked["debrief_wanted"] = True
     return hashlib.sha256(json.dumps(asked, sort_keys=True).encode()).hexdigest()
 
 
@@ -215,7 +269,12 @@ class EngagementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Progra
     serializer_class = EngagementSerializer
     pagination_class = NewestFirstCursorPagination
     filterset_class = EngagementApiFilter
-    roles_by_action = {"create": (Role.EXECUTIVE, Role.PROGRAM_ADMIN)}
+    roles_by_action = {
+        "create": (Role.EXECUTIVE, Role.PROGRAM_ADMIN),
+        # Whoever logged a contact corrects it: the executive.
+        "partial_update": (Role.EXECUTIVE,),
+        "destroy": (Role.EXECUTIVE,),
+    }
     not_found = "No such engagement among those you may see."
 
     def get_queryset(self) -> QuerySet[Engagement]:
@@ -271,6 +330,7 @@ class EngagementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Progra
                 submission_key=submission_key,
                 submission_digest=digest,
                 crm_id=data["crm_id"],
+                debrief_wanted=data["debrief_wanted"],
                 by=request.user,
             )
         except ProgramError as error:
@@ -278,6 +338,58 @@ class EngagementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Progra
         if not made:
             return self._first_sending(engagement, submission_key=submission_key, digest=digest)
         return Response(self.get_serializer(self.get_queryset().get(pk=engagement.pk)).data, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Correct a logged contact",
+        description='What the engagement page\'s "Change" does: the executive who logged a contact corrects it '
+        "within 30 days of logging it. Fields left out stay as they are; the cadence of every executive on it "
+        "before or after is recounted, and colleagues on it are told. 403 when it was not logged by you, or was "
+        "logged more than 30 days ago.",
+        request=LoggedContactChangeSerializer,
+        responses={
+            200: OpenApiResponse(EngagementSerializer, description="The engagement as it is now."),
+            403: OpenApiResponse(ErrorSerializer, description="Not yours to change, or no longer."),
+            415: OpenApiResponse(ErrorSerializer, description="The body is not JSON (Content-Type: application/json)."),
+        },
+    )
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        engagement = self._logged_own()
+        change = LoggedContactChangeSerializer(data=request.data)
+        change.is_valid(raise_exception=True)
+        try:
+            engagement_logged_update(
+                engagement=engagement, by=request.user, fix=logged_contact_fix(engagement, change.validated_data)
+            )
+        except ProgramError as error:
+            raise exceptions.ValidationError({"non_field_errors": [str(error)]}) from error
+        return Response(self.get_serializer(self.get_queryset().get(pk=engagement.pk)).data)
+
+    @extend_schema(
+        summary="Delete a logged contact",
+        description='What the engagement page\'s "Delete" (and "Undo" after logging) does: the executive who '
+        "logged a contact deletes it within 30 days of logging it. It stops counting for everyone on it at once, "
+        "and colleagues on it are told. 403 when it was not logged by you, or was logged more than 30 days ago.",
+        responses={
+            204: OpenApiResponse(description="Deleted."),
+            403: OpenApiResponse(ErrorSerializer, description="Not yours to delete, or no longer."),
+        },
+    )
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        engagement = self._logged_own()
+        try:
+            # None: a request sent at the same moment deleted it; it is gone all the same.
+            engagement_logged_delete(engagement_pk=engagement.pk, by=request.user)
+        except ProgramError as error:
+            raise exceptions.PermissionDenied(str(error)) from error
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def _logged_own(self) -> Engagement:
+        """The engagement of the URL (404 unless seen), if the caller may correct it now (403 otherwise)."""
+        engagement = self.get_object()
+        refusal = logged_contact_refusal(engagement=engagement, user=self.request.user)
+        if refusal is not None:
+            raise exceptions.PermissionDenied(refusal)
+        return engagement
 
     def _own_executive(self) -> Executive:
         try:

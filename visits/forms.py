@@ -61,6 +61,11 @@ class LogContactForm(forms.Form):
         label="One-line note",
         widget=forms.TextInput(attrs={"placeholder": "What did you hear?"}),
     )
+    debrief_wanted = forms.BooleanField(
+        required=False,
+        label="I'll add a debrief",
+        help_text="You are reminded to write down what the customer said. Leave it unticked and nobody asks for one.",
+    )
     submission_key = forms.UUIDField(widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, today: dt.date, **kwargs: Any) -> None:
@@ -75,6 +80,25 @@ class LogContactForm(forms.Form):
         if account and any(contact.account_id != account.pk for contact in contacts):
             self.add_error("contacts", "Choose people from the account you met.")
         return cleaned
+
+
+class LoggedContactForm(LogContactForm):
+    """A logged contact, corrected by whoever logged it: the log form's
+    fields, as it holds them now."""
+
+    submission_key = None  # type: ignore[assignment]
+
+    @staticmethod
+    def initial_of(engagement: Engagement, *, on: dt.date) -> dict[str, Any]:
+        """The form's values for ``engagement`` as it is, its day ``on``."""
+        return {
+            "account": engagement.account_id,
+            "type": engagement.type_id,
+            "on": on,
+            "duration_minutes": engagement.duration_minutes,
+            "note": engagement.notes,
+            "debrief_wanted": engagement.debrief_wanted,
+        }
 
 
 def _future_moment(field: forms.DateTimeField) -> None:

@@ -150,6 +150,11 @@ class Engagement(models.Model):
         help_text="Logged after it happened (Log a contact, or the API), not requested: it has no request, "
         "and only its day is known.",
     )
+    debrief_wanted = models.BooleanField(
+        default=True,
+        help_text="Whether a debrief is owed once it is held: a requested meeting always asks for one, a logged "
+        "contact only when whoever logged it said they would add one.",
+    )
     # The import that made it or last changed it: the engagements whose
     # contacts that import must recount, however many (no list of ids).
     import_job = models.ForeignKey(

@@ -16,14 +16,16 @@ from django.urls import reverse
 from django.utils import timezone
 
 from engagement.accounts.models import Account, Contact
-from engagement.audit.trail import audit_change, audit_diff, audit_names, audit_snapshot
+from engagement.audit.trail import audit_actor_set, audit_change, audit_diff, audit_names, audit_snapshot
 from engagement.cadence.ledger import ContactFact, executive_contacts_replace
+from engagement.dates import local_date
 from engagement.errors import ProgramError
 from engagement.lifecycle import Taken
 from engagement.moments import moment_text, moments_in_zone
 from engagement.notifications.models import NotificationKind
-from engagement.notifications.services import notification_send
+from engagement.notifications.services import notification_send, notifications_withdraw_leading_to
 from engagement.people.models import Executive, User
+from engagement.reminders.standing import reminders_withdraw_about
 from visits.models import CalendarFeed, Engagement, EngagementExecutive, EngagementStatusChange, EngagementType
 from visits.selectors import engagement_already_logged
 from visits.signals import engagement_held
@@ -653,6 +655,28 @@ def engagement_not_held(
     )
 
 
+def _logged_start(*, executive: Executive, on: dt.date, duration_minutes: int, now: dt.datetime | None) -> dt.datetime:
+    """When a contact logged as held on ``on`` (the executive's own day)
+    began: only its day is known. Raises ProgramError for a day that cannot
+    be logged."""
+    time_zone = zoneinfo.ZoneInfo(executive.time_zone)
+    local_now = (now or timezone.now()).astimezone(time_zone)
+    if on > local_now.date():
+        raise ProgramError("A contact can only be logged once it has happened: choose today or an earlier date.")
+    if on < local_now.date() - dt.timedelta(days=LOG_DAYS_BACK):
+        raise ProgramError(f"Contacts older than {LOG_DAYS_BACK} days cannot be logged here.")
+    if on == local_now.date():
+        # Logged straight after the meeting: it ended now, and began today.
+        start_of_day = dt.datetime.combine(on, dt.time.min, tzinfo=time_zone)
+        return max(local_now - dt.timedelta(minutes=duration_minutes), start_of_day)
+    return dt.datetime.combine(on, dt.time(12), tzinfo=time_zone)
+
+
+def _logged_contacts_check(*, account: Account, contacts: list[Contact]) -> None:
+    if any(contact.account_id != account.pk for contact in contacts):
+        raise ProgramError("Choose people from the account you met.")
+
+
 def engagement_log_contact(
     *,
     executive: Executive,
@@ -663,6 +687,7 @@ def engagement_log_contact(
     contacts: Iterable[Contact] = (),
     colleagues: Iterable[Executive] = (),
     note: str = "",
+    debrief_wanted: bool = False,
     submission_key: uuid.UUID | None = None,
     submission_digest: str = "",
     crm_id: str | None = None,
@@ -681,27 +706,16 @@ def engagement_log_contact(
     it comes from). ``submission_digest`` is kept with the key, so that the
     API can tell a retry from another request sent with the same key. ``by``
     is who logged it when it is not the executive (a program admin, through
-    the API).
+    the API). It owes a debrief only with ``debrief_wanted``: whoever logged
+    it said they would add one.
     """
     existing = engagement_already_logged(submission_key=submission_key, crm_id=crm_id)
     if existing is not None:
         return existing, False
-    time_zone = zoneinfo.ZoneInfo(executive.time_zone)
-    local_now = (now or timezone.now()).astimezone(time_zone)
-    if on > local_now.date():
-        raise ProgramError("A contact can only be logged once it has happened: choose today or an earlier date.")
-    if on < local_now.date() - dt.timedelta(days=LOG_DAYS_BACK):
-        raise ProgramError(f"Contacts older than {LOG_DAYS_BACK} days cannot be logged here.")
     contacts = list(contacts)
-    if any(contact.account_id != account.pk for contact in contacts):
-        raise ProgramError("Choose people from the account you met.")
+    _logged_contacts_check(account=account, contacts=contacts)
+    starts_at = _logged_start(executive=executive, on=on, duration_minutes=duration_minutes, now=now)
     length = dt.timedelta(minutes=duration_minutes)
-    if on == local_now.date():
-        # Logged straight after the meeting: it ended now, and began today.
-        start_of_day = dt.datetime.combine(on, dt.time.min, tzinfo=time_zone)
-        starts_at = max(local_now - length, start_of_day)
-    else:
-        starts_at = dt.datetime.combine(on, dt.time(12), tzinfo=time_zone)
     try:
         with transaction.atomic():
             engagement = Engagement.objects.create(
@@ -714,6 +728,7 @@ def engagement_log_contact(
                 duration_minutes=duration_minutes,
                 notes=note.strip(),
                 logged=True,
+                debrief_wanted=debrief_wanted,
                 requested_by=executive.user,
                 submission_key=submission_key,
                 submission_digest=submission_digest if submission_key else "",
@@ -801,6 +816,198 @@ def engagement_not_there(*, engagement: Engagement, executive: Executive, by: Us
         exclude=by,
     )
     return True
+
+
+# --- Correcting a logged contact ------------------------------------------------------
+#
+# Whoever logged a contact may change or delete it for 30 days: a wrong
+# account, day or colleague is put right by them, not left to count. Each
+# change locks the engagement's row first, so that two changes at once (or a
+# form sent twice) apply one after the other, and the recount, which replaces
+# the engagement's contacts rather than adding to them, counts it once.
+
+# How long after logging a contact whoever logged it may change or delete it.
+LOGGED_CHANGE_DAYS = 30
+DELETED_REASON = "The engagement was deleted."
+
+
+@dataclass(frozen=True)
+class LoggedContact:
+    """What the log form holds: a logged contact as it should be."""
+
+    account: Account
+    engagement_type: EngagementType
+    on: dt.date
+    duration_minutes: int
+    contacts: tuple[Contact, ...] = ()
+    colleagues: tuple[Executive, ...] = ()
+    note: str = ""
+    debrief_wanted: bool = False
+
+
+def logged_contact_refusal(*, engagement: Engagement, user: User, now: dt.datetime | None = None) -> str | None:
+    """Why ``user`` may not change or delete ``engagement`` now, or None when
+    they may: a contact logged after it happened, by whoever logged it (the
+    executive it was logged for), within 30 days of logging it."""
+    if not engagement.logged:
+        return "Only a contact logged after it happened can be changed or deleted here."
+    if engagement.requested_by_id is None or engagement.requested_by_id != user.pk:
+        return "Only whoever logged this contact can change or delete it."
+    if (now or timezone.now()) - engagement.created_at > dt.timedelta(days=LOGGED_CHANGE_DAYS):
+        logged_on = moments_in_zone(moment_text(engagement.created_at, day=True), user.time_zone)
+        return (
+            f"It was logged on {logged_on}, more than {LOGGED_CHANGE_DAYS} days ago: it can no longer be changed "
+            "or deleted. A program admin can correct it."
+        )
+    return None
+
+
+def _logged_locked(*, engagement_pk: int, by: User, now: dt.datetime) -> Engagement | None:
+    """The engagement, its row locked until the commit, or None when it is
+    gone; ProgramError when ``by`` may not change it now."""
+    engagement = (
+        Engagement.objects.select_for_update(of=("self",))
+        .select_related("account", "type", "requested_by")
+        .filter(pk=engagement_pk)
+        .first()
+    )
+    if engagement is not None and (refusal := logged_contact_refusal(engagement=engagement, user=by, now=now)):
+        raise ProgramError(refusal)
+    return engagement
+
+
+def _logged_lead(engagement: Engagement) -> Executive:
+    return Executive.objects.select_related("user").get(
+        attendances__engagement=engagement, attendances__role=EngagementExecutive.Role.LEAD
+    )
+
+
+def _logged_moment(*, engagement: Engagement, lead: Executive, fix: LoggedContact, now: dt.datetime) -> dt.datetime:
+    """When the corrected contact began: where it was, unless its day changed."""
+    if local_date(engagement.starts_at, lead.time_zone) == fix.on:
+        return engagement.starts_at
+    return _logged_start(executive=lead, on=fix.on, duration_minutes=fix.duration_minutes, now=now)
+
+
+def _executive_users(pks: set[int]) -> list[User]:
+    return [executive.user for executive in Executive.objects.filter(pk__in=pks).select_related("user")]
+
+
+@transaction.atomic
+def engagement_logged_update(
+    *, engagement: Engagement, by: User, fix: LoggedContact, now: dt.datetime | None = None
+) -> tuple[Engagement, bool]:
+    """Correct a contact ``by`` logged, within 30 days: its account, kind,
+    day, length, people, note and whether they will add a debrief. The
+    cadence of every executive on it before or after is recounted, the audit
+    trail keeps what changed, and each colleague on it is told (one taken off
+    that it no longer counts for them). Returns the engagement and whether
+    anything changed (a form sent twice changes it once)."""
+    now = now or timezone.now()
+    locked = _logged_locked(engagement_pk=engagement.pk, by=by, now=now)
+    if locked is None:
+        raise ProgramError("This contact no longer exists: it was deleted.")
+    engagement = locked
+    contacts = list(fix.contacts)
+    _logged_contacts_check(account=fix.account, contacts=contacts)
+    lead = _logged_lead(engagement)
+    starts_at = _logged_moment(engagement=engagement, lead=lead, fix=fix, now=now)
+    changes: dict[str, Any] = {
+        "account": fix.account,
+        "type": fix.engagement_type,
+        "starts_at": starts_at,
+        "ends_at": starts_at + dt.timedelta(minutes=fix.duration_minutes),
+        "duration_minutes": fix.duration_minutes,
+        "notes": fix.note.strip(),
+        "debrief_wanted": fix.debrief_wanted,
+    }
+    before = audit_snapshot(engagement, changes)
+    for name, value in changes.items():
+        setattr(engagement, name, value)
+    fields = audit_diff(before, engagement)
+    fields = {name: values for name, values in fields.items() if values[0] != values[1]}
+    executives_before = set(engagement.attendances.values_list("executive_id", flat=True))
+    _, attendance = _plan_apply(
+        engagement=engagement,
+        plan=Plan(
+            starts_at=starts_at,
+            ends_at=starts_at,
+            executives=tuple(fix.colleagues),
+            staff=tuple(engagement.staff.all()),
+            contacts=tuple(contacts),
+        ),
+    )
+    if not fields and not attendance:
+        return engagement, False
+    # One UPDATE of what changed, which sends no signal: the audit trail
+    # records it below, with who attends, as one change by ``by``.
+    Engagement.objects.filter(pk=engagement.pk).update(**{name: changes[name] for name in fields}, updated_at=now)
+    audit_change(instance=engagement, changes={**fields, **attendance}, actor=by)
+    engagement_status_record(
+        engagement=engagement, from_status=engagement.status, to_status=engagement.status, by=by, note="Corrected"
+    )
+    engagement_contacts_sync(engagement_ids=[engagement.pk])
+    executives_after = set(engagement.attendances.values_list("executive_id", flat=True))
+    day = moment_text(engagement.starts_at, day=True)
+    notification_send(
+        users=_executive_users(executives_after - {lead.pk}),
+        message=f"{_actor(by)} corrected the {engagement.type} with {engagement.account} on {day}, logged with "
+        "you there: it counts toward your customer contact as it is now.",
+        url=_link(engagement),
+        action=("I was not there", reverse("visits:engagement_not_there", kwargs={"pk": engagement.pk})),
+        exclude=by,
+        now=now,
+    )
+    notification_send(
+        users=_executive_users(executives_before - executives_after),
+        message=f"{_actor(by)} took you off the {engagement.type} with {engagement.account} on {day}: it no "
+        "longer counts toward your customer contact.",
+        url=reverse("visits:my_engagements"),
+        exclude=by,
+        now=now,
+    )
+    return engagement, True
+
+
+@transaction.atomic
+def engagement_logged_delete(*, engagement_pk: int, by: User, now: dt.datetime | None = None) -> Engagement | None:
+    """Delete a contact ``by`` logged, within 30 days (the log's "Undo", or
+    the engagement page's "Delete"). The cadence of every executive on it is
+    recounted without it, the audit trail keeps who deleted it and who was
+    on it, its reminders and the notices about it are withdrawn, and each
+    colleague on it is told. Returns the engagement as it was, or None when
+    it was gone already (a second tap, or two at once: one deletes it)."""
+    now = now or timezone.now()
+    engagement = _logged_locked(engagement_pk=engagement_pk, by=by, now=now)
+    if engagement is None:
+        return None
+    executives = set(engagement.attendances.values_list("executive_id", flat=True))
+    colleagues = _executive_users(executives)
+    names = audit_names(Executive, executives)
+    # Who was on it, which the deletion's own entry does not say; the
+    # deletion itself is recorded by the audit trail's receiver, by ``by``.
+    audit_change(instance=engagement, changes={"executives": (_names_of(executives, names), None)}, actor=by)
+    audit_actor_set(by)
+    told = {user.pk for user in colleagues} | {
+        pk for pk in (engagement.requested_by_id, engagement.account.account_manager_id) if pk is not None
+    }
+    link = _link(engagement)
+    engagement.delete()
+    engagement_contacts_sync(engagement_ids=[engagement_pk])
+    subject = f"engagement:{engagement_pk}"
+    reminders_withdraw_about(subject=subject, recipient_ids=told, reason=DELETED_REASON, now=now)
+    notifications_withdraw_leading_to(user_ids=told, url=link, reason=DELETED_REASON, now=now)
+    notification_send(
+        users=colleagues,
+        message=f"{_actor(by)} deleted the {engagement.type} with {engagement.account} on "
+        f"{moment_text(engagement.starts_at, day=True)}, logged with you there: it no longer counts toward your "
+        "customer contact.",
+        url=reverse("visits:my_engagements"),
+        exclude=by,
+        now=now,
+    )
+    engagement.pk = engagement_pk
+    return engagement
 
 
 def _calendar_feed_secret() -> str:

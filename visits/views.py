@@ -9,7 +9,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.views.decorators.http import require_GET, require_http_methods
 
 from engagement.accounts.access import account_rights, get_account_for_user
@@ -18,13 +20,14 @@ from engagement.accounts.selectors import executive_suggestions
 from engagement.accounts.timeline import AccountTimeline
 from engagement.bounds import row_id
 from engagement.dashboards.panels import ACCOUNT_PANELS
-from engagement.dates import local_today
+from engagement.dates import local_date, local_today
 from engagement.errors import ProgramError
 from engagement.filters import page_of
 from engagement.notifications.services import notifications_mark_read
 from engagement.people.access import executive_view, get_executive_for_user
 from engagement.people.models import Executive
 from engagement.people.roles import EVERY_ROLE, Role, role_required
+from engagement.web.messages import message_action
 from visits.access import account_view, engagement_rights, engagement_view
 from visits.filters import EngagementPageFilter
 from visits.forms import (
@@ -34,6 +37,7 @@ from visits.forms import (
     DecisionForm,
     EngagementRequestForm,
     LogContactForm,
+    LoggedContactForm,
     OutcomeForm,
     ReasonForm,
     ScheduleForm,
@@ -58,6 +62,7 @@ from visits.selectors import (
     request_waiting_cutoff,
 )
 from visits.services import (
+    LoggedContact,
     Plan,
     engagement_answer,
     engagement_approve,
@@ -66,11 +71,14 @@ from visits.services import (
     engagement_complete,
     engagement_decline,
     engagement_log_contact,
+    engagement_logged_delete,
+    engagement_logged_update,
     engagement_not_held,
     engagement_not_there,
     engagement_request,
     engagement_reschedule,
     engagement_schedule,
+    logged_contact_refusal,
 )
 
 
@@ -116,7 +124,8 @@ def log_contact(request: HttpRequest, executive: Executive) -> HttpResponse:
     data = request.POST
     if request.method == "POST" and "search" in data:
         # Searching without JavaScript: show the results, keep all that was typed.
-        initial = {name: data.get(name) for name in ("type", "on", "duration_minutes", "note", "submission_key")}
+        fields = ("type", "on", "duration_minutes", "note", "debrief_wanted", "submission_key")
+        initial = {name: data.get(name) for name in fields}
         form = LogContactForm(initial={**initial, "account": data.get("account")}, today=today)
     elif request.method == "POST":
         form = LogContactForm(data, today=today)
@@ -131,6 +140,7 @@ def log_contact(request: HttpRequest, executive: Executive) -> HttpResponse:
                     contacts=form.cleaned_data["contacts"],
                     colleagues=form.cleaned_data["colleagues"],
                     note=form.cleaned_data["note"],
+                    debrief_wanted=form.cleaned_data["debrief_wanted"],
                     submission_key=form.cleaned_data["submission_key"],
                 )
             except ProgramError as error:
@@ -141,6 +151,10 @@ def log_contact(request: HttpRequest, executive: Executive) -> HttpResponse:
                     request,
                     f"Logged: {length} with {engagement.account} on {form.cleaned_data['on']:%-d %b %Y}. "
                     "It counts toward your cadence now.",
+                    # Undone at once from the message: deleted, and logged again from the form.
+                    extra_tags=message_action(
+                        "Undo", f"{reverse('visits:logged_contact_delete', kwargs={'pk': engagement.pk})}?undo=1"
+                    ),
                 )
                 return redirect("engagement:executive_home")
     else:
@@ -161,6 +175,101 @@ def log_contact(request: HttpRequest, executive: Executive) -> HttpResponse:
     return render(
         request, "visits/log_contact.html", {"form": form, **context, **colleagues, "recent_accounts": recent}
     )
+
+
+def _logged_fix(data: dict[str, Any]) -> LoggedContact:
+    return LoggedContact(
+        account=data["account"],
+        engagement_type=data["type"],
+        on=data["on"],
+        duration_minutes=data["duration_minutes"],
+        contacts=tuple(data["contacts"]),
+        colleagues=tuple(data["colleagues"]),
+        note=data["note"],
+        debrief_wanted=data["debrief_wanted"],
+    )
+
+
+@role_required(Role.EXECUTIVE)
+@engagement_view("GET", "POST")
+def logged_contact_edit(request: HttpRequest, engagement: Engagement) -> HttpResponse:
+    """Correct a contact you logged, within 30 days: the log form again, as it is now."""
+    refusal = logged_contact_refusal(engagement=engagement, user=request.user)
+    if refusal is not None:
+        return _refuse(request, engagement, refusal)
+    executive = get_executive_for_user(request.user)
+    today = local_today(executive.time_zone)
+    data = request.POST if request.method == "POST" else None
+    if data is not None and "search" not in data:
+        form = LoggedContactForm(data, today=today)
+        if form.is_valid():
+            try:
+                _, changed = engagement_logged_update(
+                    engagement=engagement, by=request.user, fix=_logged_fix(form.cleaned_data)
+                )
+            except ProgramError as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(
+                    request,
+                    "Saved. It counts as it is now, and colleagues on it are told."
+                    if changed
+                    else "Nothing was changed.",
+                )
+                return redirect("visits:engagement_detail", pk=engagement.pk)
+    elif data is not None:
+        # Searching without JavaScript: keep all that was typed.
+        form = LoggedContactForm(initial=data.dict(), today=today)
+    else:
+        on = local_date(engagement.starts_at, executive.time_zone)
+        form = LoggedContactForm(initial=LoggedContactForm.initial_of(engagement, on=on), today=today)
+    attendances = engagement_attendances(engagement=engagement)
+    source = data if data is not None else request.GET
+    chosen_contacts = source.getlist("contacts") if data is not None else [str(c.pk) for c in engagement.contacts.all()]
+    chosen_colleagues = (
+        source.getlist("colleagues")
+        if data is not None
+        else [str(a.executive.pk) for a in attendances if a.role != EngagementExecutive.Role.LEAD]
+    )
+    context = _account_context(
+        query=source.get("account_query", ""),
+        selected_id=source.get("account") if data is not None else engagement.account_id,
+        chosen_contacts=chosen_contacts,
+    )
+    colleagues = _colleague_context(
+        executive=executive, query=source.get("colleague_query", ""), chosen_ids=chosen_colleagues
+    )
+    return render(
+        request,
+        "visits/log_contact.html",
+        {"form": form, "engagement": engagement, **context, **colleagues, "recent_accounts": []},
+    )
+
+
+@role_required(Role.EXECUTIVE)
+@engagement_view("GET", "POST")
+def logged_contact_delete(request: HttpRequest, engagement: Engagement) -> HttpResponse:
+    """Confirm, then delete a contact you logged, within 30 days; "Undo" in
+    the message after logging it posts here at once (``?undo=1``)."""
+    refusal = logged_contact_refusal(engagement=engagement, user=request.user)
+    if refusal is not None:
+        return _refuse(request, engagement, refusal)
+    undo = request.GET.get("undo") == "1"
+    if request.method == "GET":
+        return render(request, "visits/logged_delete.html", {"engagement": engagement})
+    try:
+        deleted = engagement_logged_delete(engagement_pk=engagement.pk, by=request.user)
+    except ProgramError as error:
+        return _refuse(request, engagement, str(error))
+    if deleted is None:
+        messages.info(request, "This contact was already removed.")
+    else:
+        day = date_format(timezone.localtime(deleted.starts_at), "j M Y")
+        messages.success(
+            request, f"Removed: the {deleted.type} with {deleted.account} on {day} no longer counts for anyone."
+        )
+    # Undone straight after logging: back to the form, to log it again as it was.
+    return redirect("visits:log_contact" if undo else "visits:my_engagements")
 
 
 @role_required(Role.EXECUTIVE)
@@ -379,6 +488,9 @@ def _detail_context(request: HttpRequest, engagement: Engagement) -> dict[str, A
         "can_reschedule": rights.manage and "reschedule" in steps,
         "can_cancel": rights.manage and "cancel" in steps,
         "can_record_outcome": rights.complete and "complete" in steps and ended,
+        # Whoever logged it puts it right, for 30 days.
+        "can_change_logged": engagement.logged
+        and logged_contact_refusal(engagement=engagement, user=request.user, now=now) is None,
         "waiting_too_long": status == Engagement.Status.REQUESTED
         and engagement.status_changed_at < request_waiting_cutoff(now=now),
         # An invite for what is still to come: not for a contact logged after

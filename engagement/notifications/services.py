@@ -150,6 +150,17 @@ def notification_email_choices(*, user: User) -> dict[str, EmailWhen]:
     return {kind: email_when(user.notification_emails, kind) for kind in NotificationKind.values}
 
 
+def notifications_withdraw_leading_to(
+    *, user_ids: Iterable[int], url: str, reason: str, now: dt.datetime | None = None
+) -> int:
+    """Withdraw, with ``reason``, the unread notifications of ``user_ids``
+    that lead to ``url``, a page that is gone (an engagement deleted): they
+    stay in the list, saying why, and ask nothing more. Returns how many."""
+    return Notification.objects.filter(
+        user_id__in=list(user_ids), url=url, read_at__isnull=True, withdrawn_at__isnull=True
+    ).update(withdrawn_at=now or timezone.now(), withdrawn_reason=reason[:300])
+
+
 @transaction.atomic
 def user_reminder_digest_set(*, user: User, digest: bool, now: dt.datetime | None = None) -> None:
     """Choose how ``user`` gets reminders by email: one email each, or gathered

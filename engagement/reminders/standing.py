@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from django.db import IntegrityError, transaction
 from django.db.models import Case, CharField, Value, When
+from django.utils import timezone
 
 from engagement.cadence.rule import ContactState, ContactStatus
 from engagement.cadence.selectors import executive_contact_statuses
@@ -258,3 +259,21 @@ def notifications_standing(
     return {
         n.pk: why for n in unread if n.reminder_id is not None and isinstance(why := standing.get(n.reminder_id), str)
     }
+
+
+def reminders_withdraw_about(
+    *, subject: str, recipient_ids: Iterable[int], reason: str, now: dt.datetime | None = None
+) -> int:
+    """Withdraw, with ``reason``, the pending reminders to ``recipient_ids``
+    about ``subject`` (an episode's first word and id: ``"engagement:12"``),
+    and the unread notifications those already sent: what they are about is
+    gone (an engagement deleted), so that nothing is left to remind of it.
+    Returns how many reminders were withdrawn."""
+    now = now or timezone.now()
+    about = Reminder.objects.filter(recipient_id__in=list(recipient_ids), episode__startswith=f"{subject}:")
+    Notification.objects.filter(reminder__in=about, read_at__isnull=True, withdrawn_at__isnull=True).update(
+        withdrawn_at=now, withdrawn_reason=reason[:300]
+    )
+    return about.filter(status=Reminder.Status.PENDING).update(
+        status=Reminder.Status.WITHDRAWN, withdrawn_at=now, withdrawn_reason=reason[:300]
+    )
