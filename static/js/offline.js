@@ -45,7 +45,7 @@
     open.textContent = "Open it in the form";
     var discard = document.createElement("button");
     discard.type = "button";
-    discard.className = "btn btn-sm btn-outline-danger";
+    discard.className = "btn btn-sm btn-outline-dark";
     discard.textContent = "Discard it";
     discard.addEventListener("click", function () { Queue.remove(item.key).then(render); });
     alert.append(open, discard);

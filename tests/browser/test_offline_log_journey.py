@@ -150,3 +150,39 @@ def test_a_contact_saved_before_the_session_ended_waits_for_sign_in(
     assert path_of(page) == "/executive/"
     expect(page.locator("#phone-notices")).to_contain_text("was sent")
     assert logged() == 1
+
+
+def test_a_contact_the_form_refuses_later_stays_on_the_phone_to_open_again(
+    page: Page, context: BrowserContext, checks: PageChecks, viewport: Viewport, people: People
+) -> None:
+    open_page(page, "/auth/login/")
+    sign_in(page, email=people.executive.email, password=PASSWORD)
+    open_page(page, "/engagements/log/")
+    worker_ready(page)
+    context.set_offline(True)
+    fill_contact(page)
+    page.get_by_label("Date").fill("2020-03-02")  # too long ago: the server says so once it is sent
+    page.get_by_role("button", name="Log contact").click()
+    expect(page.locator("#phone-notices")).to_contain_text("Saved on this phone: your contact of 2 Mar 2020")
+
+    context.set_offline(False)
+
+    notice = page.locator("#phone-notices")
+    expect(notice).to_contain_text("Your contact of 2 Mar 2020 with Northwind Traders was not logged: Contacts older")
+    assert logged() == 0
+    checks.accessible(page, "the log form with a refused contact from the phone")
+    with page.expect_navigation():
+        notice.get_by_role("link", name="Open it in the form").click()
+    expect(page.get_by_label("One-line note")).to_have_value(NOTE)
+    expect(page.get_by_label("Date")).to_have_value("2020-03-02")
+    northwind = people.executive.executive.engagements.filter(account__name="Northwind Traders").first()
+    assert northwind is not None
+    expect(page.locator("input[name=account]:checked")).to_have_value(str(northwind.account_id))
+
+    page.get_by_label("Date").fill(page.get_by_label("Date").get_attribute("max") or "")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Log contact").click()
+    assert path_of(page) == "/executive/"
+    expect(page.locator("#phone-notices")).to_be_empty()
+    assert logged() == 1
+    assert queued(page) == []
