@@ -162,6 +162,10 @@
       form.elements.submission_key.value = newKey();
       askForSync();
       return render();
+    }, function () {
+      // Kept nowhere (storage full or refused): the form still holds all that was typed.
+      notice("danger", "This phone could not keep the contact. Everything you typed is still in the form: " +
+        "send it once you are back online.");
     }).then(function () {
       if (button) button.disabled = false;
       notices.scrollIntoView({ block: "center" });
