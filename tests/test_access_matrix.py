@@ -85,6 +85,9 @@ ACCESS: dict[str, Access] = {
     # Groundwork
     "home": SIGNED_IN,
     "healthz": PUBLIC,
+    "service_worker": PUBLIC,
+    "web_manifest": PUBLIC,
+    "offline": PUBLIC,
     "engagement:executive_home": EXECUTIVES,
     "engagement:account_manager_home": ACCOUNT_MANAGERS,
     "engagement:account_manager_accounts_csv": ACCOUNT_MANAGERS,
@@ -243,6 +246,9 @@ ADMIN_ACCESS: Access = PROGRAM_ADMINS
 ALLOWED_STATUS: dict[str, dict[str, int]] = {
     "home": {"GET": 302, "POST": 405},  # to the home of their role
     "healthz": {"GET": 200, "POST": 405},
+    "service_worker": {"GET": 200, "POST": 405},
+    "web_manifest": {"GET": 200, "POST": 405},
+    "offline": {"GET": 200, "POST": 405},
     "engagement:executive_home": {"GET": 200, "POST": 405},
     "engagement:account_manager_home": {"GET": 200, "POST": 405},
     "engagement:account_manager_accounts_csv": {"GET": 200, "POST": 405},
