@@ -175,13 +175,20 @@ def _checked(data: bytes) -> bytes:
 
 
 def _parse(text: str) -> Calendar:
+    """The feed's calendar. Several in a row (what a CalDAV query answers, one
+    per event, once put end to end) are read as one."""
     try:
         calendars = Calendar.from_ical(text, multiple=True)
     except ValueError as error:
         raise CalendarUnreadable(f"The calendar could not be read: {_plain(error)}") from error
-    if len(calendars) != 1 or calendars[0].name != "VCALENDAR":
-        raise CalendarUnreadable("The calendar could not be read: it should hold exactly one calendar.")
-    return calendars[0]
+    if not calendars:
+        raise CalendarUnreadable("The calendar could not be read: a part of it begins (BEGIN) and never ends (END).")
+    if any(calendar.name != "VCALENDAR" for calendar in calendars):
+        raise CalendarUnreadable("The calendar could not be read: it holds something other than a calendar.")
+    first, *others = calendars
+    for other in others:
+        first.subcomponents += other.subcomponents
+    return first
 
 
 def _plain(error: Exception) -> str:

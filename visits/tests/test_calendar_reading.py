@@ -238,6 +238,35 @@ def test_malformed_cut_off_empty_and_foreign_data_are_refused_in_plain_words():
     assert unreadable(no_start) == "The calendar could not be read: an event has no DTSTART."
 
 
+def test_a_part_that_never_ends_is_refused_not_half_read():
+    unclosed = b"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:a\r\nDTSTART:20261208T100000Z\r\nEND:VCALENDAR\r\n"
+
+    assert unreadable(unclosed) == ("The calendar could not be read: a part of it begins (BEGIN) and never ends (END).")
+
+
+def test_calendars_put_end_to_end_as_a_caldav_query_answers_them_read_as_one():
+    def one(uid: str, start: str) -> bytes:
+        return (
+            f"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:{uid}\r\nDTSTART:{start}\r\n"
+            "END:VEVENT\r\nEND:VCALENDAR\r\n"
+        ).encode()
+
+    both = one("a", "20261208T100000Z") + one("b", "20261209T100000Z")
+
+    read = read_calendar(both, owner_emails=(), window_start=WINDOW_START, window_end=WINDOW_END)
+    assert [(o.uid, o.start) for o in read.occurrences] == [("a", utc(2026, 12, 8, 10)), ("b", utc(2026, 12, 9, 10))]
+
+
+def test_a_cancelling_calendar_cancels_every_event_in_it():
+    data = (
+        b"BEGIN:VCALENDAR\r\nMETHOD:CANCEL\r\nBEGIN:VEVENT\r\nUID:a\r\nDTSTART:20261208T100000Z\r\n"
+        b"DTEND:20261208T110000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+
+    (event,) = read_calendar(data, owner_emails=(), window_start=WINDOW_START, window_end=WINDOW_END).occurrences
+    assert event.cancelled
+
+
 def test_a_feed_over_the_cap_is_refused_before_it_is_read():
     check_feed_size(MAX_FEED_BYTES)
     check_feed_size(None)
