@@ -14,6 +14,14 @@ left (each with half a dozen parameters), and reading them takes three
 parameters and an address. Each event's people become one ``X-GROUNDWORK-PEOPLE``
 line, the index of its people in ``Lines.people``, which an occurrence
 carries like any other property (a moved instance has its own).
+
+A one-off event written plainly (its times in UTC, floating, as a date, or in
+a zone the database knows, and no DURATION) is read here too, into a
+``RawEvent``, and never reaches the parser: most of a feed's events are
+one-offs, and icalendar takes some 25 microseconds a line. Anything else
+about it, or a value that does not read, and the event goes to icalendar,
+which reads it or says what is wrong. The tests hold both ways of reading to
+the same results.
 """
 
 from __future__ import annotations
@@ -21,6 +29,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+
+from visits.calendars.zones import resolve_zone
 
 # What is read: anything else never reaches the parser, so it cannot be kept.
 READ_PROPERTIES = frozenset(
@@ -63,6 +73,12 @@ _FOLD = re.compile(rb"\r?\n[ \t]")
 _NAME = re.compile(r"[A-Za-z0-9-]+")
 _DATE = re.compile(r"(\d{4})(\d{2})(\d{2})")
 _MARGIN = dt.timedelta(days=2)
+SERIES, NEAR, FAR = "series", "near", "far"
+_TEXT_PROPERTIES = frozenset({"UID", "SUMMARY", "LOCATION", "STATUS"})
+# What only icalendar and recurring-ical-events read.
+_NOT_PLAIN = frozenset({"DURATION", "RRULE", "RDATE", "EXDATE", "RECURRENCE-ID"})
+_ESCAPED = re.compile(r"\\([\\;,nN])")
+_MOMENT = re.compile(r"(\d{4})(\d{2})(\d{2})(?:T(\d{2})(\d{2})(\d{2})(Z?))?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,11 +91,27 @@ class Attendee:
 
 
 @dataclass(frozen=True, slots=True)
+class RawEvent:
+    """An event's values as written, before its times are brought to UTC."""
+
+    uid: str
+    title: str
+    location: str
+    status: str
+    start: dt.date
+    end: dt.date | None
+    duration: dt.timedelta | None
+    attendees: tuple[Attendee, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Lines:
     lines: list[str]
     events_seen: int
     # Each kept event's attendees, organiser first, each address once.
     people: list[tuple[Attendee, ...]]
+    # The one-off events read here, without the parser.
+    one_offs: list[RawEvent]
 
 
 def unfolded_lines(data: bytes) -> list[str]:
@@ -101,6 +133,7 @@ def lines_to_read(lines: list[str], window_start: dt.datetime, window_end: dt.da
     event: list[str] | None = None
     skipping: list[str] = []  # the components being left out, innermost last
     people: list[tuple[Attendee, ...]] = []
+    one_offs: list[RawEvent] = []
     event_people: dict[str, Attendee] = {}
     events_seen = 0
     for line in lines:
@@ -132,21 +165,38 @@ def lines_to_read(lines: list[str], window_start: dt.datetime, window_end: dt.da
             continue
         event.append(line)
         if name == "END" and value == "VEVENT":
-            if _near(event, earliest, latest):
-                if event_people:
-                    event.insert(-1, f"{PEOPLE_INDEX}:{len(people)}")
-                    people.append(tuple(event_people.values()))
-                kept += event
+            _close(event, tuple(event_people.values()), _near(event, earliest, latest), kept, people, one_offs)
             event = None
     if event is not None:
         kept += event
-    return Lines(lines=kept, events_seen=events_seen, people=people)
+    return Lines(lines=kept, events_seen=events_seen, people=people, one_offs=one_offs)
 
 
-def read_attendee(line: str) -> Attendee | None:
-    """An ATTENDEE or ORGANIZER line's address, name and answer; None when
-    it holds no address. Apple writes some as ``urn:uuid:`` with the address
-    in an EMAIL parameter."""
+def _close(
+    event: list[str],
+    attendees: tuple[Attendee, ...],
+    near: str,
+    kept: list[str],
+    people: list[tuple[Attendee, ...]],
+    one_offs: list[RawEvent],
+) -> None:
+    """Pass an event on: read here when it is a plain one-off, to the parser
+    (with the index of its people) when not, nowhere when it is far."""
+    if near == FAR:
+        return
+    raw = plain_one_off(event, attendees) if near == NEAR else None
+    if raw is not None:
+        one_offs.append(raw)
+        return
+    if attendees:
+        event.insert(-1, f"{PEOPLE_INDEX}:{len(people)}")
+        people.append(attendees)
+    kept += event
+
+
+def split_line(line: str) -> tuple[dict[str, str], str] | None:
+    """A content line's parameters (each name's first value) and its value;
+    None when it has no value."""
     position = line.find(";")
     colon = line.find(":")
     parameters: dict[str, str] = {}
@@ -157,7 +207,77 @@ def read_attendee(line: str) -> Attendee | None:
         colon = position if line[position : position + 1] == ":" else -1
     if colon == -1:
         return None
-    email = _address(line[colon + 1 :], parameters.get("EMAIL", ""))
+    return parameters, line[colon + 1 :]
+
+
+def plain_one_off(event: list[str], attendees: tuple[Attendee, ...]) -> RawEvent | None:
+    """A one-off event's values, when each is written plainly; else None."""
+    texts: dict[str, str] = {}
+    moments: dict[str, dt.date] = {}
+    for line in event[1:-1]:
+        match = _NAME.match(line)
+        name = match.group().upper() if match else ""
+        parts = split_line(line)
+        if parts is None or name in _NOT_PLAIN or name in moments:
+            return None
+        if name in _TEXT_PROPERTIES:
+            texts.setdefault(name, _unescaped(parts[1]))
+        elif name in ("DTSTART", "DTEND"):
+            moment = _plain_moment(*parts)
+            if moment is None:
+                return None
+            moments[name] = moment
+    if "DTSTART" not in moments:
+        return None
+    return RawEvent(
+        uid=texts.get("UID", ""),
+        title=texts.get("SUMMARY", ""),
+        location=texts.get("LOCATION", ""),
+        status=texts.get("STATUS", ""),
+        start=moments["DTSTART"],
+        end=moments.get("DTEND"),
+        duration=None,
+        attendees=attendees,
+    )
+
+
+def _unescaped(value: str) -> str:
+    return _ESCAPED.sub(lambda match: "\n" if match.group(1) in "nN" else match.group(1), value)
+
+
+def _plain_moment(parameters: dict[str, str], value: str) -> dt.date | None:
+    """A DATE, or a DATE-TIME in UTC, floating, or in a zone the database
+    knows; None for anything else."""
+    match = _MOMENT.fullmatch(value.strip())
+    kind = parameters.get("VALUE", "").upper()
+    if match is None or set(parameters) - {"TZID", "VALUE"}:
+        return None
+    year, month, day, hour, minute, second, utc = match.groups()
+    is_date = hour is None
+    if kind not in ("", "DATE" if is_date else "DATE-TIME") or ((is_date or utc) and "TZID" in parameters):
+        return None
+    zone = dt.UTC if utc else None
+    if "TZID" in parameters:
+        zone = resolve_zone(parameters["TZID"])
+        if zone is None:
+            return None
+    try:
+        if is_date:
+            return dt.date(int(year), int(month), int(day))
+        return dt.datetime(int(year), int(month), int(day), int(hour), int(minute), int(second), tzinfo=zone)
+    except ValueError:
+        return None
+
+
+def read_attendee(line: str) -> Attendee | None:
+    """An ATTENDEE or ORGANIZER line's address, name and answer; None when
+    it holds no address. Apple writes some as ``urn:uuid:`` with the address
+    in an EMAIL parameter."""
+    parts = split_line(line)
+    if parts is None:
+        return None
+    parameters, value = parts
+    email = _address(value, parameters.get("EMAIL", ""))
     if not email:
         return None
     return Attendee(
@@ -183,25 +303,27 @@ def _address(value: str, email_parameter: str) -> str:
     return text if "@" in text.strip("@") and " " not in text else ""
 
 
-def _near(event: list[str], earliest: dt.date, latest: dt.date) -> bool:
-    """Whether an event may touch the window: a series, an event whose dates
+def _near(event: list[str], earliest: dt.date, latest: dt.date) -> str:
+    """Whether an event may touch the window: a SERIES, an event whose dates
     cannot be told from its text (icalendar will say what is wrong), or a
-    one-off whose days overlap the window's, give or take the margin."""
+    one-off whose days overlap the window's, give or take the margin, is
+    NEAR; any other one-off is FAR."""
     start = end = None
+    unsure = False
     for line in event:
         match = _NAME.match(line)
         name = match.group().upper() if match else ""
         if name in SERIES_PROPERTIES:
-            return True
+            return SERIES
         if name == "DTSTART":
             start = _date_of(line)
         elif name == "DTEND":
             end = _date_of(line)
         elif name == "DURATION":
-            return True
-    if start is None:
-        return True
-    return start <= latest and (end or start) >= earliest
+            unsure = True
+    if unsure or start is None or (start <= latest and (end or start) >= earliest):
+        return NEAR
+    return FAR
 
 
 def _date_of(line: str) -> dt.date | None:

@@ -15,8 +15,10 @@ address, and no occurrence of it is returned.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
+import itertools
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -24,7 +26,7 @@ from dataclasses import dataclass
 import recurring_ical_events
 from icalendar import Calendar, Component
 
-from visits.calendars.lines import PEOPLE_INDEX, Attendee, lines_to_read, unfolded_lines
+from visits.calendars.lines import PEOPLE_INDEX, Attendee, RawEvent, lines_to_read, unfolded_lines
 from visits.calendars.zones import as_zone, prepare_time_zones, resolve_zone, to_utc
 
 DAYS_BACK = 30
@@ -129,8 +131,12 @@ def read_calendar(
     )
     try:
         occurrences: dict[tuple[str, str], Occurrence] = {}
-        for component in _instances(calendar, context.recurring_uids, window_start - _MARGIN, window_end + _MARGIN):
-            occurrence = _occurrence(component, context)
+        read_here = (_from_raw(raw, context) for raw in lines.one_offs)
+        parsed = (
+            _occurrence(component, context)
+            for component in _instances(calendar, context.recurring_uids, window_start - _MARGIN, window_end + _MARGIN)
+        )
+        for occurrence in itertools.chain(read_here, parsed):
             if occurrence.start < window_end and (occurrence.end > window_start or occurrence.start >= window_start):
                 occurrences.setdefault((occurrence.uid, occurrence.recurrence_key), occurrence)
     except (ValueError, TypeError, AttributeError, KeyError) as error:
@@ -224,22 +230,45 @@ class _Context:
 
 
 def _occurrence(component: Component, context: _Context) -> Occurrence:
-    start, all_day = context.utc(_moment(component, "DTSTART"))
-    end = _end(component, start, all_day, context)
+    """An occurrence icalendar and recurring-ical-events read."""
     people = component.get(PEOPLE_INDEX)
-    attendees = context.people[int(people)] if people is not None else ()
-    uid = _text(component.get("UID")) or _made_up_uid(component, start)
+    raw = RawEvent(
+        uid=_text(component.get("UID")),
+        title=_text(component.get("SUMMARY")),
+        location=_text(component.get("LOCATION")),
+        status=_text(component.get("STATUS")),
+        start=_moment(component, "DTSTART"),
+        end=_moment(component, "DTEND") if "DTEND" in component else None,
+        duration=component.decoded("DURATION") if "DURATION" in component else None,
+        attendees=context.people[int(people)] if people is not None else (),
+    )
+    occurrence = _from_raw(raw, context)
+    if occurrence.uid in context.recurring_uids:
+        return dataclasses.replace(occurrence, recurrence_key=_recurrence_key(component, context))
+    return occurrence
+
+
+def _from_raw(raw: RawEvent, context: _Context) -> Occurrence:
+    start, all_day = context.utc(raw.start)
+    if raw.end is not None:
+        end = context.utc(raw.end)[0]
+    elif raw.duration is not None:
+        end = start + raw.duration
+    else:
+        # RFC 5545: a DATE event without an end lasts the day; a timed one, no time.
+        end = start + dt.timedelta(days=1) if all_day else start
+    title, location = _text(raw.title), _text(raw.location)
     return Occurrence(
-        uid=uid,
-        recurrence_key=_recurrence_key(component, context) if uid in context.recurring_uids else "",
-        title=_text(component.get("SUMMARY"))[:TITLE_LENGTH],
+        uid=_text(raw.uid) or _made_up_uid(start, title, location),
+        recurrence_key="",
+        title=title[:TITLE_LENGTH],
         start=start,
-        end=end,
+        end=max(end, start),
         all_day=all_day,
-        location=_text(component.get("LOCATION"))[:LOCATION_LENGTH],
-        attendees=attendees,
-        cancelled=context.everything_cancelled or _text(component.get("STATUS")).upper() == "CANCELLED",
-        owner_declined=any(attendee.declined and attendee.email in context.owners for attendee in attendees),
+        location=location[:LOCATION_LENGTH],
+        attendees=raw.attendees,
+        cancelled=context.everything_cancelled or raw.status.upper() == "CANCELLED",
+        owner_declined=any(attendee.declined and attendee.email in context.owners for attendee in raw.attendees),
     )
 
 
@@ -256,17 +285,6 @@ def _moment(component: Component, name: str) -> dt.date:
     return value
 
 
-def _end(component: Component, start: dt.datetime, all_day: bool, context: _Context) -> dt.datetime:
-    if "DTEND" in component:
-        end, _ = context.utc(_moment(component, "DTEND"))
-    elif "DURATION" in component:
-        end = start + component.decoded("DURATION")
-    else:
-        # RFC 5545: a DATE event without an end lasts the day; a timed one, no time.
-        end = start + dt.timedelta(days=1) if all_day else start
-    return max(end, start)
-
-
 def _recurrence_key(component: Component, context: _Context) -> str:
     """The instance's original start: a DATE as it is (an all-day series keeps
     its key if the owner moves zone), a time in UTC."""
@@ -276,9 +294,9 @@ def _recurrence_key(component: Component, context: _Context) -> str:
     return context.utc(original)[0].isoformat()
 
 
-def _made_up_uid(component: Component, start: dt.datetime) -> str:
+def _made_up_uid(start: dt.datetime, title: str, location: str) -> str:
     """A stable stand-in for an event a calendar wrote without a UID."""
-    seed = f"{start.isoformat()}|{_text(component.get('SUMMARY'))}|{_text(component.get('LOCATION'))}"
+    seed = f"{start.isoformat()}|{title}|{location}"
     return "no-uid-" + hashlib.sha256(seed.encode()).hexdigest()[:24]
 
 

@@ -286,6 +286,68 @@ def test_a_character_split_by_a_fold_is_whole_again():
     assert event.end == event.start  # no end and no length: an instant
 
 
+# One-offs read without the parser read as the parser reads them
+
+TRICKY_ONE_OFFS = """BEGIN:VCALENDAR\r
+VERSION:2.0\r
+BEGIN:VEVENT\r
+UID:escaped\r
+SUMMARY;LANGUAGE=en-US:Pricing\\; terms\\, and more\\nsecond line \\\\ done\r
+LOCATION:Room 1\\, Floor 2\r
+DTSTART;VALUE=DATE-TIME:20261208T100000Z\r
+DTEND:20261208T113000Z\r
+END:VEVENT\r
+BEGIN:VEVENT\r
+UID:quoted-windows-zone\r
+DTSTART;TZID="Tokyo Standard Time":20261209T090000\r
+DTEND;TZID="Tokyo Standard Time":20261209T100000\r
+STATUS:CANCELLED\r
+END:VEVENT\r
+BEGIN:VEVENT\r
+UID:unknown-zone\r
+DTSTART;TZID=Somewhere Else:20261210T090000\r
+DTEND;TZID=Somewhere Else:20261210T100000\r
+END:VEVENT\r
+BEGIN:VEVENT\r
+UID:all-day-no-end\r
+DTSTART;VALUE=DATE:20261211\r
+END:VEVENT\r
+BEGIN:VEVENT\r
+UID:with-a-duration\r
+DTSTART:20261212T090000\r
+DURATION:PT45M\r
+END:VEVENT\r
+BEGIN:VEVENT\r
+SUMMARY:No UID\r
+DTSTART:20261213T090000Z\r
+END:VEVENT\r
+END:VCALENDAR\r
+"""
+
+
+@pytest.mark.parametrize("name", ["google.ics", "outlook.ics", "apple.ics", "tricky", "generated"])
+def test_one_offs_read_without_the_parser_read_as_the_parser_reads_them(name, monkeypatch):
+    data = {"tricky": TRICKY_ONE_OFFS.encode(), "generated": generated_feed(300, around=NOW)}.get(name)
+    data = data or (FEEDS / name).read_bytes()
+
+    def read_it():
+        return read_calendar(
+            data, owner_emails=OWNERS, window_start=WINDOW_START, window_end=WINDOW_END, default_zone="Asia/Kolkata"
+        )
+
+    quick = read_it()
+    monkeypatch.setattr("visits.calendars.lines.plain_one_off", lambda event, attendees: None)
+    assert read_it() == quick
+    if name == "tricky":
+        escaped = next(o for o in quick.occurrences if o.uid == "escaped")
+        assert escaped.title == "Pricing; terms, and more second line \\ done"
+        assert escaped.location == "Room 1, Floor 2"
+        assert next(o for o in quick.occurrences if o.uid == "quoted-windows-zone").start == utc(2026, 12, 9, 0)
+        assert next(o for o in quick.occurrences if o.uid == "unknown-zone").start == utc(2026, 12, 10, 3, 30)
+        assert next(o for o in quick.occurrences if o.uid == "with-a-duration").length == dt.timedelta(minutes=45)
+        assert next(o for o in quick.occurrences if o.title == "No UID").uid.startswith("no-uid-")
+
+
 # Large feeds
 
 
