@@ -127,7 +127,8 @@ def unfolded_lines(data: bytes) -> list[str]:
 
 def lines_to_read(lines: list[str], window_start: dt.datetime, window_end: dt.datetime) -> Lines:
     """The lines of the properties and components reading uses, without the
-    one-off events far from the window."""
+    one-off events far from the window. A ValueError says what is wrong with
+    a feed whose events cannot be told apart."""
     earliest, latest = (window_start - _MARGIN).date(), (window_end + _MARGIN).date()
     kept: list[str] = []
     event: list[str] | None = None
@@ -157,6 +158,8 @@ def lines_to_read(lines: list[str], window_start: dt.datetime, window_end: dt.da
         if name not in READ_PROPERTIES and name not in ("BEGIN", "END"):
             continue
         if name == "BEGIN" and value == "VEVENT":
+            if event is not None:
+                raise ValueError("an event begins inside another one (BEGIN:VEVENT twice).")
             events_seen += 1
             event = []
             event_people = {}
@@ -256,7 +259,7 @@ def _plain_moment(parameters: dict[str, str], value: str) -> dt.date | None:
     is_date = hour is None
     if kind not in ("", "DATE" if is_date else "DATE-TIME") or ((is_date or utc) and "TZID" in parameters):
         return None
-    zone = dt.UTC if utc else None
+    zone: dt.tzinfo | None = dt.UTC if utc else None
     if "TZID" in parameters:
         zone = resolve_zone(parameters["TZID"])
         if zone is None:

@@ -117,7 +117,10 @@ def read_calendar(
     start, with cancellations and the owner's own declines marked (not
     dropped: what to keep is ``match_events``' call)."""
     check_feed_size(len(data))
-    lines = lines_to_read(unfolded_lines(_checked(data)), window_start, window_end)
+    try:
+        lines = lines_to_read(unfolded_lines(_checked(data)), window_start, window_end)
+    except ValueError as error:
+        raise CalendarUnreadable(f"The calendar could not be read: {_plain(error)}") from error
     calendar = _parse("\r\n".join(prepare_time_zones(lines.lines)))
     events = calendar.walk("VEVENT")
     owner_zone = as_zone(default_zone)
@@ -173,7 +176,7 @@ def _checked(data: bytes) -> bytes:
         raise CalendarUnreadable(HTML_MESSAGE)
     if not head.startswith(b"begin:vcalendar"):
         raise CalendarUnreadable("The calendar could not be read: it does not begin with BEGIN:VCALENDAR.")
-    if not data.rstrip().lower().endswith(b"end:vcalendar"):
+    if not data[-256:].rstrip().lower().endswith(b"end:vcalendar"):
         raise CalendarUnreadable(
             "The calendar could not be read: it stops before its end (no END:VCALENDAR), so it was cut off."
         )

@@ -110,6 +110,23 @@ def test_a_floating_time_in_a_google_feed_is_read_in_the_calendars_own_zone():
     assert lunch.recurrence_key == ""
 
 
+def test_a_floating_series_in_a_google_feed_repeats_in_the_calendars_own_zone():
+    data = (
+        b"BEGIN:VCALENDAR\r\nX-WR-TIMEZONE:America/New_York\r\nBEGIN:VEVENT\r\nUID:standup\r\n"
+        b"DTSTART:20261207T090000\r\nDTEND:20261207T091500\r\nRRULE:FREQ=DAILY;COUNT=2\r\n"
+        b"END:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+
+    read = read_calendar(
+        data, owner_emails=(), window_start=WINDOW_START, window_end=WINDOW_END, default_zone="Europe/Paris"
+    )
+
+    assert [(o.start, o.recurrence_key) for o in read.occurrences] == [
+        (utc(2026, 12, 7, 14), "2026-12-07T14:00:00+00:00"),
+        (utc(2026, 12, 8, 14), "2026-12-08T14:00:00+00:00"),
+    ]
+
+
 def test_the_owners_decline_is_marked_and_a_declined_guest_is_known():
     google = read("google.ics")
 
@@ -241,7 +258,11 @@ def test_malformed_cut_off_empty_and_foreign_data_are_refused_in_plain_words():
 def test_a_part_that_never_ends_is_refused_not_half_read():
     unclosed = b"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:a\r\nDTSTART:20261208T100000Z\r\nEND:VCALENDAR\r\n"
 
-    assert unreadable(unclosed) == ("The calendar could not be read: a part of it begins (BEGIN) and never ends (END).")
+    assert unreadable(unclosed) == "The calendar could not be read: a part of it begins (BEGIN) and never ends (END)."
+    nested = b"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:a\r\nBEGIN:VEVENT\r\nUID:b\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    assert unreadable(nested) == (
+        "The calendar could not be read: an event begins inside another one (BEGIN:VEVENT twice)."
+    )
 
 
 def test_calendars_put_end_to_end_as_a_caldav_query_answers_them_read_as_one():
