@@ -1,0 +1,1 @@
+"""Reading executives' calendars and finding the customer meetings in them."""
