@@ -68,7 +68,9 @@ def project_pages() -> list[str]:
     return pages
 
 
-PUBLIC_PAGES = {"/healthz"}
+# Public by design, holding no program data: the health check, and what a phone needs to install the app and to
+# say it is offline (engagement/tests/test_installable.py checks each).
+PUBLIC_PAGES = {"/healthz", "/sw.js", "/manifest.webmanifest", "/offline/"}
 
 
 def menu_links(html: str) -> set[str]:
