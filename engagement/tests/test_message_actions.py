@@ -19,3 +19,4 @@ def test_plain_tags_or_an_address_elsewhere_carry_no_action():
     assert message_action_of(Message(25, "Saved", extra_tags="important")) is None
     assert message_action_of(Message(25, "Logged", extra_tags=message_action("Undo", "//evil.example/"))) is None
     assert message_action_of(Message(25, "Logged", extra_tags=message_action("Undo", "https://evil.example/"))) is None
+    assert message_action_of(Message(25, "Logged", extra_tags=message_action("Undo", "/\\evil.example/"))) is None

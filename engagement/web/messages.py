@@ -33,6 +33,6 @@ def message_action_of(message: Any) -> MessageAction | None:
         return None
     label, _, url = tags.removeprefix(_PREFIX).partition(_SEPARATOR)
     # Only a path of this site: never a button that posts elsewhere.
-    if not label or not url.startswith("/") or url.startswith("//"):
+    if not label or not url.startswith("/") or url[1:2] in ("/", "\\"):
         return None
     return MessageAction(label=label, url=url)
