@@ -220,6 +220,16 @@ def _items_claimable(*, now: dt.datetime) -> Q:
     return Q(due_at__lte=now) & (waiting | stale)
 
 
+def _digest_items_standing(items: list[DigestItem]) -> list[DigestItem]:
+    """The claimed notices still worth telling: one withdrawn since it was kept (what it led to is gone, an
+    engagement deleted) is not sent, and says why."""
+    for item in items:
+        if item.notification.withdrawn_at is not None:
+            reason = f"Not sent: withdrawn before the digest ({item.notification.withdrawn_reason})"
+            DigestItem.objects.filter(pk=item.pk).update(status=MailDelivery.Status.FAILED, last_error=reason[:300])
+    return [item for item in items if item.notification.withdrawn_at is None]
+
+
 def reminders_digest_ready(*, now: dt.datetime | None = None) -> list[int]:
     """The recipients with a weekly digest to send: pending digest reminders,
     or notifications kept for their digest, whose Monday morning has come, or
@@ -334,6 +344,7 @@ def reminder_digest_deliver(*, recipient_id: int, now: dt.datetime | None = None
         if claimed_items
         else []
     )
+    items = _digest_items_standing(items)
     if not reminders and not items:
         return 0
     recipient = reminders[0].recipient if reminders else items[0].recipient

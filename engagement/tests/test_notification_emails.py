@@ -225,6 +225,28 @@ def test_digest_keeps_it_for_monday_morning_then_sends_it_once_in_the_digest():
 
 
 @pytest.mark.django_db
+def test_a_notice_withdrawn_before_monday_is_left_out_of_the_digest_saying_why():
+    reader = person({NotificationKind.SCHEDULE_CHANGED: EmailWhen.DIGEST, NotificationKind.CANCELLED: EmailWhen.DIGEST})
+    changed([reader])
+    changed([reader], kind=NotificationKind.CANCELLED)
+    gone = Notification.objects.filter(user=reader).order_by("pk").first()
+    # As deleting the engagement it leads to withdraws it (notifications_withdraw_leading_to).
+    Notification.objects.filter(pk=gone.pk).update(
+        withdrawn_at=timezone.now(), withdrawn_reason="The contact was deleted."
+    )
+    monday = next_digest_moment(gone.created_at, TOKYO)
+
+    assert reminder_digest_deliver(recipient_id=reader.pk, now=monday) == 1
+
+    [digest] = mail.outbox
+    assert digest.subject == "[Groundwork] Your digest for the week: 1"
+    withdrawn = DigestItem.objects.get(notification=gone)
+    assert withdrawn.status == MailDelivery.Status.FAILED
+    assert withdrawn.last_error == "Not sent: withdrawn before the digest (The contact was deleted.)"
+    assert DigestItem.objects.exclude(pk=withdrawn.pk).get().status == MailDelivery.Status.SENT
+
+
+@pytest.mark.django_db
 def test_a_digest_the_mail_server_refused_goes_on_the_retry_with_each_notification_once(monkeypatch):
     reader = person({NotificationKind.SCHEDULE_CHANGED: "digest", NotificationKind.CANCELLED: "digest"})
     changed([reader])
