@@ -23,6 +23,8 @@ app.conf.beat_schedule = {
     "Unsent tasks": {"task": "engagement.tasks.send_unsent_tasks", "schedule": 60},
     # Sends any customer survey whose email was never sent (a lost task, a long mail outage).
     "Unsent surveys": {"task": "feedback.tasks.send_unsent_surveys", "schedule": 60 * 60},
+    # Queues a read of each calendar due one, spread over the period (visits.tasks).
+    "Calendar reads": {"task": "visits.tasks.read_calendars", "schedule": settings.CALENDAR_READ_SECONDS},
     # Moves each account's twelve months of executive contact on a day (key-person risk reads it).
     "Account contact counts": {
         "task": "engagement.tasks.count_account_contacts",

@@ -8,6 +8,8 @@ start on those unsafe defaults.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import logging
 from pathlib import Path
 
@@ -209,6 +211,20 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # How often beat runs the reminder scan.
 REMINDER_SCAN_SECONDS = env.int("REMINDER_SCAN_SECONDS", default=15 * 60)
+
+# --- Calendars read for customer meetings ---------------------------------------
+# A private calendar address grants read access to a calendar, so it is kept
+# encrypted with these Fernet keys: a comma-separated list, newest first (the
+# first encrypts, any decrypts, so a key is rotated by putting a new one in
+# front). Development derives one from SECRET_KEY; production must set it,
+# or `manage.py check --deploy` fails (visits.checks).
+CALENDAR_SECRET_KEY_SET = bool(env.str("CALENDAR_SECRET_KEY", default="").strip())
+CALENDAR_SECRET_KEYS = [
+    key.strip() for key in env.str("CALENDAR_SECRET_KEY", default="").split(",") if key.strip()
+] or [base64.urlsafe_b64encode(hashlib.sha256(f"calendar-secrets:{SECRET_KEY}".encode()).digest()).decode()]
+# How often each calendar is read, and how long its server has to answer.
+CALENDAR_READ_SECONDS = env.int("CALENDAR_READ_SECONDS", default=15 * 60)
+CALENDAR_READ_TIMEOUT_SECONDS = env.float("CALENDAR_READ_TIMEOUT_SECONDS", default=10.0)
 
 # --- Authentication ------------------------------------------------------------
 AUTH_USER_MODEL = "engagement.User"

@@ -65,7 +65,7 @@ from feedback.models import ActionItem, Debrief, Sentiment, Survey, Theme
 from feedback.services import survey_token
 from mentoring.models import Pairing, PairingGoal
 from mentoring.tests.factories import PairingFactory
-from visits.models import CalendarFeed, Engagement
+from visits.models import CalendarConnection, CalendarFeed, CalendarMeeting, Engagement
 from visits.services import engagement_log_contact
 from visits.tests.factories import EngagementFactory, EngagementTypeFactory
 
@@ -455,8 +455,9 @@ ADMIN_MODEL_STATUS_EXCEPTIONS: dict[str, dict[str, dict[str, int]]] = {
     },
     "engagement.executive": {"delete": {"GET": 200, "POST": 403}},
     # Invitations are sent and sent again from the invite page; the emails of the
-    # sign-in pages, the notifications kept for a digest and the tasks kept
-    # while the broker was down are the program's own: all read here, never edited.
+    # sign-in pages, the notifications kept for a digest, the tasks kept
+    # while the broker was down and the calendars read for customer meetings
+    # are the program's own: all read here, never edited.
     **{
         model: {
             "add": {"GET": 403, "POST": 403},
@@ -468,6 +469,9 @@ ADMIN_MODEL_STATUS_EXCEPTIONS: dict[str, dict[str, dict[str, int]]] = {
             "engagement.outgoingemail",
             "engagement.unsenttask",
             "engagement.digestitem",
+            # Calendars are read by the program, and disconnected by their owners.
+            "visits.calendarconnection",
+            "visits.calendarmeeting",
         )
     },
     # Import jobs are uploaded and imported from the import pages: read here, never edited.
@@ -694,6 +698,9 @@ def build_world() -> World:
     invited = UserFactory()
     invited.set_unusable_password()
     invited.save(update_fields=["password"])
+    calendar = CalendarConnection(owner=subject.user, name="Work calendar")
+    calendar.url = "https://calendar.example/private-world-token/basic.ics"
+    calendar.save()
 
     objects = {
         "auth.group": Group.objects.get(name=Role.EXECUTIVE.value).pk,
@@ -731,6 +738,15 @@ def build_world() -> World:
             due_at=timezone.now(),
         ).pk,
         "visits.calendarfeed": CalendarFeed.objects.create(user=subject.user, token="world-calendar-token").pk,
+        "visits.calendarconnection": calendar.pk,
+        "visits.calendarmeeting": CalendarMeeting.objects.create(
+            connection=calendar,
+            uid="world-meeting",
+            title="World meeting",
+            starts_at=timezone.now(),
+            ends_at=timezone.now() + dt.timedelta(hours=1),
+            account=account,
+        ).pk,
         "engagement.importjob": import_job_create(
             kind="executives",
             filename="executives.csv",

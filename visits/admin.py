@@ -10,10 +10,18 @@ from django.template.defaultfilters import pluralize
 from django.urls import reverse
 
 from engagement.accounts.models import Contact
-from engagement.admin import status_shown
+from engagement.admin import RecordAdmin, status_shown
 from engagement.errors import ProgramError
 from engagement.people.models import Executive
-from visits.models import CalendarFeed, Engagement, EngagementExecutive, EngagementStatusChange, EngagementType
+from visits.models import (
+    CalendarConnection,
+    CalendarFeed,
+    CalendarMeeting,
+    Engagement,
+    EngagementExecutive,
+    EngagementStatusChange,
+    EngagementType,
+)
 from visits.services import engagement_complete, engagement_contacts_sync, engagement_delete, engagement_type_update
 
 
@@ -145,3 +153,52 @@ class CalendarFeedAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(CalendarConnection)
+class CalendarConnectionAdmin(RecordAdmin):
+    """Read-only: how each calendar is being read. Never its address or
+    password, which grant access to the calendar."""
+
+    list_display = ["name", "owner", "kind", "last_read_at", "matched", "failures", "broken_at"]
+    list_filter = ["kind"]
+    list_select_related = ["owner"]
+    search_fields = ["name", "owner__email", "owner__full_name"]
+    fields = [
+        "owner",
+        "kind",
+        "name",
+        "username",
+        "last_read_at",
+        "last_changed_at",
+        "events_seen",
+        "matched",
+        "failures",
+        "next_read_at",
+        "broken_at",
+        "error",
+        "owner_told_broken_at",
+        "created_at",
+    ]
+
+
+@admin.register(CalendarMeeting)
+class CalendarMeetingAdmin(RecordAdmin):
+    """Read-only: customer meetings read from calendars."""
+
+    list_display = ["title", "starts_at", "account", "connection"]
+    list_select_related = ["account", "connection__owner"]
+    search_fields = ["title", "account__name"]
+    fields = [
+        "connection",
+        "uid",
+        "recurrence_key",
+        "title",
+        "starts_at",
+        "ends_at",
+        "location",
+        "account",
+        "accounts",
+        "contacts",
+        "unknown_emails",
+    ]

@@ -14,4 +14,5 @@ class VisitsConfig(AppConfig):
         # past engagements are one of the program's kinds of CSV import; its
         # engagements are on each account's timeline; the homes list the
         # requests and meetings waiting for each person.
-        from visits import audit, imports, needs, panels, reminders, timeline  # noqa: F401
+        # Its system checks refuse a production without a calendar secret key.
+        from visits import audit, checks, imports, needs, panels, reminders, timeline  # noqa: F401

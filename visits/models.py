@@ -240,3 +240,98 @@ class CalendarFeed(models.Model):
 
     def __str__(self) -> str:
         return f"Calendar feed of {self.user}"
+
+
+class CalendarConnection(models.Model):
+    """One of a person's own calendars, read for customer meetings
+    (``visits.calendar_reads``). The address (and a CalDAV password) is a
+    secret: only its encryption is stored (``visits.calendars.secrets``).
+    Deleting the connection deletes every meeting read from it."""
+
+    class Kind(models.TextChoices):
+        ICS = "ics", "Private iCal address"
+        CALDAV = "caldav", "CalDAV account"
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_connections")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.ICS)
+    name = models.CharField(max_length=100)
+    url_encrypted = models.TextField(editable=False)
+    username = models.CharField(max_length=200, blank=True)
+    password_encrypted = models.TextField(blank=True, editable=False)
+    # The last read, and what the server said of the calendar then.
+    last_read_at = models.DateTimeField(null=True, blank=True)
+    last_changed_at = models.DateTimeField(null=True, blank=True)
+    etag = models.CharField(max_length=300, blank=True)
+    last_modified = models.CharField(max_length=100, blank=True)
+    events_seen = models.PositiveIntegerField(default=0)
+    matched = models.PositiveIntegerField(default=0)
+    # Consecutive failed reads; the next read waits longer after each.
+    failures = models.PositiveSmallIntegerField(default=0)
+    next_read_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # A worker reading it now (so that no second one does).
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    broken_at = models.DateTimeField(null=True, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+    owner_told_broken_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["owner", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.owner})"
+
+    @property
+    def url(self) -> str:
+        from visits.calendars.secrets import secret_decrypt
+
+        return secret_decrypt(self.url_encrypted)
+
+    @url.setter
+    def url(self, value: str) -> None:
+        from visits.calendars.secrets import secret_encrypt
+
+        self.url_encrypted = secret_encrypt(value)
+
+    @property
+    def password(self) -> str:
+        from visits.calendars.secrets import secret_decrypt
+
+        return secret_decrypt(self.password_encrypted)
+
+    @password.setter
+    def password(self, value: str) -> None:
+        from visits.calendars.secrets import secret_encrypt
+
+        self.password_encrypted = secret_encrypt(value)
+
+
+class CalendarMeeting(models.Model):
+    """A customer meeting read from a calendar: when, where, with which
+    accounts and people. Never its description: the reading core does not
+    even parse it."""
+
+    connection = models.ForeignKey(CalendarConnection, on_delete=models.CASCADE, related_name="meetings")
+    uid = models.CharField(max_length=300)
+    # The instance's original start within a series; empty for a single event.
+    recurrence_key = models.CharField(max_length=40, blank=True)
+    title = models.CharField(max_length=300, blank=True)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    location = models.CharField(max_length=300, blank=True)
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="calendar_meetings")
+    accounts = models.ManyToManyField(Account, related_name="calendar_meetings_touched")
+    contacts = models.ManyToManyField(Contact, related_name="calendar_meetings", blank=True)
+    # Attendees at an account's domain who are no contact yet.
+    unknown_emails = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["starts_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connection", "uid", "recurrence_key"], name="calendar_meeting_once_per_occurrence"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title or 'Meeting'} at {self.starts_at:%Y-%m-%d %H:%M}"

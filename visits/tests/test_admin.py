@@ -14,7 +14,14 @@ from engagement.people.models import Executive
 from engagement.people.roles import Role
 from engagement.tests.factories import ContactFactory, ExecutiveFactory, UserFactory
 from engagement.tests.test_admin import admin_form_data
-from visits.models import Engagement, EngagementExecutive, EngagementStatusChange, EngagementType
+from visits.models import (
+    CalendarConnection,
+    CalendarMeeting,
+    Engagement,
+    EngagementExecutive,
+    EngagementStatusChange,
+    EngagementType,
+)
 from visits.services import calendar_feed_token
 from visits.tests.factories import EngagementFactory, EngagementTypeFactory
 
@@ -67,6 +74,17 @@ def test_program_admin_opens_and_searches_each_visits_changelist(program_admin_c
     engagement = EngagementFactory(executives=[ExecutiveFactory(), ExecutiveFactory()], starts_at=days_ago(3))
     engagement.contacts.add(ContactFactory(account=engagement.account))
     calendar_feed_token(user=engagement.account.account_manager or UserFactory())
+    calendar = CalendarConnection(owner=UserFactory(), name="Work calendar")
+    calendar.url = "https://calendar.example/private.ics"
+    calendar.save()
+    CalendarMeeting.objects.create(
+        connection=calendar,
+        uid="x",
+        title="Review",
+        starts_at=days_ago(2),
+        ends_at=days_ago(2),
+        account=engagement.account,
+    )
     url = reverse(f"admin:visits_{model._meta.model_name}_changelist")
 
     listing = program_admin_client.get(url)
