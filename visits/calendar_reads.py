@@ -49,7 +49,8 @@ DUE_BATCH = 500
 
 @dataclass(frozen=True, slots=True)
 class ReadOutcome:
-    """What one read did: ``unchanged`` (304), ``read`` or ``failed``."""
+    """What one read did: ``unchanged`` (304), ``read``, ``failed`` or
+    ``disconnected`` (the connection was deleted before its read)."""
 
     result: str
     matched: int = 0
@@ -73,7 +74,9 @@ def calendar_matcher_build() -> Matcher:
 
 def calendar_read(connection_id: int, now: dt.datetime, *, matcher: Matcher | None = None) -> ReadOutcome:
     """Read one connection now and store what it holds (see the module)."""
-    connection = CalendarConnection.objects.select_related("owner").get(pk=connection_id)
+    connection = CalendarConnection.objects.select_related("owner").filter(pk=connection_id).first()
+    if connection is None:  # disconnected since it was queued
+        return ReadOutcome(result="disconnected")
     try:
         request = FetchRequest(
             url=connection.url,

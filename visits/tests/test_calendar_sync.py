@@ -329,8 +329,10 @@ def test_disconnecting_deletes_every_meeting_read_from_the_calendar(feeds, custo
     read_once(connection.pk, NOW)
     assert CalendarMeeting.objects.exists()
 
+    pk = connection.pk
     connection.delete()
 
+    assert read_once(pk, NOW).result == "disconnected"
     assert not CalendarMeeting.objects.exists()
     assert not CalendarMeeting.contacts.through.objects.exists()
 
