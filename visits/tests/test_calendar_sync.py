@@ -462,3 +462,10 @@ def test_the_admin_shows_how_a_calendar_is_read_never_its_address(client, owner)
 
     assert "This address was not found (404)." in page
     assert "private-0123456789abcdef" not in page and connection.url_encrypted not in page
+
+
+def test_beat_queues_the_calendar_reads_every_fifteen_minutes():
+    from config.celery import app
+
+    (job,) = [job for job in app.conf.beat_schedule.values() if job["task"] == tasks.read_calendars.name]
+    assert job["schedule"] == 15 * 60
