@@ -7,6 +7,7 @@ each, however many there are."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from django.db.models import QuerySet
 from django.urls import reverse
@@ -68,32 +69,54 @@ def _debrief_needs(
     return needs_of(rows, each=each, group=group)
 
 
-def _late_action_needs(actions: QuerySet[ActionItem], *, today: dt.date, kind: str, list_url: str) -> list[Need]:
-    """Open actions past their due date, the longest late first."""
-    rows = with_total(actions.filter(due_on__lt=today))
+def _action_needs(
+    actions: QuerySet[ActionItem],
+    *,
+    kind: str,
+    urgency: Urgency,
+    note: Callable[[ActionItem], str],
+    many: str,
+    list_url: str,
+) -> list[Need]:
+    """Open actions, each as "Action: title" with ``note``, or, when there are many, one line counting them ("N
+    actions ``many``") that opens their list."""
+    rows = with_total(actions)
+    first_word = "oldest" if urgency == Urgency.OVERDUE else "first"
 
     def each(action: ActionItem) -> Need:
         return Need(
             kind=kind,
             text=f"Action: {action.title}",
             url=reverse("feedback:action_detail", kwargs={"pk": action.pk}),
-            urgency=Urgency.OVERDUE,
+            urgency=urgency,
             at=_day_moment(action.due_on),
-            note=f"{days_text((today - action.due_on).days)} late",
+            note=note(action),
         )
 
-    def group(oldest: ActionItem, total: int) -> Need:
+    def group(first: ActionItem, total: int) -> Need:
         return Need(
             kind=kind,
-            text=f"{plural(total, 'action', 'actions')} late",
+            text=f"{plural(total, 'action', 'actions')} {many}",
             url=list_url,
-            urgency=Urgency.OVERDUE,
-            at=_day_moment(oldest.due_on),
-            note=f"oldest {days_text((today - oldest.due_on).days)} late",
+            urgency=urgency,
+            at=_day_moment(first.due_on),
+            note=f"{first_word} {note(first)}",
             count=total,
         )
 
     return needs_of(rows, each=each, group=group)
+
+
+def _late_action_needs(actions: QuerySet[ActionItem], *, today: dt.date, kind: str, list_url: str) -> list[Need]:
+    """Open actions past their due date, the longest late first."""
+    return _action_needs(
+        actions.filter(due_on__lt=today),
+        kind=kind,
+        urgency=Urgency.OVERDUE,
+        note=lambda action: f"{days_text((today - action.due_on).days)} late",
+        many="late",
+        list_url=list_url,
+    )
 
 
 def _day_moment(day: dt.date) -> dt.datetime:
@@ -124,33 +147,14 @@ def actions_late(*, user: User, now: dt.datetime) -> list[Need]:
 def actions_due_soon(*, user: User, now: dt.datetime) -> list[Need]:
     """Actions the executive owes that fall due within a week."""
     today = local_today(user.time_zone, now=now)
-    rows = with_total(actions_owed(user=user).filter(due_on__gte=today, due_on__lte=today + ACTIONS_DUE_WITHIN))
-
-    def when(action: ActionItem) -> str:
-        return "due today" if action.due_on == today else f"due {action.due_on:%a %-d %b}"
-
-    def each(action: ActionItem) -> Need:
-        return Need(
-            kind="action",
-            text=f"Action: {action.title}",
-            url=reverse("feedback:action_detail", kwargs={"pk": action.pk}),
-            urgency=Urgency.WAITING,
-            at=_day_moment(action.due_on),
-            note=when(action),
-        )
-
-    def group(first: ActionItem, total: int) -> Need:
-        return Need(
-            kind="action",
-            text=f"{plural(total, 'action', 'actions')} due this week",
-            url=reverse("feedback:actions"),
-            urgency=Urgency.WAITING,
-            at=_day_moment(first.due_on),
-            note=f"first {when(first)}",
-            count=total,
-        )
-
-    return needs_of(rows, each=each, group=group)
+    return _action_needs(
+        actions_owed(user=user).filter(due_on__gte=today, due_on__lte=today + ACTIONS_DUE_WITHIN),
+        kind="action",
+        urgency=Urgency.WAITING,
+        note=lambda action: "due today" if action.due_on == today else f"due {action.due_on:%a %-d %b}",
+        many="due this week",
+        list_url=reverse("feedback:actions"),
+    )
 
 
 @need_source(Role.ACCOUNT_MANAGER)

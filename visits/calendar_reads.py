@@ -77,9 +77,12 @@ def calendar_read(connection_id: int, now: dt.datetime, *, matcher: Matcher | No
     connection = CalendarConnection.objects.select_related("owner").filter(pk=connection_id).first()
     if connection is None:  # disconnected since it was queued
         return ReadOutcome(result="disconnected")
+    window_start, window_end = reading_window(now)
     try:
         request = FetchRequest(
             url=connection.url,
+            window_start=window_start,
+            window_end=window_end,
             username=connection.username,
             password=connection.password,
             etag=connection.etag,
@@ -89,7 +92,6 @@ def calendar_read(connection_id: int, now: dt.datetime, *, matcher: Matcher | No
         if fetched.data is None:
             _succeeded(connection, now, changed=False)
             return ReadOutcome(result="unchanged", matched=connection.matched)
-        window_start, window_end = reading_window(now)
         read = read_calendar(
             fetched.data,
             owner_emails=[connection.owner.email],

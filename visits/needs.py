@@ -6,6 +6,7 @@ questions to answer. One query each, however many there are."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from django.db.models import QuerySet
 from django.urls import reverse
@@ -54,37 +55,59 @@ def _oldest_first(engagements: QuerySet[Engagement]) -> QuerySet[Engagement]:
     return engagements.select_related("account", "type").order_by("status_changed_at", "pk")
 
 
-@need_source(Role.EXECUTIVE)
-def requests_to_answer(*, user: User, now: dt.datetime) -> list[Need]:
-    """Requests for the executive's time that wait for their answer, with how long."""
-    asked = EngagementExecutive.objects.filter(
-        executive__user=user, executive__active=True, role=EngagementExecutive.Role.LEAD
-    ).values("engagement_id")
-    rows = with_total(_oldest_first(Engagement.objects.filter(pk__in=asked, status=Engagement.Status.REQUESTED)))
+def _waiting(
+    rows: QuerySet[Engagement],
+    *,
+    now: dt.datetime,
+    kind: str,
+    action: str,
+    url: Callable[[Engagement], str],
+    note: Callable[[int], str],
+    many: tuple[str, str, str],
+) -> list[Need]:
+    """Engagements waiting for the person, oldest first: each as "``action``: account", or, when there are many, one
+    line counting them (``many``: the thing, its plural and what to do) that opens their list."""
     cutoff = request_waiting_cutoff(now=now)
 
     def each(engagement: Engagement) -> Need:
         return Need(
-            kind="request",
-            text=f"Answer request: {engagement.account.name}",
-            url=_detail(engagement, "decide-heading"),
+            kind=kind,
+            text=f"{action}: {engagement.account.name}",
+            url=url(engagement),
             urgency=_waiting_urgency(engagement, cutoff),
             at=engagement.status_changed_at,
-            note=f"waiting {days_text(_waited(engagement, now))}",
+            note=note(_waited(engagement, now)),
         )
 
     def group(oldest: Engagement, total: int) -> Need:
         return Need(
-            kind="request",
-            text=f"{plural(total, 'request', 'requests')} to answer",
-            url=_waiting_list(Engagement.Status.REQUESTED),
+            kind=kind,
+            text=f"{plural(total, many[0], many[1])} to {many[2]}",
+            url=_waiting_list(oldest.status),
             urgency=_waiting_urgency(oldest, cutoff),
             at=oldest.status_changed_at,
             note=f"oldest {days_text(_waited(oldest, now))}",
             count=total,
         )
 
-    return needs_of(rows, each=each, group=group)
+    return needs_of(with_total(rows), each=each, group=group)
+
+
+@need_source(Role.EXECUTIVE)
+def requests_to_answer(*, user: User, now: dt.datetime) -> list[Need]:
+    """Requests for the executive's time that wait for their answer, with how long."""
+    asked = EngagementExecutive.objects.filter(
+        executive__user=user, executive__active=True, role=EngagementExecutive.Role.LEAD
+    ).values("engagement_id")
+    return _waiting(
+        _oldest_first(Engagement.objects.filter(pk__in=asked, status=Engagement.Status.REQUESTED)),
+        now=now,
+        kind="request",
+        action="Answer request",
+        url=lambda engagement: _detail(engagement, "decide-heading"),
+        note=lambda days: f"waiting {days_text(days)}",
+        many=("request", "requests", "answer"),
+    )
 
 
 @need_source(Role.EXECUTIVE)
@@ -134,58 +157,26 @@ def _served(user: User, status: str) -> QuerySet[Engagement]:
 @need_source(Role.ACCOUNT_MANAGER)
 def requests_to_schedule(*, user: User, now: dt.datetime) -> list[Need]:
     """Approved requests of the accounts the account manager serves, to schedule."""
-    rows = with_total(_served(user, Engagement.Status.APPROVED))
-    cutoff = request_waiting_cutoff(now=now)
-
-    def each(engagement: Engagement) -> Need:
-        return Need(
-            kind="schedule",
-            text=f"Schedule: {engagement.account.name}",
-            url=reverse("visits:engagement_schedule", kwargs={"pk": engagement.pk}),
-            urgency=_waiting_urgency(engagement, cutoff),
-            at=engagement.status_changed_at,
-            note=f"approved {ago_text(_waited(engagement, now))}",
-        )
-
-    def group(oldest: Engagement, total: int) -> Need:
-        return Need(
-            kind="schedule",
-            text=f"{plural(total, 'request', 'requests')} to schedule",
-            url=_waiting_list(Engagement.Status.APPROVED),
-            urgency=_waiting_urgency(oldest, cutoff),
-            at=oldest.status_changed_at,
-            note=f"oldest {days_text(_waited(oldest, now))}",
-            count=total,
-        )
-
-    return needs_of(rows, each=each, group=group)
+    return _waiting(
+        _served(user, Engagement.Status.APPROVED),
+        now=now,
+        kind="schedule",
+        action="Schedule",
+        url=lambda engagement: reverse("visits:engagement_schedule", kwargs={"pk": engagement.pk}),
+        note=lambda days: f"approved {ago_text(days)}",
+        many=("request", "requests", "schedule"),
+    )
 
 
 @need_source(Role.ACCOUNT_MANAGER)
 def questions_to_answer(*, user: User, now: dt.datetime) -> list[Need]:
     """Executives' questions about requests of the account manager's accounts."""
-    rows = with_total(_served(user, Engagement.Status.QUESTION))
-    cutoff = request_waiting_cutoff(now=now)
-
-    def each(engagement: Engagement) -> Need:
-        return Need(
-            kind="question",
-            text=f"Answer question: {engagement.account.name}",
-            url=_detail(engagement, "answer-heading"),
-            urgency=_waiting_urgency(engagement, cutoff),
-            at=engagement.status_changed_at,
-            note=f"asked {ago_text(_waited(engagement, now))}",
-        )
-
-    def group(oldest: Engagement, total: int) -> Need:
-        return Need(
-            kind="question",
-            text=f"{plural(total, 'question', 'questions')} to answer",
-            url=_waiting_list(Engagement.Status.QUESTION),
-            urgency=_waiting_urgency(oldest, cutoff),
-            at=oldest.status_changed_at,
-            note=f"oldest {days_text(_waited(oldest, now))}",
-            count=total,
-        )
-
-    return needs_of(rows, each=each, group=group)
+    return _waiting(
+        _served(user, Engagement.Status.QUESTION),
+        now=now,
+        kind="question",
+        action="Answer question",
+        url=lambda engagement: _detail(engagement, "answer-heading"),
+        note=lambda days: f"asked {ago_text(days)}",
+        many=("question", "questions", "answer"),
+    )

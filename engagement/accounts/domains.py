@@ -45,7 +45,7 @@ def domains_read(text: str) -> list[str]:
 
 def domain_of(email: str) -> str:
     """The domain of an address, lowercase."""
-    return email.rpartition("@")[2].strip().lower().rstrip(".")
+    return email.rpartition("@")[2].strip().strip(".").lower()
 
 
 def company_domains_valid(text: str) -> None:

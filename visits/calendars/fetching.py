@@ -3,13 +3,14 @@
 A private iCal address is fetched with a conditional GET (the ETag and
 Last-Modified of the last read), so an unchanged calendar costs one request
 and no parsing. Every failure raises ``CalendarUnreadable`` in plain words,
-for the person who gave the address. CalDAV is fetched by its own module;
-``fetch_function`` chooses by kind.
+for the person who gave the address. A CalDAV calendar is fetched by
+``visits.calendars.caldav`` (its sync token kept where an address keeps
+its ETag); ``fetch_function`` chooses by kind.
 """
 
 from __future__ import annotations
 
-import importlib
+import datetime as dt
 import socket
 import time
 import urllib.error
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from http.client import HTTPException, HTTPResponse
 from typing import Any
 
+from visits.calendars import caldav
 from visits.calendars.reading import CalendarUnreadable, check_feed_size
 
 MAX_REDIRECTS = 5
@@ -39,6 +41,9 @@ class Fetched:
 @dataclass(frozen=True, slots=True)
 class FetchRequest:
     url: str
+    # The reading window: a CalDAV server is asked for these events only.
+    window_start: dt.datetime
+    window_end: dt.datetime
     username: str = ""
     password: str = ""
     etag: str = ""
@@ -156,22 +161,30 @@ def _reason_message(reason: object, timeout: float) -> str:
 
 
 def fetch_function(kind: str) -> FetchFunction:
-    """How a connection of ``kind`` is fetched. CalDAV's fetcher lives in
-    ``visits.calendars.caldav``; until it is there, such a connection fails
-    in plain words."""
+    """How a connection of ``kind`` is fetched."""
     if kind == "ics":
         return ics_fetch
     if kind == "caldav":
-        # Imported by name: the CalDAV module is written beside this one, and
-        # may not be there yet.
-        try:
-            caldav = importlib.import_module("visits.calendars.caldav")
-        except ImportError:
-            return _not_yet
-        fetch: FetchFunction = caldav.caldav_fetch
-        return fetch
+        return caldav_fetch
     raise ValueError(f"Unknown kind of calendar connection: {kind!r}")
 
 
-def _not_yet(request: FetchRequest, timeout: float) -> Fetched:
-    raise CalendarUnreadable("CalDAV calendars cannot be read yet.")
+def caldav_fetch(request: FetchRequest, timeout: float) -> Fetched:
+    """The window's events from a CalDAV calendar (``visits.calendars.caldav``),
+    or None data when its sync token says nothing changed; the connection
+    keeps the sync token where an iCal address keeps its ETag."""
+    try:
+        read = caldav.fetch(
+            request.url,
+            request.username,
+            request.password,
+            sync_token=request.etag or None,
+            window_start=request.window_start,
+            window_end=request.window_end,
+            timeout=timeout,
+        )
+    except caldav.CalDavError as error:
+        raise CalendarUnreadable(error.message) from error
+    if not read.changed:
+        return Fetched(data=None, etag=request.etag)
+    return Fetched(data=read.data, etag=(read.sync_token or "")[:300])

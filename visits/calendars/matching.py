@@ -20,6 +20,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from engagement.accounts.domains import domain_of
 from visits.calendars.reading import Occurrence
 
 LONGEST_MEETING = dt.timedelta(days=1)
@@ -61,10 +62,6 @@ class MatchedEvent:
     @property
     def contact_ids(self) -> tuple[int, ...]:
         return tuple(person.contact_id for person in self.people if person.contact_id is not None)
-
-
-def domain_of(email: str) -> str:
-    return email.rpartition("@")[2].strip().strip(".").lower()
 
 
 def normalise_domains(domains: Iterable[str]) -> set[str]:

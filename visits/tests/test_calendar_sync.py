@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import http.server
-import importlib.util
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -32,7 +31,8 @@ from visits.calendar_reads import (
     calendar_read_delay,
     calendar_retry_delay,
 )
-from visits.calendars.fetching import address_normalise, fetch_function, ics_fetch
+from visits.calendars import caldav
+from visits.calendars.fetching import address_normalise, caldav_fetch, fetch_function, ics_fetch
 from visits.calendars.matching import match_events
 from visits.calendars.reading import HTML_MESSAGE, read_calendar, reading_window
 from visits.calendars.secrets import SecretUnreadable, secret_decrypt, secret_rotate
@@ -438,13 +438,22 @@ def test_production_without_a_calendar_key_fails_the_deploy_checks(settings):
     assert calendar_secret_key_check() == []
 
 
-def test_each_kind_of_connection_is_fetched_its_own_way(owner):
+def test_each_kind_of_connection_is_fetched_its_own_way(feeds, owner):
     assert fetch_function("ics") is ics_fetch
-    caldav = connect(owner, "https://caldav.example/alice/", kind=CalendarConnection.Kind.CALDAV)
-    if importlib.util.find_spec("visits.calendars.caldav") is None:
-        assert read_once(caldav.pk, NOW).error == "CalDAV calendars cannot be read yet."
+    assert fetch_function("caldav") is caldav_fetch
     with pytest.raises(ValueError, match="Unknown kind"):
         fetch_function("exchange")
+    # A CalDAV failure is the connection's plain-words error, like an address's.
+    connection = connect(owner, feeds.url("/dav/alice/calendar/"), kind=CalendarConnection.Kind.CALDAV, username="a")
+    connection.password = "app-password"
+    connection.save()
+
+    outcome = read_once(connection.pk, NOW)
+
+    # The test server knows GET only, so the CalDAV REPORT gets a 501.
+    assert (outcome.result, outcome.error) == ("failed", caldav.SERVER_ERROR_MESSAGE)
+    connection.refresh_from_db()
+    assert connection.error == caldav.SERVER_ERROR_MESSAGE and connection.failures == 1
 
 
 def test_only_web_addresses_are_fetched(owner):
