@@ -150,6 +150,28 @@ class Engagement(models.Model):
         help_text="Logged after it happened (Log a contact, or the API), not requested: it has no request, "
         "and only its day is known.",
     )
+    class Capture(models.TextChoices):
+        TYPED = "typed", "Typed"
+        CONFIRMED = "confirmed", "Confirmed from a calendar"
+        AUTOMATIC = "automatic", "Captured from a calendar"
+
+    capture = models.CharField(
+        max_length=10,
+        choices=Capture.choices,
+        default=Capture.TYPED,
+        editable=False,
+        help_text="How it came in: typed (or requested, or imported), confirmed with one tap from a meeting read from "
+        "a calendar, or captured from a calendar without a tap (the executive chose to confirm automatically).",
+    )
+    calendar_key = models.CharField(
+        max_length=350,
+        null=True,
+        blank=True,
+        unique=True,
+        editable=False,
+        help_text="The calendar event (its UID and occurrence) it was logged from: reading, editing or moving the "
+        "event again never makes a second engagement.",
+    )
     debrief_wanted = models.BooleanField(
         default=True,
         help_text="Whether a debrief is owed once it is held: a requested meeting always asks for one, a logged "
@@ -324,6 +346,13 @@ class CalendarMeeting(models.Model):
     contacts = models.ManyToManyField(Contact, related_name="calendar_meetings", blank=True)
     # Attendees at an account's domain who are no contact yet.
     unknown_emails = models.JSONField(default=list, blank=True)
+    # What its owner made of it: the contact it was logged as (kept when the
+    # meeting is gone, so that a cancelled meeting withdraws it), or that it
+    # was no customer meeting.
+    engagement = models.ForeignKey(
+        Engagement, null=True, blank=True, on_delete=models.SET_NULL, related_name="calendar_meetings"
+    )
+    dismissed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["starts_at"]

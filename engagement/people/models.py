@@ -77,6 +77,12 @@ class User(AbstractBaseUser, PermissionsMixin):
         help_text="When each kind of notification also comes by email, by kind "
         "(engagement.notifications.models.NotificationKind); a kind not chosen takes its default.",
     )
+    calendar_auto_confirm = models.BooleanField(
+        "log calendar meetings without asking",
+        default=False,
+        help_text="A customer meeting read from your calendar is logged as a contact once it has ended, without "
+        "waiting for your tap; you can still change or delete it for 30 days.",
+    )
     date_joined = models.DateTimeField(default=timezone.now)
 
     objects = UserManager()
