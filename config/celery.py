@@ -25,6 +25,8 @@ app.conf.beat_schedule = {
     "Unsent surveys": {"task": "feedback.tasks.send_unsent_surveys", "schedule": 60 * 60},
     # Queues a read of each calendar due one, spread over the period (visits.tasks).
     "Calendar reads": {"task": "visits.tasks.read_calendars", "schedule": settings.CALENDAR_READ_SECONDS},
+    # Logs the ended customer meetings of those who chose not to be asked (visits.tasks).
+    "Calendar meetings logged": {"task": "visits.tasks.log_calendar_meetings", "schedule": 15 * 60},
     # Moves each account's twelve months of executive contact on a day (key-person risk reads it).
     "Account contact counts": {
         "task": "engagement.tasks.count_account_contacts",

@@ -42,7 +42,7 @@ from django_celery_beat.models import (
 )
 
 from config import moved as moved_urls
-from engagement.accounts.models import AccountDomain
+from engagement.accounts.models import Account, AccountDomain
 from engagement.api.tokens import api_token_create
 from engagement.cadence.models import ExecutiveContact
 from engagement.delivery.models import OutgoingEmail, UnsentTask
@@ -147,6 +147,12 @@ ACCESS: dict[str, Access] = {
     # Whom the engagement belongs to is decided by visits.access: 404 for the rest.
     "visits:engagement_invite": SIGNED_IN,
     "visits:calendar_feed": SIGNED_IN,
+    # Meetings read from one's own calendar: 404 for anyone else's.
+    "visits:calendar_suggestions": EXECUTIVES,
+    "visits:calendar_meeting_confirm": EXECUTIVES,
+    "visits:calendar_meeting_unlog": EXECUTIVES,
+    "visits:calendar_meeting_dismiss": EXECUTIVES,
+    "visits:calendar_meeting_restore": EXECUTIVES,
     # Calendar applications cannot sign in: the secret address is the credential.
     "visits:calendar_feed_ics": PUBLIC,
     # Which engagement's debriefs a person may open is decided by visits.access,
@@ -306,6 +312,13 @@ ALLOWED_STATUS: dict[str, dict[str, int]] = {
     "visits:export_engagements": {"GET": 200, "POST": 405},
     "visits:engagement_invite": {"GET": 200, "POST": 405},
     "visits:calendar_feed": {"GET": 200, "POST": 302},  # the address is made: back to the page
+    # The executive visitor's own meeting, read from their calendar yesterday:
+    # each step is taken (or said to be taken already), and back to the page.
+    "visits:calendar_suggestions": {"GET": 200, "POST": 405},
+    "visits:calendar_meeting_confirm": {"GET": 405, "POST": 302},
+    "visits:calendar_meeting_unlog": {"GET": 405, "POST": 302},
+    "visits:calendar_meeting_dismiss": {"GET": 405, "POST": 302},
+    "visits:calendar_meeting_restore": {"GET": 405, "POST": 302},
     "visits:calendar_feed_ics": {"GET": 404, "POST": 405},  # a made-up address opens nothing
     "engagement:invitation_accept": {"GET": 200, "POST": 200},  # the form, with its errors
     # The world's held engagement, which the executive visitor attended and
@@ -747,6 +760,7 @@ def build_world() -> World:
             ends_at=timezone.now() + dt.timedelta(hours=1),
             account=account,
         ).pk,
+        "visits.calendarmeeting_own": meeting_of(users[Role.EXECUTIVE], account=account),
         "engagement.importjob": import_job_create(
             kind="executives",
             filename="executives.csv",
@@ -881,6 +895,15 @@ URL_KWARGS: dict[str, Callable[[World], dict[str, Any]]] = {
     },
     "visits:account_timeline": lambda world: {"pk": world.objects["engagement.account"]},
     "visits:calendar_feed_ics": lambda world: {"token": "made-up-token"},
+    **{
+        name: lambda world: {"pk": world.objects["visits.calendarmeeting_own"]}
+        for name in (
+            "visits:calendar_meeting_confirm",
+            "visits:calendar_meeting_unlog",
+            "visits:calendar_meeting_dismiss",
+            "visits:calendar_meeting_restore",
+        )
+    },
     **{
         name: lambda world: {"pk": world.objects["engagement.importjob"]}
         for name in (
@@ -1132,6 +1155,22 @@ class OwnedObject:
 # program admins, who see everything (its object URLs are in the matrix above
 # with real objects). The test below fails when such a URL appears without its
 # row here.
+def meeting_of(owner: User, account: Account | None = None) -> int:
+    """A customer meeting read yesterday from a calendar of ``owner``'s."""
+    connection = CalendarConnection(owner=owner, name="My calendar")
+    connection.url = "https://calendar.example/private-token/basic.ics"
+    connection.save()
+    yesterday = timezone.now() - dt.timedelta(days=1)
+    return CalendarMeeting.objects.create(
+        connection=connection,
+        uid=f"meeting-of-{owner.pk}",
+        title="Quarterly review",
+        starts_at=yesterday,
+        ends_at=yesterday + dt.timedelta(hours=1),
+        account=account or AccountFactory(),
+    ).pk
+
+
 def led_by(owner: User, status: str = Engagement.Status.SCHEDULED) -> dict[str, Any]:
     """An engagement the executive ``owner`` is asked to lead."""
     return {"pk": EngagementFactory(executives=[owner.executive], status=status).pk}
@@ -1184,6 +1223,15 @@ def logged_by(owner: User) -> dict[str, Any]:
 
 
 OWNED_OBJECTS: list[OwnedObject] = [
+    *(
+        OwnedObject(name, Role.EXECUTIVE, lambda owner: {"pk": meeting_of(owner)})
+        for name in (
+            "visits:calendar_meeting_confirm",
+            "visits:calendar_meeting_unlog",
+            "visits:calendar_meeting_dismiss",
+            "visits:calendar_meeting_restore",
+        )
+    ),
     OwnedObject("visits:logged_contact_edit", Role.EXECUTIVE, logged_by),
     OwnedObject("visits:logged_contact_delete", Role.EXECUTIVE, logged_by),
     OwnedObject("visits:engagement_invite", Role.EXECUTIVE, led_by),

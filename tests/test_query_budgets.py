@@ -55,7 +55,7 @@ from feedback.services import (
 )
 from mentoring.models import Pairing, PairingGoal
 from mentoring.services import pairing_accept, pairing_pause, pairing_propose
-from visits.models import Engagement, EngagementExecutive, EngagementType
+from visits.models import CalendarConnection, CalendarMeeting, Engagement, EngagementExecutive, EngagementType
 from visits.services import (
     calendar_feed_token,
     engagement_approve,
@@ -71,10 +71,11 @@ BUDGETS = {
     # With the months of contacts (one query) and where the executive stands
     # among all the others (four: the time zones in use, the counts, two medians),
     # and the accounts going quiet (two: the executive's program, the accounts);
-    # and what needs them now, one query a kind, each listed or counted (six:
+    # and what needs them now, one query a kind, each listed or counted (seven:
     # requests to answer, meetings within 48 hours, debriefs to write, actions
-    # late and due this week, sponsorships proposed).
-    "engagement:executive_home": 26,
+    # late and due this week, sponsorships proposed, meetings from their
+    # calendar to log); and their customer meetings coming up (one).
+    "engagement:executive_home": 28,
     # With the names of the executives who met the page's accounts (one query),
     # and what needs them now, one query a kind (five: requests to schedule,
     # questions, debriefs waiting, late actions, accounts going quiet).
@@ -106,6 +107,9 @@ BUDGETS = {
     "visits:colleague_choices": 6,
     "visits:engagement_invite": 6,
     "visits:calendar_feed": 5,
+    # The meetings to log, to come and dismissed (a query each), with the
+    # kinds of engagement to choose from.
+    "visits:calendar_suggestions": 9,
     "visits:calendar_feed_ics": 4,
     "visits:engagement_request": 9,
     "visits:request_executives": 8,
@@ -210,6 +214,7 @@ VIEWERS: dict[str, Role | None] = {
     "visits:colleague_choices": Role.EXECUTIVE,
     "visits:engagement_invite": Role.EXECUTIVE,
     "visits:calendar_feed": Role.EXECUTIVE,
+    "visits:calendar_suggestions": Role.EXECUTIVE,
     "visits:engagement_request": Role.ACCOUNT_MANAGER,
     "visits:request_executives": Role.ACCOUNT_MANAGER,
     "visits:request_time_for_executive": Role.ACCOUNT_MANAGER,
@@ -281,6 +286,10 @@ NOT_BUDGETED = {
     "visits:trends_types_csv": "the trends page's two by-type queries, as CSV (visits/tests/test_trends.py)",
     "visits:trends_heatmap_csv": "streams the heatmap's months and every executive (visits/tests/test_trends.py)",
     "home": "sends each person to the home of their role",
+    "visits:calendar_meeting_confirm": "POST only: logs a meeting through the log service, then back where it was",
+    "visits:calendar_meeting_unlog": "POST only: deletes what a meeting was logged as, then back where it was",
+    "visits:calendar_meeting_dismiss": "POST only: marks a meeting no customer meeting, then back where it was",
+    "visits:calendar_meeting_restore": "POST only: suggests a dismissed meeting again, then back where it was",
     "engagement:notifications_read": "POST only: marks notifications read and redirects",
     "engagement:executives_csv": "streams the executives table's one query (engagement/tests/test_dashboards.py)",
     "engagement:coverage_csv": "streams the coverage list's one query (engagement/tests/test_coverage.py)",
@@ -381,6 +390,7 @@ def grow_with_factories(data: ProgramData, executives: int) -> None:
     # Two of each kind of need on the homes: listed one by one.
     accounts = list(Account.objects.filter(account_manager=data.account_manager).order_by("pk")[:2])
     engagements_waiting(data, accounts)
+    calendar_meetings_at(data, accounts)
     # The measured executive's own engagements: a draft, and a customer's answer.
     own = list(Engagement.objects.filter(executives=data.executive).select_related("account").order_by("pk"))
     with zeal_ignore():
@@ -524,7 +534,32 @@ def grow_in_bulk(data: ProgramData, executives: int) -> None:
     feedback_in_bulk(data, batch, new, accounts, engagements)
     pairings_in_bulk(data, new, accounts)
     engagements_waiting(data, accounts)
+    calendar_meetings_at(data, accounts)
     invitations_in_bulk(data, users)
+
+
+def calendar_meetings_at(data: ProgramData, accounts: list[Account]) -> None:
+    """Read from the measured executive's calendar, at each of ``accounts``:
+    a meeting yesterday to log, one dismissed, and one tomorrow."""
+    connection = CalendarConnection.objects.filter(owner=data.executive.user).first()
+    if connection is None:
+        connection = CalendarConnection(owner=data.executive.user, name="Work")
+        connection.url = "https://calendar.example/private/basic.ics"
+        connection.save()
+    now = timezone.now()
+    CalendarMeeting.objects.bulk_create(
+        CalendarMeeting(
+            connection=connection,
+            uid=f"{kind}-{account.pk}",
+            title=f"Review with {account.name}",
+            starts_at=now + dt.timedelta(days=days),
+            ends_at=now + dt.timedelta(days=days, hours=1),
+            account=account,
+            dismissed_at=now if kind == "dismissed" else None,
+        )
+        for account in accounts
+        for kind, days in (("past", -1), ("dismissed", -2), ("next", 1))
+    )
 
 
 def invitations_in_bulk(data: ProgramData, users: list[User]) -> None:

@@ -15,4 +15,4 @@ class VisitsConfig(AppConfig):
         # engagements are on each account's timeline; the homes list the
         # requests and meetings waiting for each person.
         # Its system checks refuse a production without a calendar secret key.
-        from visits import audit, checks, imports, needs, panels, reminders, timeline  # noqa: F401
+        from visits import audit, calendar_suggestions, checks, imports, needs, panels, reminders, timeline  # noqa: F401

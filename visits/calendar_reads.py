@@ -31,6 +31,7 @@ from engagement.accounts.domains import company_domains
 from engagement.accounts.models import Account, AccountDomain, Contact
 from engagement.cadence.models import Program
 from engagement.notifications.services import notification_send
+from visits.calendar_suggestions import calendar_engagements_moved, calendar_engagements_withdrawn
 from visits.calendars.fetching import FetchRequest, fetch_function
 from visits.calendars.matching import MatchedEvent, Matcher
 from visits.calendars.reading import CalendarUnreadable, read_calendar, reading_window
@@ -104,8 +105,13 @@ def calendar_read(connection_id: int, now: dt.datetime, *, matcher: Matcher | No
         message = error.message if isinstance(error, CalendarUnreadable) else str(error)
         _failed(connection, now, message)
         return ReadOutcome(result="failed", error=message)
+    still_there = {
+        (occurrence.uid, occurrence.recurrence_key)
+        for occurrence in read.occurrences
+        if not occurrence.cancelled and not occurrence.owner_declined
+    }
     with transaction.atomic():
-        _meetings_replace(connection, events, window_start, window_end)
+        _meetings_replace(connection, events, window_start, window_end, still_there=still_there, now=now)
         connection.etag, connection.last_modified = fetched.etag, fetched.last_modified
         connection.events_seen, connection.matched = read.events_seen, len(events)
         _succeeded(connection, now, changed=True)
@@ -176,12 +182,24 @@ def _failed(connection: CalendarConnection, now: dt.datetime, message: str) -> N
 
 
 def _meetings_replace(
-    connection: CalendarConnection, events: list[MatchedEvent], window_start: dt.datetime, window_end: dt.datetime
+    connection: CalendarConnection,
+    events: list[MatchedEvent],
+    window_start: dt.datetime,
+    window_end: dt.datetime,
+    *,
+    still_there: set[tuple[str, str]],
+    now: dt.datetime,
 ) -> None:
     """The connection's meetings in the window become ``events``: the same
     occurrence (uid and recurrence key) is updated in place, a new one
     added, one no longer there (or cancelled, or no longer a customer
-    meeting) deleted."""
+    meeting) deleted.
+
+    What a meeting was logged as follows its event: moved with it, and
+    withdrawn when the event is gone from the calendar (cancelled, deleted,
+    declined), but kept when the event is still there (``still_there``) and
+    only no longer matched (its customer's address was taken off, say): the
+    meeting took place."""
     stored = {
         (meeting.uid, meeting.recurrence_key): meeting
         for meeting in CalendarMeeting.objects.filter(connection=connection).filter(
@@ -197,19 +215,29 @@ def _meetings_replace(
     )
     events = [event for event in events if event.primary_account_id in accounts]
     keep: list[tuple[CalendarMeeting, MatchedEvent]] = []
+    moved: list[CalendarMeeting] = []
     for event in events:
         meeting = stored.pop((event.uid, event.recurrence_key), None) or CalendarMeeting(
             connection=connection, uid=event.uid, recurrence_key=event.recurrence_key
         )
+        if meeting.engagement_id is not None and (meeting.starts_at, meeting.ends_at) != (event.start, event.end):
+            moved.append(meeting)
         meeting.title, meeting.location = event.title, event.location
         meeting.starts_at, meeting.ends_at = event.start, event.end
         meeting.account_id = event.primary_account_id
         meeting.unknown_emails = sorted({person.email for person in event.people if person.contact_id is None})
         keep.append((meeting, event))
+    gone = [
+        meeting.engagement_id
+        for key, meeting in stored.items()
+        if meeting.engagement_id is not None and key not in still_there
+    ]
     CalendarMeeting.objects.filter(pk__in=[meeting.pk for meeting in stored.values()]).delete()
     fields = ["title", "location", "starts_at", "ends_at", "account", "unknown_emails"]
     CalendarMeeting.objects.bulk_update([meeting for meeting, _ in keep if meeting.pk], fields, batch_size=500)
     CalendarMeeting.objects.bulk_create([meeting for meeting, _ in keep if not meeting.pk], batch_size=500)
+    calendar_engagements_moved(meetings=moved, now=now)
+    calendar_engagements_withdrawn(engagement_ids=gone, now=now)
     if not keep:
         return
     # bulk_create sets primary keys on PostgreSQL and SQLite; read them back otherwise.

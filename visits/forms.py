@@ -316,3 +316,28 @@ class TimelineFilterForm(forms.Form):
     def kinds(self) -> list[str]:
         """The kinds ticked, or none (every kind) when the form is not valid."""
         return self.cleaned_data["kind"] if self.is_valid() else []
+
+
+class MeetingConfirmForm(forms.Form):
+    """A customer meeting read from the calendar, logged as it was: its kind
+    and length as the event says, either of which the executive may change."""
+
+    type = forms.ModelChoiceField(
+        queryset=EngagementType.objects.none(),
+        label="Kind",
+        error_messages={"invalid_choice": "Choose one of the kinds listed."},
+    )
+    duration_minutes = forms.IntegerField(
+        label="Minutes",
+        min_value=5,
+        max_value=12 * 60,
+        error_messages={
+            "min_value": "A meeting lasts at least 5 minutes.",
+            "max_value": "Log at most 12 hours (720 minutes) for one meeting.",
+            "invalid": "Give the length in whole minutes, such as 45.",
+        },
+    )
+
+    def __init__(self, *args: Any, types: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["type"].queryset = types

@@ -150,6 +150,7 @@ class Engagement(models.Model):
         help_text="Logged after it happened (Log a contact, or the API), not requested: it has no request, "
         "and only its day is known.",
     )
+
     class Capture(models.TextChoices):
         TYPED = "typed", "Typed"
         CONFIRMED = "confirmed", "Confirmed from a calendar"

@@ -147,15 +147,21 @@ def engagement_list(*, user: User, when: str = "past", now: dt.datetime | None =
     )
 
 
-def engagement_already_logged(*, submission_key: uuid.UUID | None, crm_id: str | None) -> Engagement | None:
+def engagement_already_logged(
+    *, submission_key: uuid.UUID | None, crm_id: str | None, calendar_key: str | None = None
+) -> Engagement | None:
     """The engagement a first sending of the same logged contact made: the
-    one with ``submission_key``, else the one with ``crm_id``; None when
-    neither was given or neither is there."""
+    one with ``submission_key``, else the one with ``crm_id``, else the one
+    logged from the calendar event ``calendar_key``; None when none was
+    given or none is there."""
     if submission_key is not None:
         found = Engagement.objects.filter(submission_key=submission_key).first()
         if found is not None:
             return found
-    return Engagement.objects.filter(crm_id=crm_id).first() if crm_id else None
+    for field, value in (("crm_id", crm_id), ("calendar_key", calendar_key)):
+        if value and (found := Engagement.objects.filter(**{field: value}).first()) is not None:
+            return found
+    return None
 
 
 # A calendar feed shows this far back, so that last quarter's engagements stay

@@ -691,6 +691,9 @@ def engagement_log_contact(
     submission_key: uuid.UUID | None = None,
     submission_digest: str = "",
     crm_id: str | None = None,
+    calendar_key: str | None = None,
+    starts_at: dt.datetime | None = None,
+    capture: str = Engagement.Capture.TYPED,
     by: User | None = None,
     now: dt.datetime | None = None,
 ) -> tuple[Engagement, bool]:
@@ -708,13 +711,22 @@ def engagement_log_contact(
     is who logged it when it is not the executive (a program admin, through
     the API). It owes a debrief only with ``debrief_wanted``: whoever logged
     it said they would add one.
+
+    A meeting read from the executive's calendar is logged with its own
+    ``starts_at`` (``on`` is then its day) and its ``calendar_key`` (the
+    event's UID and occurrence), which, like a submission key, makes it
+    once however often it is confirmed; ``capture`` says whether they
+    confirmed it or chose to have it logged without asking.
     """
-    existing = engagement_already_logged(submission_key=submission_key, crm_id=crm_id)
+    existing = engagement_already_logged(submission_key=submission_key, crm_id=crm_id, calendar_key=calendar_key)
     if existing is not None:
         return existing, False
     contacts = list(contacts)
     _logged_contacts_check(account=account, contacts=contacts)
-    starts_at = _logged_start(executive=executive, on=on, duration_minutes=duration_minutes, now=now)
+    if starts_at is None:
+        starts_at = _logged_start(executive=executive, on=on, duration_minutes=duration_minutes, now=now)
+    else:
+        _logged_start(executive=executive, on=local_date(starts_at, executive.time_zone), duration_minutes=0, now=now)
     length = dt.timedelta(minutes=duration_minutes)
     try:
         with transaction.atomic():
@@ -733,6 +745,8 @@ def engagement_log_contact(
                 submission_key=submission_key,
                 submission_digest=submission_digest if submission_key else "",
                 crm_id=crm_id or None,
+                calendar_key=calendar_key or None,
+                capture=capture,
             )
             EngagementExecutive.objects.bulk_create(
                 [EngagementExecutive(engagement=engagement, executive=executive, role=EngagementExecutive.Role.LEAD)]
@@ -755,7 +769,7 @@ def engagement_log_contact(
             engagement_held.send(sender=Engagement, engagement=engagement)
     except IntegrityError:
         # The same form, sent twice at once: the other request made it.
-        existing = engagement_already_logged(submission_key=submission_key, crm_id=crm_id)
+        existing = engagement_already_logged(submission_key=submission_key, crm_id=crm_id, calendar_key=calendar_key)
         if existing is None:
             raise
         return existing, False
@@ -972,42 +986,59 @@ def engagement_logged_update(
 @transaction.atomic
 def engagement_logged_delete(*, engagement_pk: int, by: User, now: dt.datetime | None = None) -> Engagement | None:
     """Delete a contact ``by`` logged, within 30 days (the log's "Undo", or
-    the engagement page's "Delete"). The cadence of every executive on it is
-    recounted without it, the audit trail keeps who deleted it and who was
-    on it, its reminders and the notices about it are withdrawn, and each
-    colleague on it is told. Returns the engagement as it was, or None when
-    it was gone already (a second tap, or two at once: one deletes it)."""
+    the engagement page's "Delete"): ``engagement_logged_remove``. Returns
+    the engagement as it was, or None when it was gone already (a second
+    tap, or two at once: one deletes it)."""
     now = now or timezone.now()
     engagement = _logged_locked(engagement_pk=engagement_pk, by=by, now=now)
     if engagement is None:
         return None
+    engagement_logged_remove(
+        engagement=engagement,
+        by=by,
+        reason=DELETED_REASON,
+        told=f"{_actor(by)} deleted the {engagement.type} with {engagement.account} on "
+        f"{moment_text(engagement.starts_at, day=True)}, logged with you there",
+        now=now,
+    )
+    return engagement
+
+
+def engagement_logged_remove(
+    *, engagement: Engagement, by: User | None, reason: str, told: str, now: dt.datetime
+) -> None:
+    """Take a logged contact out of the record: the cadence of every
+    executive on it is recounted without it, the audit trail keeps who
+    removed it (``by``; None for Groundwork itself) and who was on it, its
+    reminders and the notices about it are withdrawn (``reason``), and each
+    colleague on it is told (``told`` says what happened, from their side).
+    The caller holds the engagement's row locked."""
+    engagement_pk = engagement.pk
     executives = set(engagement.attendances.values_list("executive_id", flat=True))
     colleagues = _executive_users(executives)
     names = audit_names(Executive, executives)
     # Who was on it, which the deletion's own entry does not say; the
     # deletion itself is recorded by the audit trail's receiver, by ``by``.
     audit_change(instance=engagement, changes={"executives": (_names_of(executives, names), None)}, actor=by)
-    audit_actor_set(by)
-    told = {user.pk for user in colleagues} | {
+    if by is not None:
+        audit_actor_set(by)
+    recipients = {user.pk for user in colleagues} | {
         pk for pk in (engagement.requested_by_id, engagement.account.account_manager_id) if pk is not None
     }
     link = _link(engagement)
     engagement.delete()
     engagement_contacts_sync(engagement_ids=[engagement_pk])
     subject = f"engagement:{engagement_pk}"
-    reminders_withdraw_about(subject=subject, recipient_ids=told, reason=DELETED_REASON, now=now)
-    notifications_withdraw_leading_to(user_ids=told, url=link, reason=DELETED_REASON, now=now)
+    reminders_withdraw_about(subject=subject, recipient_ids=recipients, reason=reason, now=now)
+    notifications_withdraw_leading_to(user_ids=recipients, url=link, reason=reason, now=now)
     notification_send(
         users=colleagues,
-        message=f"{_actor(by)} deleted the {engagement.type} with {engagement.account} on "
-        f"{moment_text(engagement.starts_at, day=True)}, logged with you there: it no longer counts toward your "
-        "customer contact.",
+        message=f"{told}: it no longer counts toward your customer contact.",
         url=reverse("visits:my_engagements"),
         exclude=by,
         now=now,
     )
     engagement.pk = engagement_pk
-    return engagement
 
 
 def _calendar_feed_secret() -> str:

@@ -13,6 +13,7 @@ from visits.calendar_reads import (
     calendar_read,
     calendar_read_delay,
 )
+from visits.calendar_suggestions import calendar_meeting_auto_confirm, calendar_meetings_to_log
 
 logger = logging.getLogger(__name__)
 
@@ -42,3 +43,26 @@ def read_calendar(connection_id: int) -> str:
     if not calendar_connection_claim(connection_id, now):
         return "claimed elsewhere or deleted"
     return calendar_read(connection_id, now).result
+
+
+@shared_task(name="visits.tasks.log_calendar_meetings")
+def log_calendar_meetings() -> int:
+    """Queue the logging of each ended customer meeting of the executives
+    who chose to have them logged without asking. A meeting whose task is
+    lost is found again by the next run; each event is logged once however
+    often it is queued. Returns how many were queued."""
+    queued = 0
+    for meeting_id in calendar_meetings_to_log(now=timezone.now()):
+        try:
+            log_calendar_meeting.delay(meeting_id)
+        except Exception:  # noqa: BLE001 - whatever the transport raises, the next run finds it again
+            logger.warning("The broker did not take the logging of calendar meeting %s; it is tried later.", meeting_id)
+            continue
+        queued += 1
+    return queued
+
+
+@shared_task(name="visits.tasks.log_calendar_meeting")
+def log_calendar_meeting(meeting_id: int) -> bool:
+    """Log one ended customer meeting of someone who chose not to be asked."""
+    return calendar_meeting_auto_confirm(meeting_pk=meeting_id, now=timezone.now())

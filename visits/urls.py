@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from visits import calendar_views, import_views, trends_views, views
+from visits import calendar_suggestion_views, calendar_views, import_views, trends_views, views
 
 app_name = "visits"
 
@@ -28,6 +28,27 @@ urlpatterns = [
     path("accounts/<int:pk>/timeline/", views.account_timeline, name="account_timeline"),
     path("engagements/<int:pk>/invite.ics", calendar_views.engagement_invite, name="engagement_invite"),
     path("calendar/", calendar_views.calendar_feed, name="calendar_feed"),
+    path("calendar/suggestions/", calendar_suggestion_views.calendar_suggestions, name="calendar_suggestions"),
+    path(
+        "calendar/meetings/<int:pk>/log/",
+        calendar_suggestion_views.calendar_meeting_confirm_view,
+        name="calendar_meeting_confirm",
+    ),
+    path(
+        "calendar/meetings/<int:pk>/unlog/",
+        calendar_suggestion_views.calendar_meeting_unlog,
+        name="calendar_meeting_unlog",
+    ),
+    path(
+        "calendar/meetings/<int:pk>/dismiss/",
+        calendar_suggestion_views.calendar_meeting_dismiss_view,
+        name="calendar_meeting_dismiss",
+    ),
+    path(
+        "calendar/meetings/<int:pk>/restore/",
+        calendar_suggestion_views.calendar_meeting_restore_view,
+        name="calendar_meeting_restore",
+    ),
     path("calendar/<str:token>.ics", calendar_views.calendar_feed_ics, name="calendar_feed_ics"),
     path("engagements/trends/", trends_views.trends, name="trends"),
     path("engagements/trends/weekly.csv", trends_views.trends_weekly_csv, name="trends_weekly_csv"),

@@ -47,7 +47,8 @@ class Need:
     """One line of the list: what waits, where to act on it, and how urgent it is.
 
     ``at`` orders needs of the same urgency: the oldest wait first, the
-    soonest meeting first. ``when`` is a moment the line shows (in the
+    soonest meeting first. ``action`` is a step taken from the list in one
+    tap, beside the link. ``when`` is a moment the line shows (in the
     reader's zone, by the template), ``note`` a short word on its age or
     lateness. ``count`` above 1 makes the line a group of that many."""
 
@@ -59,6 +60,9 @@ class Need:
     note: str = ""
     when: dt.datetime | None = None
     count: int = 1
+    # A step the person may take from the list itself, in one tap: its label
+    # and the address a POST to which takes it (a suggested contact's "Log it").
+    action: tuple[str, str] | None = None
 
     @property
     def overdue(self) -> bool:

@@ -4,15 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('engagement', '0022_notification_emails_and_digest_items'),
+        ("engagement", "0022_notification_emails_and_digest_items"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='user',
-            name='calendar_auto_confirm',
-            field=models.BooleanField(default=False, help_text='A customer meeting read from your calendar is logged as a contact once it has ended, without waiting for your tap; you can still change or delete it for 30 days.', verbose_name='log calendar meetings without asking'),
+            model_name="user",
+            name="calendar_auto_confirm",
+            field=models.BooleanField(
+                default=False,
+                help_text="A customer meeting read from your calendar is logged as a contact once it has ended, without waiting for your tap; you can still change or delete it for 30 days.",
+                verbose_name="log calendar meetings without asking",
+            ),
         ),
     ]

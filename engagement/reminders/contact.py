@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from collections import defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
 from django.db.models import F
@@ -52,21 +53,68 @@ def _overdue_reminders_sent(*, executive_ids: list[int]) -> dict[str, dt.datetim
     return sent
 
 
+# Who already has a customer contact coming before their window closes, so
+# that they are not told it is closing: a source takes the executives (id ->
+# when their window closes) and now, and returns those with such a contact,
+# in one query. The apps that know of meetings register one (visits: the
+# customer meetings read from each executive's calendar).
+UpcomingContactSource = Callable[[Mapping[int, dt.datetime], dt.datetime], set[int]]
+UPCOMING_CONTACT_SOURCES: list[UpcomingContactSource] = []
+
+COVERED_REASON = "A customer meeting in their calendar falls before the window closes."
+
+
+def upcoming_contact_source(source: UpcomingContactSource) -> UpcomingContactSource:
+    """Register a source of customer contacts to come (see above)."""
+    if source not in UPCOMING_CONTACT_SOURCES:
+        UPCOMING_CONTACT_SOURCES.append(source)
+    return source
+
+
+def contacts_coming(*, deadlines: Mapping[int, dt.datetime], now: dt.datetime) -> set[int]:
+    """Of the executives (id -> when their window closes), those with a
+    customer contact to come before then, by every registered source."""
+    if not deadlines:
+        return set()
+    return set().union(*(source(deadlines, now) for source in UPCOMING_CONTACT_SOURCES))
+
+
+def _window_closes(due_on: dt.date, time_zone: str) -> dt.datetime:
+    """The end of the window's last day, in the executive's own zone."""
+    return dt.datetime.combine(due_on + dt.timedelta(days=1), dt.time.min, tzinfo=zoneinfo.ZoneInfo(time_zone))
+
+
 @reminder_source
 def contact_reminders(moment: ScanMoment) -> Iterator[Due]:
     """Due soon, overdue (then again every ``overdue_repeat_days``) and
     escalated, for every active executive, from the same contact status the
     pages show. An escalation goes only once the executive's own overdue
     reminder of the episode went out at least the escalation delay before:
-    nobody is escalated who was not warned. Six queries, however many executives."""
+    nobody is escalated who was not warned. Nobody is told their window
+    closes soon who has a customer meeting coming before it does
+    (``contacts_coming``). Seven queries, however many executives."""
     executives = moment.within(Executive.objects.filter(active=True, user__is_active=True), "executive")
     statuses = executive_contact_statuses(executives=executives, now=moment.now, as_of=moment.as_of, exposure=False)
     people = {
         row["pk"]: row
         for row in executives.values(
-            "pk", "user_id", "manager__user_id", "manager__active", "manager__user__is_active", "user__full_name"
+            "pk",
+            "user_id",
+            "user__time_zone",
+            "manager__user_id",
+            "manager__active",
+            "manager__user__is_active",
+            "user__full_name",
         )
     }
+    covered = contacts_coming(
+        deadlines={
+            pk: _window_closes(status.due_on, people[pk]["user__time_zone"])
+            for pk, status in statuses.items()
+            if status.state == ContactState.DUE_SOON and pk in people
+        },
+        now=moment.now,
+    )
     warned = _overdue_reminders_sent(
         executive_ids=[pk for pk, status in statuses.items() if status.state == ContactState.ESCALATED]
     )
@@ -87,6 +135,8 @@ def contact_reminders(moment: ScanMoment) -> Iterator[Due]:
         )
         episode = contact_episode(executive_id=executive_id, start=start)
         if state == ContactState.DUE_SOON:
+            if executive_id in covered:
+                continue
             reason = f"The six-week window closes on {status.due_on:%-d %b %Y} ({since})."
             yield Due(person["user_id"], Reminder.Kind.DUE_SOON, episode, reason, log_url, executive_id)
             continue

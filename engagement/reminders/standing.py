@@ -14,6 +14,7 @@ from engagement.cadence.rule import ContactState, ContactStatus
 from engagement.cadence.selectors import executive_contact_statuses
 from engagement.notifications.models import Notification
 from engagement.people.models import Executive
+from engagement.reminders.contact import COVERED_REASON
 from engagement.reminders.models import Reminder
 from engagement.reminders.scan import Due, ScanMoment, reminders_due, scan_moment
 
@@ -94,6 +95,8 @@ def _contact_withdrawal(reminder: Reminder, status: ContactStatus | None) -> str
         if not status.counts_from_joining and status.episode_start > recorded_start:
             return f"A customer contact on {status.episode_start:%-d %b %Y} started a new window."
         return f"The window now counts from {status.episode_start:%-d %b %Y}."
+    if reminder.kind == Reminder.Kind.DUE_SOON and status.state == ContactState.DUE_SOON:
+        return COVERED_REASON
     if reminder.kind == Reminder.Kind.ESCALATION and status.state == ContactState.ESCALATED:
         return "The escalation goes to someone else now: the executive's manager changed."
     return f"{name} is {status.state.label.lower()} now."

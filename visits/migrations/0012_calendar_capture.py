@@ -5,30 +5,52 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('visits', '0011_calendar_connections_and_meetings'),
+        ("visits", "0011_calendar_connections_and_meetings"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='calendarmeeting',
-            name='dismissed_at',
+            model_name="calendarmeeting",
+            name="dismissed_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='calendarmeeting',
-            name='engagement',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='calendar_meetings', to='visits.engagement'),
+            model_name="calendarmeeting",
+            name="engagement",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="calendar_meetings",
+                to="visits.engagement",
+            ),
         ),
         migrations.AddField(
-            model_name='engagement',
-            name='calendar_key',
-            field=models.CharField(blank=True, editable=False, help_text='The calendar event (its UID and occurrence) it was logged from: reading, editing or moving the event again never makes a second engagement.', max_length=350, null=True, unique=True),
+            model_name="engagement",
+            name="calendar_key",
+            field=models.CharField(
+                blank=True,
+                editable=False,
+                help_text="The calendar event (its UID and occurrence) it was logged from: reading, editing or moving the event again never makes a second engagement.",
+                max_length=350,
+                null=True,
+                unique=True,
+            ),
         ),
         migrations.AddField(
-            model_name='engagement',
-            name='capture',
-            field=models.CharField(choices=[('typed', 'Typed'), ('confirmed', 'Confirmed from a calendar'), ('automatic', 'Captured from a calendar')], default='typed', editable=False, help_text='How it came in: typed (or requested, or imported), confirmed with one tap from a meeting read from a calendar, or captured from a calendar without a tap (the executive chose to confirm automatically).', max_length=10),
+            model_name="engagement",
+            name="capture",
+            field=models.CharField(
+                choices=[
+                    ("typed", "Typed"),
+                    ("confirmed", "Confirmed from a calendar"),
+                    ("automatic", "Captured from a calendar"),
+                ],
+                default="typed",
+                editable=False,
+                help_text="How it came in: typed (or requested, or imported), confirmed with one tap from a meeting read from a calendar, or captured from a calendar without a tap (the executive chose to confirm automatically).",
+                max_length=10,
+            ),
         ),
     ]

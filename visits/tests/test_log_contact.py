@@ -363,7 +363,10 @@ def test_a_colleague_who_was_there_gets_the_contact_too(client, executive, visit
 
 @pytest.mark.django_db
 def test_a_colleague_counted_at_a_logged_contact_is_told_and_can_say_they_were_not_there(client, executive, visit_type):
-    colleague = ExecutiveFactory(user=UserFactory(full_name="Riley Chen", roles=[Role.EXECUTIVE]))
+    # In the author's zone, so that the contact is on their "today" whatever the hour.
+    colleague = ExecutiveFactory(
+        user=UserFactory(full_name="Riley Chen", time_zone="America/Los_Angeles", roles=[Role.EXECUTIVE])
+    )
     contact_record(executive=colleague, occurred_at=timezone.now() - dt.timedelta(days=20))
     before = executive_contact_status(executive=colleague).last_contact_on
     client.force_login(executive.user)

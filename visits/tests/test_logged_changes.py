@@ -46,7 +46,8 @@ def author():
 
 @pytest.fixture
 def colleague():
-    return ExecutiveFactory(user=UserFactory(full_name="Riley Chen", roles=[Role.EXECUTIVE]))
+    # In the author's zone: "days since" counts the same days for both, whatever the hour in UTC.
+    return ExecutiveFactory(user=UserFactory(full_name="Riley Chen", time_zone=ZONE, roles=[Role.EXECUTIVE]))
 
 
 @pytest.fixture
@@ -113,7 +114,7 @@ def _fix_of(engagement: Engagement, **changes) -> LoggedContact:
 def test_the_author_corrects_the_day_length_and_colleagues_and_everyone_on_it_is_recounted(
     author, colleague, visit_type
 ):
-    newcomer = ExecutiveFactory(user=UserFactory(full_name="Sam Okafor", roles=[Role.EXECUTIVE]))
+    newcomer = ExecutiveFactory(user=UserFactory(full_name="Sam Okafor", time_zone=ZONE, roles=[Role.EXECUTIVE]))
     engagement = logged(author, visit_type, colleagues=[colleague])
     assert executive_contact_status(executive=colleague).days_since == 1
 
@@ -459,7 +460,7 @@ def test_the_api_refuses_a_colleague_a_late_author_and_bad_values(author, collea
 
 @pytest.mark.django_db
 def test_the_api_logs_a_contact_owing_a_debrief_only_when_asked(author, visit_type):
-    body = {"account": AccountFactory().pk, "type": visit_type.pk, "on": local_today("UTC").isoformat(),
+    body = {"account": AccountFactory().pk, "type": visit_type.pk, "on": local_today(ZONE).isoformat(),
             "duration_minutes": 60}  # fmt: skip
 
     quiet = api_of(author.user).post(reverse("api:engagement-list"), body, format="json")
