@@ -153,6 +153,14 @@ ACCESS: dict[str, Access] = {
     "visits:calendar_meeting_unlog": EXECUTIVES,
     "visits:calendar_meeting_dismiss": EXECUTIVES,
     "visits:calendar_meeting_restore": EXECUTIVES,
+    # Calendars read for customer meetings: only executives connect one (the
+    # list tells anyone else so); whose a connection is is decided by
+    # visits.selectors.calendar_connection_of, 404 for everyone else.
+    "visits:calendar_connections": SIGNED_IN,
+    "visits:calendar_connection_add_address": EXECUTIVES,
+    "visits:calendar_connection_add_caldav": EXECUTIVES,
+    "visits:calendar_connection_disconnect": SIGNED_IN,
+    "visits:calendar_connection_read_again": SIGNED_IN,
     # Calendar applications cannot sign in: the secret address is the credential.
     "visits:calendar_feed_ics": PUBLIC,
     # Which engagement's debriefs a person may open is decided by visits.access,
@@ -320,6 +328,13 @@ ALLOWED_STATUS: dict[str, dict[str, int]] = {
     "visits:calendar_meeting_dismiss": {"GET": 405, "POST": 302},
     "visits:calendar_meeting_restore": {"GET": 405, "POST": 302},
     "visits:calendar_feed_ics": {"GET": 404, "POST": 405},  # a made-up address opens nothing
+    "visits:calendar_connections": {"GET": 200, "POST": 302},  # the choice saved: back to the list
+    "visits:calendar_connection_add_address": {"GET": 200, "POST": 200},  # the form, with what is missing
+    "visits:calendar_connection_add_caldav": {"GET": 200, "POST": 200},
+    # The executive visitor's broken calendar: asked first, then disconnected;
+    # read again, back to the list. Everyone else's 404 is in ROLE_STATUS.
+    "visits:calendar_connection_disconnect": {"GET": 200, "POST": 302},
+    "visits:calendar_connection_read_again": {"GET": 405, "POST": 302},
     "engagement:invitation_accept": {"GET": 200, "POST": 200},  # the form, with its errors
     # The world's held engagement, which the executive visitor attended and
     # the account manager's account owns. Posted without what the customer
@@ -413,6 +428,11 @@ ROLE_STATUS: dict[str, dict[Role, dict[str, int]]] = {
     "feedback:debrief_draft": {Role.PROGRAM_ADMIN: {"GET": 405, "POST": 403}},
     # Executives log their own contacts, program admins anyone's; account managers none (as on the pages).
     "api:engagement-list": {Role.ACCOUNT_MANAGER: {"GET": 200, "POST": 403}},
+    # A calendar is its owner's secret: not found for anyone else, program admins included.
+    **{
+        name: {role: {"GET": 404, "POST": 404} for role in (Role.ACCOUNT_MANAGER, Role.PROGRAM_ADMIN)}
+        for name in ("visits:calendar_connection_disconnect", "visits:calendar_connection_read_again")
+    },
 }
 # Public pages that answer an anonymous visitor differently.
 ANONYMOUS_STATUS: dict[str, dict[str, int]] = {
@@ -714,6 +734,12 @@ def build_world() -> World:
     calendar = CalendarConnection(owner=subject.user, name="Work calendar")
     calendar.url = "https://calendar.example/private-world-token/basic.ics"
     calendar.save()
+    # The executive visitor's own calendar, broken, so that it may be read again.
+    own_calendar = CalendarConnection(
+        owner=users[Role.EXECUTIVE], name="My work calendar", failures=5, broken_at=now, error="Not found (404)."
+    )
+    own_calendar.url = "https://calendar.example/private-visitor-token/basic.ics"
+    own_calendar.save()
 
     objects = {
         "auth.group": Group.objects.get(name=Role.EXECUTIVE.value).pk,
@@ -752,6 +778,7 @@ def build_world() -> World:
         ).pk,
         "visits.calendarfeed": CalendarFeed.objects.create(user=subject.user, token="world-calendar-token").pk,
         "visits.calendarconnection": calendar.pk,
+        "visits.calendarconnection_own": own_calendar.pk,
         "visits.calendarmeeting": CalendarMeeting.objects.create(
             connection=calendar,
             uid="world-meeting",
@@ -903,6 +930,10 @@ URL_KWARGS: dict[str, Callable[[World], dict[str, Any]]] = {
             "visits:calendar_meeting_dismiss",
             "visits:calendar_meeting_restore",
         )
+    },
+    **{
+        name: lambda world: {"pk": world.objects["visits.calendarconnection_own"]}
+        for name in ("visits:calendar_connection_disconnect", "visits:calendar_connection_read_again")
     },
     **{
         name: lambda world: {"pk": world.objects["engagement.importjob"]}
@@ -1222,6 +1253,14 @@ def logged_by(owner: User) -> dict[str, Any]:
     return {"pk": engagement.pk}
 
 
+def calendar_of(owner: User) -> dict[str, Any]:
+    """A calendar ``owner`` connected, broken (so that it may be read again)."""
+    calendar = CalendarConnection(owner=owner, name="Work", failures=5, broken_at=timezone.now())
+    calendar.url = f"https://calendar.example/{owner.pk}/basic.ics"
+    calendar.save()
+    return {"pk": calendar.pk}
+
+
 OWNED_OBJECTS: list[OwnedObject] = [
     *(
         OwnedObject(name, Role.EXECUTIVE, lambda owner: {"pk": meeting_of(owner)})
@@ -1231,6 +1270,11 @@ OWNED_OBJECTS: list[OwnedObject] = [
             "visits:calendar_meeting_dismiss",
             "visits:calendar_meeting_restore",
         )
+    # A calendar is its owner's secret, whatever their role.
+    *(
+        OwnedObject(name, role, calendar_of)
+        for name in ("visits:calendar_connection_disconnect", "visits:calendar_connection_read_again")
+        for role in Role
     ),
     OwnedObject("visits:logged_contact_edit", Role.EXECUTIVE, logged_by),
     OwnedObject("visits:logged_contact_delete", Role.EXECUTIVE, logged_by),

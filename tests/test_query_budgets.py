@@ -111,6 +111,11 @@ BUDGETS = {
     # kinds of engagement to choose from.
     "visits:calendar_suggestions": 9,
     "visits:calendar_feed_ics": 4,
+    # Three connections, one failing and one broken: one query for them all.
+    "visits:calendar_connections": 6,
+    "visits:calendar_connection_add_address": 5,
+    "visits:calendar_connection_add_caldav": 5,
+    "visits:calendar_connection_disconnect": 5,
     "visits:engagement_request": 9,
     "visits:request_executives": 8,
     "visits:request_time_for_executive": 4,
@@ -215,6 +220,10 @@ VIEWERS: dict[str, Role | None] = {
     "visits:engagement_invite": Role.EXECUTIVE,
     "visits:calendar_feed": Role.EXECUTIVE,
     "visits:calendar_suggestions": Role.EXECUTIVE,
+    "visits:calendar_connections": Role.EXECUTIVE,
+    "visits:calendar_connection_add_address": Role.EXECUTIVE,
+    "visits:calendar_connection_add_caldav": Role.EXECUTIVE,
+    "visits:calendar_connection_disconnect": Role.EXECUTIVE,
     "visits:engagement_request": Role.ACCOUNT_MANAGER,
     "visits:request_executives": Role.ACCOUNT_MANAGER,
     "visits:request_time_for_executive": Role.ACCOUNT_MANAGER,
@@ -302,6 +311,7 @@ NOT_BUDGETED = {
     "visits:engagement_decide": "POST only: decides, then back to the engagement (measured there)",
     "visits:engagement_answer": "POST only: answers, then back to the engagement (measured there)",
     "visits:engagement_outcome": "POST only: records it, then back to the engagement (measured there)",
+    "visits:calendar_connection_read_again": "POST only: queues a read, then back to the list (measured there)",
     "visits:engagement_not_there": "POST only: takes the executive off it, then to their notifications or home",
     "healthz": "asks the database for SELECT 1, the broker and the cache",
     "service_worker": "the service worker's entry: static addresses, no program data",
@@ -832,6 +842,32 @@ def engagement_page_url(page: str, data: ProgramData) -> str | None:
     return None
 
 
+def calendar_connections_made(owner: User) -> list[CalendarConnection]:
+    """Three of ``owner``'s calendars: read, failing and broken."""
+    now = timezone.now()
+    states = [
+        {"last_read_at": now, "events_seen": 120, "matched": 4},
+        {"last_read_at": now, "failures": 2, "error": "The calendar's server failed to answer (503)."},
+        {"failures": 5, "broken_at": now, "error": "This address was not found (404)."},
+    ]
+    made = []
+    for number, state in enumerate(states):
+        connection = CalendarConnection(owner=owner, name=f"Calendar {number}", **state)
+        connection.url = f"https://calendar.example/secret-{number}/basic.ics"
+        connection.save()
+        made.append(connection)
+    return made
+
+
+def calendar_page_url(page: str, data: ProgramData) -> str | None:
+    """The connected-calendars pages, with the measured executive's three calendars."""
+    if page in {"visits:calendar_connections", "visits:calendar_connection_disconnect"}:
+        connections = calendar_connections_made(data.executive.user)
+        if page == "visits:calendar_connection_disconnect":
+            return reverse(page, kwargs={"pk": connections[0].pk})
+    return None
+
+
 def visits_page_url(page: str, data: ProgramData) -> str | None:
     """The URL of a visits page, with the data it shows; None for the plain URL."""
     first_account = Account.objects.filter(account_manager=data.account_manager).order_by("pk").first()
@@ -933,7 +969,14 @@ def url_of(page: str, data: ProgramData) -> str:
     """The URL a page is measured at, after making the data it should show."""
     if page.startswith(("engagement:import", "engagement:exports")):
         return import_page_url(page, data)
-    for url_with_data in (api_url_of, feedback_page_url, engagement_page_url, visits_page_url, mentoring_page_url):
+    for url_with_data in (
+        api_url_of,
+        feedback_page_url,
+        engagement_page_url,
+        calendar_page_url,
+        visits_page_url,
+        mentoring_page_url,
+    ):
         if (url := url_with_data(page, data)) is not None:
             return url
     return reverse(url_name(page))

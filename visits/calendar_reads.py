@@ -168,15 +168,14 @@ def _failed(connection: CalendarConnection, now: dt.datetime, message: str) -> N
             update_fields=["failures", "error", "claimed_at", "next_read_at", "broken_at", "owner_told_broken_at"]
         )
         if tell:
-            # Calendars will be managed on a page of their own; until it is
-            # there, the notification settings page is where the owner goes.
+            # To the page where the owner reads it again or disconnects it.
             notification_send(
                 users=[connection.owner],
                 message=(
                     f"Your calendar “{connection.name}” could not be read {connection.failures} times in a row, "
                     f"so it is no longer read: {connection.error}"
                 ),
-                url=reverse("engagement:notification_settings"),
+                url=reverse("visits:calendar_connections"),
                 now=now,
             )
 

@@ -8,7 +8,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, prefetch_related_objects
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Lower
+from django.http import Http404
 from django.utils import timezone
 
 from engagement.accounts.models import Account, Contact
@@ -18,7 +19,7 @@ from engagement.dates import WORKDAY_END, WORKDAY_START, in_working_hours, worki
 from engagement.people.models import Executive, User
 from engagement.people.roles import Role, user_roles
 from visits.access import accounts_served_by, engagements_visible_to
-from visits.models import CalendarFeed, Engagement, EngagementExecutive, EngagementStatusChange
+from visits.models import CalendarConnection, CalendarFeed, Engagement, EngagementExecutive, EngagementStatusChange
 
 ACCOUNT_SEARCH_LIMIT = 8
 
@@ -224,6 +225,31 @@ def calendar_feed_owner(*, token: str) -> User | None:
     other token (unknown, replaced, or of someone no longer active)."""
     feed = CalendarFeed.objects.filter(token=token, user__is_active=True).select_related("user").first()
     return feed.user if feed is not None else None
+
+
+def calendar_connections_of(*, user: User) -> list[CalendarConnection]:
+    """The calendars ``user`` connected, by name: one query, however many.
+    Their secrets stay unread (``defer``): the page never shows them."""
+    return list(
+        CalendarConnection.objects.filter(owner=user)
+        .defer("url_encrypted", "password_encrypted")
+        .order_by(Lower("name"), "pk")
+    )
+
+
+def calendar_connection_of(*, user: User, pk: int) -> CalendarConnection:
+    """``user``'s own connection ``pk``; 404 for anyone else's, a program
+    admin's included: its address is its owner's secret."""
+    connection = CalendarConnection.objects.filter(owner=user, pk=pk).first()
+    if connection is None:
+        raise Http404("No calendar of yours has this address.")
+    return connection
+
+
+def executive_profile_exists(*, user: User) -> bool:
+    """Whether ``user`` has an executive profile: only executives' calendars
+    are read, since customer meetings count toward an executive's cadence."""
+    return Executive.objects.filter(user=user).exists()
 
 
 def accounts_for_request(*, user: User, query: str = "") -> QuerySet[Account]:

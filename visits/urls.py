@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from visits import calendar_suggestion_views, calendar_views, import_views, trends_views, views
+from visits import calendar_connection_views, calendar_suggestion_views, calendar_views, import_views, trends_views, views
 
 app_name = "visits"
 
@@ -48,6 +48,26 @@ urlpatterns = [
         "calendar/meetings/<int:pk>/restore/",
         calendar_suggestion_views.calendar_meeting_restore_view,
         name="calendar_meeting_restore",
+    path("calendar/connected/", calendar_connection_views.calendar_connections, name="calendar_connections"),
+    path(
+        "calendar/connected/address/",
+        calendar_connection_views.calendar_connection_add_address,
+        name="calendar_connection_add_address",
+    ),
+    path(
+        "calendar/connected/caldav/",
+        calendar_connection_views.calendar_connection_add_caldav,
+        name="calendar_connection_add_caldav",
+    ),
+    path(
+        "calendar/connected/<int:pk>/disconnect/",
+        calendar_connection_views.calendar_connection_disconnect_view,
+        name="calendar_connection_disconnect",
+    ),
+    path(
+        "calendar/connected/<int:pk>/read/",
+        calendar_connection_views.calendar_connection_read_again_view,
+        name="calendar_connection_read_again",
     ),
     path("calendar/<str:token>.ics", calendar_views.calendar_feed_ics, name="calendar_feed_ics"),
     path("engagements/trends/", trends_views.trends, name="trends"),

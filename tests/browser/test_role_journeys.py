@@ -26,8 +26,15 @@ from tests.browser.program import ROLE_HOME_PATHS, People
 
 # The menu entries each role brings (the menu may offer more: those are
 # visited too). Everyone has the brand link home, their engagements, their
-# notifications, their calendar and "Change password".
-EVERYONE_LINKS = {"Groundwork", "My engagements", "Notifications", "My calendar", "Change password"}
+# notifications, their calendar, the calendars they connect and "Change password".
+EVERYONE_LINKS = {
+    "Groundwork",
+    "My engagements",
+    "Notifications",
+    "My calendar",
+    "Connected calendars",
+    "Change password",
+}
 ROLE_LINKS = {
     Role.EXECUTIVE: {"My contact", "Sponsorships", "Log a contact"},
     Role.ACCOUNT_MANAGER: {"My accounts"},

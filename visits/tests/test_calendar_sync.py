@@ -309,7 +309,7 @@ def test_failures_back_off_then_break_the_connection_and_tell_its_owner_once(fee
     assert connection.broken_at is not None and connection.owner_told_broken_at is not None
     (told,) = Notification.objects.filter(user=owner)
     assert "could not be read 5 times" in told.message and "404" in told.message
-    assert told.url == "/notifications/settings/"
+    assert told.url == "/calendar/connected/"
     assert list(calendar_connections_due_take(moment + dt.timedelta(days=2))) == []
 
     feeds.routes["/gone.ics"] = calendar(GOOGLE)
