@@ -1270,6 +1270,7 @@ OWNED_OBJECTS: list[OwnedObject] = [
             "visits:calendar_meeting_dismiss",
             "visits:calendar_meeting_restore",
         )
+    ),
     # A calendar is its owner's secret, whatever their role.
     *(
         OwnedObject(name, role, calendar_of)

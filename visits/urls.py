@@ -2,7 +2,14 @@ from __future__ import annotations
 
 from django.urls import path
 
-from visits import calendar_connection_views, calendar_suggestion_views, calendar_views, import_views, trends_views, views
+from visits import (
+    calendar_connection_views,
+    calendar_suggestion_views,
+    calendar_views,
+    import_views,
+    trends_views,
+    views,
+)
 
 app_name = "visits"
 
@@ -48,6 +55,7 @@ urlpatterns = [
         "calendar/meetings/<int:pk>/restore/",
         calendar_suggestion_views.calendar_meeting_restore_view,
         name="calendar_meeting_restore",
+    ),
     path("calendar/connected/", calendar_connection_views.calendar_connections, name="calendar_connections"),
     path(
         "calendar/connected/address/",
