@@ -322,7 +322,7 @@ class MeetingConfirmForm(forms.Form):
     """A customer meeting read from the calendar, logged as it was: its kind
     and length as the event says, either of which the executive may change."""
 
-    type = forms.ModelChoiceField(
+    type = RowChoiceField(
         queryset=EngagementType.objects.none(),
         label="Kind",
         error_messages={"invalid_choice": "Choose one of the kinds listed."},
