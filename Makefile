@@ -14,7 +14,7 @@ help:
 	@echo "make run    install, migrate, load the demo data and start web, worker and beat"
 	@echo "make test   install and run the whole test suite (SQLite unless DATABASE_URL is set)"
 	@echo "make lint   ruff check and format check, and mypy on the services and selectors"
-	@echo "make bench  load seed_demo --scale data and measure pages and jobs (BENCH_SCALE, default 1)"
+	@echo "make bench  load seed_demo --scale data and measure pages, jobs and calendar reads (BENCH_SCALE, default 1)"
 	@echo "make ci     what CI runs: tests on SQLite and PostgreSQL, migrations, deploy checks, lint"
 	@echo "make lock   rewrite requirements/*.txt (pins and hashes) from requirements/*.in"
 

@@ -60,6 +60,8 @@ def _isolated_settings(settings, request):
     settings.CACHES = {"default": cache}
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.SITE_URL = "https://groundwork.example"
+    # The tests serve calendars on 127.0.0.1; the tests of the refusal turn this off.
+    settings.CALENDAR_ALLOW_PRIVATE_ADDRESSES = True
     # Tasks queued by a page (a survey's email) run at once, in the test,
     # never onto a broker another process might read; tests of a real worker
     # (tests/test_reminder_worker.py) turn this off for their broker.

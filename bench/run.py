@@ -19,30 +19,41 @@ var/), then measures:
   contacts through the quick log form from many threads at once, over HTTP,
   against gunicorn and two Celery workers that share one SQLite file (the
   workers write the surveys each contact queues, and a reminder scan), then
-  every post is counted as saved or failed.
+  every post is counted as saved or failed;
+- calendar reading: BENCH_CALENDARS (4,000) calendars of 300 events served
+  on loopback, read by two Celery workers through the beat task's fan-out,
+  twice: first in full, then unchanged (one request each, nothing parsed),
+  with each worker's memory at the start, halfway and the end.
+  ``bench/run.py calendars`` runs this part alone.
 
 The same numbers for a trivial template page are the baseline. It prints a
 table and writes var/bench.json. Nothing here asserts a speed: the issues
 name their targets and docs/performance.md records what was measured.
 It fails only when a contact posted is not saved, or a process logged
-"database is locked".
+"database is locked", or a calendar read failed, an unchanged calendar cost
+more than one request or was parsed, or a worker's memory grew 50 MB.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import http.client
 import json
 import os
 import platform
+import random
 import re
 import socket
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,6 +71,11 @@ IMPORT_ROWS = int(os.environ.get("BENCH_IMPORT_ROWS", "50000"))
 WRITE_POSTS = int(os.environ.get("BENCH_WRITE_POSTS", "500"))
 WRITE_THREADS = int(os.environ.get("BENCH_WRITE_THREADS", "20"))
 WRITE_SCALE = 0.2
+# Calendars read by two workers, 300 events each (issue target: 4,000 in 10 minutes).
+CALENDARS = int(os.environ.get("BENCH_CALENDARS", "4000"))
+# Their broker: Redis, production's, in a database the benchmark has to itself
+# (the filesystem broker is polled once a second, one task a poll per worker).
+CALENDAR_BROKER = os.environ.get("BENCH_CALENDAR_BROKER", "redis://127.0.0.1:6379/15")
 # Issue 20: seed_demo --scale 100 loads in under 5 minutes.
 SEED_TARGET_SECONDS = 300.0
 # Issue 9: a 50,000-row file imports as a background task within a minute.
@@ -636,8 +652,7 @@ def measure_concurrent_writes(source: Path | None) -> WriteResult:
             "DATABASE_URL": f"sqlite:///{folder / 'groundwork.sqlite3'}",
             "DJANGO_SETTINGS_MODULE": "config.settings",
             "DEBUG": "false",
-            "CELERY_BROKER_URL": "filesystem://",
-            "CELERY_BROKER_DIR": str(folder / "broker"),
+            "CELERY_BROKER_URL": CALENDAR_BROKER,
             "CELERY_TASK_ALWAYS_EAGER": "false",
             "LOG_LEVEL": "WARNING",
             "LOG_FORMAT": "plain",
@@ -739,6 +754,389 @@ def measure_concurrent_writes(source: Path | None) -> WriteResult:
     )
 
 
+# -- calendar reading ----------------------------------------------------------
+
+CALENDAR_NAME = "Bench calendar"
+CALENDAR_EVENTS = 300
+# 4,000 calendars of 300 events read and matched by two workers within 10 minutes.
+CALENDAR_TARGET_SECONDS = 600.0
+# A worker's memory stays flat: its peak grows less than this over both rounds.
+CALENDAR_RSS_GROWTH_MB = 50.0
+# One event in this many has a customer among its guests (a contact, or a
+# new person at an account's domain); the others, colleagues or suppliers.
+CALENDAR_CUSTOMER_EVERY = 8
+
+
+class CalendarFeeds(ThreadingHTTPServer):
+    """Every benchmark calendar at /calendars/<n>.ics, generated the same
+    each time from its number, with an ETag (a matching If-None-Match gets a
+    304), counting requests and full answers."""
+
+    daemon_threads = True
+    request_queue_size = 128
+
+    def __init__(self, owners: list[str], customers: list[str], anchor: dt.datetime) -> None:
+        super().__init__(("127.0.0.1", 0), _FeedHandler)
+        self.owners, self.customers, self.anchor = owners, customers, anchor
+        self.lock = threading.Lock()
+        self.requests = self.full = 0
+
+    def url(self, number: int) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}/calendars/{number}.ics"
+
+    def counts_take(self) -> tuple[int, int]:
+        """Requests and full (200) answers since the last call."""
+        with self.lock:
+            counts = (self.requests, self.full)
+            self.requests = self.full = 0
+        return counts
+
+    def feed(self, number: int) -> bytes:
+        """Calendar ``number``: CALENDAR_EVENTS events over the reading window
+        (30 days back, 60 ahead), one in ten a weekly series of six, in UTC
+        or a named zone, each with a short invitation text."""
+        rng = random.Random(number)
+        owner = self.owners[number % len(self.owners)]
+        others = ("supplier.example.net", owner.partition("@")[2])
+        lines = ["BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Groundwork bench//EN\r\n"]
+        for index in range(CALENDAR_EVENTS):
+            day = self.anchor + dt.timedelta(days=rng.randint(-29, 50))
+            start = day.replace(hour=rng.randint(7, 16), minute=rng.choice((0, 30)))
+            end = start + dt.timedelta(minutes=rng.choice((30, 45, 60)))
+            if index % 3:
+                when = f"DTSTART:{start:%Y%m%dT%H%M%SZ}\r\nDTEND:{end:%Y%m%dT%H%M%SZ}\r\n"
+            else:
+                zone = "TZID=Europe/London"
+                when = f"DTSTART;{zone}:{start:%Y%m%dT%H%M%S}\r\nDTEND;{zone}:{end:%Y%m%dT%H%M%S}\r\n"
+            if rng.randrange(CALENDAR_CUSTOMER_EVERY) == 0:
+                guest = rng.choice(self.customers)
+            else:
+                guest = f"person{rng.randrange(500)}@{rng.choice(others)}"
+            lines += [
+                f"BEGIN:VEVENT\r\nUID:bench-{number}-{index}@calendar.example\r\nDTSTAMP:20261201T000000Z\r\n",
+                when,
+                "RRULE:FREQ=WEEKLY;COUNT=6\r\n" if index % 10 == 0 else "",
+                f"SUMMARY:Meeting {index}\r\nLOCATION:Room {index % 30}\r\n",
+                f"DESCRIPTION:Agenda for meeting {index}: {'notes ' * 30}\r\n",
+                f"ORGANIZER:mailto:{owner}\r\n",
+                f"ATTENDEE;PARTSTAT=ACCEPTED:mailto:{owner}\r\n",
+                f"ATTENDEE;PARTSTAT=NEEDS-ACTION:mailto:{guest}\r\n",
+                "END:VEVENT\r\n",
+            ]
+        lines.append("END:VCALENDAR\r\n")
+        return "".join(lines).encode()
+
+
+class _FeedHandler(BaseHTTPRequestHandler):
+    server: CalendarFeeds
+
+    def do_GET(self) -> None:
+        number = int(self.path.rsplit("/", 1)[-1].partition(".")[0])
+        etag = f'"bench-{number}-1"'
+        unchanged = self.headers.get("If-None-Match") == etag
+        with self.server.lock:
+            self.server.requests += 1
+            self.server.full += not unchanged
+        if unchanged:
+            self.send_response(304)
+            self.send_header("ETag", etag)
+            self.end_headers()
+            return
+        body = self.server.feed(number)
+        self.send_response(200)
+        self.send_header("Content-Type", "text/calendar; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("ETag", etag)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def calendar_worker(tally: str, name: str) -> None:
+    """``celery -A config worker -c 1``, whose pool process writes to
+    ``tally`` a line per calendar read (seconds, result) and one per feed
+    parsed, so that parses are counted where they happen."""
+    sys.path.insert(0, str(ROOT))
+    from celery.__main__ import main as celery_main
+    from celery.signals import worker_process_init
+
+    def count(**_: object) -> None:
+        import visits.calendar_reads as reads
+        import visits.tasks as tasks
+
+        parse, read = reads.read_calendar, tasks.calendar_read
+
+        def parse_counted(*args: Any, **kwargs: Any) -> Any:
+            with open(tally, "a") as out:
+                out.write("parse\n")
+            return parse(*args, **kwargs)
+
+        def read_timed(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            outcome = read(*args, **kwargs)
+            with open(tally, "a") as out:
+                out.write(f"read {time.perf_counter() - started:.4f} {outcome.result}\n")
+            return outcome
+
+        reads.read_calendar = parse_counted
+        tasks.calendar_read = read_timed
+
+    worker_process_init.connect(count, weak=False)
+    sys.argv = ["celery", "-A", "config", "worker", "-c", "1", "-n", f"{name}@%h", "--loglevel", "WARNING"]
+    celery_main()
+
+
+def tally_lines(paths: list[Path]) -> list[list[str]]:
+    return [path.read_text().splitlines() if path.exists() else [] for path in paths]
+
+
+def children(pid: int) -> list[int]:
+    try:
+        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def memory_mb(pid: int) -> tuple[float, float]:
+    """(RSS, peak RSS) in MB of a worker's pool process, where it reads."""
+    pool = children(pid) or [pid]
+    try:
+        status = Path(f"/proc/{pool[0]}/status").read_text()
+    except OSError:
+        return 0.0, 0.0
+    fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+    return (
+        round(int(fields.get("VmRSS", "0 kB").split()[0]) / 1024, 1),
+        round(int(fields.get("VmHWM", "0 kB").split()[0]) / 1024, 1),
+    )
+
+
+def calendar_round(
+    label: str,
+    *,
+    feeds: CalendarFeeds,
+    workers: dict[str, subprocess.Popen],
+    tallies: list[Path],
+    env: dict[str, str],
+    halfway: Callable[[], None] | None = None,
+) -> dict[str, Any]:
+    """One round: the fan-out queued through the broker, then every calendar
+    read once (as the workers' tallies count), ``halfway`` called halfway."""
+    before = [len(lines) for lines in tally_lines(tallies)]
+    started = time.monotonic()
+    subprocess.run(
+        [str(Path(PYTHON).parent / "celery"), "-A", "config", "call", "visits.tasks.read_calendars"],
+        cwd=ROOT, env=env, check=True, capture_output=True,
+    )  # fmt: skip
+    progress, progressed_at = 0, time.monotonic()
+    while True:
+        lines = [line for n, each in enumerate(tally_lines(tallies)) for line in each[before[n] :]]
+        reads = [line.split() for line in lines if line.startswith("read ")]
+        if halfway and len(reads) >= CALENDARS // 2:
+            halfway()
+            halfway = None
+        if len(reads) >= CALENDARS:
+            break
+        if len(reads) != progress:
+            progress, progressed_at = len(reads), time.monotonic()
+        elif time.monotonic() - progressed_at > 120:
+            raise SystemExit(f"calendar reads stopped at {len(reads)} of {CALENDARS}: see {tallies[0].parent}")
+        if any(process.poll() is not None for process in workers.values()):
+            raise SystemExit(f"a calendar worker stopped: see {tallies[0].parent}")
+        time.sleep(0.5)
+    seconds = time.monotonic() - started
+    requests, full = feeds.counts_take()
+    samples = [float(took) * 1000 for _, took, _ in reads]
+    results = [result for _, _, result in reads]
+    return {
+        "round": label,
+        "calendars": CALENDARS,
+        "seconds": round(seconds, 1),
+        "requests": requests,
+        "full_answers": full,
+        "parsed": sum(1 for line in lines if line == "parse"),
+        "read": results.count("read"),
+        "unchanged": results.count("unchanged"),
+        "failed": len(results) - results.count("read") - results.count("unchanged"),
+        "p50_ms": round(percentile(samples, 0.5), 1),
+        "p95_ms": round(percentile(samples, 0.95), 1),
+    }
+
+
+def measure_calendar_reads() -> dict[str, Any] | None:
+    """BENCH_CALENDARS calendars of demo executives, CALENDAR_EVENTS events
+    each (some with the data's customers), served by a local server and read
+    through the real task path: beat's ``read_calendars`` queues one
+    ``read_calendar`` per calendar and two Celery workers (``-c 1``, on
+    Redis, ``BENCH_CALENDAR_BROKER``) claim, fetch, read, match and store
+    them. Then a second round with every calendar unchanged: one request
+    each, answered 304, no feed parsed. Each worker's memory is sampled at
+    the start, halfway through the first round and at the end. The
+    calendars and their meetings are deleted afterwards."""
+    import shutil
+
+    import redis
+    from django.db.models import Sum
+    from django.utils import timezone
+
+    from engagement.accounts.models import AccountDomain, Contact
+    from engagement.people.models import Executive
+    from visits.models import CalendarConnection
+
+    try:
+        queued = redis.Redis.from_url(CALENDAR_BROKER, socket_timeout=2).llen("celery")
+    except redis.RedisError as error:
+        print(f"\ncalendar reads: not measured, no Redis at {CALENDAR_BROKER} ({error})")
+        return None
+    if queued:
+        raise SystemExit(f"calendar reads: {CALENDAR_BROKER} holds {queued} tasks already; give BENCH_CALENDAR_BROKER")
+    owners = list(
+        Executive.objects.filter(active=True, user__is_active=True).order_by("pk").values_list("user_id", "user__email")
+    )
+    contacts = Contact.objects.filter(active=True).exclude(email="").order_by("pk").values_list("email", flat=True)
+    domains = AccountDomain.objects.order_by("pk").values_list("domain", flat=True)
+    customers = list(contacts[:3000]) + [f"new.person{n}@{domain}" for n, domain in enumerate(domains[:1000])]
+    if not owners or not customers:
+        raise SystemExit("the demo data has no executive or customer to read calendars for")
+    anchor = timezone.now().astimezone(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    feeds = CalendarFeeds([email for _, email in owners], customers, anchor)
+    threading.Thread(target=feeds.serve_forever, daemon=True).start()
+
+    bench_calendars = CalendarConnection.objects.filter(name__startswith=CALENDAR_NAME)
+    bench_calendars.delete()
+    rows = []
+    for number in range(CALENDARS):
+        owner_id = owners[number % len(owners)][0]
+        connection = CalendarConnection(owner_id=owner_id, name=f"{CALENDAR_NAME} {number}", next_read_at=anchor)
+        connection.url = feeds.url(number)
+        rows.append(connection)
+    CalendarConnection.objects.bulk_create(rows, batch_size=500)
+
+    folder = VAR / "bench-calendars"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    env = {key: value for key, value in os.environ.items() if key not in {"REDIS_URL", "DJANGO_ENV"}}
+    env.update(
+        {
+            "CELERY_BROKER_URL": CALENDAR_BROKER,
+            "CELERY_TASK_ALWAYS_EAGER": "false",
+            # The calendars are served on 127.0.0.1.
+            "CALENDAR_ALLOW_PRIVATE_ADDRESSES": "true",
+            # Each round queues every calendar at once rather than spread over
+            # the period, and a calendar read is due again a second later.
+            "CALENDAR_READ_SECONDS": "1",
+            "LOG_LEVEL": "WARNING",
+            "LOG_FORMAT": "plain",
+        }
+    )
+    tallies = [folder / f"worker-{n}.tally" for n in (1, 2)]
+    workers = {}
+    for n, tally in enumerate(tallies, 1):
+        with (folder / f"worker-{n}.log").open("wb") as log:
+            workers[f"worker {n}"] = subprocess.Popen(
+                [PYTHON, str(Path(__file__).resolve()), "calendar-worker", str(tally), f"calendars{n}"],
+                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+    memory: dict[str, dict[str, float]] = {name: {} for name in workers}
+
+    def sample(moment: str) -> None:
+        for name, process in workers.items():
+            memory[name][f"rss_{moment}_mb"], memory[name][f"peak_{moment}_mb"] = memory_mb(process.pid)
+
+    rounds = []
+    try:
+        # The start: both pool processes forked, before any read.
+        deadline = time.monotonic() + 60
+        while not all(children(process.pid) for process in workers.values()) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        time.sleep(3)
+        sample("start")
+        rounds.append(
+            calendar_round(
+                "first read", feeds=feeds, workers=workers, tallies=tallies, env=env, halfway=lambda: sample("middle")
+            )
+        )
+        totals = bench_calendars.aggregate(events=Sum("events_seen"), matched=Sum("matched"))
+        time.sleep(1.5)  # every calendar due again
+        rounds.append(calendar_round("unchanged", feeds=feeds, workers=workers, tallies=tallies, env=env))
+        sample("end")
+        errors = list(bench_calendars.exclude(error="").values_list("error", flat=True).distinct()[:3])
+    finally:
+        for process in workers.values():
+            process.terminate()
+        for process in workers.values():
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        feeds.shutdown()
+        feeds.server_close()
+        bench_calendars.delete()
+    for figures in memory.values():
+        figures["growth_mb"] = round(figures["peak_end_mb"] - figures["peak_start_mb"], 1)
+    return {
+        "calendars": CALENDARS,
+        "events_per_calendar": CALENDAR_EVENTS,
+        "events_seen": totals["events"] or 0,
+        "matched": totals["matched"] or 0,
+        "rounds": rounds,
+        "workers": memory,
+        "errors": errors,
+        "target_seconds": CALENDAR_TARGET_SECONDS,
+        "rss_growth_limit_mb": CALENDAR_RSS_GROWTH_MB,
+    }
+
+
+def calendar_problems(result: dict[str, Any]) -> list[str]:
+    """What makes the calendar benchmark fail: a failed read, a second round
+    that was more than one request per calendar or parsed anything, a worker
+    whose memory grew past the limit."""
+    first, unchanged = result["rounds"]
+    problems = [
+        f"{r['failed']} calendar reads failed ({r['round']}): {result['errors']}"
+        for r in result["rounds"]
+        if r["failed"]
+    ]
+    if unchanged["requests"] != result["calendars"] or unchanged["full_answers"] or unchanged["parsed"]:
+        problems.append(
+            f"unchanged calendars cost {unchanged['requests']} requests, {unchanged['full_answers']} full answers "
+            f"and {unchanged['parsed']} parses"
+        )
+    if first["parsed"] != result["calendars"]:
+        problems.append(f"the first round parsed {first['parsed']} of {result['calendars']} feeds")
+    problems += [
+        f"{name} grew {figures['growth_mb']:.0f} MB"
+        for name, figures in result["workers"].items()
+        if figures["growth_mb"] >= result["rss_growth_limit_mb"]
+    ]
+    return problems
+
+
+def calendar_print(result: dict[str, Any]) -> None:
+    share = result["matched"] / result["events_seen"] if result["events_seen"] else 0
+    print(
+        f"\ncalendar reads: {result['calendars']:,} calendars of {result['events_per_calendar']} events, "
+        f"two Celery workers (-c 1); {result['matched']:,} customer meetings found among "
+        f"{result['events_seen']:,} events ({share:.0%})"
+    )
+    heading = ["seconds", "requests", "200s", "parsed", "failed", "p50 ms", "p95 ms", "target s"]
+    print(f"{'round':<12} " + " ".join(f"{name:>8}" for name in heading))
+    for r in result["rounds"]:
+        target = f"{result['target_seconds']:>8.0f}" if r["round"] == "first read" else f"{'-':>8}"
+        print(
+            f"{r['round']:<12} {r['seconds']:>8.1f} {r['requests']:>8} {r['full_answers']:>6} {r['parsed']:>6} "
+            f"{r['failed']:>6} {r['p50_ms']:>7.1f} {r['p95_ms']:>7.1f} {target}"
+        )
+    print(f"{'peak RSS':<12} {'start MB':>8} {'middle MB':>9} {'end MB':>7} {'growth MB':>9} {'limit MB':>8}")
+    for name, m in result["workers"].items():
+        print(
+            f"{name:<12} {m['peak_start_mb']:>8.0f} {m['peak_middle_mb']:>9.0f} {m['peak_end_mb']:>7.0f} "
+            f"{m['growth_mb']:>9.0f} {result['rss_growth_limit_mb']:>8.0f}"
+        )
+
+
 def measure_seed(env: dict[str, str]) -> dict[str, object]:
     """Load the demo data and time it; a database that has it already is
     left as it is, and says so."""
@@ -758,7 +1156,8 @@ def measure_seed(env: dict[str, str]) -> dict[str, object]:
     return {"seconds": seconds if loaded else None, "loaded": loaded, "target_seconds": SEED_TARGET_SECONDS}
 
 
-def main() -> None:
+def prepare() -> tuple[str, dict[str, object]]:
+    """The benchmark database, migrated and loaded, and this process set to use it."""
     VAR.mkdir(exist_ok=True)
     database_url = bench_database_url()
     env = {**os.environ, "DATABASE_URL": database_url, "DJANGO_SETTINGS_MODULE": "config.settings", "DEBUG": "false"}
@@ -775,18 +1174,40 @@ def main() -> None:
 
     os.environ.update(env)
     sys.path.insert(0, str(ROOT))
+    return database_url, seed
+
+
+def main_calendars() -> None:
+    """``bench/run.py calendars``: the calendar reading benchmark alone."""
+    import django
+
+    prepare()
+    django.setup()
+    calendars = measure_calendar_reads()
+    if calendars is None:
+        raise SystemExit(1)
+    (VAR / "bench-calendars.json").write_text(json.dumps(calendars, indent=2) + "\n")
+    calendar_print(calendars)
+    print(f"\nWritten to {VAR.relative_to(ROOT) / 'bench-calendars.json'}.")
+    if problems := calendar_problems(calendars):
+        raise SystemExit("calendar reads: " + "; ".join(problems))
+
+
+def main() -> None:
+    database_url, seed = prepare()
     in_process, cookies = measure_in_process()
     scan = measure_reminder_scan()
     jobs = measure_periodic_jobs()
     imports = measure_imports()
     writes = measure_concurrent_writes(None if database_url.startswith("postgres") else Path(database_url[10:]))
+    calendars = measure_calendar_reads()
 
     port = free_port()
     server = subprocess.Popen(
         [PYTHON, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", str(WORKERS),
          "--log-level", "warning"],
         cwd=ROOT,
-        env=env,
+        env=dict(os.environ),
     )  # fmt: skip
     try:
         wait_for(port)
@@ -816,6 +1237,7 @@ def main() -> None:
         "periodic_jobs": jobs,
         "imports": imports,
         "concurrent_writes": asdict(writes),
+        "calendar_reads": calendars,
     }
     (VAR / "bench.json").write_text(json.dumps(report, indent=2) + "\n")
 
@@ -863,10 +1285,19 @@ def main() -> None:
         f"{writes.saved:>7} {writes.failed:>7} {writes.surveys_sent:>7} {writes.locked_errors:>7} "
         f"{writes.posts_per_second:>7.1f} {writes.p50_ms:>7.0f} {writes.p95_ms:>7.0f} {writes.max_ms:>7.0f}"
     )
+    if calendars:
+        calendar_print(calendars)
     print(f"\nWritten to {VAR.relative_to(ROOT) / 'bench.json'}.")
     if writes.failed or writes.locked_errors:
         raise SystemExit(f"log-a-contact lost {writes.failed} of {writes.posts} posts: {writes.failures}")
+    if calendars and (problems := calendar_problems(calendars)):
+        raise SystemExit("calendar reads: " + "; ".join(problems))
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["calendar-worker"]:
+        calendar_worker(*sys.argv[2:4])
+    elif sys.argv[1:] == ["calendars"]:
+        main_calendars()
+    else:
+        main()

@@ -225,6 +225,11 @@ CALENDAR_SECRET_KEYS = [
 # How often each calendar is read, and how long its server has to answer.
 CALENDAR_READ_SECONDS = env.int("CALENDAR_READ_SECONDS", default=15 * 60)
 CALENDAR_READ_TIMEOUT_SECONDS = env.float("CALENDAR_READ_TIMEOUT_SECONDS", default=10.0)
+# Calendars at addresses inside a private network (loopback, private,
+# link-local...) are refused, so that a typed address cannot make the
+# reader fetch the servers beside it; the tests and the benchmark, which serve
+# calendars on 127.0.0.1, turn this on. Never in production.
+CALENDAR_ALLOW_PRIVATE_ADDRESSES = env.bool("CALENDAR_ALLOW_PRIVATE_ADDRESSES", default=False)
 
 # --- Authentication ------------------------------------------------------------
 AUTH_USER_MODEL = "engagement.User"

@@ -2,12 +2,13 @@
 fetching the events of the reading window, with a sync token that says
 whether anything changed since the last time.
 
-A small client of its own, on requests and the standard library's XML
-parser, rather than the ``caldav`` package: reading needs four requests
-(PROPFIND for discovery, a sync-collection REPORT, a calendar-query REPORT
-and a PROPFIND for the token), and each must stream under a size cap and a
-deadline, keep its method and body across a redirect and never send the app
-password to another host in the clear. ``caldav`` does far more (writing, scheduling,
+A small client of its own, on the calendar client (``visits.calendars.web``,
+on requests) and the standard library's XML parser, rather than the
+``caldav`` package: reading needs four requests (PROPFIND for discovery, a
+sync-collection REPORT, a calendar-query REPORT and a PROPFIND for the
+token), and each must stream under a size cap and a deadline, keep its
+method and body across a redirect, never send the app password to another
+host in the clear and never reach an address inside a private network. ``caldav`` does far more (writing, scheduling,
 tasks), pulls in lxml, its own vobject and icalendar pins, and reads whole
 answers into memory, so the cap would come after the cost.
 
@@ -23,24 +24,18 @@ typed the address, user name and app password.
 from __future__ import annotations
 
 import datetime as dt
-import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 from xml.etree import ElementTree
 
-import requests
-
+from visits.calendars import web
 from visits.calendars.reading import MAX_FEED_BYTES
 
 DAV = "DAV:"
 CALDAV = "urn:ietf:params:xml:ns:caldav"
 APPLE = "http://apple.com/ns/ical/"
 CALSERVER = "http://calendarserver.org/ns/"
-MAX_REDIRECTS = 5
 DEFAULT_TIMEOUT = 20.0
-_CHUNK = 64 * 1024
-_REDIRECTS = frozenset({301, 302, 303, 307, 308})
 # What the reader gets when the window holds no event: a calendar, empty,
 # rather than no bytes at all (which it rightly calls a wrong address).
 EMPTY_CALENDAR = b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Groundwork//CalDAV reading//EN\r\nEND:VCALENDAR\r\n"
@@ -71,7 +66,9 @@ REDIRECTS_MESSAGE = "The calendar server sent us from address to address without
 SERVER_ERROR_MESSAGE = "The calendar server had a problem answering: try again later."
 
 # What ends discovery at the first address: the next would fare the same.
-_FINAL = frozenset({AUTH_MESSAGE, TIMEOUT_MESSAGE, TLS_MESSAGE, UNREACHABLE_MESSAGE, REDIRECTS_MESSAGE})
+_FINAL = frozenset(
+    {AUTH_MESSAGE, TIMEOUT_MESSAGE, TLS_MESSAGE, UNREACHABLE_MESSAGE, REDIRECTS_MESSAGE, web.PRIVATE_MESSAGE}
+)
 
 
 class CalDavError(Exception):
@@ -101,13 +98,6 @@ class CalDavRead:
     data: bytes
     sync_token: str | None
     changed: bool
-
-
-@dataclass(frozen=True, slots=True)
-class _Answer:
-    status: int
-    url: str
-    body: bytes
 
 
 # -- discovery ---------------------------------------------------------------
@@ -321,11 +311,6 @@ def _xml(body: bytes) -> ElementTree.Element:
     return root
 
 
-def _origin(url: str) -> tuple[str, str]:
-    parts = urlsplit(url)
-    return parts.scheme.lower(), parts.netloc.lower()
-
-
 def _checked_url(url: str) -> str:
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -334,85 +319,37 @@ def _checked_url(url: str) -> str:
 
 
 class _Client:
-    """WebDAV requests with the person's credentials: redirects followed by
-    hand (requests would turn a redirected PROPFIND into a GET) up to
-    ``MAX_REDIRECTS``, the password never sent to another host over http,
-    each answer read within ``timeout`` seconds and ``max_bytes``."""
+    """WebDAV requests with the person's credentials, through the calendar
+    client (``visits.calendars.web``: redirects followed by hand, the
+    password never sent to another host over http, the cap, the deadline,
+    no internal address), each failure worded for the person."""
 
     def __init__(self, username: str, password: str, timeout: float, max_bytes: int = MAX_FEED_BYTES) -> None:
-        self.auth = (username, password)
-        self.timeout = timeout
-        self.max_bytes = max_bytes
-        self.session = requests.Session()
+        self.web = web.Client(timeout, auth=(username, password), max_bytes=max_bytes)
 
     def __enter__(self) -> _Client:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        self.session.close()
+        self.web.session.close()
 
-    def request(self, method: str, url: str, body: str, *, depth: str) -> _Answer:
-        origin = _origin(url)
+    def request(self, method: str, url: str, body: str, *, depth: str) -> web.Answer:
         headers = {"Depth": depth, "Content-Type": "application/xml; charset=utf-8"}
-        for _ in range(MAX_REDIRECTS + 1):
-            # The password follows a redirect within the same origin, or to an
-            # https address (providers move discovery to a host of their own,
-            # whose certificate is checked); never to plain http elsewhere.
-            auth = self.auth if _origin(url) == origin or url.lower().startswith("https:") else None
-            with self._send(method, url, body, headers, auth) as response:
-                if response.status_code in _REDIRECTS and response.headers.get("Location"):
-                    url = _checked_url(urljoin(url, response.headers["Location"]))
-                    continue
-                return _Answer(response.status_code, url, self._read(response))
-        raise CalDavError(REDIRECTS_MESSAGE)
-
-    def _send(
-        self, method: str, url: str, body: str, headers: dict[str, str], auth: tuple[str, str] | None
-    ) -> requests.Response:
         try:
-            return self.session.request(
-                method,
-                url,
-                data=body.encode(),
-                headers=headers,
-                auth=auth,
-                timeout=self.timeout,
-                allow_redirects=False,
-                stream=True,
-            )
-        except requests.Timeout as error:
-            raise CalDavError(TIMEOUT_MESSAGE) from error
-        except requests.exceptions.SSLError as error:
-            raise CalDavError(TLS_MESSAGE) from error
-        except requests.ConnectionError as error:
-            raise CalDavError(UNREACHABLE_MESSAGE) from error
-        except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema) as error:
-            raise CalDavError(BAD_ADDRESS_MESSAGE) from error
+            return self.web.request(method, url, body=body.encode(), headers=headers)
+        except web.WebFailure as error:
+            raise CalDavError(_MESSAGES[error.reason]) from error
 
-    def _read(self, response: requests.Response) -> bytes:
-        """The body, refused as soon as it passes ``max_bytes`` (announced or
-        arrived) or takes longer than ``timeout`` in all."""
-        announced = response.headers.get("Content-Length", "")
-        if announced.isdigit() and int(announced) > self.max_bytes:
-            raise CalDavError(TOO_LARGE_MESSAGE)
-        deadline = time.monotonic() + self.timeout
-        body = bytearray()
-        for chunk in self._chunks(response):
-            body += chunk
-            if len(body) > self.max_bytes:
-                raise CalDavError(TOO_LARGE_MESSAGE)
-            if time.monotonic() > deadline:
-                raise CalDavError(TIMEOUT_MESSAGE)
-        return bytes(body)
 
-    @staticmethod
-    def _chunks(response: requests.Response) -> Iterator[bytes]:
-        try:
-            yield from response.iter_content(_CHUNK)
-        except requests.Timeout as error:
-            raise CalDavError(TIMEOUT_MESSAGE) from error
-        except requests.ConnectionError as error:
-            # urllib3 reports a read that timed out mid-body as a connection error.
-            if "timed out" in str(error).lower():
-                raise CalDavError(TIMEOUT_MESSAGE) from error
-            raise CalDavError(UNREACHABLE_MESSAGE) from error
+_MESSAGES = {
+    web.BAD_ADDRESS: BAD_ADDRESS_MESSAGE,
+    web.PRIVATE: web.PRIVATE_MESSAGE,
+    web.REDIRECTED_ELSEWHERE: BAD_ADDRESS_MESSAGE,
+    web.REDIRECTS: REDIRECTS_MESSAGE,
+    web.REFUSED: UNREACHABLE_MESSAGE,
+    web.TIMEOUT: TIMEOUT_MESSAGE,
+    web.TLS: TLS_MESSAGE,
+    web.TOO_LARGE: TOO_LARGE_MESSAGE,
+    web.UNKNOWN_HOST: UNREACHABLE_MESSAGE,
+    web.UNREACHABLE: UNREACHABLE_MESSAGE,
+}

@@ -2,8 +2,10 @@
 
 A private iCal address is fetched with a conditional GET (the ETag and
 Last-Modified of the last read), so an unchanged calendar costs one request
-and no parsing. Every failure raises ``CalendarUnreadable`` in plain words,
-for the person who gave the address. A CalDAV calendar is fetched by
+and no parsing. Both kinds go through one HTTP client
+(``visits.calendars.web``), which never reads an internal address. Every
+failure raises ``CalendarUnreadable`` in plain words, for the person who
+gave the address. A CalDAV calendar is fetched by
 ``visits.calendars.caldav`` (its sync token kept where an address keeps
 its ETag); ``fetch_function`` chooses by kind.
 """
@@ -11,20 +13,12 @@ its ETag); ``fetch_function`` chooses by kind.
 from __future__ import annotations
 
 import datetime as dt
-import socket
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
-from http.client import HTTPException, HTTPResponse
-from typing import Any
 
-from visits.calendars import caldav
-from visits.calendars.reading import CalendarUnreadable, check_feed_size
+from visits.calendars import caldav, web
+from visits.calendars.reading import TOO_LARGE_MESSAGE, CalendarUnreadable
 
-MAX_REDIRECTS = 5
-_CHUNK = 64 * 1024
 SCHEMES = ("http://", "https://")
 
 
@@ -53,25 +47,6 @@ class FetchRequest:
 FetchFunction = Callable[[FetchRequest, float], Fetched]
 
 
-class _Redirects(urllib.request.HTTPRedirectHandler):
-    max_redirections = MAX_REDIRECTS
-    max_repeats = MAX_REDIRECTS
-
-
-def _opener() -> urllib.request.OpenerDirector:
-    """HTTP and HTTPS only: never a file or FTP address, even by a redirect."""
-    opener = urllib.request.OpenerDirector()
-    for handler in (
-        urllib.request.HTTPHandler(),
-        urllib.request.HTTPSHandler(),
-        _Redirects(),
-        urllib.request.HTTPDefaultErrorHandler(),
-        urllib.request.HTTPErrorProcessor(),
-    ):
-        opener.add_handler(handler)
-    return opener
-
-
 def address_normalise(url: str) -> str:
     """A ``webcal://`` address (what calendars offer to subscribe) is HTTPS."""
     url = url.strip()
@@ -81,7 +56,10 @@ def address_normalise(url: str) -> str:
 
 
 def ics_fetch(request: FetchRequest, timeout: float) -> Fetched:
-    """The feed at a private iCal address, or None data if unchanged."""
+    """The feed at a private iCal address, or None data if unchanged: one
+    conditional GET through the calendar client (``visits.calendars.web``),
+    whose timeout, size cap, redirect limit and refusal of internal
+    addresses it shares with CalDAV."""
     url = address_normalise(request.url)
     if not url.lower().startswith(SCHEMES):
         raise CalendarUnreadable("This is not a web address: a calendar's address begins with https://.")
@@ -90,74 +68,62 @@ def ics_fetch(request: FetchRequest, timeout: float) -> Fetched:
         headers["If-None-Match"] = request.etag
     if request.last_modified:
         headers["If-Modified-Since"] = request.last_modified
-    deadline = time.monotonic() + timeout
     try:
-        with _opener().open(urllib.request.Request(url, headers=headers), timeout=timeout) as response:
-            data = _read_capped(response, deadline, timeout)
-            return Fetched(
-                data=data,
-                etag=response.headers.get("ETag", "")[:300],
-                last_modified=response.headers.get("Last-Modified", "")[:100],
-            )
-    except urllib.error.HTTPError as error:
-        if error.code == 304:
-            return Fetched(data=None, etag=request.etag, last_modified=request.last_modified)
-        raise CalendarUnreadable(_status_message(error)) from error
-    except urllib.error.URLError as error:
-        raise CalendarUnreadable(_reason_message(error.reason, timeout)) from error
-    except TimeoutError as error:
-        raise CalendarUnreadable(_timeout_message(timeout)) from error
-    except (HTTPException, OSError, ValueError) as error:
-        raise CalendarUnreadable(f"The calendar's server could not be read: {error.__class__.__name__}.") from error
-
-
-def _read_capped(response: HTTPResponse | Any, deadline: float, timeout: float) -> bytes:
-    """The body, refused past ``MAX_FEED_BYTES`` as it arrives (an announced
-    length is refused before reading) or past the deadline."""
-    announced = response.headers.get("Content-Length")
-    check_feed_size(int(announced) if announced and announced.isdigit() else None)
-    chunks: list[bytes] = []
-    size = 0
-    while chunk := response.read(_CHUNK):
-        size += len(chunk)
-        check_feed_size(size)
-        chunks.append(chunk)
-        if time.monotonic() > deadline:
-            raise CalendarUnreadable(_timeout_message(timeout))
-    return b"".join(chunks)
+        with web.Client(timeout) as client:
+            answer = client.request("GET", url, headers=headers)
+    except web.WebFailure as error:
+        raise CalendarUnreadable(_failure_message(error, timeout)) from error
+    if answer.status == 304:
+        return Fetched(data=None, etag=request.etag, last_modified=request.last_modified)
+    if not 200 <= answer.status < 300:
+        raise CalendarUnreadable(_status_message(answer.status))
+    return Fetched(
+        data=answer.body,
+        etag=answer.headers.get("ETag", "")[:300],
+        last_modified=answer.headers.get("Last-Modified", "")[:100],
+    )
 
 
 def _timeout_message(timeout: float) -> str:
     return f"The calendar's server did not answer within {timeout:g} seconds."
 
 
-def _status_message(error: urllib.error.HTTPError) -> str:
-    if 300 <= error.code < 400:
-        return (
-            f"This address sent the reader on to other addresses more than {MAX_REDIRECTS} times (too many redirects)."
-        )
-    if error.code == 404:
+_REDIRECTS_MESSAGE = (
+    f"This address sent the reader on to other addresses more than {web.MAX_REDIRECTS} times (too many redirects)."
+)
+
+
+def _status_message(status: int) -> str:
+    if 300 <= status < 400:
+        return _REDIRECTS_MESSAGE
+    if status == 404:
         return "This address was not found (404): the calendar may have been deleted or its address reset."
-    if error.code in (401, 403):
+    if status in (401, 403):
         return (
-            f"This address refused to share the calendar ({error.code}): "
+            f"This address refused to share the calendar ({status}): "
             "check that it is the calendar's secret address, not its public one."
         )
-    if error.code >= 500:
-        return f"The calendar's server failed to answer ({error.code}); it will be read again later."
-    return f"The calendar's server refused the address ({error.code})."
+    if status >= 500:
+        return f"The calendar's server failed to answer ({status}); it will be read again later."
+    return f"The calendar's server refused the address ({status})."
 
 
-def _reason_message(reason: object, timeout: float) -> str:
-    if isinstance(reason, TimeoutError):
-        return _timeout_message(timeout)
-    if isinstance(reason, socket.gaierror):
-        return "This address's server was not found: check the address."
-    if isinstance(reason, ConnectionRefusedError):
-        return "This address's server refused the connection."
-    if isinstance(reason, str) and "unknown url type" in reason:
-        return "This address sent the reader to something other than a web address."
-    return f"The calendar's server could not be reached: {reason}."
+def _failure_message(error: web.WebFailure, timeout: float) -> str:
+    messages = {
+        web.BAD_ADDRESS: "This is not a web address: a calendar's address begins with https://.",
+        web.PRIVATE: web.PRIVATE_MESSAGE,
+        web.REDIRECTED_ELSEWHERE: "This address sent the reader to something other than a web address.",
+        web.REDIRECTS: _REDIRECTS_MESSAGE,
+        web.REFUSED: "This address's server refused the connection.",
+        web.TIMEOUT: _timeout_message(timeout),
+        web.TLS: (
+            "The calendar's server's secure connection could not be trusted (its certificate is invalid "
+            "or expired): check the address."
+        ),
+        web.TOO_LARGE: TOO_LARGE_MESSAGE,
+        web.UNKNOWN_HOST: "This address's server was not found: check the address.",
+    }
+    return messages.get(error.reason, "The calendar's server could not be reached; it will be read again later.")
 
 
 def fetch_function(kind: str) -> FetchFunction:
