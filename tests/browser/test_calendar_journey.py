@@ -53,8 +53,8 @@ def test_meetings_in_a_connected_calendar_are_logged_in_one_tap_and_never_twice(
     checks: PageChecks,
     people: People,
     viewport: Viewport,
-    feeds: Feeds,
-    radicale: str,  # noqa: F811
+    feeds: Feeds,  # noqa: F811 - the fixture imported above
+    radicale: str,  # noqa: F811 - the fixture imported above
 ) -> None:
     jordan = Executive.objects.get(user=people.executive)
     owner = people.executive.email
