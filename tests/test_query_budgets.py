@@ -83,6 +83,7 @@ BUDGETS = {
     "engagement:program_home": 10,
     "engagement:executives": 10,
     "engagement:executives (filtered and sorted)": 10,
+    # The heatmap's counts come in the coverage table's one query (no more).
     "engagement:coverage": 5,
     # With the executives who met the page's accounts (one query).
     "engagement:coverage_accounts": 7,
