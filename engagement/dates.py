@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import zoneinfo
 
@@ -52,3 +53,14 @@ def working_days_before(moment: dt.datetime, days: int) -> dt.datetime:
         if cursor.weekday() < 5:
             remaining -= 1
     return cursor
+
+
+def months_before(day: dt.date, months: int) -> dt.date:
+    """The same day ``months`` calendar months before ``day``, or the last day
+    of that month when it is shorter (31 March less one month is 28 or 29
+    February): a date on or before it is at least ``months`` months ago."""
+    index = day.year * 12 + day.month - 1 - months
+    year, month = divmod(index, 12)
+    month += 1
+    last_day = calendar.monthrange(year, month)[1]
+    return dt.date(year, month, min(day.day, last_day))

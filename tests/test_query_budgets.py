@@ -83,10 +83,13 @@ BUDGETS = {
     "engagement:program_home": 10,
     "engagement:executives": 10,
     "engagement:executives (filtered and sorted)": 10,
+    # The heatmap's counts come in the coverage table's one query (no more).
     "engagement:coverage": 5,
     # With the executives who met the page's accounts (one query).
     "engagement:coverage_accounts": 7,
     "engagement:coverage_accounts (tier, never met)": 7,
+    # A heatmap cell's accounts: the months filter narrows the same queries.
+    "engagement:coverage_accounts (tier, months)": 7,
     # With the invitations, a page of them (their count, the rows with whom
     # they are for and who asked).
     "engagement:invite": 8,
@@ -204,6 +207,7 @@ VIEWERS: dict[str, Role | None] = {
     "engagement:coverage": Role.PROGRAM_ADMIN,
     "engagement:coverage_accounts": Role.PROGRAM_ADMIN,
     "engagement:coverage_accounts (tier, never met)": Role.PROGRAM_ADMIN,
+    "engagement:coverage_accounts (tier, months)": Role.PROGRAM_ADMIN,
     "engagement:invite": Role.PROGRAM_ADMIN,
     "engagement:invitation_resend": Role.PROGRAM_ADMIN,
     "engagement:audit": Role.PROGRAM_ADMIN,
@@ -805,6 +809,10 @@ def engagement_page_url(page: str, data: ProgramData) -> str | None:
     if page == "engagement:coverage_accounts (tier, never met)":
         AccountFactory(tier=Account.Tier.STRATEGIC)  # one that no executive met, so the list shows a row
         return f"{reverse(url_name(page))}?kind=customer&tier=1&no_contact=never"
+    if page == "engagement:coverage_accounts (tier, months)":
+        # One met a few days ago, so that the list shows a row.
+        AccountFactory(tier=Account.Tier.STRATEGIC, last_contact_on=timezone.localdate() - dt.timedelta(days=3))
+        return f"{reverse(url_name(page))}?kind=customer&tier=1&months=0"
     if page == "engagement:executives (filtered and sorted)":
         # Filters that the bulk executives meet, so that the rows are read too.
         return f"{reverse(url_name(page))}?level=4&state=on_track&q=groundwork&sort=-contacts_12m"

@@ -11,6 +11,10 @@ contacts on PostgreSQL the grouping took 1.1 s for the counts, the copy under
 
 "In N days" counts a contact N days ago in, as the twelve months of the other
 pages do: a contact exactly 90 days ago is a contact in 90 days.
+
+The heatmap counts whole calendar months back from the reader's today: a
+contact on the same day a month before is a month ago, the day after it
+under a month (``engagement.dates.months_before``).
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from django.utils import timezone
 from engagement.accounts.models import Account
 from engagement.cadence.models import ExecutiveContact
 from engagement.cadence.selectors import executives_met_count
-from engagement.dates import twelve_months_before
+from engagement.dates import months_before, twelve_months_before
 from engagement.imports.exports import CsvColumn
 
 
@@ -56,44 +60,112 @@ def no_contact_filter(no_contact: NoContact, *, today: dt.date) -> Q:
     return never | Q(last_contact_on__lt=today - dt.timedelta(days=no_contact.days))
 
 
+class MonthsSince(models.TextChoices):
+    """How many whole months since an account's last executive contact, in
+    the bands of the coverage heatmap. Unlike ``NoContact`` each leaves the
+    others out, so that a tier's bands add up to its accounts."""
+
+    UNDER_1 = "0", "Under a month"
+    ONE = "1", "1 month"
+    TWO = "2", "2 months"
+    THREE = "3", "3 months"
+    FOUR_TO_5 = "4-5", "4 to 5 months"
+    SIX_TO_11 = "6-11", "6 to 11 months"
+    TWELVE_OR_MORE = "12+", "12 months or more"
+    NEVER = "never", "Never met"
+
+    @property
+    def months(self) -> tuple[int, int | None] | None:
+        """The band's first and last month (None: no last); None for never met."""
+        return _MONTHS_SINCE_BANDS[self.value]
+
+    @property
+    def heading(self) -> str:
+        """The band as the heatmap's column heading: "6\u201311", "12+", "Never"."""
+        return {"0": "Under 1", "never": "Never"}.get(self.value, self.value.replace("-", "\u2013"))
+
+    @property
+    def unit(self) -> str:
+        """What the heading counts, for those who hear it: "months", or nothing for never."""
+        return {"0": "month", "1": "month", "never": ""}.get(self.value, "months")
+
+    @property
+    def words(self) -> str:
+        """The band after the accounts it counts: "last met 6 to 11 months ago"."""
+        return _MONTHS_SINCE_WORDS.get(self.value, f"last met {self.label} ago")
+
+
+_MONTHS_SINCE_BANDS: dict[str, tuple[int, int | None] | None] = {
+    "0": (0, 0),
+    "1": (1, 1),
+    "2": (2, 2),
+    "3": (3, 3),
+    "4-5": (4, 5),
+    "6-11": (6, 11),
+    "12+": (12, None),
+    "never": None,
+}
+
+_MONTHS_SINCE_WORDS = {
+    "0": "last met less than a month ago",
+    "12+": "last met 12 or more months ago",
+    "never": "never met by an executive",
+}
+
+
+def months_since_filter(band: MonthsSince, *, today: dt.date) -> Q:
+    """The accounts whose last executive contact falls in ``band``, counted
+    back from ``today``. A contact dated after ``today`` (an executive a day
+    ahead of the reader) is under a month ago."""
+    months = band.months
+    if months is None:
+        return Q(last_contact_on__isnull=True)
+    first, last = months
+    since = Q(last_contact_on__lte=months_before(today, first)) if first else Q(last_contact_on__isnull=False)
+    if last is not None:
+        since &= Q(last_contact_on__gt=months_before(today, last + 1))
+    return since
+
+
 def accounts_served() -> QuerySet[Account]:
     """The accounts coverage is about: every one not churned."""
     return Account.objects.exclude(status=Account.Status.CHURNED)
 
 
 KIND_PLURALS = {Account.Kind.CUSTOMER: "customers", Account.Kind.PARTNER: "partners"}
+KIND_SINGULARS = {Account.Kind.CUSTOMER: "customer", Account.Kind.PARTNER: "partner"}
 
 
 @dataclass(frozen=True)
 class CoverageFilters:
     """Which accounts a coverage list shows: one kind (customers and partners
-    are never mixed), one tier or all, and how long without contact, or any."""
+    are never mixed), one tier or all, how long without contact, or any, and
+    how many months since the last contact (``MonthsSince``), or any."""
 
     kind: str = Account.Kind.CUSTOMER
     tier: int | None = None
     no_contact: str | None = None
+    months: str | None = None
 
     @property
     def query(self) -> str:
         """The filters as a query string, for links and the export."""
-        return urlencode(
-            [
-                (name, value)
-                for name, value in (("kind", self.kind), ("tier", self.tier), ("no_contact", self.no_contact))
-                if value
-            ]
-        )
+        given = (("kind", self.kind), ("tier", self.tier), ("no_contact", self.no_contact), ("months", self.months))
+        return urlencode([(name, value) for name, value in given if value])
 
     @property
     def description(self) -> str:
         """The filters in words: "Strategic customers with no executive contact in 90 days"."""
         accounts = KIND_PLURALS[Account.Kind(self.kind)]
         words = f"{Account.Tier(self.tier).label} {accounts}" if self.tier else accounts.capitalize()
+        since = []
         if self.no_contact == NoContact.NEVER:
-            return f"{words} never met by an executive"
-        if self.no_contact:
-            return f"{words} with no executive contact in {self.no_contact} days"
-        return words
+            since.append("never met by an executive")
+        elif self.no_contact:
+            since.append(f"with no executive contact in {self.no_contact} days")
+        if self.months and self.months != self.no_contact:
+            since.append(MonthsSince(self.months).words)
+        return " ".join([words, " and ".join(since)]) if since else words
 
 
 @dataclass(frozen=True)
@@ -115,14 +187,82 @@ class TierCoverage:
     total: CoverageCell
 
 
+# The heatmap's shades by a cell's share of its row, in whole percent as the
+# page prints it: none, under 10, under 25, under 50, and the rest (the shades
+# of static/css/groundwork.css, shared with the trends page's heatmap). A
+# tier's accounts spread over eight bands, an eighth each if evenly.
+HEAT_PERCENTS = (10, 25, 50)
+
+
+@dataclass(frozen=True)
+class HeatCell:
+    """One cell of the coverage heatmap: the accounts of a tier in one
+    ``MonthsSince`` band, their share of the tier's, and the list behind them."""
+
+    count: int
+    row_total: int
+    band: MonthsSince
+    filters: CoverageFilters
+
+    @property
+    def share(self) -> float:
+        return self.count / self.row_total if self.row_total else 0.0
+
+    @property
+    def percent(self) -> str:
+        """The share as the page prints it: "0%", "under 1%", "40%"."""
+        if self.count and round(self.share * 100) == 0:
+            return "under 1%"
+        return f"{round(self.share * 100)}%"
+
+    @property
+    def description(self) -> str:
+        """What the count counts, after it: "strategic customers last met 6 to 11 months ago"."""
+        kind = Account.Kind(self.filters.kind)
+        accounts = KIND_SINGULARS[kind] if self.count == 1 else KIND_PLURALS[kind]
+        tier = Account.Tier(self.filters.tier).label.lower() if self.filters.tier else "all"
+        return f"{tier} {accounts} {self.band.words}"
+
+    @property
+    def level(self) -> int:
+        """The cell's shade, 0 (none) to 4 (half the row or more)."""
+        if not self.count:
+            return 0
+        return 1 + sum(round(self.share * 100) >= bound for bound in HEAT_PERCENTS)
+
+
+@dataclass(frozen=True)
+class HeatRow:
+    """One tier of the coverage heatmap: its cells by ``MonthsSince`` in that order."""
+
+    tier: int
+    label: str
+    cells: tuple[HeatCell, ...]
+    total: int
+
+
 @dataclass(frozen=True)
 class KindCoverage:
-    """The coverage table of customers, or of partners."""
+    """The coverage table of customers, or of partners, and their heatmap."""
 
     kind: str
     label: str
     tiers: tuple[TierCoverage, ...]
     all_tiers: TierCoverage
+    heatmap: tuple[HeatRow, ...]
+
+
+def _heat_row(kind: str, tier: int, counts: dict[str, int]) -> HeatRow:
+    total = counts.get("total", 0)
+    return HeatRow(
+        tier=tier,
+        label=Account.Tier(tier).label,
+        cells=tuple(
+            HeatCell(counts.get(f"months:{band.value}", 0), total, band, CoverageFilters(kind, tier, months=band.value))
+            for band in MonthsSince
+        ),
+        total=total,
+    )
 
 
 def _tier_coverage(kind: str, tier: int | None, counts: dict[str, int]) -> TierCoverage:
@@ -140,7 +280,9 @@ def _tier_coverage(kind: str, tier: int | None, counts: dict[str, int]) -> TierC
 def account_coverage(*, today: dt.date | None = None) -> list[KindCoverage]:
     """Accounts not churned, customers and partners apart, by tier: how many
     have had no executive contact in 90, 180 and 365 days, how many were never
-    met, and how many there are. One query, on the accounts alone."""
+    met, and how many there are; and for the heatmap, how many in each band of
+    months since their last contact (``MonthsSince``). One query, on the
+    accounts alone, however many there are."""
     today = today or timezone.localdate()
     rows = (
         accounts_served()
@@ -151,6 +293,10 @@ def account_coverage(*, today: dt.date | None = None) -> list[KindCoverage]:
                 f"no_contact_{no_contact.value}": Count("pk", filter=no_contact_filter(no_contact, today=today))
                 for no_contact in NoContact
             },
+            **{
+                f"months_{index}": Count("pk", filter=months_since_filter(band, today=today))
+                for index, band in enumerate(MonthsSince)
+            },
         )
         .order_by()
     )
@@ -159,6 +305,7 @@ def account_coverage(*, today: dt.date | None = None) -> list[KindCoverage]:
         counts[row["kind"], row["tier"]] = {
             "total": row["total"],
             **{no_contact.value: row[f"no_contact_{no_contact.value}"] for no_contact in NoContact},
+            **{f"months:{band.value}": row[f"months_{index}"] for index, band in enumerate(MonthsSince)},
         }
     coverage = []
     for kind in Account.Kind:
@@ -166,13 +313,15 @@ def account_coverage(*, today: dt.date | None = None) -> list[KindCoverage]:
         summed: dict[str, int] = defaultdict(int)
         for tier_counts in by_tier.values():
             for name, count in tier_counts.items():
-                summed[name] += count
+                if not name.startswith("months:"):
+                    summed[name] += count
         coverage.append(
             KindCoverage(
                 kind=kind.value,
                 label=KIND_PLURALS[kind].capitalize(),
                 tiers=tuple(_tier_coverage(kind.value, tier, tier_counts) for tier, tier_counts in by_tier.items()),
                 all_tiers=_tier_coverage(kind.value, None, summed),
+                heatmap=tuple(_heat_row(kind.value, tier, tier_counts) for tier, tier_counts in by_tier.items()),
             )
         )
     return coverage

@@ -14,7 +14,13 @@ from django.utils import timezone
 from engagement.accounts.models import Account
 from engagement.bounds import LineField
 from engagement.cadence.rule import NO_CONTACT_YET
-from engagement.dashboards.coverage import CoverageFilters, NoContact, no_contact_filter
+from engagement.dashboards.coverage import (
+    CoverageFilters,
+    MonthsSince,
+    NoContact,
+    months_since_filter,
+    no_contact_filter,
+)
 from engagement.dashboards.standing import DEFAULT_SORT, EXECUTIVE_SORTS, executive_managers, executive_ordering
 from engagement.dashboards.tables import executive_state_choices
 from engagement.filters import ChoiceFilter, LineFilter, ProgramFilterSet, TypedChoiceFilter
@@ -105,7 +111,9 @@ class KeyPersonRiskFilter(ProgramFilterSet):
 
 
 class CoverageFilter(KeyPersonRiskFilter):
-    """As ``KeyPersonRiskFilter``, and how long without executive contact."""
+    """As ``KeyPersonRiskFilter``, and how long without executive contact:
+    at least so many days (the coverage table's counts), or so many months
+    since the last contact (the heatmap's cells)."""
 
     no_contact = ChoiceFilter(
         label="Executive contact",
@@ -115,6 +123,18 @@ class CoverageFilter(KeyPersonRiskFilter):
         error_messages={"invalid_choice": "“%(value)s” is not a length of time listed, so every account is shown."},
     )
 
+    months = ChoiceFilter(
+        label="Months since executive contact",
+        choices=MonthsSince.choices,
+        empty_label="Any",
+        method="months_since",
+        error_messages={"invalid_choice": "“%(value)s” is not a number of months listed, so every account is shown."},
+    )
+
     def without_contact(self, accounts: QuerySet, name: str, no_contact: str) -> QuerySet:
         # The viewer's today: the middleware has made their time zone the current one.
         return accounts.filter(no_contact_filter(NoContact(no_contact), today=timezone.localdate()))
+
+    def months_since(self, accounts: QuerySet, name: str, months: str) -> QuerySet:
+        # The viewer's today, as above.
+        return accounts.filter(months_since_filter(MonthsSince(months), today=timezone.localdate()))

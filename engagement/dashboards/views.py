@@ -13,6 +13,7 @@ from engagement.cadence.selectors import executive_contact_status, executive_rec
 from engagement.dashboards.coverage import (
     MANAGER_ACCOUNTS_CSV_COLUMNS,
     AccountExecutives,
+    MonthsSince,
     account_coverage,
     account_executives_met,
     coverage_account_list,
@@ -34,7 +35,7 @@ from engagement.dashboards.tables import (
     ExecutiveRow,
     executive_table_columns,
 )
-from engagement.dates import twelve_months_before
+from engagement.dates import local_today, twelve_months_before
 from engagement.filters import page_of, query_without
 from engagement.imports.exports import csv_response
 from engagement.people.access import executive_view
@@ -184,11 +185,14 @@ def account_manager_accounts_csv(request: HttpRequest) -> HttpResponse:
 @role_required(Role.PROGRAM_ADMIN)
 @require_GET
 def coverage(request: HttpRequest) -> HttpResponse:
-    """Accounts by tier that no executive has met lately, customers and partners apart."""
+    """Accounts by tier that no executive has met lately, customers and
+    partners apart, and by months since their last executive contact,
+    counted from the reader's today."""
+    coverage = account_coverage(today=local_today(request.user.time_zone))
     return render(
         request,
         "engagement/coverage.html",
-        {"coverage": account_coverage(), "panels": COVERAGE_PANELS.panels(request)},
+        {"coverage": coverage, "bands": list(MonthsSince), "panels": COVERAGE_PANELS.panels(request)},
     )
 
 
