@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -148,18 +149,69 @@ def executives_today(
     return Today(expression, tuple(sorted(by_date)))
 
 
-def contact_totals(*, days: int | str, field: str) -> Coalesce:
+class ContactCapture(models.TextChoices):
+    """How a contact came in: captured from a calendar without a tap (the
+    executive chose to confirm automatically), confirmed with one tap from a
+    meeting read from their calendar, or typed (logged, requested or
+    imported). The values are those of the engagements it comes from."""
+
+    AUTOMATIC = "automatic", "Captured from a calendar"
+    CONFIRMED = "confirmed", "Confirmed from a calendar"
+    TYPED = "typed", "Typed"
+
+
+CaptureSource = Callable[[], models.Expression]
+_capture_sources: list[CaptureSource] = []
+
+
+def contact_capture_from(source: CaptureSource) -> CaptureSource:
+    """Register where each contact's capture is read: ``source`` returns an
+    expression over an ``ExecutiveContact`` (its ``engagement_id``) that is a
+    ``ContactCapture`` value. The engagements live in an app this one does
+    not import, so that app registers it, as it registers its panels."""
+    if source not in _capture_sources:
+        _capture_sources.append(source)
+    return source
+
+
+def contact_capture() -> models.Expression:
+    """Each contact's ``ContactCapture``, as registered. A contact the source
+    does not know, or every contact without a source, counts as typed: the
+    three ways always add up to the contacts."""
+    typed = Value(ContactCapture.TYPED.value, output_field=models.CharField())
+    if _capture_sources:
+        return Coalesce(_capture_sources[-1](), typed, output_field=models.CharField())
+    return typed
+
+
+def contact_totals(*, days: int | str, field: str, capture: str | None = None) -> Coalesce:
     """The executive's contacts (``field`` "pk" counts them, "duration_minutes"
     sums them) from ``days`` before their today to today: ``days`` a number,
-    or the name of the executive's own field (``"cadence_days"``). A subquery
-    over the outer query's ``pk`` and ``today``."""
+    or the name of the executive's own field (``"cadence_days"``). With
+    ``capture`` (a ``ContactCapture``), only the contacts that came in so.
+    A subquery over the outer query's ``pk`` and ``today``."""
     span = F(days) if isinstance(days, str) else Value(days)
     # The window's first day is worked out once per executive, outside the
     # subquery, so that the (executive, contact_on) index reads only its rows.
     since = DaysBefore(OuterRef("today"), span if isinstance(days, int) else OuterRef(days))
     contacts = ExecutiveContact.objects.filter(executive_id=OuterRef("pk"), contact_on__gte=since)
-    aggregate = Count("*") if field == "pk" else Sum(field)
+    if capture is not None:
+        contacts = contacts.annotate(capture=contact_capture())
+        aggregate = Count("pk", filter=Q(capture=capture))
+    else:
+        aggregate = Count("*") if field == "pk" else Sum(field)
     return Coalesce(Subquery(contacts.values("executive_id").annotate(total=aggregate).values("total")[:1]), 0)
+
+
+def contacts_by_capture() -> dict[str, Coalesce]:
+    """Each executive's contacts in their current window by how they came in,
+    as ``captured``, ``confirmed`` and ``typed``: three subqueries of the
+    query they annotate."""
+    return {
+        "captured": contact_totals(days="cadence_days", field="pk", capture=ContactCapture.AUTOMATIC),
+        "confirmed": contact_totals(days="cadence_days", field="pk", capture=ContactCapture.CONFIRMED),
+        "typed": contact_totals(days="cadence_days", field="pk", capture=ContactCapture.TYPED),
+    }
 
 
 def executive_standing(
@@ -205,6 +257,9 @@ EXECUTIVE_SORTS: dict[str, list[Any]] = {
     "days": [F("days_since").asc(nulls_last=True), "user__full_name"],
     "contacts_6w": ["contacts_6w", "user__full_name"],
     "hours_window": ["window_minutes", "user__full_name"],
+    "captured": ["captured", "user__full_name"],
+    "confirmed": ["confirmed", "user__full_name"],
+    "typed": ["typed", "user__full_name"],
     "contacts_12m": ["contacts_12m", "user__full_name"],
     "hours_12m": ["minutes_12m", "user__full_name"],
     "reminded": [F("last_reminder_at").asc(nulls_first=True), "user__full_name"],
@@ -231,8 +286,9 @@ def executive_ordering(sort: str) -> list[Any]:
 def executive_table(*, now: dt.datetime | None = None) -> QuerySet[Executive]:
     """The executives reminders act on, as the program's executives table
     shows them: ``executive_standing`` with their contacts and hours in the
-    last six weeks and twelve months and the last reminder sent about them,
-    most urgent first. ``dashboards.filters.ExecutiveTableFilter`` narrows
+    last six weeks and twelve months, their contacts in the window by how
+    they came in (``contacts_by_capture``) and the last reminder sent about
+    them, most urgent first. ``dashboards.filters.ExecutiveTableFilter`` narrows
     and sorts it."""
     today = executives_today(now=now)
     executives = executive_standing(today=today).select_related("user", "function", "manager__user")
@@ -248,6 +304,7 @@ def executive_table(*, now: dt.datetime | None = None) -> QuerySet[Executive]:
         minutes_6w=contact_totals(days=SIX_WEEKS, field="duration_minutes"),
         contacts_12m=contact_totals(days=TWELVE_MONTHS, field="pk"),
         minutes_12m=contact_totals(days=TWELVE_MONTHS, field="duration_minutes"),
+        **contacts_by_capture(),
         last_reminder_at=Subquery(last_reminder.values("sent_at")[:1]),
         last_reminder_kind=Subquery(last_reminder.values("kind")[:1]),
     )
@@ -325,6 +382,10 @@ class ProgramFigures:
     median_days_since: Decimal | None
     meeting_exposure_target: int
     window_minutes: int
+    # The contacts of every executive's current window, by how they came in.
+    captured: int
+    confirmed: int
+    typed: int
 
     def share(self, count: int) -> int | None:
         """``count`` as a whole percentage of the executives, or None with none."""
@@ -361,27 +422,51 @@ class ProgramFigures:
             return None
         return hours(Decimal(self.window_minutes) / self.executives)
 
+    @property
+    def window_contacts(self) -> int:
+        return self.captured + self.confirmed + self.typed
+
+    @property
+    def captures(self) -> list[tuple[str, str, int, int | None, str]]:
+        """How the window's contacts came in: for each way, its executives
+        table sort, its name, its count, its share of the contacts in
+        percent (None without any) and what it means."""
+        return [
+            ("captured", ContactCapture.AUTOMATIC.label, self.captured, percent(self.captured, self.window_contacts),
+             "Recorded without a tap: the executive chose to confirm calendar meetings automatically."),
+            ("confirmed", ContactCapture.CONFIRMED.label, self.confirmed,
+             percent(self.confirmed, self.window_contacts),
+             "Confirmed with one tap from a meeting read from the executive's calendar."),
+            ("typed", ContactCapture.TYPED.label, self.typed, percent(self.typed, self.window_contacts),
+             "Logged, requested or imported by hand."),
+        ]  # fmt: skip
+
 
 def program_figures(*, now: dt.datetime | None = None) -> ProgramFigures:
     """The program dashboard's figures over every executive reminders act on,
-    counted in the database: five queries."""
+    counted in the database: five queries. With them, the contacts of every
+    executive's current window by how they came in, summed in the same query
+    as the states."""
     standing = executive_standing(now=now)
     # Counted over the standing as a derived table: aggregate() over these
     # annotations would drop the window's subquery from the inner query.
     inner = standing.annotate(
         no_contact=Case(When(last_contact_on__isnull=True, then=Value(1)), default=Value(0)),
         target_minutes=F("exposure_target_minutes"),
-    ).values("state", "window_minutes", "no_contact", "target_minutes")
+        **contacts_by_capture(),
+    ).values("state", "window_minutes", "no_contact", "target_minutes", "captured", "confirmed", "typed")
     sql, params = inner.order_by().query.sql_with_params()
     by_state = ", ".join("SUM(CASE WHEN state = %s THEN 1 ELSE 0 END)" for _ in STATE_URGENCY)
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT COUNT(*), COALESCE(SUM(no_contact), 0), "
             "COALESCE(SUM(CASE WHEN window_minutes >= target_minutes THEN 1 ELSE 0 END), 0), "
-            f"COALESCE(SUM(window_minutes), 0), {by_state} FROM ({sql}) standing",
+            "COALESCE(SUM(window_minutes), 0), "
+            "COALESCE(SUM(captured), 0), COALESCE(SUM(confirmed), 0), COALESCE(SUM(typed), 0), "
+            f"{by_state} FROM ({sql}) standing",
             [*[state.value for state in STATE_URGENCY], *params],
         )
-        total, never, meeting, minutes, *states = cursor.fetchone()
+        total, never, meeting, minutes, captured, confirmed, typed, *states = cursor.fetchone()
     counts = {
         "executives": total,
         "never": never,
@@ -401,6 +486,9 @@ def program_figures(*, now: dt.datetime | None = None) -> ProgramFigures:
         median_days_since=median,
         meeting_exposure_target=counts["meeting_exposure_target"],
         window_minutes=counts["window_minutes"],
+        captured=int(captured),
+        confirmed=int(confirmed),
+        typed=int(typed),
     )
 
 
