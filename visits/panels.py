@@ -22,8 +22,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 
+from engagement.cadence.capture import contact_capture_from
 from engagement.dashboards.panels import Panel, PanelRegistry, program_dashboard_panel
-from engagement.dashboards.standing import contact_capture_from
 from engagement.dates import local_today
 from engagement.people.models import User
 from visits.access import engagements_visible_to

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -42,6 +41,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
+from engagement.cadence.capture import ContactCapture, contact_capture
 from engagement.cadence.models import ExecutiveContact
 from engagement.cadence.rule import (
     ContactState,
@@ -147,41 +147,6 @@ def executives_today(
         else Value(commonest, output_field=DateField())
     )
     return Today(expression, tuple(sorted(by_date)))
-
-
-class ContactCapture(models.TextChoices):
-    """How a contact came in: captured from a calendar without a tap (the
-    executive chose to confirm automatically), confirmed with one tap from a
-    meeting read from their calendar, or typed (logged, requested or
-    imported). The values are those of the engagements it comes from."""
-
-    AUTOMATIC = "automatic", "Captured from a calendar"
-    CONFIRMED = "confirmed", "Confirmed from a calendar"
-    TYPED = "typed", "Typed"
-
-
-CaptureSource = Callable[[], models.Expression]
-_capture_sources: list[CaptureSource] = []
-
-
-def contact_capture_from(source: CaptureSource) -> CaptureSource:
-    """Register where each contact's capture is read: ``source`` returns an
-    expression over an ``ExecutiveContact`` (its ``engagement_id``) that is a
-    ``ContactCapture`` value. The engagements live in an app this one does
-    not import, so that app registers it, as it registers its panels."""
-    if source not in _capture_sources:
-        _capture_sources.append(source)
-    return source
-
-
-def contact_capture() -> models.Expression:
-    """Each contact's ``ContactCapture``, as registered. A contact the source
-    does not know, or every contact without a source, counts as typed: the
-    three ways always add up to the contacts."""
-    typed = Value(ContactCapture.TYPED.value, output_field=models.CharField())
-    if _capture_sources:
-        return Coalesce(_capture_sources[-1](), typed, output_field=models.CharField())
-    return typed
 
 
 def contact_totals(*, days: int | str, field: str, capture: str | None = None) -> Coalesce:

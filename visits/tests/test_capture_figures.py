@@ -12,11 +12,12 @@ import io
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from rest_framework.test import APIClient
 
-from engagement.dashboards.standing import ContactCapture
+from engagement.cadence.capture import ContactCapture
 from engagement.people.models import Executive
 from engagement.people.roles import Role
-from engagement.tests.factories import ExecutiveFactory, UserFactory
+from engagement.tests.factories import ExecutiveFactory, UserFactory, api_key
 from visits.models import Engagement
 from visits.tests.factories import EngagementFactory
 
@@ -139,3 +140,19 @@ def test_the_export_has_each_executives_contacts_by_how_they_came_in(admin_clien
         (row["name"], row["contacts_window_captured"], row["contacts_window_confirmed"], row["contacts_window_typed"])
         for row in rows
     ] == [("Ada Byrne", "1", "1", "3"), ("Bea Okafor", "1", "1", "0")]
+
+
+def test_the_api_gives_each_executives_contacts_by_how_they_came_in(ada_and_bea):
+    ada, _ = ada_and_bea
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {api_key(UserFactory(roles=[Role.PROGRAM_ADMIN]))}")
+    fields = ("contacts_window_captured", "contacts_window_confirmed", "contacts_window_typed")
+
+    one = api.get(reverse("api:executive-contact-status", args=[ada.pk])).json()
+    listed = api.get(reverse("api:contact-status-list")).json()["results"]
+
+    assert tuple(one[field] for field in fields) == (1, 1, 3)
+    assert [(row["name"], *(row[field] for field in fields)) for row in listed] == [
+        ("Ada Byrne", 1, 1, 3),
+        ("Bea Okafor", 1, 1, 0),
+    ]
