@@ -166,4 +166,4 @@ def program_engagements(request: HttpRequest) -> Panel:
 def engagement_capture() -> Expression:
     """How a contact of the program came in: the ``capture`` of the engagement
     it comes from, read by its primary key."""
-    return Subquery(Engagement.objects.filter(pk=OuterRef("engagement_id")).values("capture")[:1])
+    return Subquery(Engagement.objects.filter(pk=OuterRef("engagement_id")).order_by().values("capture")[:1])

@@ -104,10 +104,14 @@ class DaysBefore(Func):
 @dataclass(frozen=True)
 class Today:
     """Each executive's calendar day, as an expression over their time zone,
-    and the dates it can take (their earliest bounds index scans)."""
+    and the dates it can take (their earliest bounds index scans).
+    ``exceptions`` are the dates other than the commonest (``dates``' default)
+    with the time zones on each, for ``over``."""
 
     expression: models.Expression
     dates: tuple[dt.date, ...]
+    commonest: dt.date | None = None
+    exceptions: tuple[tuple[dt.date, tuple[str, ...]], ...] = ()
 
     @property
     def earliest(self) -> dt.date:
@@ -116,6 +120,24 @@ class Today:
     @property
     def latest(self) -> dt.date:
         return max(self.dates)
+
+    def over(self, time_zone: str) -> models.Expression:
+        """The same days, read over another path to the executive's time zone
+        (a contact's ``executive__user__time_zone``)."""
+        if self.commonest is None:
+            return self.expression
+        return _today_expression(self.commonest, self.exceptions, time_zone)
+
+
+def _today_expression(
+    commonest: dt.date, exceptions: tuple[tuple[dt.date, tuple[str, ...]], ...], time_zone: str
+) -> models.Expression:
+    # The commonest date needs no test; the others (zones past midnight one
+    # way or the other) are matched by name.
+    whens = [When(**{f"{time_zone}__in": names}, then=Value(day)) for day, names in exceptions]
+    if not whens:
+        return Value(commonest, output_field=DateField())
+    return Case(*whens, default=Value(commonest), output_field=DateField())
 
 
 def executives_today(
@@ -133,20 +155,9 @@ def executives_today(
     if not by_date:
         day = now.date()
         return Today(Value(day, output_field=DateField()), (day,))
-    # The commonest date needs no test; the others (zones past midnight one
-    # way or the other) are matched by name.
     commonest = max(by_date, key=lambda day: (len(by_date[day]), day))
-    whens = [
-        When(**{f"{time_zone}__in": sorted(names)}, then=Value(day))
-        for day, names in sorted(by_date.items())
-        if day != commonest
-    ]
-    expression = (
-        Case(*whens, default=Value(commonest), output_field=DateField())
-        if whens
-        else Value(commonest, output_field=DateField())
-    )
-    return Today(expression, tuple(sorted(by_date)))
+    exceptions = tuple((day, tuple(sorted(names))) for day, names in sorted(by_date.items()) if day != commonest)
+    return Today(_today_expression(commonest, exceptions, time_zone), tuple(sorted(by_date)), commonest, exceptions)
 
 
 def contact_totals(*, days: int | str, field: str, capture: str | None = None) -> Coalesce:
@@ -166,6 +177,28 @@ def contact_totals(*, days: int | str, field: str, capture: str | None = None) -
     else:
         aggregate = Count("*") if field == "pk" else Sum(field)
     return Coalesce(Subquery(contacts.values("executive_id").annotate(total=aggregate).values("total")[:1]), 0)
+
+
+def window_contacts_captures(today: Today) -> QuerySet[ExecutiveContact]:
+    """How each contact of every executive reminders act on in their
+    current window came in: one ``capture`` a row, to be counted. Read from
+    the contacts of the longest window (the ``contact_on`` index), each
+    contact once: counted per executive, as the table does, the program's
+    windows were read three times over."""
+    executives = Executive.objects.filter(active=True, user__is_active=True)
+    longest = executives.order_by("-cadence_days").values("cadence_days")[:1]
+    first = DaysBefore(today.over("executive__user__time_zone"), F("executive__cadence_days"))
+    return (
+        ExecutiveContact.objects.filter(
+            executive__active=True,
+            executive__user__is_active=True,
+            contact_on__gte=DaysBefore(Value(today.earliest, output_field=DateField()), Subquery(longest)),
+        )
+        .filter(contact_on__gte=first)
+        .annotate(capture=contact_capture())
+        .values("capture")
+        .order_by()
+    )
 
 
 def contacts_by_capture() -> dict[str, Coalesce]:
@@ -410,26 +443,32 @@ class ProgramFigures:
 def program_figures(*, now: dt.datetime | None = None) -> ProgramFigures:
     """The program dashboard's figures over every executive reminders act on,
     counted in the database: five queries. With them, the contacts of every
-    executive's current window by how they came in, summed in the same query
-    as the states."""
-    standing = executive_standing(now=now)
+    executive's current window by how they came in
+    (``window_contacts_captures``), joined to the same query."""
+    today = executives_today(now=now)
+    standing = executive_standing(today=today)
     # Counted over the standing as a derived table: aggregate() over these
     # annotations would drop the window's subquery from the inner query.
     inner = standing.annotate(
         no_contact=Case(When(last_contact_on__isnull=True, then=Value(1)), default=Value(0)),
         target_minutes=F("exposure_target_minutes"),
-        **contacts_by_capture(),
-    ).values("state", "window_minutes", "no_contact", "target_minutes", "captured", "confirmed", "typed")
+    ).values("state", "window_minutes", "no_contact", "target_minutes")
     sql, params = inner.order_by().query.sql_with_params()
+    ways_sql, ways_params = window_contacts_captures(today).query.sql_with_params()
+    ways = [ContactCapture.AUTOMATIC.value, ContactCapture.CONFIRMED.value, ContactCapture.TYPED.value]
+    count_ways = ", ".join(
+        f"SUM(CASE WHEN capture = %s THEN 1 ELSE 0 END) AS {name}" for name in ("captured", "confirmed", "typed")
+    )
     by_state = ", ".join("SUM(CASE WHEN state = %s THEN 1 ELSE 0 END)" for _ in STATE_URGENCY)
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT COUNT(*), COALESCE(SUM(no_contact), 0), "
             "COALESCE(SUM(CASE WHEN window_minutes >= target_minutes THEN 1 ELSE 0 END), 0), "
             "COALESCE(SUM(window_minutes), 0), "
-            "COALESCE(SUM(captured), 0), COALESCE(SUM(confirmed), 0), COALESCE(SUM(typed), 0), "
-            f"{by_state} FROM ({sql}) standing",
-            [*[state.value for state in STATE_URGENCY], *params],
+            "COALESCE(MAX(ways.captured), 0), COALESCE(MAX(ways.confirmed), 0), COALESCE(MAX(ways.typed), 0), "
+            f"{by_state} FROM ({sql}) standing "
+            f"LEFT JOIN (SELECT {count_ways} FROM ({ways_sql}) contacts) ways ON 1 = 1",
+            [*[state.value for state in STATE_URGENCY], *params, *ways, *ways_params],
         )
         total, never, meeting, minutes, captured, confirmed, typed, *states = cursor.fetchone()
     counts = {

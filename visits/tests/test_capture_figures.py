@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import zoneinfo
 
 import pytest
 from django.urls import reverse
@@ -15,6 +16,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from engagement.cadence.capture import ContactCapture
+from engagement.dashboards.standing import executive_table, program_figures
 from engagement.people.models import Executive
 from engagement.people.roles import Role
 from engagement.tests.factories import ExecutiveFactory, UserFactory, api_key
@@ -156,3 +158,24 @@ def test_the_api_gives_each_executives_contacts_by_how_they_came_in(ada_and_bea)
         ("Ada Byrne", 1, 1, 3),
         ("Bea Okafor", 1, 1, 0),
     ]
+
+
+def test_each_window_ends_on_the_executives_own_today_on_the_dashboard_as_in_the_table():
+    # Noon UTC is two in the morning of the next day in Kiritimati, and
+    # Kiritimati the only zone there: its day is the exception.
+    now = dt.datetime(2026, 5, 15, 12, 0, tzinfo=dt.UTC)
+    for name, zone in (("Ada Byrne", "UTC"), ("Bea Okafor", "Europe/London")):
+        ExecutiveFactory(user__full_name=name, user__time_zone=zone)
+    kiri = ExecutiveFactory(user__full_name="Kiri Tane", user__time_zone="Pacific/Kiritimati")
+    first = dt.date(2026, 5, 16) - dt.timedelta(days=kiri.cadence_days)  # the first day of Kiri's window
+    kiritimati = zoneinfo.ZoneInfo("Pacific/Kiritimati")
+    for day, capture in ((first, AUTOMATIC), (first - dt.timedelta(days=1), CONFIRMED)):
+        EngagementFactory(
+            executives=[kiri], starts_at=dt.datetime.combine(day, dt.time(14), tzinfo=kiritimati), capture=capture
+        )
+
+    figures = program_figures(now=now)
+    row = executive_table(now=now).get(pk=kiri.pk)
+
+    assert (figures.captured, figures.confirmed, figures.typed) == (1, 0, 0)
+    assert (row.captured, row.confirmed, row.typed) == (1, 0, 0)
