@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from django.db import models
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -62,10 +62,10 @@ def executive_contact_statuses(
 
     Four queries whatever the number of executives or contacts: the
     executives, the programs, the memberships, and the exposure of the last
-    window summed per executive and day, with the contacts counted by how
-    they came in (the window's edge depends on each executive's own time
-    zone, so the last step is done here). Without ``exposure`` (reminders do
-    not need it) the last is left out.
+    window summed per executive, day and how the contacts came in
+    (``cadence.capture``; the window's edge depends on each executive's own
+    time zone, so the last step is done here). Without ``exposure``
+    (reminders do not need it) the last is left out.
     """
     now = now or timezone.now()
     if isinstance(executives, QuerySet):
@@ -85,21 +85,16 @@ def executive_contact_statuses(
     minutes_by_day = (
         ExecutiveContact.objects.filter(executive_id__in=executive_ids, contact_on__gte=earliest)
         .annotate(capture=contact_capture())
-        .values_list("executive_id", "contact_on")
-        .annotate(
-            minutes=Sum("duration_minutes"),
-            **{way.value: Count("pk", filter=Q(capture=way.value)) for way in ContactCapture},
-        )
-        .values_list("executive_id", "contact_on", "minutes", *(way.value for way in ContactCapture))
+        .values_list("executive_id", "contact_on", "capture")
+        .annotate(minutes=Sum("duration_minutes"), contacts=Count("pk"))
         .order_by()
     )
     exposure_minutes: dict[int, int] = defaultdict(int)
     captures: dict[int, dict[str, int]] = defaultdict(lambda: dict.fromkeys(ContactCapture.values, 0))
-    for executive_id, contact_on, minutes, *ways in minutes_by_day if exposure else ():
+    for executive_id, contact_on, capture, minutes, contacts in minutes_by_day if exposure else ():
         if contact_on >= todays[executive_id] - dt.timedelta(days=cadences[executive_id].cadence_days):
             exposure_minutes[executive_id] += minutes or 0
-            for way, count in zip(ContactCapture.values, ways, strict=True):
-                captures[executive_id][way] += count
+            captures[executive_id][capture] += contacts
 
     statuses = {}
     for row in rows:
