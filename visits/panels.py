@@ -3,7 +3,9 @@ customer's answers, from feedback), so that this app imports none of them.
 A source takes the request, the engagement and the viewer's rights.
 
 And the panel this app adds to the program dashboard: engagements held this
-quarter against the last, and how many of them were debriefed.
+quarter against the last, and how many of them were debriefed; and where the
+program's dashboards read how each contact came in (its engagement's
+``capture``).
 """
 
 from __future__ import annotations
@@ -14,12 +16,13 @@ import zoneinfo
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, Q
+from django.db.models import Count, Expression, OuterRef, Q, Subquery
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 
+from engagement.cadence.capture import contact_capture_from
 from engagement.dashboards.panels import Panel, PanelRegistry, program_dashboard_panel
 from engagement.dates import local_today
 from engagement.people.models import User
@@ -157,3 +160,10 @@ def program_engagements(request: HttpRequest) -> Panel:
             ),
         },
     )
+
+
+@contact_capture_from
+def engagement_capture() -> Expression:
+    """How a contact of the program came in: the ``capture`` of the engagement
+    it comes from, read by its primary key."""
+    return Subquery(Engagement.objects.filter(pk=OuterRef("engagement_id")).order_by().values("capture")[:1])

@@ -372,6 +372,15 @@ class ContactStatusSerializer(serializers.Serializer):
     cadence_days = serializers.IntegerField()
     exposure_hours = serializers.DecimalField(max_digits=7, decimal_places=1, help_text="In the current window.")
     exposure_hours_target = serializers.DecimalField(max_digits=7, decimal_places=1)
+    contacts_window_captured = serializers.IntegerField(
+        help_text="Customer contacts in the current window captured from a calendar without a tap."
+    )
+    contacts_window_confirmed = serializers.IntegerField(
+        help_text="Customer contacts in the current window confirmed with one tap from a calendar meeting."
+    )
+    contacts_window_typed = serializers.IntegerField(
+        help_text="Customer contacts in the current window typed: logged, requested or imported."
+    )
 
 
 def contact_status_row(executive: Executive, status: ContactStatus) -> dict[str, Any]:
@@ -387,6 +396,9 @@ def contact_status_row(executive: Executive, status: ContactStatus) -> dict[str,
         "cadence_days": status.cadence.cadence_days,
         "exposure_hours": status.exposure_hours,
         "exposure_hours_target": status.cadence.exposure_hours_target,
+        "contacts_window_captured": status.captured,
+        "contacts_window_confirmed": status.confirmed,
+        "contacts_window_typed": status.typed,
     }
 
 

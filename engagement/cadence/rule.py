@@ -55,6 +55,10 @@ class ContactStatus:
     state: ContactState
     exposure_minutes: int
     joined_on: dt.date
+    # The contacts of the window by how they came in (``cadence.capture``).
+    captured: int = 0
+    confirmed: int = 0
+    typed: int = 0
 
     @property
     def exposure_hours(self) -> Decimal:

@@ -12,6 +12,7 @@ from django.db.models import Count, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from engagement.cadence.capture import ContactCapture, contact_capture
 from engagement.cadence.models import ExecutiveContact, Program
 from engagement.cadence.rule import Cadence, ContactStatus, contact_state, episode_start
 from engagement.dates import local_date, local_today
@@ -61,9 +62,10 @@ def executive_contact_statuses(
 
     Four queries whatever the number of executives or contacts: the
     executives, the programs, the memberships, and the exposure of the last
-    window summed per executive and day (the window's edge depends on each
-    executive's own time zone, so the last step is done here). Without
-    ``exposure`` (reminders do not need it) the last is left out.
+    window summed per executive, day and how the contacts came in
+    (``cadence.capture``; the window's edge depends on each executive's own
+    time zone, so the last step is done here). Without ``exposure``
+    (reminders do not need it) the last is left out.
     """
     now = now or timezone.now()
     if isinstance(executives, QuerySet):
@@ -82,14 +84,17 @@ def executive_contact_statuses(
     earliest = min(todays[pk] - dt.timedelta(days=cadences[pk].cadence_days) for pk in todays)
     minutes_by_day = (
         ExecutiveContact.objects.filter(executive_id__in=executive_ids, contact_on__gte=earliest)
-        .values_list("executive_id", "contact_on")
-        .annotate(minutes=Sum("duration_minutes"))
+        .annotate(capture=contact_capture())
+        .values_list("executive_id", "contact_on", "capture")
+        .annotate(minutes=Sum("duration_minutes"), contacts=Count("pk"))
         .order_by()
     )
     exposure_minutes: dict[int, int] = defaultdict(int)
-    for executive_id, contact_on, minutes in minutes_by_day if exposure else ():
+    captures: dict[int, dict[str, int]] = defaultdict(lambda: dict.fromkeys(ContactCapture.values, 0))
+    for executive_id, contact_on, capture, minutes, contacts in minutes_by_day if exposure else ():
         if contact_on >= todays[executive_id] - dt.timedelta(days=cadences[executive_id].cadence_days):
             exposure_minutes[executive_id] += minutes or 0
+            captures[executive_id][capture] += contacts
 
     statuses = {}
     for row in rows:
@@ -106,6 +111,9 @@ def executive_contact_statuses(
             state=contact_state(days_since=(today - start).days, cadence=cadence),
             exposure_minutes=exposure_minutes[pk],
             joined_on=row["joined_on"],
+            captured=captures[pk][ContactCapture.AUTOMATIC],
+            confirmed=captures[pk][ContactCapture.CONFIRMED],
+            typed=captures[pk][ContactCapture.TYPED],
         )
     return statuses
 

@@ -41,6 +41,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
+from engagement.cadence.capture import ContactCapture, contact_capture
 from engagement.cadence.models import ExecutiveContact
 from engagement.cadence.rule import (
     ContactState,
@@ -103,10 +104,14 @@ class DaysBefore(Func):
 @dataclass(frozen=True)
 class Today:
     """Each executive's calendar day, as an expression over their time zone,
-    and the dates it can take (their earliest bounds index scans)."""
+    and the dates it can take (their earliest bounds index scans).
+    ``exceptions`` are the dates other than the commonest (``dates``' default)
+    with the time zones on each, for ``over``."""
 
     expression: models.Expression
     dates: tuple[dt.date, ...]
+    commonest: dt.date | None = None
+    exceptions: tuple[tuple[dt.date, tuple[str, ...]], ...] = ()
 
     @property
     def earliest(self) -> dt.date:
@@ -115,6 +120,24 @@ class Today:
     @property
     def latest(self) -> dt.date:
         return max(self.dates)
+
+    def over(self, time_zone: str) -> models.Expression:
+        """The same days, read over another path to the executive's time zone
+        (a contact's ``executive__user__time_zone``)."""
+        if self.commonest is None:
+            return self.expression
+        return _today_expression(self.commonest, self.exceptions, time_zone)
+
+
+def _today_expression(
+    commonest: dt.date, exceptions: tuple[tuple[dt.date, tuple[str, ...]], ...], time_zone: str
+) -> models.Expression:
+    # The commonest date needs no test; the others (zones past midnight one
+    # way or the other) are matched by name.
+    whens = [When(**{f"{time_zone}__in": names}, then=Value(day)) for day, names in exceptions]
+    if not whens:
+        return Value(commonest, output_field=DateField())
+    return Case(*whens, default=Value(commonest), output_field=DateField())
 
 
 def executives_today(
@@ -132,34 +155,61 @@ def executives_today(
     if not by_date:
         day = now.date()
         return Today(Value(day, output_field=DateField()), (day,))
-    # The commonest date needs no test; the others (zones past midnight one
-    # way or the other) are matched by name.
     commonest = max(by_date, key=lambda day: (len(by_date[day]), day))
-    whens = [
-        When(**{f"{time_zone}__in": sorted(names)}, then=Value(day))
-        for day, names in sorted(by_date.items())
-        if day != commonest
-    ]
-    expression = (
-        Case(*whens, default=Value(commonest), output_field=DateField())
-        if whens
-        else Value(commonest, output_field=DateField())
-    )
-    return Today(expression, tuple(sorted(by_date)))
+    exceptions = tuple((day, tuple(sorted(names))) for day, names in sorted(by_date.items()) if day != commonest)
+    return Today(_today_expression(commonest, exceptions, time_zone), tuple(sorted(by_date)), commonest, exceptions)
 
 
-def contact_totals(*, days: int | str, field: str) -> Coalesce:
+def contact_totals(*, days: int | str, field: str, capture: str | None = None) -> Coalesce:
     """The executive's contacts (``field`` "pk" counts them, "duration_minutes"
     sums them) from ``days`` before their today to today: ``days`` a number,
-    or the name of the executive's own field (``"cadence_days"``). A subquery
-    over the outer query's ``pk`` and ``today``."""
+    or the name of the executive's own field (``"cadence_days"``). With
+    ``capture`` (a ``ContactCapture``), only the contacts that came in so.
+    A subquery over the outer query's ``pk`` and ``today``."""
     span = F(days) if isinstance(days, str) else Value(days)
     # The window's first day is worked out once per executive, outside the
     # subquery, so that the (executive, contact_on) index reads only its rows.
     since = DaysBefore(OuterRef("today"), span if isinstance(days, int) else OuterRef(days))
     contacts = ExecutiveContact.objects.filter(executive_id=OuterRef("pk"), contact_on__gte=since)
-    aggregate = Count("*") if field == "pk" else Sum(field)
+    if capture is not None:
+        contacts = contacts.annotate(capture=contact_capture())
+        aggregate = Count("pk", filter=Q(capture=capture))
+    else:
+        aggregate = Count("*") if field == "pk" else Sum(field)
     return Coalesce(Subquery(contacts.values("executive_id").annotate(total=aggregate).values("total")[:1]), 0)
+
+
+def window_contacts_captures(today: Today) -> QuerySet[ExecutiveContact]:
+    """How each contact of every executive reminders act on in their
+    current window came in: one ``capture`` a row, to be counted. Read from
+    the contacts of the longest window (the ``contact_on`` index), each
+    contact once: counted per executive, as the table does, the program's
+    windows were read three times over."""
+    executives = Executive.objects.filter(active=True, user__is_active=True)
+    longest = executives.order_by("-cadence_days").values("cadence_days")[:1]
+    first = DaysBefore(today.over("executive__user__time_zone"), F("executive__cadence_days"))
+    return (
+        ExecutiveContact.objects.filter(
+            executive__active=True,
+            executive__user__is_active=True,
+            contact_on__gte=DaysBefore(Value(today.earliest, output_field=DateField()), Subquery(longest)),
+        )
+        .filter(contact_on__gte=first)
+        .annotate(capture=contact_capture())
+        .values("capture")
+        .order_by()
+    )
+
+
+def contacts_by_capture() -> dict[str, Coalesce]:
+    """Each executive's contacts in their current window by how they came in,
+    as ``captured``, ``confirmed`` and ``typed``: three subqueries of the
+    query they annotate."""
+    return {
+        "captured": contact_totals(days="cadence_days", field="pk", capture=ContactCapture.AUTOMATIC),
+        "confirmed": contact_totals(days="cadence_days", field="pk", capture=ContactCapture.CONFIRMED),
+        "typed": contact_totals(days="cadence_days", field="pk", capture=ContactCapture.TYPED),
+    }
 
 
 def executive_standing(
@@ -205,6 +255,9 @@ EXECUTIVE_SORTS: dict[str, list[Any]] = {
     "days": [F("days_since").asc(nulls_last=True), "user__full_name"],
     "contacts_6w": ["contacts_6w", "user__full_name"],
     "hours_window": ["window_minutes", "user__full_name"],
+    "captured": ["captured", "user__full_name"],
+    "confirmed": ["confirmed", "user__full_name"],
+    "typed": ["typed", "user__full_name"],
     "contacts_12m": ["contacts_12m", "user__full_name"],
     "hours_12m": ["minutes_12m", "user__full_name"],
     "reminded": [F("last_reminder_at").asc(nulls_first=True), "user__full_name"],
@@ -231,8 +284,9 @@ def executive_ordering(sort: str) -> list[Any]:
 def executive_table(*, now: dt.datetime | None = None) -> QuerySet[Executive]:
     """The executives reminders act on, as the program's executives table
     shows them: ``executive_standing`` with their contacts and hours in the
-    last six weeks and twelve months and the last reminder sent about them,
-    most urgent first. ``dashboards.filters.ExecutiveTableFilter`` narrows
+    last six weeks and twelve months, their contacts in the window by how
+    they came in (``contacts_by_capture``) and the last reminder sent about
+    them, most urgent first. ``dashboards.filters.ExecutiveTableFilter`` narrows
     and sorts it."""
     today = executives_today(now=now)
     executives = executive_standing(today=today).select_related("user", "function", "manager__user")
@@ -248,6 +302,7 @@ def executive_table(*, now: dt.datetime | None = None) -> QuerySet[Executive]:
         minutes_6w=contact_totals(days=SIX_WEEKS, field="duration_minutes"),
         contacts_12m=contact_totals(days=TWELVE_MONTHS, field="pk"),
         minutes_12m=contact_totals(days=TWELVE_MONTHS, field="duration_minutes"),
+        **contacts_by_capture(),
         last_reminder_at=Subquery(last_reminder.values("sent_at")[:1]),
         last_reminder_kind=Subquery(last_reminder.values("kind")[:1]),
     )
@@ -325,6 +380,10 @@ class ProgramFigures:
     median_days_since: Decimal | None
     meeting_exposure_target: int
     window_minutes: int
+    # The contacts of every executive's current window, by how they came in.
+    captured: int
+    confirmed: int
+    typed: int
 
     def share(self, count: int) -> int | None:
         """``count`` as a whole percentage of the executives, or None with none."""
@@ -361,11 +420,33 @@ class ProgramFigures:
             return None
         return hours(Decimal(self.window_minutes) / self.executives)
 
+    @property
+    def window_contacts(self) -> int:
+        return self.captured + self.confirmed + self.typed
+
+    @property
+    def captures(self) -> list[tuple[str, str, int, int | None, str]]:
+        """How the window's contacts came in: for each way, its executives
+        table sort, its name, its count, its share of the contacts in
+        percent (None without any) and what it means."""
+        return [
+            ("captured", ContactCapture.AUTOMATIC.label, self.captured, percent(self.captured, self.window_contacts),
+             "Recorded without a tap: the executive chose to confirm calendar meetings automatically."),
+            ("confirmed", ContactCapture.CONFIRMED.label, self.confirmed,
+             percent(self.confirmed, self.window_contacts),
+             "Confirmed with one tap from a meeting read from the executive's calendar."),
+            ("typed", ContactCapture.TYPED.label, self.typed, percent(self.typed, self.window_contacts),
+             "Logged, requested or imported by hand."),
+        ]  # fmt: skip
+
 
 def program_figures(*, now: dt.datetime | None = None) -> ProgramFigures:
     """The program dashboard's figures over every executive reminders act on,
-    counted in the database: five queries."""
-    standing = executive_standing(now=now)
+    counted in the database: five queries. With them, the contacts of every
+    executive's current window by how they came in
+    (``window_contacts_captures``), joined to the same query."""
+    today = executives_today(now=now)
+    standing = executive_standing(today=today)
     # Counted over the standing as a derived table: aggregate() over these
     # annotations would drop the window's subquery from the inner query.
     inner = standing.annotate(
@@ -373,15 +454,23 @@ def program_figures(*, now: dt.datetime | None = None) -> ProgramFigures:
         target_minutes=F("exposure_target_minutes"),
     ).values("state", "window_minutes", "no_contact", "target_minutes")
     sql, params = inner.order_by().query.sql_with_params()
+    ways_sql, ways_params = window_contacts_captures(today).query.sql_with_params()
+    ways = [ContactCapture.AUTOMATIC.value, ContactCapture.CONFIRMED.value, ContactCapture.TYPED.value]
+    count_ways = ", ".join(
+        f"SUM(CASE WHEN capture = %s THEN 1 ELSE 0 END) AS {name}" for name in ("captured", "confirmed", "typed")
+    )
     by_state = ", ".join("SUM(CASE WHEN state = %s THEN 1 ELSE 0 END)" for _ in STATE_URGENCY)
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT COUNT(*), COALESCE(SUM(no_contact), 0), "
             "COALESCE(SUM(CASE WHEN window_minutes >= target_minutes THEN 1 ELSE 0 END), 0), "
-            f"COALESCE(SUM(window_minutes), 0), {by_state} FROM ({sql}) standing",
-            [*[state.value for state in STATE_URGENCY], *params],
+            "COALESCE(SUM(window_minutes), 0), "
+            "COALESCE(MAX(ways.captured), 0), COALESCE(MAX(ways.confirmed), 0), COALESCE(MAX(ways.typed), 0), "
+            f"{by_state} FROM ({sql}) standing "
+            f"LEFT JOIN (SELECT {count_ways} FROM ({ways_sql}) contacts) ways ON 1 = 1",
+            [*[state.value for state in STATE_URGENCY], *params, *ways, *ways_params],
         )
-        total, never, meeting, minutes, *states = cursor.fetchone()
+        total, never, meeting, minutes, captured, confirmed, typed, *states = cursor.fetchone()
     counts = {
         "executives": total,
         "never": never,
@@ -401,6 +490,9 @@ def program_figures(*, now: dt.datetime | None = None) -> ProgramFigures:
         median_days_since=median,
         meeting_exposure_target=counts["meeting_exposure_target"],
         window_minutes=counts["window_minutes"],
+        captured=int(captured),
+        confirmed=int(confirmed),
+        typed=int(typed),
     )
 
 

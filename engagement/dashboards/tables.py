@@ -3,7 +3,7 @@ columns, their sort links and their exported values."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from urllib.parse import urlencode
 
@@ -27,13 +27,20 @@ def executive_state_choices() -> list[tuple[str, str]]:
 
 @dataclass(frozen=True)
 class Column:
-    """A column of the executives table; ``sort`` names its sort, if any."""
+    """A column of the executives table; ``sort`` names its sort, if any.
+    Columns side by side with the same ``group`` share a heading above
+    theirs, which the first of them carries as ``group_span`` (how many)."""
 
     label: str
     sort: str | None = None
     numeric: bool = False
     url: str = ""
     direction: str = ""  # "ascending" or "descending" when the table is sorted by it
+    group: str = ""
+    group_span: int = 0
+
+
+CAPTURE_GROUP = "Contacts in window, by how they came in"
 
 
 def executive_table_columns(*, filters: str, sort: str) -> list[Column]:
@@ -48,6 +55,9 @@ def executive_table_columns(*, filters: str, sort: str) -> list[Column]:
         Column("Days since contact", "days", numeric=True),
         Column("Contacts, 6 weeks", "contacts_6w", numeric=True),
         Column("Hours in window", "hours_window", numeric=True),
+        Column("Captured", "captured", numeric=True, group=CAPTURE_GROUP, group_span=3),
+        Column("Confirmed", "confirmed", numeric=True, group=CAPTURE_GROUP),
+        Column("Typed", "typed", numeric=True, group=CAPTURE_GROUP),
         Column("Contacts, 12 months", "contacts_12m", numeric=True),
         Column("Hours, 12 months", "hours_12m", numeric=True),
         Column("Contacts by month"),
@@ -63,7 +73,7 @@ def executive_table_columns(*, filters: str, sort: str) -> list[Column]:
         target = f"-{column.sort}" if active and not descending else column.sort
         direction = ("descending" if descending else "ascending") if active else ""
         url = "?" + "&".join(part for part in (filters, urlencode({"sort": target})) if part)
-        linked.append(Column(column.label, column.sort, column.numeric, url, direction))
+        linked.append(replace(column, url=url, direction=direction))
     return linked
 
 
@@ -126,4 +136,7 @@ EXECUTIVE_CSV_COLUMNS = [
     CsvColumn("exposure_hours_12m", lambda row: row.hours_12m),
     CsvColumn("last_reminder_sent_at", lambda row: row.executive.last_reminder_at),
     CsvColumn("last_reminder_kind", lambda row: row.reminder_kind),
+    CsvColumn("contacts_window_captured", lambda row: row.executive.captured),
+    CsvColumn("contacts_window_confirmed", lambda row: row.executive.confirmed),
+    CsvColumn("contacts_window_typed", lambda row: row.executive.typed),
 ]

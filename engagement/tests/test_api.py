@@ -276,6 +276,9 @@ def test_an_executive_reads_their_own_contact_status_as_their_page_shows_it():
         "cadence_days": 42,
         "exposure_hours": 1.5,
         "exposure_hours_target": 2.0,
+        "contacts_window_captured": 0,
+        "contacts_window_confirmed": 0,
+        "contacts_window_typed": 1,
     }
 
 

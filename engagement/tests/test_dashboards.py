@@ -50,6 +50,9 @@ EXPORT_HEADER = [
     "exposure_hours_12m",
     "last_reminder_sent_at",
     "last_reminder_kind",
+    "contacts_window_captured",
+    "contacts_window_confirmed",
+    "contacts_window_typed",
 ]
 
 
