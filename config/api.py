@@ -12,7 +12,7 @@ from rest_framework.routers import DefaultRouter
 
 from engagement.api.base import AccountViewSet, ContactStatusViewSet, ContactViewSet, ExecutiveViewSet
 from feedback.api import ActionViewSet, DebriefViewSet
-from mentoring.api import PairingViewSet
+from mentoring.api import PairingViewSet, SponsorshipImpactViewSet
 from visits.api import EngagementTypeViewSet, EngagementViewSet
 
 app_name = "api"
@@ -33,6 +33,7 @@ router.register("engagements", EngagementViewSet, basename="engagement")
 router.register("debriefs", DebriefViewSet, basename="debrief")
 router.register("actions", ActionViewSet, basename="action")
 router.register("pairings", PairingViewSet, basename="pairing")
+router.register("sponsorship-impact", SponsorshipImpactViewSet, basename="sponsorship-impact")
 
 urlpatterns = [
     # Anyone signed in (by key or session) may read the schema: it describes

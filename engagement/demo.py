@@ -14,6 +14,7 @@ import re
 import tomllib
 import unicodedata
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -349,6 +350,30 @@ def _portfolios(ctx: DemoContext, n_accounts: int, manager_users: list[User]) ->
     return [manager_users[0]] * first + owners
 
 
+# What an account of each tier brings in a year, in thousands: the demo's range.
+ANNUAL_VALUE_THOUSANDS = {
+    Account.Tier.STRATEGIC: (1000, 5000),
+    Account.Tier.KEY: (300, 1500),
+    Account.Tier.GROWTH: (80, 400),
+    Account.Tier.STANDARD: (10, 120),
+}
+
+
+def _values_and_renewals(ctx: DemoContext, accounts: list[Account]) -> None:
+    """Customers' annual values, by tier, and a yearly renewal: most of those
+    due in the last year renewed, a churned one did not, a few not known yet.
+    Drawn apart from ``ctx.rng``, so that the rest of the demo stays as it was."""
+    rng = random.Random(f"values-{ctx.today.isoformat()}-{len(accounts)}")
+    for account in accounts:
+        if account.kind != Account.Kind.CUSTOMER or account.status == Account.Status.PROSPECT:
+            continue
+        low, high = ANNUAL_VALUE_THOUSANDS[Account.Tier(account.tier)]
+        account.annual_value = Decimal(rng.randint(low, high) * 1000)
+        account.renewal_on = ctx.today + dt.timedelta(days=rng.randint(-330, 30))
+        if account.renewal_on <= ctx.today and rng.random() < 0.9:
+            account.renewed = account.status != Account.Status.CHURNED and rng.random() < 0.85
+
+
 def _seed_accounts(ctx: DemoContext, n_accounts: int, skills: list[Skill], manager_users: list[User]) -> None:
     rng, faker = ctx.rng, ctx.faker
     owners = _portfolios(ctx, n_accounts, manager_users)
@@ -372,6 +397,7 @@ def _seed_accounts(ctx: DemoContext, n_accounts: int, skills: list[Skill], manag
                 status=rng.choices(list(Account.Status), weights=[85, 5, 7, 3])[0],
             )
         )
+    _values_and_renewals(ctx, accounts)
     Account.objects.bulk_create(accounts, batch_size=BATCH)
     Account.needs.through.objects.bulk_create(
         [

@@ -11,5 +11,6 @@ class FeedbackConfig(AppConfig):
         # Surveys after a held engagement; reminders of debriefs and actions;
         # the panels and needs this app adds to home pages, its panel on the
         # engagement page; debriefs, actions and themes in the audit trail;
-        # its entries on each account's timeline.
-        from feedback import audit, needs, panels, receivers, reminders, timeline  # noqa: F401
+        # its entries on each account's timeline; survey scores and days to
+        # close routed actions as measures of each account.
+        from feedback import audit, measures, needs, panels, receivers, reminders, timeline  # noqa: F401

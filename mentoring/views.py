@@ -25,6 +25,17 @@ from engagement.people.roles import EVERY_ROLE, Role, role_required
 from mentoring.access import get_goal_for_user, pairing_rights, pairing_view, pairings_visible_to
 from mentoring.filters import PairingPageFilter
 from mentoring.forms import GoalForm, ProposeForm, ReasonForm
+from mentoring.impact import (
+    GROUPS,
+    MIN_GROUP,
+    SPONSORED_FOR_DAYS,
+    Comparison,
+    figure_text,
+    impact_accounts,
+    impact_span,
+    measure_named,
+    sponsorship_impact,
+)
 from mentoring.models import Pairing
 from mentoring.risk import KEY_PERSON_RISK_CSV_COLUMNS, key_person_risk_list, key_person_risks
 from mentoring.selectors import (
@@ -371,6 +382,88 @@ def _chunks(items: Iterator[Any], size: int) -> Iterator[list[Any]]:
             chunk = []
     if chunk:
         yield chunk
+
+
+def _tier_in(text: str | None) -> int | None:
+    tier = row_id(text)
+    return tier if tier in Account.Tier.values else None
+
+
+@role_required(Role.PROGRAM_ADMIN)
+@require_GET
+def impact(request: HttpRequest) -> HttpResponse:
+    """What sponsorship changes: a tier's sponsored accounts against its
+    others, measure by measure, each figure opening the accounts it counts."""
+    tier = _tier_in(request.GET.get("tier")) or Account.Tier.STRATEGIC
+    span = impact_span(today=timezone.localdate(), now=timezone.now())
+    context = {
+        "tier": Account.Tier(tier),
+        "tiers": Account.Tier.choices,
+        "comparisons": [c for c in sponsorship_impact(span=span) if c.tier == tier],
+        "groups": GROUPS,
+        "span": span,
+        "min_group": MIN_GROUP,
+        "sponsored_for_days": SPONSORED_FOR_DAYS,
+    }
+    return render(request, "mentoring/impact.html", context)
+
+
+def _impact_list(request: HttpRequest) -> tuple[Comparison, str, Any]:
+    """The measure, tier and group the query names (404 for any other), its
+    comparison and the accounts it counts."""
+    measure = measure_named(request.GET.get("measure", ""))
+    tier, group = _tier_in(request.GET.get("tier")), request.GET.get("group", "")
+    if measure is None or tier is None or group not in GROUPS:
+        raise Http404("No such list of accounts.")
+    span = impact_span(today=timezone.localdate(), now=timezone.now())
+    comparison = next(c for c in sponsorship_impact(span=span, measures=[measure]) if c.tier == tier)
+    return comparison, group, impact_accounts(measure=measure, span=span, tier=tier, group=group)
+
+
+@role_required(Role.PROGRAM_ADMIN)
+@require_GET
+def impact_accounts_page(request: HttpRequest) -> HttpResponse:
+    """The accounts one group's figure counts, each with its own."""
+    comparison, group, accounts = _impact_list(request)
+    page = Paginator(accounts, PAGE_SIZE).get_page(request.GET.get("page"))
+    measure = comparison.measure
+    rows = [
+        {**row, "figure": figure_text(measure, row["mean"]), "status": Account.Status(row["account_status"]).label}
+        for row in page
+    ]
+    query = f"measure={measure.slug}&tier={comparison.tier}&group={group}"
+    context = {
+        "comparison": comparison,
+        "measure": measure,
+        "group": group,
+        "group_label": GROUPS[group],
+        "figures": comparison.group(group),
+        "page": page,
+        "rows": rows,
+        "query": query,
+        "per_account": measure.account == "pk",
+        "min_group": MIN_GROUP,
+    }
+    return render(request, "mentoring/impact_accounts.html", context)
+
+
+@role_required(Role.PROGRAM_ADMIN)
+@require_GET
+def impact_accounts_csv(request: HttpRequest) -> HttpResponse:
+    """The same accounts as CSV, every one."""
+    comparison, group, accounts = _impact_list(request)
+    measure = comparison.measure
+    columns = [
+        CsvColumn("account_id", lambda row: row["account_id"]),
+        CsvColumn("account", lambda row: row["account_name"]),
+        CsvColumn("tier", lambda row: comparison.tier_label),
+        CsvColumn("group", lambda row: GROUPS[group]),
+        CsvColumn("measure", lambda row: measure.label),
+        CsvColumn("rows", lambda row: row["n"]),
+        CsvColumn("mean", lambda row: None if row["mean"] is None else round(float(row["mean"]), 4)),
+    ]
+    filename = f"sponsorship-impact-{measure.slug}-{comparison.tier_label.lower()}-{group}"
+    return csv_response(filename=filename, columns=columns, rows=accounts.iterator(2000))
 
 
 HANDOVER_SUGGESTIONS = 3

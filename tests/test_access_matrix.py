@@ -178,6 +178,10 @@ ACCESS: dict[str, Access] = {
     "mentoring:pairings_csv": PROGRAM_ADMINS,
     "mentoring:key_person_risk": PROGRAM_ADMINS,
     "mentoring:key_person_risk_csv": PROGRAM_ADMINS,
+    # What sponsorship changes, and the accounts each of its figures counts.
+    "mentoring:impact": PROGRAM_ADMINS,
+    "mentoring:impact_accounts": PROGRAM_ADMINS,
+    "mentoring:impact_accounts_csv": PROGRAM_ADMINS,
     "mentoring:propose": PROGRAM_ADMINS,
     "mentoring:handover": PROGRAM_ADMINS,
     "mentoring:my_sponsorships": EXECUTIVES,
@@ -245,6 +249,7 @@ ACCESS: dict[str, Access] = {
     "api:action-list": EVERY_ROLE,
     "api:action-detail": EVERY_ROLE,
     "api:pairing-list": EVERY_ROLE,
+    "api:sponsorship-impact-list": PROGRAM_ADMINS,
     "api:pairing-detail": EVERY_ROLE,
 }
 # Addresses pages had before each prefix got one owner (config.moved): a
@@ -355,6 +360,9 @@ ALLOWED_STATUS: dict[str, dict[str, int]] = {
     "mentoring:pairings_csv": {"GET": 200, "POST": 405},
     "mentoring:key_person_risk": {"GET": 200, "POST": 405},
     "mentoring:key_person_risk_csv": {"GET": 200, "POST": 405},
+    "mentoring:impact": {"GET": 200, "POST": 405},
+    "mentoring:impact_accounts": {"GET": 200, "POST": 405},
+    "mentoring:impact_accounts_csv": {"GET": 200, "POST": 405},
     # The suggestions; posted without an executive chosen: the form says so.
     "mentoring:propose": {"GET": 200, "POST": 400},
     # The leaver's pairings; posted without a pairing: the page says so.
@@ -415,6 +423,7 @@ ALLOWED_STATUS: dict[str, dict[str, int]] = {
             "api:action-detail",
             "api:pairing-list",
             "api:pairing-detail",
+            "api:sponsorship-impact-list",
             "api:schema",
             "api:docs",
         )
@@ -988,6 +997,8 @@ QUERY_STRINGS: dict[str, str | Callable[[World], str]] = {
     ),
     # A search by words and theme that finds the world's debrief.
     "feedback:debrief_search": lambda world: f"?q=price&theme={world.objects['feedback.theme']}",
+    "mentoring:impact_accounts": "?measure=contacts&tier=1&group=comparison",
+    "mentoring:impact_accounts_csv": "?measure=contacts&tier=1&group=comparison",
 }
 
 

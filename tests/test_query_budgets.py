@@ -164,6 +164,10 @@ BUDGETS = {
     # account's contacts and pairings, and the executives chosen.
     "mentoring:propose": 14,
     "mentoring:key_person_risk": 15,
+    # One query per measure (six), whatever the number of accounts.
+    "mentoring:impact": 10,
+    # The group's figures (one query), and a page of its accounts with their count.
+    "mentoring:impact_accounts": 7,
     "mentoring:handover": 14,
     # The upload form and a page of past imports (count, jobs with who uploaded them).
     "engagement:imports": 6,
@@ -195,6 +199,8 @@ BUDGETS = {
     "api:action-list": 5,
     "api:action-detail": 4,
     "api:pairing-list": 6,
+    # One query per measure (six), whatever the number of accounts.
+    "api:sponsorship-impact-list": 9,
     "api:pairing-detail": 5,
 }
 # Who looks at each page (None: a visitor who is not signed in).
@@ -260,6 +266,8 @@ VIEWERS: dict[str, Role | None] = {
     "mentoring:pairing_detail": Role.EXECUTIVE,
     "mentoring:propose": Role.PROGRAM_ADMIN,
     "mentoring:key_person_risk": Role.PROGRAM_ADMIN,
+    "mentoring:impact": Role.PROGRAM_ADMIN,
+    "mentoring:impact_accounts": Role.PROGRAM_ADMIN,
     "mentoring:handover": Role.PROGRAM_ADMIN,
     "engagement:imports": Role.PROGRAM_ADMIN,
     "engagement:import_detail": Role.PROGRAM_ADMIN,
@@ -286,6 +294,7 @@ VIEWERS: dict[str, Role | None] = {
     "api:action-list": Role.EXECUTIVE,
     "api:action-detail": Role.ACCOUNT_MANAGER,
     "api:pairing-list": Role.PROGRAM_ADMIN,
+    "api:sponsorship-impact-list": Role.PROGRAM_ADMIN,
     "api:pairing-detail": Role.EXECUTIVE,
 }
 # The project's URLs that are not pages with data of their own.
@@ -308,6 +317,7 @@ NOT_BUDGETED = {
     "engagement:coverage_csv": "streams the coverage list's one query (engagement/tests/test_coverage.py)",
     "mentoring:key_person_risk_csv": "streams its list, and four queries per 2,000 accounts (mentoring/tests)",
     "mentoring:pairings_csv": "streams the pairings list's one query (mentoring/tests/test_pages.py)",
+    "mentoring:impact_accounts_csv": "the group's figures, then streams its list's one query (mentoring/tests)",
     "mentoring:pairing_change": "POST only: changes it, then back to the pairing (measured there)",
     "mentoring:pairing_goal_add": "POST only: adds it, then back to the pairing (measured there)",
     "mentoring:pairing_goal_edit": "POST only: saves it, then back to the pairing (measured there)",
@@ -966,6 +976,10 @@ def mentoring_page_url(page: str, data: ProgramData) -> str | None:
     if page == "mentoring:handover":
         # The measured executive, asked to sponsor more accounts as the data grows.
         return reverse(page, kwargs={"executive_pk": data.executive.pk})
+    if page == "mentoring:impact_accounts":
+        # Every account the program's executives meet, with its contacts.
+        tier = Account.objects.order_by("pk").values_list("tier", flat=True).first()
+        return reverse(page) + f"?measure=contacts&tier={tier}&group=comparison"
     if page == "mentoring:pairing_detail":
         pairing = Pairing.objects.filter(executive=data.executive).order_by("pk").first()
         PairingGoal.objects.create(pairing=pairing, text="Open a roadmap review")

@@ -61,6 +61,20 @@ class Account(models.Model):
         validators=[MinValueValidator(7)],
         help_text="Blank: the program's.",
     )
+    # What the account is worth and when it renews, from the CRM: optional,
+    # in whatever currency the program keeps its figures (no currency is
+    # named, so none is converted). Sponsorship impact reads them.
+    annual_value = models.DecimalField(
+        "annual value",
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text="What the account brings in a year, in the program's currency.",
+    )
+    renewal_on = models.DateField("renewal date", null=True, blank=True)
+    renewed = models.BooleanField("renewed", null=True, blank=True, help_text="Empty: not known yet.")
     # Kept by engagement.cadence.ledger.account_last_contact_refresh, from
     # ExecutiveContact, so that coverage and key-person risk read the
     # accounts alone: worked out from two million contacts they took over a

@@ -42,6 +42,8 @@ from engagement.imports.values import (
     CellError,
     choice_reader,
     normalized,
+    parse_amount,
+    parse_date,
     parse_email,
     parse_names,
     parse_time_zone,
@@ -983,8 +985,9 @@ def _read_account_kind(text: str) -> str:
 _read_tier = choice_reader(Account.Tier, "a tier", {f"Tier {tier.value}": tier.value for tier in Account.Tier})
 _read_status = choice_reader(Account.Status, "an account status", {"Former customer": Account.Status.CHURNED})
 ACCOUNT_FIELDS = ("name", "crm_id", "kind", "tier", "industry", "region", "account_manager_id", "status")
+ACCOUNT_FIELDS += ("annual_value", "renewal_on", "renewed")
 _NEW_ACCOUNT: dict[str, Any] = dict.fromkeys(
-    ("crm_id", "account_manager_id", "need_names", "domain_names", "account_manager__email")
+    ("crm_id", "account_manager_id", "need_names", "domain_names", "account_manager__email", *ACCOUNT_FIELDS[-3:])
 )
 _NEW_ACCOUNT |= {"industry": "", "region": "", "kind": Account.Kind.CUSTOMER, "tier": Account.Tier.STANDARD}
 _NEW_ACCOUNT["status"] = Account.Status.ACTIVE
@@ -1069,6 +1072,23 @@ class AccountImport(ImportKind):
             _read_domains,
             out=lambda a: names_text(text_list_values(a.domain_names)),
         ),
+        Column(
+            "annual_value, Annual value, ARR, Annual contract value, ACV",
+            "an amount of zero or more, in the program's currency (a currency sign is left out)",
+            parse_amount,
+            out="annual_value",
+        ),
+        Column(
+            "renewal_on, Renewal date, Renewal, Next renewal date, Contract end date",
+            "a date, in the order chosen for the file",
+            out="renewal_on",
+        ),
+        Column(
+            "renewed, Renewed",
+            "yes or no; empty when not known yet",
+            parse_yes_no,
+            out=lambda a: "" if a.renewed is None else yes_no(a.renewed),
+        ),
     )
     matching = (
         "By Groundwork id, else by CRM id, else by name (whatever its case): a row with a CRM id Groundwork does "
@@ -1076,6 +1096,7 @@ class AccountImport(ImportKind):
         "by several accounts is refused. Anything else is a new account."
     )
     shown = ("CRM id", "Name", "Kind", "Tier", "Industry", "Region", "Account manager", "Status", "Needs", "Domains")
+    shown += ("Annual value", "Renewal date", "Renewed")
 
     def export_rows(self) -> QuerySet[Account]:
         needs = Account.needs.through.objects.filter(account_id=OuterRef("pk"))
@@ -1091,6 +1112,8 @@ class AccountImport(ImportKind):
 
     def plan(self, *, rows: list[tuple[Row, dict[str, Any]]], plan: ImportPlan, progress: Progress) -> None:
         for row, values in rows:
+            # A renewal date is read in the order chosen for the file, which its column's reader does not know.
+            values["renewal_on"] = plan.value(row, "renewal_on", self._date_reader(plan))
             if values["name"] is None and values["groundwork_id"] is None and not plan.failed(row):
                 plan.error(row, "name", "Give the account's name.")
         good = [values for row, values in rows if not plan.failed(row)]
@@ -1134,6 +1157,10 @@ class AccountImport(ImportKind):
                 self._outcome(plan, row, values, account)
 
     @staticmethod
+    def _date_reader(plan: ImportPlan) -> Callable[[str], dt.date]:
+        return lambda text: parse_date(text, order=plan.options.date_order)
+
+    @staticmethod
     def _outcome(plan: ImportPlan, row: Row, values: dict[str, Any], account: dict[str, Any] | None) -> None:
         before = {**(account or _NEW_ACCOUNT), "needs": text_list_values((account or _NEW_ACCOUNT)["need_names"])}
         before["domains"] = text_list_values(before["domain_names"])
@@ -1144,7 +1171,8 @@ class AccountImport(ImportKind):
         kind, tier, status = Account.Kind(now["kind"]), Account.Tier(now["tier"]), Account.Status(now["status"])
         shown = [now["crm_id"], now["name"], kind.label, tier.label, now["industry"], now["region"]]
         shown += [values["account_manager_email"] or before["account_manager__email"], status.label]
-        plan.outcome(row, account is None, item, [*shown, names_text(now["needs"]), names_text(now["domains"])])
+        shown += [names_text(now["needs"]), names_text(now["domains"]), now["annual_value"], now["renewal_on"]]
+        plan.outcome(row, account is None, item, [*shown, "" if now["renewed"] is None else yes_no(now["renewed"])])
 
     def apply(self, *, plan: ImportPlan, job: ImportJob, progress: Progress) -> None:
         written = records_write(Account, plan, progress)

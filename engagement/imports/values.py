@@ -12,6 +12,7 @@ import re
 import unicodedata
 import zoneinfo
 from collections.abc import Callable, Iterable
+from decimal import Decimal
 from functools import cache
 from typing import Any
 
@@ -167,6 +168,31 @@ def parse_minutes(text: str) -> int:
         if match := pattern.fullmatch(cleaned):
             return minutes(match)
     raise CellError(f"“{text.strip()}” is not a length of time: give the minutes (90), or hours and minutes (1:30).")
+
+
+# An amount as CRMs write it: thousands grouped by commas, spaces or apostrophes (1,250,000.00; 1 250 000;
+# 1'250'000), at most two decimals after a point, and a currency sign or code before or after it.
+_AMOUNT = re.compile(r"(?P<whole>\d{1,3}(?:([,\s'])\d{3})(?:\2\d{3})*|\d+)(?:\.(?P<cents>\d{1,2}))?")
+_AROUND = re.compile(r"(?P<before>[^\d]*?)\s*(?P<number>\d.*?)\s*(?P<after>[a-z$€£¥₹]*)", re.IGNORECASE)
+_NEGATIVE = ("-", "\u2212", "(")
+LARGEST_AMOUNT = Decimal("999999999999.99")
+
+
+def parse_amount(text: str) -> Decimal:
+    """An amount of money, zero or more, in no particular currency: 125000, 125,000.50, $125,000, 125000 EUR. A
+    currency sign or code around the number is left out, not converted; a minus sign (or accounting's brackets)
+    is refused, since an annual value is never below zero."""
+    cleaned = text.strip()
+    around = _AROUND.fullmatch(cleaned.rstrip(")"))
+    if around is not None and any(sign in around.group("before") for sign in _NEGATIVE):
+        raise CellError(f"“{cleaned}” is below zero: an annual value is zero or more.")
+    match = _AMOUNT.fullmatch(around.group("number")) if around is not None else None
+    if match is None or not re.fullmatch(r"[a-z$€£¥₹\s]*", around.group("before"), re.IGNORECASE):
+        raise CellError(f"“{cleaned}” is not an amount: write the number alone, such as 125000 or 125,000.50.")
+    amount = Decimal(re.sub(r"\D", "", match.group("whole")) + "." + (match.group("cents") or "0"))
+    if amount > LARGEST_AMOUNT:
+        raise CellError(f"“{cleaned}” is more than Groundwork keeps: at most {LARGEST_AMOUNT:,}.")
+    return amount
 
 
 _YES = {"yes", "y", "true", "t", "1", "active", "x", "on"}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from decimal import Decimal
 
 import pytest
 from auditlog.models import LogEntry
@@ -316,11 +317,13 @@ def test_the_lines_salesforce_writes_under_a_report_are_not_rows(admin_client):
 # --- Accounts --------------------------------------------------------------------------------
 
 SALESFORCE_ACCOUNTS = [
-    ["Account ID", "Account Name", "Type", "Account Tier", "Industry", "Territory", "Account Owner", "Needs"],
+    ["Account ID", "Account Name", "Type", "Account Tier", "Industry", "Territory", "Account Owner", "Needs", "ARR",
+     "Renewal Date", "Renewed"],
     ["001A", "Acme Corp", "Customer - Direct", "Strategic", "Manufacturing", "EMEA", "sam@groundwork.example",
-     "Pricing"],
-    ["001B", "Globex", "Channel Partner / Reseller", "2", "Retail", "APAC", "Sam Rivera", ""],
-    ["001C", "Initech", "Prospect", "Tier 3", "", "", "", ""],
+     "Pricing", "$1,250,000.50", "31/03/2026", "yes"],
+    ["001B", "Globex", "Channel Partner / Reseller", "2", "Retail", "APAC", "Sam Rivera", "", "80000 EUR",
+     "2026-09-01", ""],
+    ["001C", "Initech", "Prospect", "Tier 3", "", "", "", "", "", "", ""],
 ]  # fmt: skip
 
 
@@ -348,6 +351,31 @@ def test_a_crm_export_of_accounts_imports_and_matches_by_crm_id_then_by_name(
         "Globex", Account.Kind.PARTNER, Account.Tier.KEY, manager
     )  # fmt: skip
     assert (initech.kind, initech.tier, initech.status) == (Account.Kind.CUSTOMER, Account.Tier.GROWTH, "active")
+    # A currency sign and thousands separators are left out; an empty "Renewed" is not known yet.
+    assert (acme.annual_value, acme.renewal_on, acme.renewed) == (Decimal("1250000.50"), dt.date(2026, 3, 31), True)
+    assert (globex.annual_value, globex.renewal_on, globex.renewed) == (Decimal("80000"), dt.date(2026, 9, 1), None)
+    assert (initech.annual_value, initech.renewal_on, initech.renewed) == (None, None, None)
+
+
+def test_a_wrong_annual_value_renewal_date_or_renewed_is_a_row_error(admin_client):
+    data = csv_bytes(
+        [
+            ["Account Name", "Annual contract value", "Renewal date", "Renewed"],
+            ["Acme", "-5000", "", ""],
+            ["Globex", "lots", "", ""],
+            ["Initech", "", "31/02/2026", ""],
+            ["Hooli", "", "", "maybe"],
+        ]
+    )
+
+    upload(admin_client, ACCOUNTS, data)
+
+    assert [(error["line"], error["column"], error["message"]) for error in last_job().errors] == [
+        (2, "Annual contract value", "“-5000” is below zero: an annual value is zero or more."),
+        (3, "Annual contract value", "“lots” is not an amount: write the number alone, such as 125000 or 125,000.50."),
+        (4, "Renewal date", "“31/02/2026” is not a date in the calendar."),
+        (5, "Renewed", "“maybe” is neither yes nor no: write yes or no."),
+    ]
 
 
 def test_importing_the_same_accounts_file_twice_creates_nothing(admin_client, django_capture_on_commit_callbacks):
@@ -703,6 +731,7 @@ def test_exported_executives_accounts_and_contacts_import_again_unchanged(
 ):
     some_program_data(3)
     AccountFactory(name="No CRM id", crm_id=None)
+    AccountFactory(annual_value=Decimal("99000.50"), renewal_on=dt.date(2026, 3, 31), renewed=False)
     ExecutiveFactory(active=False, user__time_zone="Asia/Tokyo", level=Level.C_SUITE)
 
     for kind in (EXECUTIVES, ACCOUNTS, CONTACTS):
