@@ -353,7 +353,7 @@ def actions_routed(*, user: User) -> QuerySet[ActionItem]:
     routed = ActionItem.objects.filter(function__isnull=False)
     if Role.PROGRAM_ADMIN not in user_roles(user):
         routed = routed.filter(function__lead__user=user)
-    return routed.select_related(*ACTION_RELATED, "function__lead__user").order_by("due_on", "pk")
+    return routed.select_related(*ACTION_RELATED).order_by("due_on", "pk")
 
 
 @dataclass(frozen=True)
@@ -507,3 +507,16 @@ def action_csv_columns(*, today: dt.date) -> list[CsvColumn]:
         CsvColumn("closed_at", lambda action: action.closed_at),
         CsvColumn("customer_told", lambda action: action.status_note if not action.is_open else "", multi_line=True),
     ]
+
+
+# The columns of Closing the loop's CSV: a function a row, as the page's table.
+LOOP_CSV_COLUMNS = [
+    CsvColumn("function", lambda row: row.name),
+    CsvColumn("lead", lambda row: row.lead),
+    CsvColumn("open", lambda row: row.open),
+    CsvColumn("overdue", lambda row: row.overdue),
+    CsvColumn("closed_12m", lambda row: row.closed),
+    CsvColumn("median_days_to_told", lambda row: row.median_days),
+    CsvColumn("oldest_open", lambda row: row.oldest.title if row.oldest else ""),
+    CsvColumn("oldest_open_age_days", lambda row: row.oldest_age_days),
+]

@@ -14,6 +14,7 @@ urlpatterns = [
     path("actions/", views.action_list, name="actions"),
     path("actions/csv/", views.action_list_csv, name="actions_csv"),
     path("actions/loop/", views.loop_view, name="loop"),
+    path("actions/loop/csv/", views.loop_csv, name="loop_csv"),
     path("actions/<int:pk>/", views.action_detail, name="action_detail"),
     path("survey/<str:token>/", views.survey_view, name="survey"),
     path("debriefs/", views.debrief_search_view, name="debrief_search"),

@@ -25,6 +25,7 @@ from feedback.models import ActionItem
 from feedback.selectors import (
     ACTION_STATES,
     ACTION_TABS,
+    LOOP_CSV_COLUMNS,
     ROUTED_ROLES,
     action_csv_columns,
     debrief_of,
@@ -267,6 +268,15 @@ def loop_view(request: HttpRequest) -> HttpResponse:
     """Closing the loop: the actions routed to another function, by function,
     in three queries whatever their number."""
     return render(request, "feedback/loop.html", {"figures": loop_figures(user=request.user)})
+
+
+@role_required(Role.PROGRAM_ADMIN)
+@require_GET
+def loop_csv(request: HttpRequest) -> HttpResponse:
+    """Closing the loop's table as CSV: a function a row."""
+    return csv_response(
+        filename="closing-the-loop", columns=LOOP_CSV_COLUMNS, rows=loop_figures(user=request.user).rows
+    )
 
 
 @role_required(*EVERY_ROLE)

@@ -175,6 +175,7 @@ ACCESS: dict[str, Access] = {
     "feedback:debrief_search": PROGRAM_ADMINS,
     "feedback:survey_answers": PROGRAM_ADMINS,
     "feedback:loop": PROGRAM_ADMINS,
+    "feedback:loop_csv": PROGRAM_ADMINS,
     # The Actions page's list as CSV: each person's own tab, as the page.
     "feedback:actions_csv": EVERY_ROLE,
     "mentoring:pairings": PROGRAM_ADMINS,
@@ -356,6 +357,7 @@ ALLOWED_STATUS: dict[str, dict[str, int]] = {
     "feedback:debrief_search": {"GET": 200, "POST": 405},
     "feedback:survey_answers": {"GET": 200, "POST": 405},
     "feedback:loop": {"GET": 200, "POST": 405},
+    "feedback:loop_csv": {"GET": 200, "POST": 405},
     "feedback:actions_csv": {"GET": 200, "POST": 405},
     "mentoring:pairings": {"GET": 200, "POST": 405},
     "mentoring:pairings_csv": {"GET": 200, "POST": 405},

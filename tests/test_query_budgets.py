@@ -320,6 +320,7 @@ NOT_BUDGETED = {
     "mentoring:key_person_risk_csv": "streams its list, and four queries per 2,000 accounts (mentoring/tests)",
     "mentoring:pairings_csv": "streams the pairings list's one query (mentoring/tests/test_pages.py)",
     "feedback:actions_csv": "streams the Actions page's list, one query (feedback/tests/test_loop.py)",
+    "feedback:loop_csv": "Closing the loop's three queries, as CSV (feedback/tests/test_loop.py)",
     "mentoring:pairing_change": "POST only: changes it, then back to the pairing (measured there)",
     "mentoring:pairing_goal_add": "POST only: adds it, then back to the pairing (measured there)",
     "mentoring:pairing_goal_edit": "POST only: saves it, then back to the pairing (measured there)",

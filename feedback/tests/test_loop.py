@@ -258,3 +258,18 @@ def test_a_filter_that_does_not_fit_makes_no_file(client, loop, admin):
     assert "No file was made" in refused.content.decode()
     assert "Some filters were not understood and were left out." in page.content.decode()
     assert len(listed(client, state="forgotten")) == 9  # every routed action, the state left out
+
+
+@pytest.mark.django_db
+def test_the_figures_download_as_csv_a_function_a_row(client, loop, admin):
+    client.force_login(admin)
+
+    response = client.get(reverse("feedback:loop_csv"))
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+
+    assert [(row["function"], row["lead"], row["open"], row["overdue"], row["closed_12m"]) for row in rows] == [
+        ("Finance", "Riley Chen", "1", "0", "3"),
+        ("Service", "Morgan Blake", "2", "1", "2"),
+    ]
+    assert [row["median_days_to_told"] for row in rows] == ["3.0", "7.0"]
+    assert (rows[1]["oldest_open"], rows[1]["oldest_open_age_days"]) == ("Call back about late repairs", "40")
