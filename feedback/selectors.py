@@ -328,7 +328,7 @@ def survey_answers(*, since: dt.datetime) -> QuerySet[Survey]:
 # filter takes them: every link from a figure opens the list of that state.
 ACTION_STATES = {
     "open": "Open",
-    "overdue": "Overdue: open past its due date",
+    "overdue": "Overdue",
     "closed": "Closed in the last twelve months",
 }
 
