@@ -377,6 +377,11 @@ def routed_queue(*, user: User, limit: int = HOME_LIMIT) -> RoutedQueue:
     return RoutedQueue(actions=list[ActionItem](rows), count=rows[0].total if rows else 0)
 
 
+# A row a function, naming who leads it now, rather than a row a lead: an
+# action records the function it was routed to, not a person, so a new lead
+# inherits the function's queue and its history stays with the function; a
+# person who leads two functions reads their name on both rows, and their
+# home adds the two queues together.
 @dataclass(frozen=True)
 class LoopRow:
     """The routed actions of one function (``function_id`` None: of all of them)."""
@@ -394,6 +399,9 @@ class LoopRow:
 
 @dataclass(frozen=True)
 class LoopFigures:
+    """Closing the loop for one reader: a row a function, and their totals,
+    counted in the reader's calendar (``today``, and twelve months from ``since``)."""
+
     today: dt.date
     since: dt.datetime
     rows: list[LoopRow]
