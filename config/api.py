@@ -11,7 +11,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.routers import DefaultRouter
 
 from engagement.api.base import AccountViewSet, ContactStatusViewSet, ContactViewSet, ExecutiveViewSet
-from feedback.api import ActionViewSet, DebriefViewSet
+from feedback.api import ActionLoopViewSet, ActionViewSet, DebriefViewSet
 from mentoring.api import PairingViewSet, SponsorshipImpactViewSet
 from visits.api import EngagementTypeViewSet, EngagementViewSet
 
@@ -32,6 +32,7 @@ router.register("engagement-types", EngagementTypeViewSet, basename="engagement-
 router.register("engagements", EngagementViewSet, basename="engagement")
 router.register("debriefs", DebriefViewSet, basename="debrief")
 router.register("actions", ActionViewSet, basename="action")
+router.register("action-loop", ActionLoopViewSet, basename="action-loop")
 router.register("pairings", PairingViewSet, basename="pairing")
 router.register("sponsorship-impact", SponsorshipImpactViewSet, basename="sponsorship-impact")
 

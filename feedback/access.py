@@ -4,7 +4,8 @@ A debrief belongs to its engagement: whoever may see the engagement reads its
 submitted debriefs, and whoever took part (an executive who attended, the
 account team) writes their own. An action is seen by its owner, whoever
 created it, the account team and the executives who attended, and program
-admins; the routed owner sees it even when they never saw the engagement.
+admins; the routed owner, and whoever leads the function it is routed to now,
+see it even when they never saw the engagement.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ def actions_visible_to(user: User) -> QuerySet[ActionItem]:
         served = Engagement.objects.filter(account__in=accounts_served_by(user).values("pk"))
         visible |= Q(engagement__in=served.values("pk"))
     if Role.EXECUTIVE in roles:
+        # The lead of the function it is routed to answers for it, whoever owns it now.
+        visible |= Q(function__lead__user=user)
         visible |= Exists(
             EngagementExecutive.objects.filter(
                 engagement=OuterRef("engagement"), executive__user=user, executive__active=True

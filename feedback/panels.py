@@ -23,6 +23,7 @@ from feedback.selectors import (
     engagement_actions,
     engagement_surveys,
     feedback_since,
+    routed_queue,
 )
 from visits.access import EngagementRights
 from visits.models import Engagement
@@ -54,15 +55,20 @@ def engagement_feedback(request: HttpRequest, *, engagement: Engagement, rights:
 
 @home_panel(Role.EXECUTIVE)
 def executive_feedback(request: HttpRequest, *, executive: Executive) -> Panel:
-    """Debriefs to write, actions owed (routed ones included), and the latest
-    customer words about the executive's engagements."""
-    owed, more_owed = _first(list(actions_owed(user=request.user)[: HOME_LIMIT + 1]))
+    """Debriefs to write, actions owed (routed ones included), the complaints
+    routed to the functions the executive leads (one query, their count
+    beside them), and the latest customer words about their engagements.
+    An action both owed and in the executive's routed queue is listed once,
+    in the queue."""
+    owed_here = actions_owed(user=request.user).exclude(function__lead__user=request.user)
+    owed, more_owed = _first(list(owed_here[: HOME_LIMIT + 1]))
     return Panel(
         "feedback/panels/executive_home.html",
         {
             "to_write": debriefs_to_write(user=request.user),
             "owed": owed,
             "more_owed": more_owed,
+            "routed": routed_queue(user=request.user),
             "words": customer_words(executive=executive),
         },
     )

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+import statistics
 import zoneinfo
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from django.db import connection
-from django.db.models import Avg, Count, Exists, OuterRef, Prefetch, Q, QuerySet
-from django.db.models.functions import Coalesce
+from django.db.models import Avg, Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Window
+from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 
-from engagement.dates import local_today
-from engagement.people.models import Executive, User
+from engagement.dates import local_date, local_today
+from engagement.imports.exports import CsvColumn
+from engagement.people.models import Executive, Function, User
+from engagement.people.roles import Role, user_roles
 from feedback.models import ActionItem, Debrief, Survey, Theme
 from visits.access import accounts_served_by
 from visits.models import Engagement, EngagementExecutive
@@ -163,9 +167,6 @@ def actions_closed(*, user: User) -> QuerySet[ActionItem]:
         .select_related(*ACTION_RELATED)
         .order_by("-closed_at", "-pk")
     )
-
-
-ACTION_TABS = {"owed": actions_owed, "following": actions_followed, "closed": actions_closed}
 
 
 def account_actions_open(*, user: User) -> QuerySet[ActionItem]:
@@ -319,3 +320,211 @@ def survey_answers(*, since: dt.datetime) -> QuerySet[Survey]:
         )
         .order_by("-answered_at", "-pk")
     )
+
+
+# --- Closing the loop: actions routed to another function -----------------------------
+
+# The states the routed actions' figures count, as the actions list's ``state``
+# filter takes them: every link from a figure opens the list of that state.
+ACTION_STATES = {
+    "open": "Open",
+    "overdue": "Overdue",
+    "closed": "Closed in the last twelve months",
+}
+
+
+def action_state_q(state: str, *, today: dt.date, since: dt.datetime) -> Q:
+    """The actions in ``state`` (one of ``ACTION_STATES``) for a reader whose
+    day is ``today`` and whose twelve months start at ``since``. An action is
+    closed when the customer is told what was done, or why it won't be: so
+    its ``closed_at`` is when the loop closed."""
+    opened = Q(status__in=ActionItem.OPEN_STATUSES)
+    if state == "overdue":
+        return opened & Q(due_on__lt=today)
+    if state == "closed":
+        return Q(status__in=ActionItem.CLOSED_STATUSES, closed_at__gte=since)
+    return opened
+
+
+def actions_routed(*, user: User) -> QuerySet[ActionItem]:
+    """Actions routed to another function that ``user`` answers for, soonest
+    due first (so the overdue come first): every one for a program admin, else
+    those routed to the functions ``user`` leads."""
+    routed = ActionItem.objects.filter(function__isnull=False)
+    if Role.PROGRAM_ADMIN not in user_roles(user):
+        routed = routed.filter(function__lead__user=user)
+    return routed.select_related(*ACTION_RELATED).order_by("due_on", "pk")
+
+
+@dataclass(frozen=True)
+class RoutedQueue:
+    """The open actions routed to the functions an executive leads: the
+    first few, overdue first, and how many there are in all."""
+
+    actions: list[ActionItem]
+    count: int
+
+
+def routed_queue(*, user: User, limit: int = HOME_LIMIT) -> RoutedQueue:
+    """The open actions routed to the functions ``user`` leads, whoever owns
+    them now, soonest due first: one query, the count read beside the rows."""
+    rows = list(
+        ActionItem.objects.filter(function__lead__user=user, status__in=ActionItem.OPEN_STATUSES)
+        .annotate(total=Window(Count("pk")))
+        .select_related(*ACTION_RELATED)
+        .order_by("due_on", "pk")[:limit]
+    )
+    return RoutedQueue(actions=list[ActionItem](rows), count=rows[0].total if rows else 0)
+
+
+# A row a function, naming who leads it now, rather than a row a lead: an
+# action records the function it was routed to, not a person, so a new lead
+# inherits the function's queue and its history stays with the function; a
+# person who leads two functions reads their name on both rows, and their
+# home adds the two queues together.
+@dataclass(frozen=True)
+class LoopRow:
+    """The routed actions of one function (``function_id`` None: of all of them)."""
+
+    function_id: int | None
+    name: str
+    lead: str
+    open: int
+    overdue: int
+    closed: int
+    median_days: float | None  # from raised to the customer told, over ``closed``
+    oldest: ActionItem | None  # the oldest open one
+    oldest_age_days: int | None
+
+
+@dataclass(frozen=True)
+class LoopFigures:
+    """Closing the loop for one reader: a row a function, and their totals,
+    counted in the reader's calendar (``today``, and twelve months from ``since``)."""
+
+    today: dt.date
+    since: dt.datetime
+    rows: list[LoopRow]
+    totals: LoopRow
+
+
+def _days_between(start: dt.datetime, end: dt.datetime, time_zone: str) -> int:
+    return (local_date(end, time_zone) - local_date(start, time_zone)).days
+
+
+def loop_figures(*, user: User, now: dt.datetime | None = None) -> LoopFigures:
+    """The routed actions of each function that has any open or closed in the
+    last twelve months, in ``user``'s calendar: open, overdue, closed, the
+    median days from raised to the customer told, and the oldest open one.
+
+    Three queries, whatever the functions and actions: the counts by
+    function; the raised and closed moments of the year's closed actions
+    (at most a year of them), whose medians are taken here so that one way
+    of counting serves PostgreSQL and SQLite alike (SQLite has no
+    percentile); and the oldest open action of each function."""
+    tz = user.time_zone
+    today = local_today(tz, now=now)
+    since = feedback_since(user=user, now=now)
+    routed = ActionItem.objects.filter(function__isnull=False)
+    counts = list(
+        routed.values("function_id", "function__name", "function__lead__user__full_name")
+        .annotate(
+            open=Count("pk", filter=action_state_q("open", today=today, since=since)),
+            overdue=Count("pk", filter=action_state_q("overdue", today=today, since=since)),
+            closed=Count("pk", filter=action_state_q("closed", today=today, since=since)),
+        )
+        .filter(Q(open__gt=0) | Q(closed__gt=0))
+        .order_by("function__name", "function_id")
+    )
+    durations: dict[int, list[int]] = {}
+    closed = routed.filter(action_state_q("closed", today=today, since=since)).order_by()
+    for function_id, raised, told in closed.values_list("function_id", "created_at", "closed_at"):
+        if told is not None:  # a closed action always has its moment
+            durations.setdefault(function_id, []).append(_days_between(raised, told, tz))
+    oldest = {
+        action.function_id: action
+        for action in routed.filter(action_state_q("open", today=today, since=since))
+        .annotate(rank=Window(RowNumber(), partition_by=[F("function_id")], order_by=[F("created_at"), F("pk")]))
+        .filter(rank=1)
+        .select_related("engagement__account", "owner", "function")
+        .order_by()
+    }
+
+    def row(function_id: int | None, name: str, lead: str, figures: dict, days: list[int], first: Any) -> LoopRow:
+        return LoopRow(
+            function_id=function_id,
+            name=name,
+            lead=lead,
+            open=figures["open"],
+            overdue=figures["overdue"],
+            closed=figures["closed"],
+            median_days=float(statistics.median(days)) if days else None,
+            oldest=first,
+            oldest_age_days=(today - local_date(first.created_at, tz)).days if first else None,
+        )
+
+    rows = [
+        row(
+            item["function_id"],
+            item["function__name"],
+            item["function__lead__user__full_name"] or "",
+            item,
+            durations.get(item["function_id"], []),
+            oldest.get(item["function_id"]),
+        )
+        for item in counts
+    ]
+    firsts = list(oldest.values())
+    totals = row(
+        None,
+        "All functions",
+        "",
+        {name: sum(item[name] for item in counts) for name in ("open", "overdue", "closed")},
+        [days for each in durations.values() for days in each],
+        min(firsts, key=lambda action: (action.created_at, action.pk)) if firsts else None,
+    )
+    return LoopFigures(today=today, since=since, rows=rows, totals=totals)
+
+
+# The Actions page's tabs.
+ACTION_TABS = {"owed": actions_owed, "following": actions_followed, "closed": actions_closed, "routed": actions_routed}
+# Who has the Actions page's "Routed" tab: program admins, and executives,
+# some of whom lead a function (the others find it empty).
+ROUTED_ROLES = {Role.PROGRAM_ADMIN, Role.EXECUTIVE}
+
+
+def function_named(function_id: int | None) -> Function | None:
+    """The function ``function_id``, to name it above the list it narrows."""
+    return Function.objects.filter(pk=function_id).first() if function_id else None
+
+
+def action_csv_columns(*, today: dt.date) -> list[CsvColumn]:
+    """The columns of the Actions page's CSV, ``today`` the reader's."""
+    return [
+        CsvColumn("id", lambda action: action.pk),
+        CsvColumn("title", lambda action: action.title),
+        CsvColumn("account", lambda action: action.engagement.account.name),
+        CsvColumn("routed_to", lambda action: action.function.name if action.function else ""),
+        CsvColumn("owner", lambda action: action.owner.get_full_name()),
+        CsvColumn("owner_email", lambda action: action.owner.email),
+        CsvColumn("raised_by", lambda action: action.created_by.get_full_name() if action.created_by else ""),
+        CsvColumn("status", lambda action: action.status),
+        CsvColumn("due_on", lambda action: action.due_on),
+        CsvColumn("overdue", lambda action: "yes" if action.is_open and action.due_on < today else "no"),
+        CsvColumn("raised_at", lambda action: action.created_at),
+        CsvColumn("closed_at", lambda action: action.closed_at),
+        CsvColumn("customer_told", lambda action: action.status_note if not action.is_open else "", multi_line=True),
+    ]
+
+
+# The columns of Closing the loop's CSV: a function a row, as the page's table.
+LOOP_CSV_COLUMNS = [
+    CsvColumn("function", lambda row: row.name),
+    CsvColumn("lead", lambda row: row.lead),
+    CsvColumn("open", lambda row: row.open),
+    CsvColumn("overdue", lambda row: row.overdue),
+    CsvColumn("closed_12m", lambda row: row.closed),
+    CsvColumn("median_days_to_told", lambda row: row.median_days),
+    CsvColumn("oldest_open", lambda row: row.oldest.title if row.oldest else ""),
+    CsvColumn("oldest_open_age_days", lambda row: row.oldest_age_days),
+]

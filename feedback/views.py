@@ -14,20 +14,27 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from engagement.dates import local_today
 from engagement.errors import ProgramError
-from engagement.filters import page_of
-from engagement.people.roles import EVERY_ROLE, Role, role_required
+from engagement.filters import page_of, query_without
+from engagement.imports.exports import csv_response
+from engagement.people.roles import EVERY_ROLE, Role, role_required, user_roles
 from engagement.web.ratelimit import rate_limited
 from feedback.access import action_view, can_change_action
-from feedback.filters import DebriefSearchFilter
+from feedback.filters import ActionFilter, DebriefSearchFilter
 from feedback.forms import ActionForm, ActionStatusForm, DebriefForm, SurveyForm
 from feedback.models import ActionItem
 from feedback.selectors import (
+    ACTION_STATES,
     ACTION_TABS,
+    LOOP_CSV_COLUMNS,
+    ROUTED_ROLES,
+    action_csv_columns,
     debrief_of,
     debrief_search,
     debriefs_submitted,
     engagement_actions,
     feedback_since,
+    function_named,
+    loop_figures,
     survey_answers,
 )
 from feedback.services import (
@@ -204,18 +211,71 @@ def surveys_send_view(request: HttpRequest, engagement: Engagement) -> HttpRespo
     return redirect("visits:engagement_detail", pk=engagement.pk)
 
 
+def _action_tab(request: HttpRequest) -> tuple[str, ActionFilter]:
+    """The tab of the actions the query string asks for (the owed ones for
+    a tab that is not the reader's), narrowed by the list's filters."""
+    tab = request.GET.get("tab", "owed")
+    if tab not in ACTION_TABS or (tab == "routed" and not user_roles(request.user) & ROUTED_ROLES):
+        tab = "owed"
+    return tab, ActionFilter(request.GET or None, queryset=ACTION_TABS[tab](user=request.user), request=request)
+
+
+def _actions_page(request: HttpRequest, tab: str, filters: ActionFilter, status: int = 200) -> HttpResponse:
+    page, query = page_of(request, filters.qs, ACTIONS_PER_PAGE)
+    applied = filters.values()
+    context = {
+        "tab": tab,
+        "page": page,
+        "query": query or f"tab={tab}",
+        "today": local_today(request.user.time_zone),
+        "routed_tab": bool(user_roles(request.user) & ROUTED_ROLES),
+        "filtered": filters.filtered,
+        "not_understood": filters.is_bound and bool(filters.errors),
+        "refused": status == 400,
+        "state": ACTION_STATES.get(applied.get("state", "")),
+        "function": function_named(applied.get("function")),
+        "csv_query": query_without(request.GET, "page") or f"tab={tab}",
+    }
+    return render(request, "feedback/actions.html", context, status=status)
+
+
 @role_required(*EVERY_ROLE)
 @require_GET
 def action_list(request: HttpRequest) -> HttpResponse:
-    """The signed-in person's actions: owed by them, followed, or closed."""
-    tab = request.GET.get("tab", "owed")
-    if tab not in ACTION_TABS:
-        tab = "owed"
-    page = Paginator(ACTION_TABS[tab](user=request.user), ACTIONS_PER_PAGE).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "feedback/actions.html",
-        {"tab": tab, "page": page, "query": f"tab={tab}", "today": local_today(request.user.time_zone)},
+    """The signed-in person's actions: owed by them, followed, or closed; for
+    program admins and the executives who lead a function, those routed to
+    another function. The query string's filters narrow the tab."""
+    tab, filters = _action_tab(request)
+    return _actions_page(request, tab, filters)
+
+
+@role_required(*EVERY_ROLE)
+@require_GET
+def action_list_csv(request: HttpRequest) -> HttpResponse:
+    """The Actions page's list, its tab and filters applied, as CSV: every
+    row, not a page. A filter that does not fit gets the page that says so:
+    a file of other actions would pass unnoticed."""
+    tab, filters = _action_tab(request)
+    if filters.is_bound and filters.errors:
+        return _actions_page(request, tab, filters, status=400)
+    columns = action_csv_columns(today=local_today(request.user.time_zone))
+    return csv_response(filename=f"actions-{tab}", columns=columns, rows=filters.qs.iterator(chunk_size=2000))
+
+
+@role_required(Role.PROGRAM_ADMIN)
+@require_GET
+def loop_view(request: HttpRequest) -> HttpResponse:
+    """Closing the loop: the actions routed to another function, by function,
+    in three queries whatever their number."""
+    return render(request, "feedback/loop.html", {"figures": loop_figures(user=request.user)})
+
+
+@role_required(Role.PROGRAM_ADMIN)
+@require_GET
+def loop_csv(request: HttpRequest) -> HttpResponse:
+    """Closing the loop's table as CSV: a function a row."""
+    return csv_response(
+        filename="closing-the-loop", columns=LOOP_CSV_COLUMNS, rows=loop_figures(user=request.user).rows
     )
 
 

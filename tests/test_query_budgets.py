@@ -74,8 +74,9 @@ BUDGETS = {
     # and what needs them now, one query a kind, each listed or counted (seven:
     # requests to answer, meetings within 48 hours, debriefs to write, actions
     # late and due this week, sponsorships proposed, meetings from their
-    # calendar to log); and their customer meetings coming up (one).
-    "engagement:executive_home": 28,
+    # calendar to log); and their customer meetings coming up (one); and the
+    # complaints routed to the functions they lead, counted beside them (one).
+    "engagement:executive_home": 29,
     # With the names of the executives who met the page's accounts (one query),
     # and what needs them now, one query a kind (five: requests to schedule,
     # questions, debriefs waiting, late actions, accounts going quiet).
@@ -153,6 +154,11 @@ BUDGETS = {
     "feedback:debrief_search": 8,
     "feedback:debrief_search (words and theme)": 9,
     "feedback:survey_answers": 7,
+    # The routed actions' counts by function, the year's closed ones' days,
+    # and the oldest open action of each function.
+    "feedback:loop": 7,
+    # The tab narrowed to one function's open actions, naming the function (one).
+    "feedback:actions (routed, open)": 7,
     # The survey, the company it speaks for and the executives the customer met.
     "feedback:survey": 3,
     "mentoring:pairings": 7,
@@ -198,6 +204,8 @@ BUDGETS = {
     "api:debrief-detail": 5,
     "api:action-list": 5,
     "api:action-detail": 4,
+    # Closing the loop's three queries.
+    "api:action-loop-list": 6,
     "api:pairing-list": 6,
     # One query per measure (six), whatever the number of accounts.
     "api:sponsorship-impact-list": 9,
@@ -259,6 +267,8 @@ VIEWERS: dict[str, Role | None] = {
     "feedback:debrief_search": Role.PROGRAM_ADMIN,
     "feedback:debrief_search (words and theme)": Role.PROGRAM_ADMIN,
     "feedback:survey_answers": Role.PROGRAM_ADMIN,
+    "feedback:loop": Role.PROGRAM_ADMIN,
+    "feedback:actions (routed, open)": Role.PROGRAM_ADMIN,
     # A customer, who does not sign in.
     "feedback:survey": None,
     "mentoring:pairings": Role.PROGRAM_ADMIN,
@@ -293,6 +303,7 @@ VIEWERS: dict[str, Role | None] = {
     "api:debrief-detail": Role.EXECUTIVE,
     "api:action-list": Role.EXECUTIVE,
     "api:action-detail": Role.ACCOUNT_MANAGER,
+    "api:action-loop-list": Role.PROGRAM_ADMIN,
     "api:pairing-list": Role.PROGRAM_ADMIN,
     "api:sponsorship-impact-list": Role.PROGRAM_ADMIN,
     "api:pairing-detail": Role.EXECUTIVE,
@@ -318,6 +329,8 @@ NOT_BUDGETED = {
     "mentoring:key_person_risk_csv": "streams its list, and four queries per 2,000 accounts (mentoring/tests)",
     "mentoring:pairings_csv": "streams the pairings list's one query (mentoring/tests/test_pages.py)",
     "mentoring:impact_accounts_csv": "the group's figures, then streams its list's one query (mentoring/tests)",
+    "feedback:actions_csv": "streams the Actions page's list, one query (feedback/tests/test_loop.py)",
+    "feedback:loop_csv": "Closing the loop's three queries, as CSV (feedback/tests/test_loop.py)",
     "mentoring:pairing_change": "POST only: changes it, then back to the pairing (measured there)",
     "mentoring:pairing_goal_add": "POST only: adds it, then back to the pairing (measured there)",
     "mentoring:pairing_goal_edit": "POST only: saves it, then back to the pairing (measured there)",
@@ -611,7 +624,7 @@ def feedback_in_bulk(
     more themes and functions besides, and more of each kind of action."""
     now, due = timezone.now(), timezone.localdate() + dt.timedelta(days=7)
     themes = Theme.objects.bulk_create(Theme(name=f"Bulk theme {batch}-{n}") for n in range(10))
-    Function.objects.bulk_create(
+    functions = Function.objects.bulk_create(
         Function(name=f"Bulk function {batch}-{n}", lead=executive) for n, executive in enumerate(executives[:20])
     )
     contacts = Contact.objects.bulk_create(
@@ -663,10 +676,15 @@ def feedback_in_bulk(
         for engagement, contact in zip(firsts, contacts, strict=True)
     )
     actions = []
-    for engagement, executive, debrief, survey in zip(firsts, executives, debriefs, surveys, strict=True):
+    for n, (engagement, executive, debrief, survey) in enumerate(
+        zip(firsts, executives, debriefs, surveys, strict=True)
+    ):
         made = {"engagement": engagement, "created_by": executive.user, "due_on": due, "debrief": debrief}
         late = made | {"due_on": timezone.localdate() - dt.timedelta(days=3)}
+        # Routed to more functions as the data grows: Closing the loop gets a row each.
+        elsewhere = functions[n % len(functions)]
         actions += [
+            ActionItem(title="Check the invoices", owner=elsewhere.lead.user, function=elsewhere, **late),
             # Late: the homes list them as needs.
             ActionItem(title="Explain the slip", owner=data.executive.user, function=data.function, **late),
             ActionItem(title="Send the new plan", owner=data.account_manager, **late),
@@ -806,6 +824,8 @@ def feedback_page_url(page: str, data: ProgramData) -> str | None:
     if page == "feedback:survey":
         survey = Survey.objects.get(engagement=held_meeting(data), answered_at__isnull=True)
         return reverse(url_name(page), kwargs={"token": survey_token(survey=survey)})
+    if page == "feedback:actions (routed, open)":
+        return f"{reverse(url_name(page))}?tab=routed&function={data.function.pk}&state=open"
     if page.startswith("feedback:actions ("):
         return f"{reverse(url_name(page))}?tab={page.split('(')[1].rstrip(')')}"
     if page == "feedback:debrief_search (words and theme)":
@@ -1041,9 +1061,9 @@ def test_page_takes_its_budget_of_queries_with_5_executives_and_with_200(client,
     # Each bulk executive's own engagements, and the measured executive at
     # each of them besides.
     assert ExecutiveContact.objects.count() - contacts == 195 * 2 * ENGAGEMENTS_EACH
-    # A debrief and two drafts per bulk executive, an answered survey, and four actions.
+    # A debrief and two drafts per bulk executive, an answered survey, and five actions (one routed to a bulk function).
     grown = [after - before for before, after in zip(feedback, feedback_counts(), strict=True)]
-    assert grown == [195, 2 * 195, 195, 4 * 195]
+    assert grown == [195, 2 * 195, 195, 5 * 195]
     assert len(with_200) == len(with_5), "\n".join(["With 5:", *with_5, "With 200:", *with_200])
     assert len(with_5) == BUDGETS[page], "\n".join(with_5)
 

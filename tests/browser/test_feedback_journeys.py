@@ -163,9 +163,10 @@ def test_a_debrief_routes_an_issue_and_the_customers_own_words_reach_the_executi
     expect(routed).to_contain_text("owner Priya Shah")
     checks.page(page, response)
 
-    # Priya finds it among the actions she owes, and closes it.
+    # Priya, who leads Supply chain, finds it among the complaints routed to
+    # her (listed there, not again among the actions she owes), and closes it.
     response = switch_to(page, viewport, leaving=jordan, arriving=priya)
-    owed = page.get_by_role("region", name="Actions you owe")
+    owed = page.get_by_role("region", name="Complaints routed to you")
     expect(owed.get_by_role("listitem")).to_have_count(1)
     checks.page(page, response)
     response = navigate(page, owed.get_by_role("link", name=ROUTED).click)
