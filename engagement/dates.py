@@ -16,6 +16,8 @@ WORKDAY_END = dt.time(17)
 
 # Every page counts "the last twelve months" alike: these many days to today.
 TWELVE_MONTHS = 365
+# And "the last six months": these many days to today (26 weeks).
+SIX_MONTHS = 182
 
 
 def twelve_months_before(today: dt.date) -> dt.date:

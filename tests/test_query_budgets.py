@@ -75,8 +75,10 @@ BUDGETS = {
     # requests to answer, meetings within 48 hours, debriefs to write, actions
     # late and due this week, sponsorships proposed, meetings from their
     # calendar to log); and their customer meetings coming up (one); and the
-    # complaints routed to the functions they lead, counted beside them (one).
-    "engagement:executive_home": 29,
+    # complaints routed to the functions they lead, counted beside them (one);
+    # and how direct their contact is (two: the executive with their last
+    # unfiltered contact, their twelve months' minutes by directness).
+    "engagement:executive_home": 31,
     # With the names of the executives who met the page's accounts (one query),
     # and what needs them now, one query a kind (five: requests to schedule,
     # questions, debriefs waiting, late actions, accounts going quiet).
@@ -189,9 +191,11 @@ BUDGETS = {
     "engagement:api_token_revoke": 5,
     "api:executive-list": 5,
     "api:executive-detail": 4,
-    # With the contact status: the executives, programs, memberships and exposure.
-    "api:executive-contact-status": 8,
-    "api:contact-status-list": 9,
+    # With the contact status: the executives, programs, memberships and
+    # exposure; and its directness (two: the executives with their last
+    # unfiltered contact, their twelve months' minutes by directness).
+    "api:executive-contact-status": 10,
+    "api:contact-status-list": 11,
     "api:account-list": 5,
     "api:account-detail": 4,
     "api:contact-list": 5,

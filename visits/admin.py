@@ -27,8 +27,8 @@ from visits.services import engagement_complete, engagement_contacts_sync, engag
 
 @admin.register(EngagementType)
 class EngagementTypeAdmin(admin.ModelAdmin):
-    list_display = ["name", "counts_toward_cadence", "default_duration_minutes", "active", "position"]
-    list_filter = ["counts_toward_cadence", "active"]
+    list_display = ["name", "counts_toward_cadence", "directness", "default_duration_minutes", "active", "position"]
+    list_filter = ["counts_toward_cadence", "directness", "active"]
     list_editable = ["position"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}

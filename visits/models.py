@@ -20,6 +20,14 @@ VALUE_PROPOSITION_LENGTH = 5000
 class EngagementType(models.Model):
     """A kind of engagement (on-site visit, ride-along, ...), edited by program admins."""
 
+    class Directness(models.TextChoices):
+        """How directly the executive meets the customer at an engagement of
+        this type: in their own work, unfiltered, or through a prepared
+        occasion, filtered (the ivory-tower index counts the hours of each)."""
+
+        UNFILTERED = "unfiltered", "Unfiltered"
+        FILTERED = "filtered", "Filtered"
+
     name = models.CharField(max_length=80, unique=True)
     slug = models.SlugField(max_length=80, unique=True)
     description = models.CharField(max_length=250, blank=True)
@@ -27,6 +35,17 @@ class EngagementType(models.Model):
         default=True, help_text="Held engagements of this type count as customer contact."
     )
     default_duration_minutes = models.PositiveIntegerField(default=60)
+    directness = models.CharField(
+        max_length=20,
+        choices=Directness.choices,
+        default=Directness.UNFILTERED,
+        help_text=(
+            "Unfiltered: the executive meets customers in their own work, as it happens (a one-to-one visit, "
+            "a ride-along with a sales or service rep, listening in on service calls, walking the customer's "
+            "own process). Filtered: a prepared occasion (an executive briefing, a presentation, an event). "
+            "The program shows each executive's share of unfiltered hours."
+        ),
+    )
     active = models.BooleanField(default=True)
     position = models.PositiveSmallIntegerField(default=0)
 

@@ -49,12 +49,20 @@ def _contact_facts(engagement_ids: Iterable[int] | QuerySet) -> Iterator[Contact
             "engagement__ends_at",
             "engagement__duration_minutes",
             "engagement__type__default_duration_minutes",
+            "engagement__type__directness",
         )
         .order_by("engagement_id", "executive_id")
     )
-    for engagement_id, executive_id, account_id, starts_at, ends_at, actual, default in attendances.iterator(
-        chunk_size=5000
-    ):
+    for (
+        engagement_id,
+        executive_id,
+        account_id,
+        starts_at,
+        ends_at,
+        actual,
+        default,
+        directness,
+    ) in attendances.iterator(chunk_size=5000):
         if actual is None:
             # Not recorded: take the planned length, else the type's usual one.
             actual = int((ends_at - starts_at).total_seconds() // 60) if ends_at and ends_at > starts_at else default
@@ -64,6 +72,7 @@ def _contact_facts(engagement_ids: Iterable[int] | QuerySet) -> Iterator[Contact
             account_id=account_id,
             occurred_at=starts_at,
             duration_minutes=actual,
+            unfiltered=directness == EngagementType.Directness.UNFILTERED,
         )
 
 
@@ -88,12 +97,13 @@ def engagement_delete(*, engagement_ids: Iterable[int]) -> None:
 
 @transaction.atomic
 def engagement_type_update(*, engagement_type: EngagementType) -> None:
-    """Save an engagement type; when whether it counts changed, recount its engagements."""
-    counted_before = (
-        EngagementType.objects.filter(pk=engagement_type.pk).values_list("counts_toward_cadence", flat=True).first()
+    """Save an engagement type; when whether it counts or its directness
+    changed, recount its engagements (each contact carries both)."""
+    before = (
+        EngagementType.objects.filter(pk=engagement_type.pk).values_list("counts_toward_cadence", "directness").first()
     )
     engagement_type.save()
-    if counted_before is not None and counted_before != engagement_type.counts_toward_cadence:
+    if before is not None and before != (engagement_type.counts_toward_cadence, engagement_type.directness):
         engagement_contacts_sync(engagement_ids=Engagement.objects.filter(type=engagement_type).values("pk"))
 
 

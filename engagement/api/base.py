@@ -35,6 +35,7 @@ from engagement.accounts.access import accounts_visible_to, contacts_visible_to
 from engagement.accounts.models import Account, Contact
 from engagement.api.filters import AccountFilter, ContactFilter, ExecutiveFilter
 from engagement.bounds import LONG_TEXT, MAX_ID, check_identifier, check_text, row_id
+from engagement.cadence.directness import Directness, executive_directness
 from engagement.cadence.rule import ContactState, ContactStatus
 from engagement.cadence.selectors import executive_contact_statuses
 from engagement.people.access import contact_statuses_visible_to, executives_visible_to
@@ -381,9 +382,23 @@ class ContactStatusSerializer(serializers.Serializer):
     contacts_window_typed = serializers.IntegerField(
         help_text="Customer contacts in the current window typed: logged, requested or imported."
     )
+    unfiltered_share_6m = serializers.IntegerField(
+        allow_null=True,
+        help_text="The share, in percent, of the last six months' exposure hours that was unfiltered. "
+        "Null with no hours.",
+    )
+    unfiltered_share_12m = serializers.IntegerField(
+        allow_null=True, help_text="The same over the last twelve months. Null with no hours."
+    )
+    days_since_unfiltered = serializers.IntegerField(
+        allow_null=True, help_text="Days since the last unfiltered contact. Null with none yet."
+    )
+    only_filtered_lately = serializers.BooleanField(
+        help_text="Met customers within the cadence, but had no unfiltered contact in it."
+    )
 
 
-def contact_status_row(executive: Executive, status: ContactStatus) -> dict[str, Any]:
+def contact_status_row(executive: Executive, status: ContactStatus, directness: Directness) -> dict[str, Any]:
     return {
         "executive": executive.pk,
         "name": executive.name,
@@ -399,6 +414,10 @@ def contact_status_row(executive: Executive, status: ContactStatus) -> dict[str,
         "contacts_window_captured": status.captured,
         "contacts_window_confirmed": status.confirmed,
         "contacts_window_typed": status.typed,
+        "unfiltered_share_6m": directness.unfiltered_share_6m,
+        "unfiltered_share_12m": directness.unfiltered_share_12m,
+        "days_since_unfiltered": directness.days_since_unfiltered,
+        "only_filtered_lately": directness.ivory_tower,
     }
 
 
@@ -454,13 +473,14 @@ class ExecutiveViewSet(ReadOnlyProgramViewSet):
     def contact_status(self, request: Request, pk: str) -> Response:
         executive = self.get_object()
         status = executive_contact_statuses(executives=[executive])[executive.pk]
-        return Response(ContactStatusSerializer(contact_status_row(executive, status)).data)
+        directness = executive_directness(executives=[executive])[executive.pk]
+        return Response(ContactStatusSerializer(contact_status_row(executive, status, directness)).data)
 
 
 @extend_schema_view(list=extend_schema(summary="List contact statuses"))
 class ContactStatusViewSet(mixins.ListModelMixin, ProgramViewSet):
     """Each executive's contact status, by name: every executive's for program
-    admins, their own for an executive. The same four queries for a page of
+    admins, their own for an executive. The same six queries for a page of
     any size."""
 
     serializer_class = ContactStatusSerializer
@@ -472,7 +492,8 @@ class ContactStatusViewSet(mixins.ListModelMixin, ProgramViewSet):
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         page: Iterable[Executive] = self.paginate_queryset(self.get_queryset()) or []
         statuses = executive_contact_statuses(executives=list(page))
-        rows = [contact_status_row(executive, statuses[executive.pk]) for executive in page]
+        directness = executive_directness(executives=list(page))
+        rows = [contact_status_row(executive, statuses[executive.pk], directness[executive.pk]) for executive in page]
         return self.get_paginated_response(ContactStatusSerializer(rows, many=True).data)
 
 

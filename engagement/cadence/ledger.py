@@ -28,6 +28,8 @@ class ContactFact:
     account_id: int
     occurred_at: dt.datetime
     duration_minutes: int
+    # Whether the engagement's type meets customers unfiltered (its directness).
+    unfiltered: bool = True
 
 
 # Past this many executives one UPDATE of them all is cheaper than a long IN list.
@@ -63,6 +65,7 @@ def executive_contacts_replace(
                 occurred_at=fact.occurred_at,
                 contact_on=local_date(fact.occurred_at, time_zones[fact.executive_id]),
                 duration_minutes=fact.duration_minutes,
+                unfiltered=fact.unfiltered,
             )
             for fact in batch
         ]

@@ -108,6 +108,10 @@ class ExecutiveContact(models.Model):
     occurred_at = models.DateTimeField()
     contact_on = models.DateField()
     duration_minutes = models.PositiveIntegerField(default=0)
+    unfiltered = models.BooleanField(
+        default=True,
+        help_text="Whether the engagement's type meets customers unfiltered: its directness, copied when recorded.",
+    )
 
     class Meta:
         constraints = [

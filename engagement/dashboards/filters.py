@@ -26,6 +26,9 @@ from engagement.dashboards.tables import executive_state_choices
 from engagement.filters import ChoiceFilter, LineFilter, ProgramFilterSet, TypedChoiceFilter
 from engagement.people.models import EXECUTIVE_LEVELS, Executive, Function
 
+# The directness filter's one value: the executives the ivory-tower flag marks.
+ONLY_FILTERED = "only_filtered"
+
 
 class ExecutiveTableForm(forms.Form):
     """The table's sort rides with its filters, though it narrows nothing."""
@@ -45,6 +48,13 @@ class ExecutiveTableFilter(ProgramFilterSet):
     level = TypedChoiceFilter(label="Level", coerce=int, empty_value=None)
     manager = TypedChoiceFilter(label="Manager", field_name="manager_id", coerce=int, empty_value=None)
     state = ChoiceFilter(label="State", empty_label=None, method="in_state")
+    directness = ChoiceFilter(
+        label="Directness",
+        choices=[(ONLY_FILTERED, "Only filtered contact lately")],
+        empty_label="Any contact",
+        method="only_filtered",
+        error_messages={"invalid_choice": "“%(value)s” is not a directness listed, so every executive is shown."},
+    )
 
     class Meta:
         model = Executive
@@ -73,6 +83,10 @@ class ExecutiveTableFilter(ProgramFilterSet):
 
     def named(self, executives: QuerySet, name: str, words: str) -> QuerySet:
         return executives.filter(Q(user__full_name__icontains=words) | Q(user__email__icontains=words))
+
+    def only_filtered(self, executives: QuerySet, name: str, value: str) -> QuerySet:
+        # Met customers within their cadence, but only at filtered occasions.
+        return executives.filter(ivory_tower=True)
 
     def in_state(self, executives: QuerySet, name: str, state: str) -> QuerySet:
         if state == NO_CONTACT_YET:

@@ -23,11 +23,13 @@ from typing import Any
 
 from django.db import connection, models
 from django.db.models import (
+    BooleanField,
     Case,
     Count,
     DateField,
     Exists,
     F,
+    FloatField,
     Func,
     IntegerField,
     OuterRef,
@@ -38,10 +40,11 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models.functions import Cast, Coalesce, TruncMonth
 from django.utils import timezone
 
 from engagement.cadence.capture import ContactCapture, contact_capture
+from engagement.cadence.directness import unfiltered_percent
 from engagement.cadence.models import ExecutiveContact
 from engagement.cadence.rule import (
     ContactState,
@@ -49,7 +52,7 @@ from engagement.cadence.rule import (
     contact_states,
     episode_start_expression,
 )
-from engagement.dates import TWELVE_MONTHS, local_today
+from engagement.dates import SIX_MONTHS, TWELVE_MONTHS, local_today
 from engagement.people.models import Executive, User
 from engagement.reminders.models import Reminder
 
@@ -160,17 +163,22 @@ def executives_today(
     return Today(_today_expression(commonest, exceptions, time_zone), tuple(sorted(by_date)), commonest, exceptions)
 
 
-def contact_totals(*, days: int | str, field: str, capture: str | None = None) -> Coalesce:
+def contact_totals(
+    *, days: int | str, field: str, capture: str | None = None, unfiltered: bool | None = None
+) -> Coalesce:
     """The executive's contacts (``field`` "pk" counts them, "duration_minutes"
     sums them) from ``days`` before their today to today: ``days`` a number,
     or the name of the executive's own field (``"cadence_days"``). With
-    ``capture`` (a ``ContactCapture``), only the contacts that came in so.
+    ``capture`` (a ``ContactCapture``), only the contacts that came in so;
+    with ``unfiltered`` True, only the unfiltered ones (``cadence.directness``).
     A subquery over the outer query's ``pk`` and ``today``."""
     span = F(days) if isinstance(days, str) else Value(days)
     # The window's first day is worked out once per executive, outside the
     # subquery, so that the (executive, contact_on) index reads only its rows.
     since = DaysBefore(OuterRef("today"), span if isinstance(days, int) else OuterRef(days))
     contacts = ExecutiveContact.objects.filter(executive_id=OuterRef("pk"), contact_on__gte=since)
+    if unfiltered is not None:
+        contacts = contacts.filter(unfiltered=unfiltered)
     if capture is not None:
         contacts = contacts.annotate(capture=contact_capture())
         aggregate = Count("pk", filter=Q(capture=capture))
@@ -209,6 +217,46 @@ def contacts_by_capture() -> dict[str, Coalesce]:
         "captured": contact_totals(days="cadence_days", field="pk", capture=ContactCapture.AUTOMATIC),
         "confirmed": contact_totals(days="cadence_days", field="pk", capture=ContactCapture.CONFIRMED),
         "typed": contact_totals(days="cadence_days", field="pk", capture=ContactCapture.TYPED),
+    }
+
+
+def contacts_by_directness() -> dict[str, Any]:
+    """Each executive's directness (``cadence.directness``), as the query they
+    annotate reads it (over ``today`` and ``days_since``): their minutes and
+    unfiltered minutes over six and twelve months, the unfiltered share of the
+    six months as a fraction (null without hours; the table sorts by it),
+    ``days_since_unfiltered`` and the ``ivory_tower`` flag, as
+    ``cadence.directness.only_filtered_lately`` sets it."""
+    last_unfiltered = ExecutiveContact.objects.filter(executive_id=OuterRef("pk"), unfiltered=True).order_by(
+        "-contact_on"
+    )
+    return {
+        "minutes_6mo": contact_totals(days=SIX_MONTHS, field="duration_minutes"),
+        "unfiltered_minutes_6mo": contact_totals(days=SIX_MONTHS, field="duration_minutes", unfiltered=True),
+        "unfiltered_minutes_12m": contact_totals(days=TWELVE_MONTHS, field="duration_minutes", unfiltered=True),
+        "days_since_unfiltered": DaysBetween(F("today"), Subquery(last_unfiltered.values("contact_on")[:1])),
+    }
+
+
+def directness_flags() -> dict[str, Any]:
+    """The share and the flag over ``contacts_by_directness``'s annotations."""
+    return {
+        "unfiltered_ratio_6mo": Case(
+            When(
+                minutes_6mo__gt=0, then=Cast("unfiltered_minutes_6mo", FloatField()) / Cast("minutes_6mo", FloatField())
+            ),
+            default=None,
+            output_field=FloatField(),
+        ),
+        "ivory_tower": Case(
+            When(
+                Q(days_since__lte=F("cadence_days"))
+                & (Q(days_since_unfiltered__isnull=True) | Q(days_since_unfiltered__gt=F("cadence_days"))),
+                then=Value(True),
+            ),
+            default=Value(False),
+            output_field=BooleanField(),
+        ),
     }
 
 
@@ -258,6 +306,10 @@ EXECUTIVE_SORTS: dict[str, list[Any]] = {
     "captured": ["captured", "user__full_name"],
     "confirmed": ["confirmed", "user__full_name"],
     "typed": ["typed", "user__full_name"],
+    # No hours in six months sorts past the highest share.
+    "unfiltered_6m": [F("unfiltered_ratio_6mo").asc(nulls_last=True), "user__full_name"],
+    # Never unfiltered sorts as the longest since.
+    "days_unfiltered": [F("days_since_unfiltered").asc(nulls_last=True), "user__full_name"],
     "contacts_12m": ["contacts_12m", "user__full_name"],
     "hours_12m": ["minutes_12m", "user__full_name"],
     "reminded": [F("last_reminder_at").asc(nulls_first=True), "user__full_name"],
@@ -303,10 +355,11 @@ def executive_table(*, now: dt.datetime | None = None) -> QuerySet[Executive]:
         contacts_12m=contact_totals(days=TWELVE_MONTHS, field="pk"),
         minutes_12m=contact_totals(days=TWELVE_MONTHS, field="duration_minutes"),
         **contacts_by_capture(),
+        **contacts_by_directness(),
         last_reminder_at=Subquery(last_reminder.values("sent_at")[:1]),
         last_reminder_kind=Subquery(last_reminder.values("kind")[:1]),
     )
-    return executives.order_by(*executive_ordering(DEFAULT_SORT))
+    return executives.annotate(**directness_flags()).order_by(*executive_ordering(DEFAULT_SORT))
 
 
 def executive_months(*, executive_ids: list[int], today: dt.date, months: int = 12) -> dict[int, list[int]]:
@@ -384,6 +437,22 @@ class ProgramFigures:
     captured: int
     confirmed: int
     typed: int
+    # Every executive's exposure minutes over six and twelve months, the
+    # unfiltered ones among them, and how many executives met customers
+    # within their cadence only at filtered occasions (``cadence.directness``).
+    minutes_6m: int = 0
+    unfiltered_minutes_6m: int = 0
+    minutes_12m: int = 0
+    unfiltered_minutes_12m: int = 0
+    only_filtered: int = 0
+
+    @property
+    def unfiltered_share_6m(self) -> int | None:
+        return unfiltered_percent(self.unfiltered_minutes_6m, self.minutes_6m)
+
+    @property
+    def unfiltered_share_12m(self) -> int | None:
+        return unfiltered_percent(self.unfiltered_minutes_12m, self.minutes_12m)
 
     def share(self, count: int) -> int | None:
         """``count`` as a whole percentage of the executives, or None with none."""
@@ -440,19 +509,30 @@ class ProgramFigures:
         ]  # fmt: skip
 
 
+# The directness minutes the dashboard sums over every executive.
+DIRECTNESS_SUMS = ("minutes_6mo", "unfiltered_minutes_6mo", "minutes_12m", "unfiltered_minutes_12m")
+
+
 def program_figures(*, now: dt.datetime | None = None) -> ProgramFigures:
     """The program dashboard's figures over every executive reminders act on,
     counted in the database: five queries. With them, the contacts of every
     executive's current window by how they came in
-    (``window_contacts_captures``), joined to the same query."""
+    (``window_contacts_captures``), joined to the same query, and the
+    program's directness (``contacts_by_directness``) summed in it too."""
     today = executives_today(now=now)
     standing = executive_standing(today=today)
     # Counted over the standing as a derived table: aggregate() over these
     # annotations would drop the window's subquery from the inner query.
-    inner = standing.annotate(
-        no_contact=Case(When(last_contact_on__isnull=True, then=Value(1)), default=Value(0)),
-        target_minutes=F("exposure_target_minutes"),
-    ).values("state", "window_minutes", "no_contact", "target_minutes")
+    inner = (
+        standing.annotate(
+            no_contact=Case(When(last_contact_on__isnull=True, then=Value(1)), default=Value(0)),
+            target_minutes=F("exposure_target_minutes"),
+            minutes_12m=contact_totals(days=TWELVE_MONTHS, field="duration_minutes"),
+            **contacts_by_directness(),
+        )
+        .annotate(**directness_flags())
+        .values("state", "window_minutes", "no_contact", "target_minutes", *DIRECTNESS_SUMS, "ivory_tower")
+    )
     sql, params = inner.order_by().query.sql_with_params()
     ways_sql, ways_params = window_contacts_captures(today).query.sql_with_params()
     ways = [ContactCapture.AUTOMATIC.value, ContactCapture.CONFIRMED.value, ContactCapture.TYPED.value]
@@ -460,17 +540,21 @@ def program_figures(*, now: dt.datetime | None = None) -> ProgramFigures:
         f"SUM(CASE WHEN capture = %s THEN 1 ELSE 0 END) AS {name}" for name in ("captured", "confirmed", "typed")
     )
     by_state = ", ".join("SUM(CASE WHEN state = %s THEN 1 ELSE 0 END)" for _ in STATE_URGENCY)
+    sums = ", ".join(f"COALESCE(SUM({name}), 0)" for name in DIRECTNESS_SUMS)
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT COUNT(*), COALESCE(SUM(no_contact), 0), "
             "COALESCE(SUM(CASE WHEN window_minutes >= target_minutes THEN 1 ELSE 0 END), 0), "
             "COALESCE(SUM(window_minutes), 0), "
             "COALESCE(MAX(ways.captured), 0), COALESCE(MAX(ways.confirmed), 0), COALESCE(MAX(ways.typed), 0), "
+            f"{sums}, COALESCE(SUM(CASE WHEN ivory_tower THEN 1 ELSE 0 END), 0), "
             f"{by_state} FROM ({sql}) standing "
             f"LEFT JOIN (SELECT {count_ways} FROM ({ways_sql}) contacts) ways ON 1 = 1",
             [*[state.value for state in STATE_URGENCY], *params, *ways, *ways_params],
         )
-        total, never, meeting, minutes, captured, confirmed, typed, *states = cursor.fetchone()
+        total, never, meeting, minutes, captured, confirmed, typed, *rest = cursor.fetchone()
+    directness = dict(zip(DIRECTNESS_SUMS, map(int, rest[: len(DIRECTNESS_SUMS)]), strict=True))
+    flagged, states = int(rest[len(DIRECTNESS_SUMS)]), rest[len(DIRECTNESS_SUMS) + 1 :]
     counts = {
         "executives": total,
         "never": never,
@@ -493,6 +577,11 @@ def program_figures(*, now: dt.datetime | None = None) -> ProgramFigures:
         captured=int(captured),
         confirmed=int(confirmed),
         typed=int(typed),
+        minutes_6m=directness["minutes_6mo"],
+        unfiltered_minutes_6m=directness["unfiltered_minutes_6mo"],
+        minutes_12m=directness["minutes_12m"],
+        unfiltered_minutes_12m=directness["unfiltered_minutes_12m"],
+        only_filtered=flagged,
     )
 
 

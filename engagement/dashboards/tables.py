@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from urllib.parse import urlencode
 
+from engagement.cadence.directness import unfiltered_percent
 from engagement.cadence.rule import NO_CONTACT_YET, ContactState
 from engagement.dashboards.standing import hours
 from engagement.imports.exports import CsvColumn
@@ -41,6 +42,7 @@ class Column:
 
 
 CAPTURE_GROUP = "Contacts in window, by how they came in"
+DIRECTNESS_GROUP = "Unfiltered contact"
 
 
 def executive_table_columns(*, filters: str, sort: str) -> list[Column]:
@@ -60,6 +62,8 @@ def executive_table_columns(*, filters: str, sort: str) -> list[Column]:
         Column("Typed", "typed", numeric=True, group=CAPTURE_GROUP),
         Column("Contacts, 12 months", "contacts_12m", numeric=True),
         Column("Hours, 12 months", "hours_12m", numeric=True),
+        Column("Share of hours, 6 months", "unfiltered_6m", numeric=True, group=DIRECTNESS_GROUP, group_span=2),
+        Column("Days since", "days_unfiltered", numeric=True, group=DIRECTNESS_GROUP),
         Column("Contacts by month"),
         Column("Last reminder", "reminded"),
     ]
@@ -106,6 +110,15 @@ class ExecutiveRow:
         return hours(self.executive.minutes_12m)
 
     @property
+    def unfiltered_share_6m(self) -> int | None:
+        """The share of the six months' exposure hours that was unfiltered, in percent."""
+        return unfiltered_percent(self.executive.unfiltered_minutes_6mo, self.executive.minutes_6mo)
+
+    @property
+    def unfiltered_share_12m(self) -> int | None:
+        return unfiltered_percent(self.executive.unfiltered_minutes_12m, self.executive.minutes_12m)
+
+    @property
     def window_closed(self) -> bool:
         return self.executive.window_closes_on < self.executive.today
 
@@ -139,4 +152,8 @@ EXECUTIVE_CSV_COLUMNS = [
     CsvColumn("contacts_window_captured", lambda row: row.executive.captured),
     CsvColumn("contacts_window_confirmed", lambda row: row.executive.confirmed),
     CsvColumn("contacts_window_typed", lambda row: row.executive.typed),
+    CsvColumn("unfiltered_share_6m_percent", lambda row: row.unfiltered_share_6m),
+    CsvColumn("unfiltered_share_12m_percent", lambda row: row.unfiltered_share_12m),
+    CsvColumn("days_since_unfiltered_contact", lambda row: row.executive.days_since_unfiltered),
+    CsvColumn("only_filtered_contact_lately", lambda row: "yes" if row.executive.ivory_tower else "no"),
 ]

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from engagement.accounts.selectors import account_list_for_manager, accounts_going_quiet
+from engagement.cadence.directness import executive_directness
 from engagement.cadence.selectors import executive_contact_status, executive_recent_contacts
 from engagement.dashboards.coverage import (
     MANAGER_ACCOUNTS_CSV_COLUMNS,
@@ -70,6 +71,7 @@ def executive_home(request: HttpRequest, executive: Executive) -> HttpResponse:
         {
             "executive": executive,
             "status": status,
+            "directness": executive_directness(executives=[executive])[executive.pk],
             "needs": needs_for(Role.EXECUTIVE, user=request.user, now=timezone.now()),
             "countdown": window_countdown(
                 closes_on=status.due_on, today=status.today, length=status.cadence.cadence_days
