@@ -90,9 +90,7 @@ def executive_directness(
     else:
         executive_ids = [executive.pk for executive in executives]
     # Newest first with LIMIT 1 walks the (executive, contact_on) index backwards.
-    last_unfiltered = ExecutiveContact.objects.filter(executive=OuterRef("pk"), unfiltered=True).order_by(
-        "-contact_on"
-    )
+    last_unfiltered = ExecutiveContact.objects.filter(executive=OuterRef("pk"), unfiltered=True).order_by("-contact_on")
     rows = list(
         Executive.objects.filter(pk__in=executive_ids)
         .annotate(last_unfiltered_on=Subquery(last_unfiltered.values("contact_on")[:1]))

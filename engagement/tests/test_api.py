@@ -279,6 +279,11 @@ def test_an_executive_reads_their_own_contact_status_as_their_page_shows_it():
         "contacts_window_captured": 0,
         "contacts_window_confirmed": 0,
         "contacts_window_typed": 1,
+        # One contact of a type that meets customers unfiltered (the default).
+        "unfiltered_share_6m": 100,
+        "unfiltered_share_12m": 100,
+        "days_since_unfiltered": 40,
+        "only_filtered_lately": False,
     }
 
 

@@ -53,6 +53,10 @@ EXPORT_HEADER = [
     "contacts_window_captured",
     "contacts_window_confirmed",
     "contacts_window_typed",
+    "unfiltered_share_6m_percent",
+    "unfiltered_share_12m_percent",
+    "days_since_unfiltered_contact",
+    "only_filtered_contact_lately",
 ]
 
 
