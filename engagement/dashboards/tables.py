@@ -55,6 +55,9 @@ def executive_table_columns(*, filters: str, sort: str) -> list[Column]:
         Column("Level", "level"),
         Column("State", "state"),
         Column("Days since contact", "days", numeric=True),
+        # Beside the days since any contact, so that a wide table shows them without scrolling.
+        Column("Share of hours, 6 months", "unfiltered_6m", numeric=True, group=DIRECTNESS_GROUP, group_span=2),
+        Column("Days since", "days_unfiltered", numeric=True, group=DIRECTNESS_GROUP),
         Column("Contacts, 6 weeks", "contacts_6w", numeric=True),
         Column("Hours in window", "hours_window", numeric=True),
         Column("Captured", "captured", numeric=True, group=CAPTURE_GROUP, group_span=3),
@@ -62,8 +65,6 @@ def executive_table_columns(*, filters: str, sort: str) -> list[Column]:
         Column("Typed", "typed", numeric=True, group=CAPTURE_GROUP),
         Column("Contacts, 12 months", "contacts_12m", numeric=True),
         Column("Hours, 12 months", "hours_12m", numeric=True),
-        Column("Share of hours, 6 months", "unfiltered_6m", numeric=True, group=DIRECTNESS_GROUP, group_span=2),
-        Column("Days since", "days_unfiltered", numeric=True, group=DIRECTNESS_GROUP),
         Column("Contacts by month"),
         Column("Last reminder", "reminded"),
     ]
