@@ -50,7 +50,10 @@ from visits.services import (
 class EngagementTypeSerializer(serializers.ModelSerializer):
     class Meta:
         model = EngagementType
-        fields = ["id", "name", "slug", "description", "counts_toward_cadence", "default_duration_minutes", "active"]
+        fields = [
+            "id", "name", "slug", "description", "counts_toward_cadence", "directness", "default_duration_minutes",
+            "active",
+        ]  # fmt: skip
 
 
 class AttendanceSerializer(serializers.ModelSerializer):

@@ -10,6 +10,7 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils import timezone
 
+from engagement.cadence.models import ExecutiveContact
 from engagement.people.models import Executive
 from engagement.people.roles import Role
 from engagement.tests.factories import ContactFactory, ExecutiveFactory, UserFactory
@@ -243,3 +244,19 @@ def test_engagement_type_that_stops_counting_in_the_admin_takes_its_contacts_awa
     assert response.status_code == 302
     assert EngagementType.objects.get(pk=fair.pk).counts_toward_cadence is False
     assert last_contact_on(executive) == local_days_ago(60)
+
+
+@pytest.mark.django_db
+def test_engagement_type_made_filtered_in_the_admin_recounts_its_contacts(program_admin_client):
+    executive = ExecutiveFactory()
+    fair = EngagementTypeFactory(name="Trade fair", slug="trade-fair")
+    EngagementFactory(executives=[executive], type=fair, starts_at=days_ago(4))
+    url = reverse("admin:visits_engagementtype_change", args=[fair.pk])
+    page = program_admin_client.get(url).content.decode()
+    assert "Filtered: a prepared occasion" in page
+
+    response = program_admin_client.post(url, admin_form_data(page, directness="filtered"))
+
+    assert response.status_code == 302
+    assert EngagementType.objects.get(pk=fair.pk).directness == "filtered"
+    assert list(ExecutiveContact.objects.filter(executive=executive).values_list("unfiltered", flat=True)) == [False]

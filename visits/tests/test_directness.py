@@ -267,3 +267,17 @@ def test_the_executives_home_says_how_direct_their_contact_is(client, program):
     assert "33% of your hours in six months" in page
     assert "last unfiltered 10 days ago." in page
     assert "only at briefings" not in page
+
+
+def test_the_api_lists_each_types_directness(types):
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {api_key(UserFactory(roles=[Role.PROGRAM_ADMIN]))}")
+
+    listed = api.get(reverse("api:engagement-type-list"), {"page_size": 200}).json()["results"]
+
+    directness = {row["slug"]: row["directness"] for row in listed}
+    assert (directness["visit-test"], directness["briefing-test"], directness["event"]) == (
+        "unfiltered",
+        "filtered",
+        "filtered",
+    )
