@@ -174,7 +174,7 @@ def test_an_engagement_type_changed_in_the_admin_is_a_program_setting(admin_clie
     admin_client.post(
         url,
         {"name": "Plant tour", "slug": kind.slug, "description": "", "default_duration_minutes": "90",
-         "position": "0", "active": "on"},
+         "position": "0", "active": "on", "directness": "unfiltered"},
     )  # fmt: skip
 
     latest = audit_entries(admin_client, kind="settings")[0]
