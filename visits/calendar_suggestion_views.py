@@ -5,7 +5,6 @@ dismiss, and the meetings to come (``visits.calendar_suggestions``)."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -32,7 +31,7 @@ from visits.calendar_suggestions import (
     meetings_upcoming,
 )
 from visits.forms import MeetingConfirmForm
-from visits.models import CalendarMeeting, EngagementType
+from visits.models import CalendarMeeting
 from visits.services import engagement_logged_delete
 
 # The page lists at most this many of each; older suggestions wait their turn.
@@ -67,7 +66,7 @@ def calendar_suggestions(request: HttpRequest) -> HttpResponse:
     length as the event says, the ones coming up, and those dismissed
     lately (to suggest again)."""
     now = timezone.now()
-    types = engagement_types_counting()
+    types = list(engagement_types_counting())
     suggested = list(meetings_suggested(user=request.user, now=now)[:SHOWN])
     # Each as its event says: the kind it most likely was, and its length.
     rows = []
@@ -94,11 +93,6 @@ def calendar_suggestions(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _types() -> QuerySet[EngagementType]:
-    """The kinds a meeting may be logged as: those that count as customer contact."""
-    return EngagementType.objects.filter(active=True, counts_toward_cadence=True)
-
-
 @role_required(Role.EXECUTIVE)
 @meeting_view
 def calendar_meeting_confirm_view(request: HttpRequest, meeting: CalendarMeeting) -> HttpResponse:
@@ -107,7 +101,7 @@ def calendar_meeting_confirm_view(request: HttpRequest, meeting: CalendarMeeting
     pk = meeting.pk
     engagement_type, minutes = None, None
     if f"m{pk}-type" in request.POST:
-        form = MeetingConfirmForm(request.POST, types=_types(), prefix=f"m{pk}")
+        form = MeetingConfirmForm(request.POST, types=engagement_types_counting(), prefix=f"m{pk}")
         if not form.is_valid():
             for errors in form.errors.values():
                 for error in errors:

@@ -60,6 +60,7 @@ SHORTEST_MINUTES = 5
 LONGEST_MINUTES = 12 * 60
 MOVED_NOTE = "Moved in the calendar"
 CANCELLED_REASON = "The meeting was cancelled or taken out of the calendar it was read from."
+MOVED_AHEAD_REASON = "The meeting was moved in the calendar to a time still to come: it has not taken place yet."
 _ONLINE = re.compile(r"zoom|teams|meet\.google|webex|whereby|skype|video|call|phone|online|virtual", re.IGNORECASE)
 
 
@@ -92,8 +93,9 @@ def meeting_type_guess(meeting: CalendarMeeting, types: Iterable[EngagementType]
     return counting[0] if counting else None
 
 
-def engagement_types_counting() -> list[EngagementType]:
-    return list(EngagementType.objects.filter(active=True, counts_toward_cadence=True))
+def engagement_types_counting() -> QuerySet[EngagementType]:
+    """The kinds a meeting may be logged as: those that count as customer contact."""
+    return EngagementType.objects.filter(active=True, counts_toward_cadence=True)
 
 
 # --- What the person sees -----------------------------------------------------------
@@ -344,7 +346,7 @@ def calendar_engagements_moved(*, meetings: Iterable[CalendarMeeting], now: dt.d
         if engagement is None or (engagement.starts_at, engagement.ends_at) == (meeting.starts_at, meeting.ends_at):
             continue
         if meeting.ends_at > now:
-            _withdraw(engagement, f"{CANCELLED_REASON[:-1]}: it was moved to a time still to come.", now)
+            _withdraw(engagement, MOVED_AHEAD_REASON, now, happened="was moved to a time still to come")
             CalendarMeeting.objects.filter(pk=meeting.pk).update(engagement=None)
             continue
         minutes = meeting_minutes(meeting, engagement.type)
@@ -381,17 +383,18 @@ def calendar_engagements_withdrawn(*, engagement_ids: Iterable[int], now: dt.dat
         .select_related("account", "type")
         .filter(pk__in=set(engagement_ids) - still_held)
     ):
-        _withdraw(engagement, CANCELLED_REASON, now)
+        _withdraw(engagement, CANCELLED_REASON, now, happened="was cancelled in the calendar")
         withdrawn += 1
     return withdrawn
 
 
-def _withdraw(engagement: Engagement, reason: str, now: dt.datetime) -> None:
+def _withdraw(engagement: Engagement, reason: str, now: dt.datetime, *, happened: str) -> None:
+    """Withdraw what a meeting was logged as; ``happened`` tells the people on it why."""
     engagement_logged_remove(
         engagement=engagement,
         by=None,
         reason=reason,
         told=f"The {engagement.type} with {engagement.account} on {moment_text(engagement.starts_at, day=True)}, "
-        "logged from a calendar with you there, was cancelled in the calendar",
+        f"logged from a calendar with you there, {happened}",
         now=now,
     )

@@ -28,7 +28,6 @@ from engagement.tests.factories import AccountFactory, ContactFactory, Executive
 from visits import tasks
 from visits.calendar_reads import calendar_read
 from visits.calendar_suggestions import (
-    CANCELLED_REASON,
     calendar_meeting_confirm,
     calendar_meeting_dismiss,
     calendar_meetings_to_log,
@@ -237,7 +236,8 @@ def test_moving_the_event_moves_the_contact_and_cancelling_it_withdraws_it(alice
     assert alice.last_contact_on is None
     deleted = LogEntry.objects.get_for_object(engagement).filter(action=LogEntry.Action.DELETE)
     assert deleted.count() == 1
-    assert CANCELLED_REASON.startswith("The meeting was cancelled")
+    [told] = Notification.objects.filter(user=alice.user, message__contains="was cancelled in the calendar")
+    assert "no longer counts toward your customer contact" in told.message
 
 
 def test_an_event_still_there_but_no_longer_matched_keeps_its_contact(alices: Calendar, alice: Executive):
